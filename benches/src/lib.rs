@@ -1,0 +1,2 @@
+//! Workload generators shared by nexthop's criterion benchmarks.
+#![warn(missing_docs)]
