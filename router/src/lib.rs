@@ -8,4 +8,5 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod as_path;
 pub mod decision;
