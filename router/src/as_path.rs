@@ -205,14 +205,13 @@ impl AsPath {
             if seg.asns.is_empty() {
                 continue;
             }
-            if let Some(last) = out.last_mut() {
-                if last.kind == SegmentType::Sequence
-                    && seg.kind == SegmentType::Sequence
-                    && last.asns.len() + seg.asns.len() <= 255
-                {
-                    last.asns.extend_from_slice(&seg.asns);
-                    continue;
-                }
+            if let Some(last) = out.last_mut()
+                && last.kind == SegmentType::Sequence
+                && seg.kind == SegmentType::Sequence
+                && last.asns.len() + seg.asns.len() <= 255
+            {
+                last.asns.extend_from_slice(&seg.asns);
+                continue;
             }
             out.push(seg);
         }
