@@ -9,4 +9,6 @@
 #![warn(missing_docs)]
 
 pub mod as_path;
+pub mod attributes;
 pub mod decision;
+pub mod prefix;
