@@ -12,3 +12,4 @@ pub mod as_path;
 pub mod attributes;
 pub mod decision;
 pub mod prefix;
+pub mod rib;
