@@ -11,6 +11,7 @@
 pub mod as_path;
 pub mod attributes;
 pub mod decision;
+pub mod encode;
 pub mod export;
 pub mod policy;
 pub mod prefix;

@@ -87,6 +87,12 @@ impl Ipv6Prefix {
 
 /// What the RIB, policy and encoder need of a prefix type.
 pub trait RoutePrefix: Copy + Eq + Hash + Ord + fmt::Debug + Send + Sync + 'static {
+    /// Whether it is an IPv6 prefix (carried in MP_REACH_NLRI, RFC 4760) rather
+    /// than IPv4 (the UPDATE's own NLRI fields).
+    const IPV6: bool;
+    /// Builds a prefix from `len` and the first `ceil(len/8)` address octets as
+    /// NLRI carries them (RFC 4271 §4.3); `None` if the length is too long.
+    fn from_nlri(len: u8, octets: &[u8]) -> Option<Self>;
     /// Prefix length in bits.
     fn prefix_len(&self) -> u8;
     /// The address octets in network order (4 or 16 of them).
@@ -96,6 +102,13 @@ pub trait RoutePrefix: Copy + Eq + Hash + Ord + fmt::Debug + Send + Sync + 'stat
 }
 
 impl RoutePrefix for Ipv4Prefix {
+    const IPV6: bool = false;
+    fn from_nlri(len: u8, octets: &[u8]) -> Option<Self> {
+        let mut a = [0u8; 4];
+        let n = usize::from(len).div_ceil(8);
+        a.get_mut(..n)?.copy_from_slice(octets.get(..n)?);
+        Ipv4Prefix::new(Ipv4Addr::from(a), len)
+    }
     fn prefix_len(&self) -> u8 {
         self.len
     }
@@ -108,6 +121,13 @@ impl RoutePrefix for Ipv4Prefix {
 }
 
 impl RoutePrefix for Ipv6Prefix {
+    const IPV6: bool = true;
+    fn from_nlri(len: u8, octets: &[u8]) -> Option<Self> {
+        let mut a = [0u8; 16];
+        let n = usize::from(len).div_ceil(8);
+        a.get_mut(..n)?.copy_from_slice(octets.get(..n)?);
+        Ipv6Prefix::new(Ipv6Addr::from(a), len)
+    }
     fn prefix_len(&self) -> u8 {
         self.len
     }
