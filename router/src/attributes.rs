@@ -210,6 +210,11 @@ impl AttrRef {
     pub fn addr(&self) -> usize {
         Arc::as_ptr(&self.0) as usize
     }
+
+    /// How many references to the set exist, the store's own included.
+    pub fn users(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
 }
 
 impl Deref for AttrRef {

@@ -1,0 +1,1266 @@
+//! The router: every peer's routes in, the decision process, and every peer's
+//! UPDATEs out (RFC 4271 §9: Phase 1 import, Phase 2 selection, Phase 3
+//! dissemination), as a sans-IO state machine.
+//!
+//! Inputs are `handle_*` calls carrying `now`; outputs are taken with
+//! [`Router::poll_transmit`]; [`Router::poll_timeout`] says when
+//! [`Router::handle_timeout`] must next be called. Imported routes are decided in
+//! batches at the next `handle_timeout`, and each update group's changes are sent at
+//! most once per MinRouteAdvertisementInterval.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr};
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::attributes::{AttrRef, AttributeStore, Attributes, FxHashMap, FxHashSet, NextHop};
+use crate::decision::{self, DecisionOptions, Reason, SelectionKey};
+use crate::encode::{UpdateEncoder, WireEncoder};
+use crate::export::{self, Local, Source, Target};
+use crate::group::{
+    Audience, Batch, Content, GroupFamily, GroupKey, GroupPrefix, Message, OutPath, UpdateGroup,
+};
+use crate::peer::{AddPathSend, FamilyParams, PeerConfig, SessionParams};
+use crate::policy::Outcome;
+use crate::prefix::{Ipv4Prefix, Ipv6Prefix};
+use crate::rib::{Change, Path, PeerId, Rib};
+use crate::time::Instant;
+
+/// The router's own settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouterConfig {
+    /// Our AS.
+    pub asn: u32,
+    /// Our BGP Identifier.
+    pub router_id: Ipv4Addr,
+    /// Our CLUSTER_ID (RFC 4456 §7); the router ID when `None`.
+    pub cluster_id: Option<Ipv4Addr>,
+    /// Decision process options.
+    pub decision: DecisionOptions,
+    /// LOCAL_PREF assumed for paths without one (RFC 4271 §5.1.5).
+    pub default_local_pref: u32,
+    /// Bytes of encoded output a peer may have waiting; past it the peer's queue is
+    /// dropped and it catches up from the Adj-RIB-Out.
+    pub output_limit: usize,
+}
+
+impl RouterConfig {
+    /// A router in AS `asn` with identifier `router_id` and default settings.
+    pub fn new(asn: u32, router_id: Ipv4Addr) -> Self {
+        RouterConfig {
+            asn,
+            router_id,
+            cluster_id: None,
+            decision: DecisionOptions::default(),
+            default_local_pref: 100,
+            output_limit: 1 << 20,
+        }
+    }
+}
+
+/// Why an UPDATE could not be taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportError {
+    /// No such peer.
+    UnknownPeer,
+    /// The peer's session is not Established.
+    NotEstablished,
+    /// The peer sent more prefixes than its `max_prefix`; the session should send
+    /// Cease/Maximum Number of Prefixes Reached (RFC 4486 §4) and go down.
+    MaxPrefix {
+        /// The configured limit.
+        limit: u32,
+        /// The count reached.
+        count: u32,
+    },
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::UnknownPeer => f.write_str("unknown peer"),
+            ImportError::NotEstablished => f.write_str("session not established"),
+            ImportError::MaxPrefix { limit, count } => {
+                write!(f, "maximum prefixes reached: {count} > {limit}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Why a received path was not installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// Our AS is in its AS_PATH (RFC 4271 §9.1.2).
+    AsLoop,
+    /// Its ORIGINATOR_ID is our router ID (RFC 4456 §8).
+    OriginatorId,
+    /// Our CLUSTER_ID is in its CLUSTER_LIST (RFC 4456 §8).
+    ClusterList,
+    /// An eBGP path whose first AS is not the peer's (enforce-first-AS).
+    FirstAs,
+}
+
+/// Counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// UPDATE messages encoded (one per message, however many peers get it).
+    pub encoded_messages: u64,
+    /// Paths rejected on import by loop detection or enforce-first-AS.
+    pub rejected_paths: u64,
+    /// Times a peer's output went over the limit and it was set to catch up.
+    pub catch_ups: u64,
+}
+
+/// What the decision process and the export rules need of a peer.
+#[derive(Clone, Copy, Debug)]
+struct PeerFacts {
+    ebgp: bool,
+    rr_client: bool,
+    router_id: Ipv4Addr,
+    address: IpAddr,
+}
+
+/// Where a catch-up walk of one family has got to.
+#[derive(Clone, Copy, Debug)]
+enum Walk<P> {
+    Start,
+    After(P),
+    Done,
+}
+
+/// A member bringing itself up to date from its group's Adj-RIB-Out.
+#[derive(Clone, Copy, Debug)]
+struct CatchUp {
+    /// The member has every change up to this version.
+    from: u64,
+    /// The group's version when this pass began.
+    started: u64,
+    /// The member has never been sent anything: tombstones need not be sent.
+    initial: bool,
+    /// Send End-of-RIB when done (the first sync of a session).
+    end_of_rib: bool,
+    ipv4: Walk<Ipv4Prefix>,
+    ipv6: Walk<Ipv6Prefix>,
+}
+
+#[derive(Debug, Default)]
+struct Output {
+    queue: VecDeque<(Arc<Message>, u64)>,
+    bytes: usize,
+    catch_up: Option<CatchUp>,
+}
+
+#[derive(Debug)]
+struct Peer {
+    config: PeerConfig,
+    ibgp: bool,
+    session: Option<SessionParams>,
+    group: Option<usize>,
+    prefixes: u32,
+    import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
+    output: Output,
+}
+
+/// The per-family tables.
+#[derive(Debug, Default)]
+pub struct Ribs {
+    ipv4: Rib<Ipv4Prefix>,
+    ipv6: Rib<Ipv6Prefix>,
+}
+
+/// A prefix type of a family the router carries (IPv4 and IPv6 unicast).
+pub trait FamilyPrefix: GroupPrefix {
+    /// The family's table.
+    fn rib(r: &Ribs) -> &Rib<Self>;
+    /// The family's table, mutable.
+    fn rib_mut(r: &mut Ribs) -> &mut Rib<Self>;
+    /// The family's ADD-PATH mode in a group, `None` if the group lacks the family.
+    fn mode(k: &GroupKey) -> Option<AddPathSend>;
+    /// What the session negotiated for the family.
+    fn params(s: &SessionParams) -> FamilyParams;
+}
+
+/// Where a catch-up walk keeps its cursor for the family.
+trait Walked: FamilyPrefix {
+    fn walk(c: &mut CatchUp) -> &mut Walk<Self>;
+}
+
+impl Walked for Ipv4Prefix {
+    fn walk(c: &mut CatchUp) -> &mut Walk<Self> {
+        &mut c.ipv4
+    }
+}
+
+impl Walked for Ipv6Prefix {
+    fn walk(c: &mut CatchUp) -> &mut Walk<Self> {
+        &mut c.ipv6
+    }
+}
+
+impl FamilyPrefix for Ipv4Prefix {
+    fn rib(r: &Ribs) -> &Rib<Self> {
+        &r.ipv4
+    }
+    fn rib_mut(r: &mut Ribs) -> &mut Rib<Self> {
+        &mut r.ipv4
+    }
+    fn mode(k: &GroupKey) -> Option<AddPathSend> {
+        k.ipv4
+    }
+    fn params(s: &SessionParams) -> FamilyParams {
+        s.ipv4
+    }
+}
+
+impl FamilyPrefix for Ipv6Prefix {
+    fn rib(r: &Ribs) -> &Rib<Self> {
+        &r.ipv6
+    }
+    fn rib_mut(r: &mut Ribs) -> &mut Rib<Self> {
+        &mut r.ipv6
+    }
+    fn mode(k: &GroupKey) -> Option<AddPathSend> {
+        k.ipv6
+    }
+    fn params(s: &SessionParams) -> FamilyParams {
+        s.ipv6
+    }
+}
+
+/// The hook that gives the interior cost to a NEXT_HOP (RFC 4271 §9.1.2.2 (e)).
+pub type IgpCost = Box<dyn Fn(&NextHop) -> u32 + Send>;
+
+/// Entries walked per catch-up step.
+const WALK_CHUNK: usize = 512;
+
+/// Read-only context of the decision and export steps.
+struct Ctx<'a> {
+    local: &'a Local,
+    facts: &'a [PeerFacts],
+    igp_cost: Option<&'a IgpCost>,
+}
+
+impl Ctx<'_> {
+    fn facts(&self, peer: PeerId) -> PeerFacts {
+        match self.facts.get(peer.0 as usize) {
+            Some(f) if peer != PeerId::LOCAL => *f,
+            _ => PeerFacts {
+                ebgp: false,
+                rr_client: false,
+                router_id: self.local.router_id,
+                address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            },
+        }
+    }
+
+    fn key_of(&self, path: &Path) -> SelectionKey {
+        let f = self.facts(path.peer);
+        let a = &path.attrs;
+        SelectionKey {
+            local_pref: a.local_pref.unwrap_or(self.local.default_local_pref),
+            as_path_len: a.as_path.route_selection_len(),
+            origin: a.origin.code(),
+            med: a.med.unwrap_or(0),
+            neighbor_as: a.as_path.neighbor_as(),
+            ebgp: f.ebgp,
+            igp_cost: match (self.igp_cost, &a.next_hop) {
+                (Some(hook), Some(nh)) => hook(nh),
+                _ => 0,
+            },
+            router_id: u32::from(a.originator_id.unwrap_or(f.router_id)),
+            cluster_list_len: a.cluster_list.len() as u32,
+            peer_address: f.address,
+        }
+    }
+
+    fn source(&self, peer: PeerId) -> Source {
+        if peer == PeerId::LOCAL {
+            return Source::Local;
+        }
+        let f = self.facts(peer);
+        if f.ebgp {
+            Source::Ebgp
+        } else {
+            Source::Ibgp {
+                client: f.rr_client,
+                router_id: f.router_id,
+            }
+        }
+    }
+}
+
+/// The routing half of a BGP speaker.
+pub struct Router {
+    config: RouterConfig,
+    local: Local,
+    peers: Vec<Peer>,
+    facts: Vec<PeerFacts>,
+    store: AttributeStore,
+    ribs: Ribs,
+    groups: Vec<Option<UpdateGroup>>,
+    group_index: FxHashMap<GroupKey, usize>,
+    encoder: WireEncoder,
+    igp_cost: Option<IgpCost>,
+    now: Instant,
+    stats: Stats,
+    swept_at: usize,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("config", &self.config)
+            .field("peers", &self.peers.len())
+            .field("groups", &self.group_index.len())
+            .field("attribute_sets", &self.store.len())
+            .finish()
+    }
+}
+
+impl Router {
+    /// A router with no peers and no routes.
+    pub fn new(config: RouterConfig) -> Self {
+        let local = Local {
+            asn: config.asn,
+            router_id: config.router_id,
+            cluster_id: config.cluster_id.unwrap_or(config.router_id),
+            default_local_pref: config.default_local_pref,
+        };
+        Router {
+            config,
+            local,
+            peers: Vec::new(),
+            facts: Vec::new(),
+            store: AttributeStore::new(),
+            ribs: Ribs::default(),
+            groups: Vec::new(),
+            group_index: FxHashMap::default(),
+            encoder: WireEncoder,
+            igp_cost: None,
+            now: Instant::ZERO,
+            stats: Stats::default(),
+            swept_at: 0,
+        }
+    }
+
+    // ----- getters -----
+
+    /// The router's settings.
+    pub fn config(&self) -> &RouterConfig {
+        &self.config
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The table of `P`'s family.
+    pub fn rib<P: FamilyPrefix>(&self) -> &Rib<P> {
+        P::rib(&self.ribs)
+    }
+
+    /// The best path to `prefix` and the decision step that chose it.
+    pub fn best<P: FamilyPrefix>(&self, prefix: &P) -> Option<(&Path, Reason)> {
+        P::rib(&self.ribs).best(prefix)
+    }
+
+    /// Number of distinct attribute sets stored.
+    pub fn attribute_sets(&self) -> usize {
+        self.store.len()
+    }
+
+    /// The update group `peer` belongs to while its session is up.
+    pub fn group_of(&self, peer: PeerId) -> Option<usize> {
+        self.peers.get(peer.0 as usize)?.group
+    }
+
+    /// Number of update groups.
+    pub fn group_count(&self) -> usize {
+        self.group_index.len()
+    }
+
+    /// What `peer`'s update group has advertised for `prefix`.
+    pub fn adj_rib_out<P: FamilyPrefix>(&self, peer: PeerId, prefix: &P) -> &[OutPath] {
+        self.group_of(peer)
+            .and_then(|g| self.groups[g].as_ref())
+            .and_then(|g| P::family_ref(g).adj_rib_out.get(prefix))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Bytes of encoded output waiting for `peer`.
+    pub fn pending_output(&self, peer: PeerId) -> usize {
+        self.peers
+            .get(peer.0 as usize)
+            .map_or(0, |p| p.output.bytes)
+    }
+
+    /// Whether `peer` is being brought up to date from its group's Adj-RIB-Out.
+    pub fn is_catching_up(&self, peer: PeerId) -> bool {
+        self.peers
+            .get(peer.0 as usize)
+            .is_some_and(|p| p.output.catch_up.is_some())
+    }
+
+    /// Number of prefixes accepted from `peer`.
+    pub fn prefix_count(&self, peer: PeerId) -> u32 {
+        self.peers.get(peer.0 as usize).map_or(0, |p| p.prefixes)
+    }
+
+    // ----- configuration -----
+
+    /// Adds a neighbour; its session starts down.
+    pub fn add_peer(&mut self, config: PeerConfig) -> PeerId {
+        let id = PeerId(self.peers.len() as u32);
+        let ibgp = config.remote_asn == self.config.asn;
+        self.facts.push(PeerFacts {
+            ebgp: !ibgp,
+            rr_client: ibgp && config.route_reflector_client,
+            router_id: Ipv4Addr::UNSPECIFIED,
+            address: config.address,
+        });
+        self.peers.push(Peer {
+            config,
+            ibgp,
+            session: None,
+            group: None,
+            prefixes: 0,
+            import_memo: FxHashMap::default(),
+            output: Output::default(),
+        });
+        id
+    }
+
+    /// Sets the IGP-cost hook of the decision process (§9.1.2.2 (e)).
+    pub fn set_igp_cost(&mut self, hook: IgpCost) {
+        self.igp_cost = Some(hook);
+    }
+
+    // ----- inputs -----
+
+    /// The session with `peer` reached Established with `params`: the peer joins
+    /// the update group of its kind and is sent the whole table, then End-of-RIB.
+    pub fn handle_session_up(&mut self, peer: PeerId, params: SessionParams, now: Instant) {
+        self.now = now;
+        let Some(p) = self.peers.get_mut(peer.0 as usize) else {
+            return;
+        };
+        if p.session.is_some() {
+            return;
+        }
+        p.session = Some(params);
+        self.facts[peer.0 as usize].router_id = params.remote_id;
+        let key = self.group_key(peer, &params);
+        let g = match self.group_index.get(&key) {
+            Some(&g) => g,
+            None => self.create_group(key),
+        };
+        let group = self.groups[g].as_mut().expect("indexed group exists");
+        group.members.push(peer);
+        let p = &mut self.peers[peer.0 as usize];
+        p.group = Some(g);
+        p.output.catch_up = Some(CatchUp {
+            from: 0,
+            started: group.version,
+            initial: true,
+            end_of_rib: true,
+            ipv4: Walk::Start,
+            ipv6: Walk::Start,
+        });
+    }
+
+    /// The session with `peer` went down: its routes are withdrawn (RFC 4271 §9.1,
+    /// the routes of a closed session are unfeasible), its output discarded.
+    pub fn handle_session_down(&mut self, peer: PeerId, now: Instant) {
+        self.now = now;
+        let Some(p) = self.peers.get_mut(peer.0 as usize) else {
+            return;
+        };
+        if p.session.take().is_none() {
+            return;
+        }
+        p.prefixes = 0;
+        p.output = Output::default();
+        p.import_memo.clear();
+        if let Some(g) = p.group.take() {
+            let mut empty = false;
+            if let Some(group) = self.groups[g].as_mut() {
+                group.members.retain(|&m| m != peer);
+                empty = group.members.is_empty();
+            }
+            if empty {
+                if let Some(group) = self.groups[g].take() {
+                    self.group_index.remove(&group.key);
+                }
+            } else {
+                self.purge_tombstones(g);
+            }
+        }
+        self.ribs.ipv4.flush_peer(peer, &mut self.store);
+        self.ribs.ipv6.flush_peer(peer, &mut self.store);
+    }
+
+    /// An UPDATE's routes of one family from `peer`: `withdrawn`, then `announced`
+    /// with `attrs` (already merged with AS4_PATH for a 2-octet peer, see
+    /// [`Attributes::merge_as4`]). `attrs` of `None` with announced prefixes means
+    /// treat-as-withdraw (RFC 7606 §2). Path identifiers are 0 without ADD-PATH.
+    pub fn handle_update<P: FamilyPrefix>(
+        &mut self,
+        peer: PeerId,
+        withdrawn: &[(u32, P)],
+        announced: &[(u32, P)],
+        attrs: Option<Attributes>,
+        now: Instant,
+    ) -> Result<(), ImportError> {
+        self.now = now;
+        let p = self
+            .peers
+            .get_mut(peer.0 as usize)
+            .ok_or(ImportError::UnknownPeer)?;
+        if p.session.is_none() {
+            return Err(ImportError::NotEstablished);
+        }
+        let rib = P::rib_mut(&mut self.ribs);
+        for &(id, prefix) in withdrawn {
+            if let Some(old) = rib.remove(prefix, peer, id) {
+                self.store.release(old.attrs);
+                p.prefixes -= 1;
+            }
+        }
+        let checked = attrs.and_then(|mut a| {
+            match import_check(&self.local, p, &a) {
+                Some(_) => {
+                    self.stats.rejected_paths += announced.len() as u64;
+                    None
+                }
+                None => {
+                    a.normalize();
+                    if !p.ibgp {
+                        // RFC 4271 §5.1.5: LOCAL_PREF from an external peer is ignored.
+                        a.local_pref = None;
+                    }
+                    Some(a)
+                }
+            }
+        });
+        let Some(attrs) = checked else {
+            for &(id, prefix) in announced {
+                if let Some(old) = rib.remove(prefix, peer, id) {
+                    self.store.release(old.attrs);
+                    p.prefixes -= 1;
+                }
+            }
+            return Ok(());
+        };
+        let base = self.store.intern(attrs);
+        for &(id, prefix) in announced {
+            let attrs = match p.config.import.evaluate(&prefix.to_ip_prefix(), &base) {
+                Outcome::Reject => {
+                    if let Some(old) = rib.remove(prefix, peer, id) {
+                        self.store.release(old.attrs);
+                        p.prefixes -= 1;
+                    }
+                    continue;
+                }
+                Outcome::Accept(None) => base.clone(),
+                Outcome::Accept(Some(rule)) => {
+                    let store = &mut self.store;
+                    let policy = &p.config.import;
+                    p.import_memo
+                        .entry((base.addr(), rule))
+                        .or_insert_with(|| {
+                            let mut a = (*base).clone();
+                            policy.apply(rule, &mut a);
+                            (base.clone(), store.intern(a))
+                        })
+                        .1
+                        .clone()
+                }
+            };
+            let path = Path {
+                peer,
+                path_id: id,
+                attrs,
+            };
+            match rib.insert(prefix, path) {
+                Some(old) => self.store.release(old.attrs),
+                None => p.prefixes += 1,
+            }
+        }
+        self.store.release(base);
+        match p.config.max_prefix {
+            Some(limit) if p.prefixes > limit => Err(ImportError::MaxPrefix {
+                limit,
+                count: p.prefixes,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Treat-as-withdraw (RFC 7606 §2): the UPDATE's prefixes from `peer` are
+    /// withdrawn because its attributes were malformed.
+    pub fn handle_treat_as_withdraw<P: FamilyPrefix>(
+        &mut self,
+        peer: PeerId,
+        prefixes: &[(u32, P)],
+        now: Instant,
+    ) -> Result<(), ImportError> {
+        self.handle_update(peer, prefixes, &[], None, now)
+    }
+
+    /// Originates `prefix` with `attrs` from this router (an empty AS_PATH; the
+    /// next hop, if absent, is set per peer to our session address).
+    pub fn originate<P: FamilyPrefix>(&mut self, prefix: P, mut attrs: Attributes, now: Instant) {
+        self.now = now;
+        attrs.normalize();
+        let attrs = self.store.intern(attrs);
+        let path = Path {
+            peer: PeerId::LOCAL,
+            path_id: 0,
+            attrs,
+        };
+        if let Some(old) = P::rib_mut(&mut self.ribs).insert(prefix, path) {
+            self.store.release(old.attrs);
+        }
+    }
+
+    /// Stops originating `prefix`.
+    pub fn withdraw_originated<P: FamilyPrefix>(&mut self, prefix: P, now: Instant) {
+        self.now = now;
+        if let Some(old) = P::rib_mut(&mut self.ribs).remove(prefix, PeerId::LOCAL, 0) {
+            self.store.release(old.attrs);
+        }
+    }
+
+    // ----- timers -----
+
+    /// When [`Router::handle_timeout`] must next be called: now, when decisions
+    /// are pending; else the next group flush.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.ribs.ipv4.pending() > 0 || self.ribs.ipv6.pending() > 0 {
+            return Some(self.now);
+        }
+        self.groups
+            .iter()
+            .flatten()
+            .filter_map(|g| g.flush_at)
+            .min()
+    }
+
+    /// Runs the decision process on what changed, and flushes the update groups
+    /// that are due. Early or repeated calls do only what is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        self.decide::<Ipv4Prefix>();
+        self.decide::<Ipv6Prefix>();
+        for g in 0..self.groups.len() {
+            let due = self.groups[g]
+                .as_ref()
+                .and_then(|g| g.flush_at)
+                .is_some_and(|t| t <= now);
+            if due {
+                self.flush_group(g, now);
+            }
+        }
+        if self.store.len() > 2 * self.swept_at + 1024 {
+            self.sweep();
+        }
+    }
+
+    /// Frees memo entries and attribute sets no path uses any more.
+    pub fn sweep(&mut self) {
+        for g in self.groups.iter_mut().flatten() {
+            g.memo
+                .retain(|_, (src, out)| src.users() > 2 && out.users() > 2);
+        }
+        for p in &mut self.peers {
+            p.import_memo.retain(|_, (_, out)| out.users() > 2);
+        }
+        self.store.sweep();
+        self.swept_at = self.store.len();
+    }
+
+    // ----- outputs -----
+
+    /// The next message to write to `peer`, if any. While the peer is catching up,
+    /// this continues its walk of the Adj-RIB-Out as its queue drains.
+    #[must_use]
+    pub fn poll_transmit(&mut self, peer: PeerId) -> Option<Arc<Message>> {
+        let limit = self.config.output_limit;
+        let p = self.peers.get(peer.0 as usize)?;
+        if p.output.catch_up.is_some() && p.output.bytes < limit / 2 {
+            self.continue_catch_up(peer);
+        }
+        let out = &mut self.peers[peer.0 as usize].output;
+        let (msg, _) = out.queue.pop_front()?;
+        out.bytes -= msg.bytes.len();
+        Some(msg)
+    }
+
+    // ----- internals -----
+
+    fn group_key(&self, peer: PeerId, s: &SessionParams) -> GroupKey {
+        let c = &self.peers[peer.0 as usize].config;
+        let ibgp = self.peers[peer.0 as usize].ibgp;
+        let mode = |f: FamilyParams| {
+            f.enabled.then_some(if f.add_path_send {
+                c.add_path_send
+            } else {
+                AddPathSend::BestOnly
+            })
+        };
+        GroupKey {
+            target: Target {
+                ibgp,
+                rr_client: ibgp && c.route_reflector_client,
+                rs_client: !ibgp && c.route_server_client,
+                local_v4: c.local_v4,
+                local_v6: c.local_v6,
+            },
+            export: c.export.clone(),
+            four_octet_as: s.four_octet_as,
+            ipv4: mode(s.ipv4),
+            ipv6: mode(s.ipv6),
+            max_message_len: s.max_message_len,
+            mrai: c.mrai.unwrap_or(if ibgp {
+                Duration::from_secs(5)
+            } else {
+                Duration::from_secs(30)
+            }),
+        }
+    }
+
+    /// A new group, with its Adj-RIB-Out computed from the Loc-RIB.
+    fn create_group(&mut self, key: GroupKey) -> usize {
+        let mut group = UpdateGroup::new(key.clone());
+        for (p, _) in self.ribs.ipv4.iter() {
+            group.ipv4.mark(*p);
+        }
+        for (p, _) in self.ribs.ipv6.iter() {
+            group.ipv6.mark(*p);
+        }
+        let g = match self.groups.iter().position(Option::is_none) {
+            Some(free) => {
+                self.groups[free] = Some(group);
+                free
+            }
+            None => {
+                self.groups.push(Some(group));
+                self.groups.len() - 1
+            }
+        };
+        self.group_index.insert(key, g);
+        self.flush_group(g, self.now);
+        g
+    }
+
+    fn decide<P: FamilyPrefix>(&mut self) {
+        if P::rib(&self.ribs).pending() == 0 {
+            return;
+        }
+        let mut changes: Vec<Change<P>> = Vec::new();
+        let ctx = Ctx {
+            local: &self.local,
+            facts: &self.facts,
+            igp_cost: self.igp_cost.as_ref(),
+        };
+        P::rib_mut(&mut self.ribs).decide(&self.config.decision, |p| ctx.key_of(p), &mut changes);
+        let now = self.now;
+        for group in self.groups.iter_mut().flatten() {
+            let Some(mode) = P::mode(&group.key) else {
+                continue;
+            };
+            let all_paths = mode != AddPathSend::BestOnly;
+            let mut any = false;
+            let fam = P::family(group);
+            for c in &changes {
+                if c.best_changed || all_paths {
+                    fam.mark(c.prefix);
+                    any = true;
+                }
+            }
+            if any {
+                group.schedule(now);
+            }
+        }
+    }
+
+    fn flush_group(&mut self, g: usize, now: Instant) {
+        let Some(mut group) = self.groups[g].take() else {
+            return;
+        };
+        group.version += 1;
+        group.flush_at = None;
+        group.last_flush = Some(now);
+        self.flush_family::<Ipv4Prefix>(&mut group);
+        self.flush_family::<Ipv6Prefix>(&mut group);
+        self.groups[g] = Some(group);
+    }
+
+    /// Phase 3 for one group and family: the pending prefixes' export paths are
+    /// compared with the Adj-RIB-Out, and the differences encoded once and handed
+    /// to the members.
+    fn flush_family<P: FamilyPrefix>(&mut self, group: &mut UpdateGroup) {
+        let Some(mode) = P::mode(&group.key) else {
+            return;
+        };
+        let pending = P::family(group).take_pending();
+        if pending.is_empty() {
+            return;
+        }
+        let ctx = Ctx {
+            local: &self.local,
+            facts: &self.facts,
+            igp_cost: self.igp_cost.as_ref(),
+        };
+        let rib = P::rib(&self.ribs);
+        let version = group.version;
+        let catching = group
+            .members
+            .iter()
+            .any(|m| self.peers[m.0 as usize].output.catch_up.is_some());
+        let mut batch: Batch<P> = Batch::default();
+        let mut desired = Vec::new();
+        let mut keys = Vec::new();
+        let mut scratch = Vec::new();
+        let members = group.members.clone();
+        let mut tombstones = group.tombstones;
+        for prefix in pending {
+            desired.clear();
+            export_paths(
+                &ctx,
+                rib,
+                &mut self.store,
+                group,
+                mode,
+                prefix,
+                &mut desired,
+                &mut keys,
+                &mut scratch,
+            );
+            let except = |src: PeerId| {
+                if members.contains(&src) {
+                    Audience::AllExcept(src)
+                } else {
+                    Audience::All
+                }
+            };
+            let fam = P::family(group);
+            let entry = fam.adj_rib_out.entry(prefix).or_default();
+            let tombs_before = entry.iter().filter(|o| o.attrs.is_none()).count();
+            if mode == AddPathSend::BestOnly {
+                diff_best(
+                    entry,
+                    desired.first(),
+                    version,
+                    prefix,
+                    &members,
+                    &except,
+                    &mut batch,
+                );
+            } else {
+                diff_all(entry, &desired, version, prefix, &except, &mut batch);
+            }
+            if !catching {
+                entry.retain(|o| o.attrs.is_some());
+            }
+            let tombs_after = entry.iter().filter(|o| o.attrs.is_none()).count();
+            tombstones = tombstones + tombs_after - tombs_before;
+            if entry.is_empty() {
+                fam.adj_rib_out.remove(&prefix);
+            }
+        }
+        group.tombstones = tombstones;
+        if batch.is_empty() {
+            return;
+        }
+        let params = group.key.params::<P>();
+        let listening: Vec<PeerId> = group
+            .members
+            .iter()
+            .copied()
+            .filter(|m| self.peers[m.0 as usize].output.catch_up.is_none())
+            .collect();
+        let limit = self.config.output_limit;
+        let peers = &mut self.peers;
+        let stats = &mut self.stats;
+        let encoded = batch.encode(
+            &mut self.encoder,
+            &params,
+            |a| listening.iter().any(|&m| a.includes(m)),
+            |a, msg| {
+                for &m in &listening {
+                    if a.includes(m) {
+                        deliver(&mut peers[m.0 as usize], &msg, version, limit, stats);
+                    }
+                }
+            },
+        );
+        self.stats.encoded_messages += encoded;
+    }
+
+    /// One step of `peer`'s catch-up walk: fills its queue to half the limit from
+    /// the Adj-RIB-Out; when the walk ends, starts another pass if the group moved
+    /// on meanwhile, else rejoins the group's normal output.
+    fn continue_catch_up(&mut self, peer: PeerId) {
+        let limit = self.config.output_limit;
+        let Some(g) = self.peers[peer.0 as usize].group else {
+            return;
+        };
+        let Some(group) = self.groups[g].take() else {
+            return;
+        };
+        loop {
+            let out = &self.peers[peer.0 as usize].output;
+            let Some(cu) = out.catch_up else { break };
+            if out.bytes >= limit / 2 {
+                break;
+            }
+            let mut cu = cu;
+            let progressed = self.walk_step::<Ipv4Prefix>(&group, peer, &mut cu)
+                || self.walk_step::<Ipv6Prefix>(&group, peer, &mut cu);
+            if progressed {
+                self.peers[peer.0 as usize].output.catch_up = Some(cu);
+                continue;
+            }
+            // Both families walked.
+            if group.version == cu.started {
+                if cu.end_of_rib {
+                    if group.key.ipv4.is_some() {
+                        self.push_end_of_rib::<Ipv4Prefix>(peer, group.version);
+                    }
+                    if group.key.ipv6.is_some() {
+                        self.push_end_of_rib::<Ipv6Prefix>(peer, group.version);
+                    }
+                }
+                self.peers[peer.0 as usize].output.catch_up = None;
+                break;
+            }
+            self.peers[peer.0 as usize].output.catch_up = Some(CatchUp {
+                from: cu.started,
+                started: group.version,
+                initial: false,
+                end_of_rib: cu.end_of_rib,
+                ipv4: Walk::Start,
+                ipv6: Walk::Start,
+            });
+        }
+        self.groups[g] = Some(group);
+        if self.peers[peer.0 as usize].output.catch_up.is_none() {
+            self.purge_tombstones(g);
+        }
+    }
+
+    /// Walks one chunk of `P`'s Adj-RIB-Out for `peer`; false when the family's
+    /// walk is already done.
+    fn walk_step<P: Walked>(
+        &mut self,
+        group: &UpdateGroup,
+        peer: PeerId,
+        cu: &mut CatchUp,
+    ) -> bool {
+        let walk = *P::walk(cu);
+        let adj = &P::family_ref(group).adj_rib_out;
+        let range = match walk {
+            Walk::Done => return false,
+            Walk::Start => adj.range::<P, _>(..),
+            Walk::After(k) => adj.range((Bound::Excluded(k), Bound::Unbounded)),
+        };
+        let mut batch: Batch<P> = Batch::default();
+        let mut last = None;
+        let mut n = 0;
+        for (prefix, entry) in range.take(WALK_CHUNK) {
+            last = Some(*prefix);
+            n += 1;
+            for o in entry.iter().filter(|o| o.version > cu.from) {
+                match &o.attrs {
+                    Some(a) if o.source != peer => {
+                        batch.announce(Audience::Only(peer), a, o.out_id, *prefix)
+                    }
+                    _ if !cu.initial => batch.withdraw(Audience::Only(peer), o.out_id, *prefix),
+                    _ => {}
+                }
+            }
+        }
+        *P::walk(cu) = match last {
+            Some(k) if n == WALK_CHUNK => Walk::After(k),
+            _ => Walk::Done,
+        };
+        let params = group.key.params::<P>();
+        let version = group.version;
+        let p = &mut self.peers[peer.0 as usize];
+        let encoded = batch.encode(
+            &mut self.encoder,
+            &params,
+            |_| true,
+            |_, msg| {
+                p.output.bytes += msg.bytes.len();
+                p.output.queue.push_back((msg, version));
+            },
+        );
+        self.stats.encoded_messages += encoded;
+        true
+    }
+
+    fn push_end_of_rib<P: FamilyPrefix>(&mut self, peer: PeerId, version: u64) {
+        let mut bytes = Vec::new();
+        self.encoder.end_of_rib::<P>(&mut bytes);
+        let msg = Arc::new(Message {
+            bytes: bytes.into(),
+            content: Content::EndOfRib { ipv6: P::IPV6 },
+        });
+        let out = &mut self.peers[peer.0 as usize].output;
+        out.bytes += msg.bytes.len();
+        out.queue.push_back((msg, version));
+    }
+
+    /// Drops the group's tombstones once no member is catching up.
+    fn purge_tombstones(&mut self, g: usize) {
+        let Some(group) = self.groups[g].as_mut() else {
+            return;
+        };
+        if group.tombstones == 0
+            || group
+                .members
+                .iter()
+                .any(|m| self.peers[m.0 as usize].output.catch_up.is_some())
+        {
+            return;
+        }
+        fn purge<P: Ord>(f: &mut GroupFamily<P>) {
+            f.adj_rib_out.retain(|_, e| {
+                e.retain(|o| o.attrs.is_some());
+                !e.is_empty()
+            });
+        }
+        purge(&mut group.ipv4);
+        purge(&mut group.ipv6);
+        group.tombstones = 0;
+    }
+}
+
+/// Hands `msg` to a member; a member whose output goes over `limit` drops its
+/// queue and will catch up from the Adj-RIB-Out instead.
+fn deliver(p: &mut Peer, msg: &Arc<Message>, version: u64, limit: usize, stats: &mut Stats) {
+    let out = &mut p.output;
+    out.bytes += msg.bytes.len();
+    out.queue.push_back((msg.clone(), version));
+    if out.bytes > limit {
+        let oldest = out.queue.front().map_or(version, |(_, v)| *v);
+        out.queue.clear();
+        out.bytes = 0;
+        stats.catch_ups += 1;
+        out.catch_up = Some(CatchUp {
+            from: oldest - 1,
+            started: version,
+            initial: false,
+            end_of_rib: false,
+            ipv4: Walk::Start,
+            ipv6: Walk::Start,
+        });
+    }
+}
+
+/// The import checks of RFC 4271 §9.1.2 and RFC 4456 §8, and enforce-first-AS.
+fn import_check(local: &Local, p: &Peer, a: &Attributes) -> Option<Rejection> {
+    if a.as_path.contains(local.asn) {
+        return Some(Rejection::AsLoop);
+    }
+    if a.originator_id == Some(local.router_id) {
+        return Some(Rejection::OriginatorId);
+    }
+    if a.cluster_list.contains(&local.cluster_id) {
+        return Some(Rejection::ClusterList);
+    }
+    if !p.ibgp && p.config.enforce_first_as && a.as_path.neighbor_as() != Some(p.config.remote_asn)
+    {
+        return Some(Rejection::FirstAs);
+    }
+    None
+}
+
+/// The paths of `prefix` that `group` is to be sent, best first: the best only,
+/// every path, or the N best, each allowed by the export rules and policy, with
+/// its exported attributes.
+#[allow(clippy::too_many_arguments)]
+fn export_paths<P: FamilyPrefix>(
+    ctx: &Ctx<'_>,
+    rib: &Rib<P>,
+    store: &mut AttributeStore,
+    group: &mut UpdateGroup,
+    mode: AddPathSend,
+    prefix: P,
+    out: &mut Vec<(PeerId, u32, AttrRef)>,
+    keys: &mut Vec<SelectionKey>,
+    scratch: &mut Vec<usize>,
+) {
+    if rib.best(&prefix).is_none() {
+        return;
+    }
+    let paths = rib.paths(&prefix);
+    let (limit, order): (usize, Vec<usize>) = match mode {
+        AddPathSend::BestOnly => (1, vec![0]),
+        AddPathSend::All => (usize::MAX, (0..paths.len()).collect()),
+        AddPathSend::BestN(n) => (
+            usize::from(n),
+            rank(ctx, paths, usize::from(n), keys, scratch),
+        ),
+    };
+    let key = &group.key;
+    let ip = prefix.to_ip_prefix();
+    for i in order {
+        if out.len() >= limit {
+            break;
+        }
+        let path = &paths[i];
+        let source = ctx.source(path.peer);
+        if !export::may_advertise(source, &path.attrs, &key.target) {
+            continue;
+        }
+        let rule = match key.export.evaluate(&ip, &path.attrs) {
+            Outcome::Reject => continue,
+            Outcome::Accept(r) => r,
+        };
+        let memo_key = (path.attrs.addr(), path.peer, rule.unwrap_or(u16::MAX));
+        let exported = group
+            .memo
+            .entry(memo_key)
+            .or_insert_with(|| {
+                let mut a =
+                    export::export_attributes(&path.attrs, source, &key.target, ctx.local, P::IPV6);
+                if let Some(r) = rule {
+                    key.export.apply(r, &mut a);
+                }
+                (path.attrs.clone(), store.intern(a))
+            })
+            .1
+            .clone();
+        out.push((path.peer, path.path_id, exported));
+    }
+}
+
+/// Indices of the `n` best of `paths` in decision order (the decision process
+/// applied repeatedly to what is left).
+fn rank(
+    ctx: &Ctx<'_>,
+    paths: &[Path],
+    n: usize,
+    keys: &mut Vec<SelectionKey>,
+    scratch: &mut Vec<usize>,
+) -> Vec<usize> {
+    let mut left: Vec<usize> = (0..paths.len()).collect();
+    let mut order = Vec::with_capacity(n.min(paths.len()));
+    let options = DecisionOptions::default();
+    while order.len() < n && !left.is_empty() {
+        keys.clear();
+        keys.extend(left.iter().map(|&i| ctx.key_of(&paths[i])));
+        let Some((j, _)) = decision::select(keys, &options, scratch) else {
+            break;
+        };
+        order.push(left.remove(j));
+    }
+    order
+}
+
+/// Compares the one path to send without ADD-PATH with what was sent.
+fn diff_best<P: GroupPrefix>(
+    entry: &mut Vec<OutPath>,
+    new: Option<&(PeerId, u32, AttrRef)>,
+    version: u64,
+    prefix: P,
+    members: &[PeerId],
+    except: &dyn Fn(PeerId) -> Audience,
+    batch: &mut Batch<P>,
+) {
+    let live = entry.iter().position(|o| o.attrs.is_some());
+    match (live, new) {
+        (None, None) => {}
+        (Some(i), None) => {
+            let o = &mut entry[i];
+            batch.withdraw(except(o.source), 0, prefix);
+            o.attrs = None;
+            o.version = version;
+        }
+        (old, Some((src, src_id, attrs))) => {
+            if let Some(i) = old {
+                let o = &entry[i];
+                if o.source == *src
+                    && o.source_path_id == *src_id
+                    && o.attrs.as_ref() == Some(attrs)
+                {
+                    return;
+                }
+            }
+            batch.announce(except(*src), attrs, 0, prefix);
+            // The new source had been sent the old path: take it back.
+            if members.contains(src) && old.is_some_and(|i| entry[i].source != *src) {
+                batch.withdraw(Audience::Only(*src), 0, prefix);
+            }
+            entry.clear();
+            entry.push(OutPath {
+                out_id: 0,
+                source: *src,
+                source_path_id: *src_id,
+                version,
+                attrs: Some(attrs.clone()),
+            });
+        }
+    }
+}
+
+/// Compares the paths to send with ADD-PATH with what was sent; new paths get the
+/// lowest path identifier not in use for the prefix.
+fn diff_all<P: GroupPrefix>(
+    entry: &mut Vec<OutPath>,
+    desired: &[(PeerId, u32, AttrRef)],
+    version: u64,
+    prefix: P,
+    except: &dyn Fn(PeerId) -> Audience,
+    batch: &mut Batch<P>,
+) {
+    for o in entry.iter_mut().filter(|o| o.attrs.is_some()) {
+        if !desired
+            .iter()
+            .any(|(s, id, _)| *s == o.source && *id == o.source_path_id)
+        {
+            batch.withdraw(except(o.source), o.out_id, prefix);
+            o.attrs = None;
+            o.version = version;
+        }
+    }
+    for (src, src_id, attrs) in desired {
+        if let Some(o) = entry
+            .iter_mut()
+            .find(|o| o.attrs.is_some() && o.source == *src && o.source_path_id == *src_id)
+        {
+            if o.attrs.as_ref() != Some(attrs) {
+                o.attrs = Some(attrs.clone());
+                o.version = version;
+                batch.announce(except(*src), attrs, o.out_id, prefix);
+            }
+            continue;
+        }
+        let used: FxHashSet<u32> = entry
+            .iter()
+            .filter(|o| o.attrs.is_some())
+            .map(|o| o.out_id)
+            .collect();
+        let id = (1..).find(|i| !used.contains(i)).unwrap_or(1);
+        let path = OutPath {
+            out_id: id,
+            source: *src,
+            source_path_id: *src_id,
+            version,
+            attrs: Some(attrs.clone()),
+        };
+        match entry.iter_mut().find(|o| o.out_id == id) {
+            Some(tomb) => *tomb = path,
+            None => entry.push(path),
+        }
+        batch.announce(except(*src), attrs, id, prefix);
+    }
+}
