@@ -1,0 +1,73 @@
+//! Bounded output: a peer that does not read has its unsent output capped; past
+//! the cap it catches up from the Adj-RIB-Out, and ends with the same table as a
+//! peer that kept up, without holding back the others.
+
+mod common;
+use common::*;
+
+use nexthop_router::peer::SessionParams;
+use nexthop_router::router::{Router, RouterConfig};
+use nexthop_router::time::Instant;
+
+#[test]
+fn slow_peer_catches_up_from_adj_rib_out() {
+    let mut cfg = RouterConfig::new(65000, ip("192.0.2.1"));
+    cfg.output_limit = 16 * 1024;
+    let mut r = Router::new(cfg);
+    let src = r.add_peer(peer("172.16.0.9", 65009));
+    r.handle_session_up(src, SessionParams::ipv4(ip("172.16.0.9")), T0);
+    let ecfg = |a: &str| {
+        let mut c = peer(a, 65001);
+        c.local_v4 = Some(ip("192.0.2.1"));
+        c
+    };
+    let fast = r.add_peer(ecfg("172.16.0.1"));
+    let slow = r.add_peer(ecfg("172.16.0.2"));
+    r.handle_session_up(fast, SessionParams::ipv4(ip("172.16.0.1")), T0);
+    r.handle_session_up(slow, SessionParams::ipv4(ip("172.16.0.2")), T0);
+    assert_eq!(r.group_of(fast), r.group_of(slow));
+    let mut t = vec![Table::default(), Table::default()];
+    settle(&mut r, T0, &[fast, slow], &mut t);
+    assert!(!r.is_catching_up(slow));
+
+    // Twenty rounds of changes; the slow peer reads nothing.
+    let mut max_pending = 0;
+    for round in 0..20u32 {
+        let now = Instant::from_millis(u64::from(round) * 1000);
+        let n = if round == 0 { 1000 } else { 900 };
+        let announce: Vec<_> = (0..n).map(|i| (0, nth(i))).collect();
+        let path = [65009, round];
+        r.handle_update(src, &[], &announce, Some(attrs(&path, "172.16.0.9")), now)
+            .unwrap();
+        if round == 10 {
+            let withdraw: Vec<_> = (900..1000).map(|i| (0, nth(i))).collect();
+            r.handle_update(src, &withdraw, &[], None, now).unwrap();
+        }
+        settle(&mut r, now, &[fast], &mut t[..1]);
+        if round == 0 {
+            // It read the first round, so it holds prefixes that are later withdrawn.
+            settle(&mut r, now, &[slow], &mut t[1..]);
+            assert_eq!(t[1].routes.len(), 1000);
+        }
+        max_pending = max_pending.max(r.pending_output(slow));
+    }
+    assert!(max_pending <= 16 * 1024, "output capped: {max_pending}");
+    assert!(r.is_catching_up(slow));
+    assert!(r.stats().catch_ups >= 1);
+
+    // The slow peer reads again: it is walked up to date.
+    for m in drain(&mut r, slow) {
+        t[1].apply(&m);
+    }
+    assert!(!r.is_catching_up(slow));
+    assert_eq!(t[0].routes, t[1].routes);
+    assert_eq!(t[1].routes.len(), 1000 - 100);
+
+    // Back in the group: both get the next change.
+    let now = Instant::from_millis(100_000);
+    r.handle_update(src, &[(0, nth(899))], &[], None, now)
+        .unwrap();
+    settle(&mut r, now, &[fast, slow], &mut t);
+    assert_eq!(t[0].routes, t[1].routes);
+    assert_eq!(t[1].routes.len(), 899);
+}
