@@ -259,7 +259,8 @@ impl std::borrow::Borrow<Attributes> for Interned {
     }
 }
 
-/// A fast, deterministic hasher (the Fx hash of rustc), so that runs repeat exactly.
+/// A fast, deterministic hasher (the Fx hash of rustc with a final mix), so that
+/// runs repeat exactly.
 #[derive(Clone, Copy, Default)]
 pub struct FxHasher(u64);
 
@@ -287,7 +288,14 @@ impl Hasher for FxHasher {
         self.write_u64(i as u64)
     }
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits, which index the table, poorly mixed;
+        // finish with murmur3's fmix64 so every input bit reaches them.
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
     }
 }
 
