@@ -197,7 +197,7 @@ fn run_reflector_network(n_clients: usize, n_non_clients: usize, prefixes: u32) 
         t.net.routers[nodes[origin(i, speakers)]].withdraw_originated(nth(i), now);
     }
     t.net.run();
-    let gone = |i: u32| i % 10 == 0;
+    let gone = |i: u32| i.is_multiple_of(10);
     for s in 0..speakers {
         check_speaker(&t, n_clients, s, prefixes, &gone);
     }
