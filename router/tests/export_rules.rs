@@ -511,3 +511,64 @@ fn originated_routes() {
     settle(&mut r, T0, &[i, e], &mut t);
     assert!(t[0].routes.is_empty() && t[1].routes.is_empty());
 }
+
+/// IPv6 unicast (RFC 4760, RFC 2545): MP_REACH_NLRI with the next hop rewritten to
+/// ours towards eBGP and left alone (global and link-local) towards iBGP.
+#[test]
+fn ipv6_routes_flow_with_mp_reach() {
+    use nexthop_router::prefix::Ipv6Prefix;
+    let mut r = router(AS, "192.0.2.1");
+    let v6 = |id: &str| {
+        let mut s = SessionParams::ipv4(ip(id));
+        s.ipv6 = FamilyParams {
+            enabled: true,
+            ..Default::default()
+        };
+        s
+    };
+    let mut src_cfg = ebgp("172.16.0.9", 65009);
+    src_cfg.local_v6 = Some("2001:db8::1".parse().unwrap());
+    let src = r.add_peer(src_cfg);
+    r.handle_session_up(src, v6("172.16.0.9"), T0);
+    let mut e_cfg = ebgp("172.16.0.1", 65001);
+    e_cfg.local_v6 = Some("2001:db8::1".parse().unwrap());
+    let e = r.add_peer(e_cfg);
+    r.handle_session_up(e, v6("172.16.0.1"), T0);
+    let i = r.add_peer(peer("10.0.0.1", AS));
+    r.handle_session_up(i, v6("10.0.0.1"), T0);
+    let p: Ipv6Prefix = "2001:db8:100::/48".parse().unwrap();
+    let nh = NextHop::V6 {
+        global: "2001:db8:9::9".parse().unwrap(),
+        link_local: Some("fe80::9".parse().unwrap()),
+    };
+    let a = nexthop_router::attributes::Attributes {
+        as_path: AsPath::sequence(&[65009]),
+        next_hop: Some(nh),
+        ..Default::default()
+    };
+    r.handle_update(src, &[], &[(0, p)], Some(a), T0).unwrap();
+    let mut t = vec![Table::default(); 2];
+    settle(&mut r, T0, &[e, i], &mut t);
+    let key = (nexthop_router::prefix::IpPrefix::V6(p), 0);
+    let to_e = &t[0].routes[&key];
+    assert_eq!(
+        to_e.next_hop,
+        Some(NextHop::V6 {
+            global: "2001:db8::1".parse().unwrap(),
+            link_local: None
+        })
+    );
+    assert_eq!(t[1].routes[&key].next_hop, Some(nh));
+    assert_eq!(t[0].end_of_rib, 2, "End-of-RIB for both families");
+    // A route refresh re-sends the table.
+    r.handle_route_refresh(e, T0);
+    let again = drain(&mut r, e);
+    assert!(again.iter().any(|m| matches!(&m.content,
+        nexthop_router::group::Content::Ipv6(u) if u.announced == vec![(0, p)])));
+    let bytes = &again[0].bytes;
+    assert_eq!(
+        path_attributes_of(bytes).unwrap()[0].1,
+        14,
+        "MP_REACH_NLRI first"
+    );
+}

@@ -427,6 +427,28 @@ impl Router {
         });
     }
 
+    /// `peer` asked for our routes again (ROUTE-REFRESH, RFC 2918 §4): its group's
+    /// Adj-RIB-Out is re-sent to it by a walk, as at session start.
+    pub fn handle_route_refresh(&mut self, peer: PeerId, now: Instant) {
+        self.now = now;
+        let Some(g) = self.group_of(peer) else {
+            return;
+        };
+        let Some(group) = self.groups[g].as_ref() else {
+            return;
+        };
+        let out = &mut self.peers[peer.0 as usize].output;
+        let end_of_rib = out.catch_up.is_some_and(|c| c.end_of_rib);
+        out.catch_up = Some(CatchUp {
+            from: 0,
+            started: group.version,
+            initial: true,
+            end_of_rib,
+            ipv4: Walk::Start,
+            ipv6: Walk::Start,
+        });
+    }
+
     /// The session with `peer` went down: its routes are withdrawn (RFC 4271 §9.1,
     /// the routes of a closed session are unfeasible), its output discarded.
     pub fn handle_session_down(&mut self, peer: PeerId, now: Instant) {
@@ -710,6 +732,10 @@ impl Router {
         };
         self.group_index.insert(key, g);
         self.flush_group(g, self.now);
+        if let Some(group) = self.groups[g].as_mut() {
+            // Filling the table sent nothing, so it starts no MRAI.
+            group.last_flush = None;
+        }
         g
     }
 }
