@@ -99,7 +99,12 @@ impl<P: RoutePrefix> GroupFamily<P> {
 
     /// Takes the pending prefixes, in prefix order.
     pub fn take_pending(&mut self) -> Vec<P> {
-        self.pending_set.clear();
+        if self.pending_set.capacity() > 1024 {
+            // After a large batch, give the memory back rather than keep it idle.
+            self.pending_set = FxHashSet::default();
+        } else {
+            self.pending_set.clear();
+        }
         let mut v = std::mem::take(&mut self.pending);
         v.sort_unstable();
         v

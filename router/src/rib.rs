@@ -105,6 +105,9 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
             dest.best_lost |= i == 0 && dest.best.is_some();
             return Some(std::mem::replace(&mut dest.paths[i], path));
         }
+        // Grow by one: most prefixes have few paths, and doubling would leave up
+        // to three empty 16-byte slots per prefix.
+        dest.paths.reserve_exact(1);
         dest.paths.push(path);
         self.paths += 1;
         None
@@ -120,7 +123,11 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
         Self::mark(&mut self.dirty, prefix, dest);
         self.paths -= 1;
         dest.best_lost |= i == 0 && dest.best.is_some();
-        Some(dest.paths.remove(i))
+        let old = dest.paths.remove(i);
+        if dest.paths.capacity() > dest.paths.len() + 4 {
+            dest.paths.shrink_to_fit();
+        }
+        Some(old)
     }
 
     /// Removes every path learned from `peer` (its session went down, RFC 4271

@@ -39,10 +39,10 @@ static GLOBAL: Counting = Counting;
 const PREFIXES: u32 = 50_000;
 const PEERS: u32 = 10;
 
-fn measure(export: bool) -> (f64, usize) {
+fn measure(peers_n: u32, export: bool) -> (f64, usize) {
     let mut r = router(65000, "192.0.2.1");
     let mut peers = Vec::new();
-    for k in 0..PEERS {
+    for k in 0..peers_n {
         let addr = format!("172.16.0.{}", k + 1);
         let mut cfg = peer(&addr, 65001 + k);
         if !export {
@@ -71,19 +71,22 @@ fn measure(export: bool) -> (f64, usize) {
     }
     let after = LIVE.load(Relaxed);
     let paths = r.rib::<Ipv4Prefix>().path_count();
-    assert_eq!(paths, (PREFIXES * PEERS) as usize);
+    assert_eq!(paths, (PREFIXES * peers_n) as usize);
     ((after - before) as f64 / paths as f64, r.attribute_sets())
 }
 
 #[test]
 fn heap_bytes_per_path() {
-    let (rib_only, sets) = measure(false);
+    let (rib_only, sets) = measure(PEERS, false);
     eprintln!(
         "heap bytes per path, {PREFIXES} prefixes x {PEERS} peers: {rib_only:.1} (RIB), {sets} attribute sets"
     );
     // 16 bytes of path plus the prefix's share of its table entry and list.
-    assert!(rib_only < 48.0, "{rib_only:.1} bytes per path");
+    assert!(rib_only < 32.0, "{rib_only:.1} bytes per path");
     assert_eq!(sets, PEERS as usize, "one interned set per peer");
-    let (with_out, _) = measure(true);
+    let (with_out, _) = measure(PEERS, true);
     eprintln!("heap bytes per path with one eBGP update group's Adj-RIB-Out: {with_out:.1}");
+    let (one_peer, _) = measure(1, false);
+    eprintln!("heap bytes per path, {PREFIXES} prefixes from one peer: {one_peer:.1}");
+    assert!(one_peer < 96.0, "{one_peer:.1} bytes per path");
 }

@@ -270,6 +270,7 @@ pub(super) fn diff_best<P: GroupPrefix>(
                 batch.withdraw(Audience::Only(*src), 0, prefix);
             }
             entry.clear();
+            entry.reserve_exact(1);
             entry.push(OutPath {
                 out_id: 0,
                 source: *src,
@@ -328,7 +329,10 @@ pub(super) fn diff_all<P: GroupPrefix>(
         };
         match entry.iter_mut().find(|o| o.out_id == id) {
             Some(tomb) => *tomb = path,
-            None => entry.push(path),
+            None => {
+                entry.reserve_exact(1);
+                entry.push(path)
+            }
         }
         batch.announce(except(*src), attrs, id, prefix);
     }
