@@ -71,3 +71,39 @@ fn slow_peer_catches_up_from_adj_rib_out() {
     assert_eq!(t[0].routes, t[1].routes);
     assert_eq!(t[1].routes.len(), 899);
 }
+
+/// An End-of-RIB still queued when the peer falls behind is sent after the walk.
+#[test]
+fn end_of_rib_survives_a_dropped_queue() {
+    let mut cfg = RouterConfig::new(65000, ip("192.0.2.1"));
+    cfg.output_limit = 4096;
+    let mut r = Router::new(cfg);
+    let src = r.add_peer(peer("172.16.0.9", 65009));
+    r.handle_session_up(src, SessionParams::ipv4(ip("172.16.0.9")), T0);
+    let first: Vec<_> = (0..100).map(|i| (0, nth(i))).collect();
+    r.handle_update(src, &[], &first, Some(attrs(&[65009], "172.16.0.9")), T0)
+        .unwrap();
+    r.handle_timeout(T0);
+    let mut c = peer("172.16.0.1", 65001);
+    c.local_v4 = Some(ip("192.0.2.1"));
+    let late = r.add_peer(c);
+    r.handle_session_up(late, SessionParams::ipv4(ip("172.16.0.1")), T0);
+    // One read: the walk queues the table and End-of-RIB behind it; one is taken.
+    let mut t = Table::default();
+    t.apply(&r.poll_transmit(late).unwrap());
+    assert_eq!(t.end_of_rib, 0);
+    assert!(!r.is_catching_up(late));
+    assert!(r.pending_output(late) > 0, "End-of-RIB waits in the queue");
+    // A flood overflows the queue before the peer reads on.
+    let more: Vec<_> = (100..3000).map(|i| (0, nth(i))).collect();
+    r.handle_update(src, &[], &more, Some(attrs(&[65009, 1], "172.16.0.9")), T0)
+        .unwrap();
+    r.handle_timeout(T0);
+    assert!(r.is_catching_up(late));
+    assert_eq!(r.stats().catch_ups, 1, "a peer falls behind once per flush");
+    for m in drain(&mut r, late) {
+        t.apply(&m);
+    }
+    assert_eq!(t.end_of_rib, 1);
+    assert_eq!(t.routes.len(), 3000);
+}

@@ -206,18 +206,33 @@ pub(super) fn deliver(
     stats: &mut Stats,
 ) {
     let out = &mut p.output;
+    if out.catch_up.is_some() {
+        // It fell behind earlier in this flush; the walk will cover this message.
+        return;
+    }
     out.bytes += msg.bytes.len();
     out.queue.push_back((msg.clone(), version));
     if out.bytes > limit {
         let oldest = out.queue.front().map_or(version, |(_, v)| *v);
+        // An End-of-RIB still queued must still be sent after the walk.
+        let end_of_rib = out
+            .queue
+            .iter()
+            .any(|(m, _)| matches!(m.content, Content::EndOfRib { .. }));
+        tracing::info!(
+            neighbor = %p.config.address,
+            queued = out.bytes,
+            limit,
+            "output over its limit, catching up from the Adj-RIB-Out"
+        );
         out.queue.clear();
         out.bytes = 0;
         stats.catch_ups += 1;
         out.catch_up = Some(CatchUp {
-            from: oldest - 1,
+            from: oldest.saturating_sub(1),
             started: version,
             initial: false,
-            end_of_rib: false,
+            end_of_rib,
             ipv4: Walk::Start,
             ipv6: Walk::Start,
         });

@@ -415,6 +415,12 @@ impl Router {
         };
         let group = self.groups[g].as_mut().expect("indexed group exists");
         group.members.push(peer);
+        tracing::info!(
+            neighbor = %self.peers[peer.0 as usize].config.address,
+            group = g,
+            members = group.members.len(),
+            "session up, joined update group"
+        );
         let p = &mut self.peers[peer.0 as usize];
         p.group = Some(g);
         p.output.catch_up = Some(CatchUp {
@@ -509,8 +515,14 @@ impl Router {
         }
         let checked = attrs.and_then(|mut a| {
             match import_check(&self.local, p, &a) {
-                Some(_) => {
+                Some(why) => {
                     self.stats.rejected_paths += announced.len() as u64;
+                    tracing::debug!(
+                        neighbor = %p.config.address,
+                        reason = ?why,
+                        prefixes = announced.len(),
+                        "paths rejected on import"
+                    );
                     None
                 }
                 None => {
@@ -569,10 +581,18 @@ impl Router {
         }
         self.store.release(base);
         match p.config.max_prefix {
-            Some(limit) if p.prefixes > limit => Err(ImportError::MaxPrefix {
-                limit,
-                count: p.prefixes,
-            }),
+            Some(limit) if p.prefixes > limit => {
+                tracing::warn!(
+                    neighbor = %p.config.address,
+                    limit,
+                    count = p.prefixes,
+                    "maximum prefixes exceeded"
+                );
+                Err(ImportError::MaxPrefix {
+                    limit,
+                    count: p.prefixes,
+                })
+            }
             _ => Ok(()),
         }
     }
