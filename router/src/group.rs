@@ -3,12 +3,12 @@
 //! for all its members.
 //!
 //! Every entry of the Adj-RIB-Out carries the version (flush number) at which it
-//! last changed, and a withdrawn path stays as a tombstone while a member is
-//! catching up, so a member that fell behind (or just joined) is brought up to date
+//! last changed, and a withdrawn path stays as a tombstone until every member has
+//! been sent its withdrawal, so a member that fell behind (or just joined) is brought up to date
 //! by walking the Adj-RIB-Out for entries newer than what it has, instead of
 //! replaying a queue of stale messages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,6 +77,9 @@ pub struct GroupFamily<P> {
     /// Prefixes changed since the last flush.
     pub pending: Vec<P>,
     pending_set: FxHashSet<P>,
+    /// Prefixes given a tombstone, with its version, oldest first, so tombstones
+    /// are purged in time proportional to their number.
+    pub tombstones: VecDeque<(P, u64)>,
 }
 
 impl<P: RoutePrefix> Default for GroupFamily<P> {
@@ -85,6 +88,7 @@ impl<P: RoutePrefix> Default for GroupFamily<P> {
             adj_rib_out: BTreeMap::new(),
             pending: Vec::new(),
             pending_set: FxHashSet::default(),
+            tombstones: VecDeque::new(),
         }
     }
 }
@@ -94,6 +98,23 @@ impl<P: RoutePrefix> GroupFamily<P> {
     pub fn mark(&mut self, prefix: P) {
         if self.pending_set.insert(prefix) {
             self.pending.push(prefix);
+        }
+    }
+
+    /// Drops tombstones (and emptied entries) of version `safe` or older: every
+    /// member has been sent, or has dropped and will walk past, their withdrawal.
+    pub fn purge_tombstones(&mut self, safe: u64) {
+        while let Some(&(prefix, v)) = self.tombstones.front() {
+            if v > safe {
+                break;
+            }
+            self.tombstones.pop_front();
+            if let Some(e) = self.adj_rib_out.get_mut(&prefix) {
+                e.retain(|o| o.attrs.is_some() || o.version > safe);
+                if e.is_empty() {
+                    self.adj_rib_out.remove(&prefix);
+                }
+            }
         }
     }
 
@@ -134,8 +155,6 @@ pub struct UpdateGroup {
     /// Exported attributes by source attributes, source peer and export rule, so a
     /// set is transformed once however many prefixes share it.
     pub memo: FxHashMap<MemoKey, (AttrRef, AttrRef)>,
-    /// Tombstones kept in the Adj-RIB-Out.
-    pub tombstones: usize,
 }
 
 impl UpdateGroup {
@@ -150,7 +169,6 @@ impl UpdateGroup {
             flush_at: None,
             last_flush: None,
             memo: FxHashMap::default(),
-            tombstones: 0,
         }
     }
 

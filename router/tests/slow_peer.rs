@@ -107,3 +107,49 @@ fn end_of_rib_survives_a_dropped_queue() {
     assert_eq!(t.end_of_rib, 1);
     assert_eq!(t.routes.len(), 3000);
 }
+
+/// Withdrawals that were in the dropped queue reach the peer by the walk: the
+/// Adj-RIB-Out keeps their tombstones until every member is past them.
+#[test]
+fn withdrawals_in_a_dropped_queue_are_not_lost() {
+    let mut cfg = RouterConfig::new(65000, ip("192.0.2.1"));
+    cfg.output_limit = 4096;
+    let mut r = Router::new(cfg);
+    let src = r.add_peer(peer("172.16.0.9", 65009));
+    r.handle_session_up(src, SessionParams::ipv4(ip("172.16.0.9")), T0);
+    let mut c = peer("172.16.0.1", 65001);
+    c.local_v4 = Some(ip("192.0.2.1"));
+    let slow = r.add_peer(c);
+    r.handle_session_up(slow, SessionParams::ipv4(ip("172.16.0.1")), T0);
+    let old: Vec<_> = (0..50).map(|i| (0, nth(i))).collect();
+    r.handle_update(src, &[], &old, Some(attrs(&[65009], "172.16.0.9")), T0)
+        .unwrap();
+    r.handle_timeout(T0);
+    let mut t = Table::default();
+    for m in drain(&mut r, slow) {
+        t.apply(&m);
+    }
+    assert_eq!(t.routes.len(), 50);
+    // One flush withdraws the old prefixes and floods new ones past the limit.
+    let new: Vec<_> = (1000..4000).map(|i| (0, nth(i))).collect();
+    r.handle_update(src, &old, &new, Some(attrs(&[65009], "172.16.0.9")), T0)
+        .unwrap();
+    r.handle_timeout(T0);
+    assert!(r.is_catching_up(slow));
+    for m in drain(&mut r, slow) {
+        t.apply(&m);
+    }
+    assert_eq!(t.routes.len(), 3000);
+    assert!(t.get(nth(0)).is_none(), "the withdrawal was not lost");
+    // Once everyone is past them, the tombstones go.
+    r.handle_update(
+        src,
+        &[],
+        &[(0, nth(0))],
+        Some(attrs(&[65009], "172.16.0.9")),
+        T0,
+    )
+    .unwrap();
+    r.handle_timeout(T0);
+    assert!(r.adj_rib_out(slow, &nth(1)).is_empty());
+}

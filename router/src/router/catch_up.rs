@@ -103,9 +103,7 @@ impl Router {
             });
         }
         self.groups[g] = Some(group);
-        if self.peers[peer.0 as usize].output.catch_up.is_none() {
-            self.purge_tombstones(g);
-        }
+        self.purge_tombstones(g);
     }
 
     /// Walks one chunk of `P`'s Adj-RIB-Out for `peer`; false when the family's
@@ -171,28 +169,28 @@ impl Router {
         out.queue.push_back((msg, version));
     }
 
-    /// Drops the group's tombstones once no member is catching up.
+    /// Drops the group's tombstones that every member is past: each member has
+    /// everything up to its catch-up start, or up to the version before the oldest
+    /// message still in its queue, or else all of it.
     pub(super) fn purge_tombstones(&mut self, g: usize) {
         let Some(group) = self.groups[g].as_mut() else {
             return;
         };
-        if group.tombstones == 0
-            || group
-                .members
-                .iter()
-                .any(|m| self.peers[m.0 as usize].output.catch_up.is_some())
-        {
-            return;
-        }
-        fn purge<P: Ord>(f: &mut GroupFamily<P>) {
-            f.adj_rib_out.retain(|_, e| {
-                e.retain(|o| o.attrs.is_some());
-                !e.is_empty()
-            });
-        }
-        purge(&mut group.ipv4);
-        purge(&mut group.ipv6);
-        group.tombstones = 0;
+        let safe = group
+            .members
+            .iter()
+            .map(|m| {
+                let out = &self.peers[m.0 as usize].output;
+                match (&out.catch_up, out.queue.front()) {
+                    (Some(cu), _) => cu.from,
+                    (None, Some((_, v))) => v.saturating_sub(1),
+                    (None, None) => group.version,
+                }
+            })
+            .min()
+            .unwrap_or(group.version);
+        group.ipv4.purge_tombstones(safe);
+        group.ipv6.purge_tombstones(safe);
     }
 }
 

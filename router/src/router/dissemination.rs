@@ -38,6 +38,7 @@ impl Router {
     }
 
     pub(super) fn flush_group(&mut self, g: usize, now: Instant) {
+        self.purge_tombstones(g);
         let Some(mut group) = self.groups[g].take() else {
             return;
         };
@@ -67,16 +68,11 @@ impl Router {
         };
         let rib = P::rib(&self.ribs);
         let version = group.version;
-        let catching = group
-            .members
-            .iter()
-            .any(|m| self.peers[m.0 as usize].output.catch_up.is_some());
         let mut batch: Batch<P> = Batch::default();
         let mut desired = Vec::new();
         let mut keys = Vec::new();
         let mut scratch = Vec::new();
         let members = group.members.clone();
-        let mut tombstones = group.tombstones;
         for prefix in pending {
             desired.clear();
             export_paths(
@@ -99,7 +95,6 @@ impl Router {
             };
             let fam = P::family(group);
             let entry = fam.adj_rib_out.entry(prefix).or_default();
-            let tombs_before = entry.iter().filter(|o| o.attrs.is_none()).count();
             if mode == AddPathSend::BestOnly {
                 diff_best(
                     entry,
@@ -113,16 +108,16 @@ impl Router {
             } else {
                 diff_all(entry, &desired, version, prefix, &except, &mut batch);
             }
-            if !catching {
-                entry.retain(|o| o.attrs.is_some());
+            if entry
+                .iter()
+                .any(|o| o.attrs.is_none() && o.version == version)
+            {
+                fam.tombstones.push_back((prefix, version));
             }
-            let tombs_after = entry.iter().filter(|o| o.attrs.is_none()).count();
-            tombstones = tombstones + tombs_after - tombs_before;
             if entry.is_empty() {
                 fam.adj_rib_out.remove(&prefix);
             }
         }
-        group.tombstones = tombstones;
         if batch.is_empty() {
             return;
         }

@@ -19,7 +19,7 @@ use crate::decision::{self, DecisionOptions, Reason, SelectionKey};
 use crate::encode::{UpdateEncoder, WireEncoder};
 use crate::export::{self, Local, Source, Target};
 use crate::group::{
-    Audience, Batch, Content, GroupFamily, GroupKey, GroupPrefix, Message, OutPath, UpdateGroup,
+    Audience, Batch, Content, GroupKey, GroupPrefix, Message, OutPath, UpdateGroup,
 };
 use crate::peer::{AddPathSend, FamilyParams, PeerConfig, SessionParams};
 use crate::policy::Outcome;
