@@ -70,8 +70,7 @@ impl Router {
         let version = group.version;
         let mut batch: Batch<P> = Batch::default();
         let mut desired = Vec::new();
-        let mut keys = Vec::new();
-        let mut scratch = Vec::new();
+        let mut scratch = Scratch::default();
         let members = group.members.clone();
         for prefix in pending {
             desired.clear();
@@ -83,7 +82,6 @@ impl Router {
                 mode,
                 prefix,
                 &mut desired,
-                &mut keys,
                 &mut scratch,
             );
             let except = |src: PeerId| {
@@ -147,6 +145,16 @@ impl Router {
     }
 }
 
+/// Working space of [`export_paths`], kept across the prefixes of a flush so
+/// choosing paths does not allocate per prefix.
+#[derive(Default)]
+pub(super) struct Scratch {
+    order: Vec<usize>,
+    keys: Vec<SelectionKey>,
+    select: Vec<usize>,
+    left: Vec<usize>,
+}
+
 /// The paths of `prefix` that `group` is to be sent, best first: the best only,
 /// every path, or the N best, each allowed by the export rules and policy, with
 /// its exported attributes.
@@ -159,24 +167,40 @@ pub(super) fn export_paths<P: FamilyPrefix>(
     mode: AddPathSend,
     prefix: P,
     out: &mut Vec<(PeerId, u32, AttrRef)>,
-    keys: &mut Vec<SelectionKey>,
-    scratch: &mut Vec<usize>,
+    scratch: &mut Scratch,
 ) {
     if rib.best(&prefix).is_none() {
         return;
     }
     let paths = rib.paths(&prefix);
-    let (limit, order): (usize, Vec<usize>) = match mode {
-        AddPathSend::BestOnly => (1, vec![0]),
-        AddPathSend::All => (usize::MAX, (0..paths.len()).collect()),
-        AddPathSend::BestN(n) => (
-            usize::from(n),
-            rank(ctx, paths, usize::from(n), keys, scratch),
-        ),
+    let order = &mut scratch.order;
+    order.clear();
+    let limit = match mode {
+        AddPathSend::BestOnly => {
+            order.push(0);
+            1
+        }
+        AddPathSend::All => {
+            order.extend(0..paths.len());
+            usize::MAX
+        }
+        AddPathSend::BestN(n) => {
+            let n = usize::from(n);
+            rank(
+                ctx,
+                paths,
+                n,
+                &mut scratch.keys,
+                &mut scratch.select,
+                &mut scratch.left,
+                order,
+            );
+            n
+        }
     };
     let key = &group.key;
     let ip = prefix.to_ip_prefix();
-    for i in order {
+    for &i in order.iter() {
         if out.len() >= limit {
             break;
         }
@@ -214,20 +238,21 @@ pub(super) fn rank(
     paths: &[Path],
     n: usize,
     keys: &mut Vec<SelectionKey>,
-    scratch: &mut Vec<usize>,
-) -> Vec<usize> {
-    let mut left: Vec<usize> = (0..paths.len()).collect();
-    let mut order = Vec::with_capacity(n.min(paths.len()));
+    select: &mut Vec<usize>,
+    left: &mut Vec<usize>,
+    order: &mut Vec<usize>,
+) {
+    left.clear();
+    left.extend(0..paths.len());
     let options = DecisionOptions::default();
     while order.len() < n && !left.is_empty() {
         keys.clear();
         keys.extend(left.iter().map(|&i| ctx.key_of(&paths[i])));
-        let Some((j, _)) = decision::select(keys, &options, scratch) else {
+        let Some((j, _)) = decision::select(keys, &options, select) else {
             break;
         };
         order.push(left.remove(j));
     }
-    order
 }
 
 /// Compares the one path to send without ADD-PATH with what was sent.
@@ -309,12 +334,9 @@ pub(super) fn diff_all<P: GroupPrefix>(
             }
             continue;
         }
-        let used: FxHashSet<u32> = entry
-            .iter()
-            .filter(|o| o.attrs.is_some())
-            .map(|o| o.out_id)
-            .collect();
-        let id = (1..).find(|i| !used.contains(i)).unwrap_or(1);
+        let id = (1..)
+            .find(|i| !entry.iter().any(|o| o.attrs.is_some() && o.out_id == *i))
+            .unwrap_or(1);
         let path = OutPath {
             out_id: id,
             source: *src,

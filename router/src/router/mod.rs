@@ -14,7 +14,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::attributes::{AttrRef, AttributeStore, Attributes, FxHashMap, FxHashSet, NextHop};
+use crate::attributes::{AttrRef, AttributeStore, Attributes, FxHashMap, NextHop};
 use crate::decision::{self, DecisionOptions, Reason, SelectionKey};
 use crate::encode::{UpdateEncoder, WireEncoder};
 use crate::export::{self, Local, Source, Target};
