@@ -136,3 +136,138 @@ impl fmt::Display for Notification<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::wire::error::{ErrorAction, ErrorKind};
+
+    fn notification_bytes(code: u8, subcode: u8, data: &[u8]) -> Vec<u8> {
+        let mut m = Vec::from([0xffu8; 16]);
+        m.extend_from_slice(&((21 + data.len()) as u16).to_be_bytes());
+        m.extend_from_slice(&[3, code, subcode]);
+        m.extend_from_slice(data);
+        m
+    }
+
+    /// RFC 4271 §4.5: code, subcode, data; both ways, into a 0xa5 buffer.
+    #[test]
+    fn update_error_with_data() {
+        let m = notification_bytes(3, 5, &[0x40, 0x01, 0x02, 0x00, 0x00]);
+        let n = Notification::parse(&m).unwrap();
+        assert_eq!(n.code, NotificationCode::from_wire(3, 5));
+        assert_eq!(n.data, &[0x40, 0x01, 0x02, 0x00, 0x00]);
+        let mut buf = [0xa5u8; 40];
+        assert_eq!(n.emit(&mut buf), Ok(26));
+        assert_eq!(&buf[..26], &m[..]);
+        assert!(buf[26..].iter().all(|&b| b == 0xa5));
+        assert_eq!(
+            n.to_string(),
+            "3 (UPDATE Message Error) / 5 (Attribute Length Error), data 40 01 02 00 00"
+        );
+        let mut short = [0xa5u8; 25];
+        assert_eq!(
+            n.emit(&mut short),
+            Err(EncodeError::InsufficientSize { required: 26 })
+        );
+        assert_eq!(short, [0xa5; 25]);
+    }
+
+    /// Unknown codes are kept (a NOTIFICATION is never answered, §6.4).
+    #[test]
+    fn unknown_code_is_kept() {
+        let m = notification_bytes(42, 7, &[]);
+        let n = Notification::parse(&m).unwrap();
+        assert_eq!(n.code, NotificationCode::from_wire(42, 7));
+        assert_eq!(n.to_string(), "42 (Unknown error code) / 7");
+    }
+
+    /// §6.1: a NOTIFICATION shorter than 21 octets is Bad Message Length.
+    #[test]
+    fn shorter_than_21_octets_is_1_2() {
+        let mut m = notification_bytes(6, 2, &[]);
+        m.pop();
+        m[17] = 20;
+        let e = Notification::parse(&m).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadMessageLength { length: 20 });
+        assert_eq!(e.offset, 16);
+        assert_eq!(e.notification, NotificationCode::from_wire(1, 2));
+        assert_eq!(e.data.resolve(&m), &[0, 20]);
+        assert_eq!(e.action, ErrorAction::SessionReset);
+    }
+
+    /// RFC 9003 §2: Cease / Administrative Shutdown with a length-prefixed
+    /// UTF-8 communication.
+    #[test]
+    fn shutdown_communication() {
+        let mut data = [0u8; 32];
+        let d = shutdown_communication_data("maintenance", &mut data).unwrap();
+        assert_eq!(d, b"\x0bmaintenance");
+        let m = notification_bytes(6, 2, d);
+        let n = Notification::parse(&m).unwrap();
+        assert_eq!(n.shutdown_communication(), Some("maintenance"));
+        assert_eq!(
+            n.to_string(),
+            r#"6 (Cease) / 2 (Administrative Shutdown): "maintenance""#
+        );
+        // Administrative Reset carries one too; multi-octet UTF-8 counts octets.
+        let d = shutdown_communication_data("redémarrage", &mut data).unwrap();
+        assert_eq!(d[0], 12);
+        let m = notification_bytes(6, 4, d);
+        let n = Notification::parse(&m).unwrap();
+        assert_eq!(n.shutdown_communication(), Some("redémarrage"));
+        // Other Cease subcodes do not.
+        let m = notification_bytes(6, 3, b"\x0bmaintenance");
+        assert_eq!(
+            Notification::parse(&m).unwrap().shutdown_communication(),
+            None
+        );
+    }
+
+    /// RFC 9003 §4: a bad communication does not make the NOTIFICATION bad;
+    /// there is just no communication.
+    #[test]
+    fn malformed_shutdown_communication_gives_none() {
+        for data in [
+            &b"\x0cmaintenance"[..], // length past the data
+            &[2, 0xc3, 0x28][..],    // invalid UTF-8
+            &[0][..],                // empty
+            &[][..],                 // no length octet
+        ] {
+            let m = notification_bytes(6, 2, data);
+            let n = Notification::parse(&m).unwrap();
+            assert_eq!(n.data, data);
+            assert_eq!(n.shutdown_communication(), None, "{data:?}");
+        }
+    }
+
+    /// RFC 9003 §2: up to 255 octets; more cannot be encoded; a short buffer
+    /// is left untouched.
+    #[test]
+    fn shutdown_communication_data_limits() {
+        let text: std::string::String = "x".repeat(255);
+        let mut buf = [0xa5u8; 300];
+        assert_eq!(
+            shutdown_communication_data(&text, &mut buf).unwrap().len(),
+            256
+        );
+        let long = "x".repeat(256);
+        let mut buf = [0xa5u8; 300];
+        assert_eq!(
+            shutdown_communication_data(&long, &mut buf),
+            Err(EncodeError::TooLong {
+                length: 256,
+                max: 255
+            })
+        );
+        let mut short = [0xa5u8; 5];
+        assert_eq!(
+            shutdown_communication_data("hello", &mut short),
+            Err(EncodeError::InsufficientSize { required: 6 })
+        );
+        assert_eq!(short, [0xa5; 5]);
+    }
+}

@@ -384,3 +384,433 @@ impl fmt::Display for Open<'_> {
         write!(f, ", capabilities {}", self.capabilities)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::wire::capability::Capability;
+    use crate::wire::codes::NotificationCode;
+    use crate::wire::error::ErrorAction;
+    use crate::wire::family::Family;
+
+    /// An OPEN with the given fixed fields, Optional Parameters Length octet and
+    /// parameter bytes; the header's length counts whatever is there.
+    fn open_bytes(version: u8, hold_time: u16, id: u32, opt_len: u8, params: &[u8]) -> Vec<u8> {
+        let mut m = Vec::from([0xffu8; 16]);
+        m.extend_from_slice(&[0, 0, 1, version]);
+        m.extend_from_slice(&65001u16.to_be_bytes());
+        m.extend_from_slice(&hold_time.to_be_bytes());
+        m.extend_from_slice(&id.to_be_bytes());
+        m.push(opt_len);
+        m.extend_from_slice(params);
+        let len = (m.len() as u16).to_be_bytes();
+        m[16..18].copy_from_slice(&len);
+        m
+    }
+
+    /// A well-formed OPEN with these parameters.
+    fn with_params(params: &[u8]) -> Vec<u8> {
+        open_bytes(4, 90, 0x0a00_0001, params.len() as u8, params)
+    }
+
+    /// Checks every part of a session-reset error.
+    #[track_caller]
+    fn assert_error(
+        message: &[u8],
+        kind: ErrorKind,
+        offset: usize,
+        (code, subcode): (u8, u8),
+        data: &[u8],
+    ) {
+        let e = Open::parse(message).unwrap_err();
+        assert_eq!(e.kind, kind);
+        assert_eq!(e.offset, offset, "offset of {kind}");
+        assert_eq!(e.notification, NotificationCode::from_wire(code, subcode));
+        assert_eq!(e.data.resolve(message), data);
+        assert_eq!(e.action, ErrorAction::SessionReset);
+    }
+
+    /// §6.2: "If the version number in the Version field of the received OPEN
+    /// message is not supported, then the Error Subcode MUST be set to
+    /// Unsupported Version Number. The Data field is a 2-octet unsigned integer,
+    /// which indicates the largest, locally-supported version number".
+    #[test]
+    fn unsupported_version_is_2_1_with_largest_supported_version() {
+        for version in [0u8, 3, 5, 255] {
+            let m = open_bytes(version, 90, 1, 0, &[]);
+            assert_error(
+                &m,
+                ErrorKind::UnsupportedVersion { version },
+                19,
+                (2, 1),
+                &[0, 4],
+            );
+        }
+    }
+
+    /// §6.2: a Hold Time of one or two seconds "MUST" be rejected with
+    /// Unacceptable Hold Time; 0 and 3 are fine (§4.2).
+    #[test]
+    fn hold_time_of_one_or_two_seconds_is_2_6() {
+        for hold_time in [1u16, 2] {
+            let m = open_bytes(4, hold_time, 1, 0, &[]);
+            assert_error(
+                &m,
+                ErrorKind::UnacceptableHoldTime { hold_time },
+                22,
+                (2, 6),
+                &[],
+            );
+        }
+        for hold_time in [0u16, 3, 65535] {
+            let m = open_bytes(4, hold_time, 1, 0, &[]);
+            assert_eq!(Open::parse(&m).unwrap().hold_time, hold_time);
+        }
+    }
+
+    /// §6.2 and RFC 6286 §2.2: a BGP Identifier of 0 is Bad BGP Identifier.
+    #[test]
+    fn bgp_identifier_zero_is_2_3() {
+        let m = open_bytes(4, 90, 0, 0, &[]);
+        assert_error(
+            &m,
+            ErrorKind::BadBgpIdentifier { identifier: 0 },
+            24,
+            (2, 3),
+            &[],
+        );
+        // RFC 6286: any other value, even one that is no unicast IPv4 address.
+        let m = open_bytes(4, 90, 0xffff_ffff, 0, &[]);
+        assert_eq!(Open::parse(&m).unwrap().bgp_identifier, 0xffff_ffff);
+    }
+
+    /// §6.2: "If one of the Optional Parameters in the OPEN message is not
+    /// supported, then the Error Subcode MUST be set to Unsupported Optional
+    /// Parameter." Type 1 (Authentication, deprecated) is one.
+    #[test]
+    fn unsupported_optional_parameter_is_2_4() {
+        // A capabilities parameter, then an Authentication parameter.
+        let m = with_params(&[2, 2, 70, 0, 1, 3, 9, 9, 9]);
+        assert_error(
+            &m,
+            ErrorKind::UnsupportedOptionalParameter { parameter_type: 1 },
+            33,
+            (2, 4),
+            &[],
+        );
+    }
+
+    /// §6.2: the Bad Peer AS check belongs to the FSM, which knows the
+    /// configured AS; this is the error it sends.
+    #[test]
+    fn bad_peer_as_is_2_2() {
+        let e = bad_peer_as(4_200_000_009);
+        assert_eq!(e.kind, ErrorKind::BadPeerAs { asn: 4_200_000_009 });
+        assert_eq!(e.offset, 20);
+        assert_eq!(e.notification, NotificationCode::from_wire(2, 2));
+        assert_eq!(e.data, ErrorData::Empty);
+        assert_eq!(e.action, ErrorAction::SessionReset);
+    }
+
+    /// §6.2: a recognized optional parameter that is malformed is OPEN Message
+    /// Error / Unspecific (0). Optional Parameters Length past the message, or
+    /// short of it, is such a case.
+    #[test]
+    fn optional_parameters_length_that_does_not_fit_is_2_0() {
+        let kind = ErrorKind::MalformedOptionalParameters;
+        // Length says 8, 4 bytes follow.
+        let m = open_bytes(4, 90, 1, 8, &[2, 2, 70, 0]);
+        assert_error(&m, kind, 28, (2, 0), &[]);
+        // Length says 2, 4 bytes follow.
+        let m = open_bytes(4, 90, 1, 2, &[2, 2, 70, 0]);
+        assert_error(&m, kind, 28, (2, 0), &[]);
+        // Length says 0, bytes follow.
+        let m = open_bytes(4, 90, 1, 0, &[2, 0]);
+        assert_error(&m, kind, 28, (2, 0), &[]);
+    }
+
+    /// A parameter whose own length runs past the Optional Parameters.
+    #[test]
+    fn parameter_length_past_the_field_is_2_0() {
+        let m = with_params(&[2, 0, 2, 5, 70, 0]);
+        assert_error(&m, ErrorKind::MalformedOptionalParameters, 31, (2, 0), &[]);
+        // A lone type octet.
+        let m = with_params(&[2, 0, 2]);
+        assert_error(&m, ErrorKind::MalformedOptionalParameters, 31, (2, 0), &[]);
+    }
+
+    /// RFC 9072 §2: extended form whose 2-octet length does not fit the message,
+    /// and one too short to hold that length.
+    #[test]
+    fn extended_length_that_does_not_fit_is_2_0() {
+        let m = open_bytes(4, 90, 1, 255, &[255, 0, 9, 2, 0, 2, 70, 0]);
+        assert_error(&m, ErrorKind::MalformedOptionalParameters, 28, (2, 0), &[]);
+        let m = open_bytes(4, 90, 1, 2, &[255, 0]);
+        assert_error(&m, ErrorKind::MalformedOptionalParameters, 28, (2, 0), &[]);
+        // A parameter with a 2-octet length past the field.
+        let m = open_bytes(4, 90, 1, 255, &[255, 0, 5, 2, 0, 9, 70, 0]);
+        assert_error(&m, ErrorKind::MalformedOptionalParameters, 32, (2, 0), &[]);
+    }
+
+    /// RFC 5492 §4: a capability whose length runs past its parameter, or whose
+    /// length does not fit its code, is malformed: 2/0 at the capability.
+    #[test]
+    fn malformed_capabilities_are_2_0() {
+        for (caps, code, at) in [
+            // 4-octet AS with 2 octets.
+            (&[65u8, 2, 0, 1][..], 65u8, 0usize),
+            // Multiprotocol with 3.
+            (&[1, 3, 0, 1, 1], 1, 0),
+            // Route refresh, extended message, enhanced route refresh with a value.
+            (&[2, 1, 0], 2, 0),
+            (&[6, 1, 0], 6, 0),
+            (&[70, 1, 0], 70, 0),
+            // ADD-PATH not a multiple of 4, after a good route refresh.
+            (&[2, 0, 69, 5, 0, 1, 1, 1, 1], 69, 2),
+            // Graceful Restart of 1 octet, and of 2 + 3.
+            (&[64, 1, 0], 64, 0),
+            (&[64, 5, 0, 90, 0, 1, 1], 64, 0),
+            // Extended next hop not a multiple of 6.
+            (&[5, 4, 0, 1, 0, 1], 5, 0),
+            // Length past the parameter.
+            (&[65, 4, 0, 0], 65, 0),
+            // A lone code octet at the end.
+            (&[2, 0, 70], 70, 2),
+        ] {
+            let mut params = Vec::from([2u8, caps.len() as u8]);
+            params.extend_from_slice(caps);
+            let m = with_params(&params);
+            assert_error(
+                &m,
+                ErrorKind::MalformedCapability { code },
+                31 + at,
+                (2, 0),
+                &[],
+            );
+        }
+    }
+
+    /// §6.1: an OPEN shorter than 29 or longer than 4096 octets (even with
+    /// extended messages, RFC 8654 §4) is Bad Message Length with the length.
+    #[test]
+    fn open_length_out_of_range_is_1_2() {
+        let mut m = open_bytes(4, 90, 1, 0, &[]);
+        m.pop();
+        m[17] = 28;
+        let e = Open::parse(&m).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadMessageLength { length: 28 });
+        assert_eq!(e.notification, NotificationCode::from_wire(1, 2));
+        assert_eq!(e.data.resolve(&m), &[0, 28]);
+
+        let mut m = open_bytes(4, 90, 1, 0, &[]);
+        m.resize(4097, 0);
+        m[16..18].copy_from_slice(&4097u16.to_be_bytes());
+        let e = Open::parse(&m).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadMessageLength { length: 4097 });
+        assert_eq!(e.data.resolve(&m), &[0x10, 0x01]);
+    }
+
+    /// A buffer shorter than the length field says is truncated: 1/2, nothing
+    /// read past it.
+    #[test]
+    fn message_shorter_than_its_length_is_truncated() {
+        let mut m = with_params(&[2, 2, 70, 0]);
+        m[17] += 1;
+        let e = Open::parse(&m).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::Truncated {
+                layer: Layer::Open,
+                required: 34,
+                available: 33
+            }
+        );
+        assert_eq!(e.notification, NotificationCode::from_wire(1, 2));
+        assert_eq!(e.data.resolve(&m), &[0, 34]);
+    }
+
+    /// Bytes after the length field are not part of the message.
+    #[test]
+    fn bytes_past_the_length_are_ignored() {
+        let mut m = with_params(&[2, 2, 70, 0]);
+        m.extend_from_slice(&[0xde, 0xad]);
+        let open = Open::parse(&m).unwrap();
+        assert!(
+            open.capabilities
+                .iter()
+                .eq([Capability::EnhancedRouteRefresh])
+        );
+    }
+
+    /// Another message type handed to the OPEN parser is 1/3 with the type.
+    #[test]
+    fn another_type_is_bad_message_type() {
+        let mut m = Vec::from([0xffu8; 16]);
+        m.extend_from_slice(&[0, 19, 4]);
+        let e = Open::parse(&m).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadMessageType { message_type: 4 });
+        assert_eq!(e.notification, NotificationCode::from_wire(1, 3));
+        assert_eq!(e.data.resolve(&m), &[4]);
+    }
+
+    /// RFC 5492 §4: several capabilities in one parameter, or one per
+    /// parameter (as older speakers send them), are the same list.
+    #[test]
+    fn one_parameter_or_several_give_the_same_capabilities() {
+        let one = with_params(&[
+            2, 14, // one Capabilities parameter
+            1, 4, 0, 1, 0, 1, // MP ipv4-unicast
+            2, 0, // route refresh
+            65, 4, 0, 0, 0xfd, 0xe9, // 4-octet AS 65001
+        ]);
+        let several = with_params(&[
+            2, 6, 1, 4, 0, 1, 0, 1, // MP ipv4-unicast
+            2, 2, 2, 0, // route refresh
+            2, 0, // an empty Capabilities parameter
+            2, 6, 65, 4, 0, 0, 0xfd, 0xe9, // 4-octet AS 65001
+        ]);
+        let expected = [
+            Capability::Multiprotocol(Family::IPV4_UNICAST),
+            Capability::RouteRefresh,
+            Capability::FourOctetAs(65001),
+        ];
+        let a = Open::parse(&one).unwrap();
+        let b = Open::parse(&several).unwrap();
+        assert!(a.capabilities.iter().eq(expected));
+        assert!(b.capabilities.iter().eq(expected));
+        assert!(matches!(
+            b.capabilities,
+            Capabilities::Parameters {
+                extended: false,
+                ..
+            }
+        ));
+        assert_eq!(a, b);
+        assert_eq!(b.asn(), 65001);
+        // Re-emitted, both become the single-parameter form.
+        let mut buf = [0xa5u8; 64];
+        let n = b.emit(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &one[..]);
+    }
+
+    /// RFC 9072 §2: the extended form must be accepted even when the
+    /// parameters would fit 255 octets, with several parameters too.
+    #[test]
+    fn extended_form_parses() {
+        let m = open_bytes(
+            4,
+            90,
+            1,
+            255,
+            &[255, 0, 12, 2, 0, 2, 2, 0, 2, 0, 4, 6, 0, 0, 0],
+        );
+        let open = Open::parse(&m).unwrap();
+        assert!(matches!(
+            open.capabilities,
+            Capabilities::Parameters { extended: true, .. }
+        ));
+        assert!(open.capabilities.iter().eq([
+            Capability::RouteRefresh,
+            Capability::ExtendedMessage,
+            Capability::Unknown {
+                code: 0,
+                value: &[]
+            },
+        ]));
+        // One extended parameter: the Wire form.
+        let m = open_bytes(4, 90, 1, 1, &[255, 0, 5, 2, 0, 2, 70, 0]);
+        let open = Open::parse(&m).unwrap();
+        assert_eq!(open.capabilities, Capabilities::Wire(&[70, 0]));
+    }
+
+    /// RFC 9072 §2: the extended form is emitted only when one Capabilities
+    /// parameter would exceed 255 octets: 253 octets of capabilities stay in
+    /// the RFC 4271 form, 254 do not.
+    #[test]
+    fn extended_form_only_past_255_octets() {
+        let value = [7u8; 252];
+        for (value_len, extended) in [(251usize, false), (252, true)] {
+            let caps = [Capability::Unknown {
+                code: 200,
+                value: &value[..value_len],
+            }];
+            let caps: &[Capability<'_>] = &caps;
+            let open = Open {
+                my_as: 65001,
+                hold_time: 90,
+                bgp_identifier: 1,
+                capabilities: Capabilities::List(caps),
+            };
+            let mut buf = [0xa5u8; 400];
+            let n = open.emit(&mut buf).unwrap();
+            assert_eq!(n, open.buffer_len());
+            assert_eq!(usize::from(u16::from_be_bytes([buf[16], buf[17]])), n);
+            if extended {
+                assert_eq!(&buf[28..35], &[255, 255, 1, 1, 2, 0, 254]);
+                assert_eq!(n, 29 + 3 + 3 + 254);
+            } else {
+                assert_eq!(&buf[28..31], &[255, 2, 253]);
+                assert_eq!(n, 29 + 2 + 253);
+            }
+            assert!(buf[n..].iter().all(|&b| b == 0xa5));
+            let parsed = Open::parse(&buf[..n]).unwrap();
+            assert_eq!(parsed, open);
+        }
+    }
+
+    /// An OPEN past 4096 octets cannot be sent; a short buffer is untouched.
+    #[test]
+    fn emit_errors_leave_the_buffer_untouched() {
+        let value = [0u8; 255];
+        let caps = [Capability::Unknown {
+            code: 200,
+            value: &value,
+        }; 17];
+        let open = Open {
+            my_as: 1,
+            hold_time: 0,
+            bgp_identifier: 1,
+            capabilities: Capabilities::List(&caps),
+        };
+        let mut buf = [0xa5u8; 8192];
+        assert_eq!(
+            open.emit(&mut buf),
+            Err(EncodeError::TooLong {
+                length: 29 + 6 + 17 * 257,
+                max: 4096
+            })
+        );
+        assert!(buf.iter().all(|&b| b == 0xa5));
+
+        let long = [0u8; 256];
+        let caps = [
+            Capability::RouteRefresh,
+            Capability::Unknown {
+                code: 200,
+                value: &long,
+            },
+        ];
+        let open = Open {
+            capabilities: Capabilities::List(&caps),
+            ..open
+        };
+        assert_eq!(
+            open.emit(&mut buf),
+            Err(EncodeError::TooLong {
+                length: 256,
+                max: 255
+            })
+        );
+        assert!(buf.iter().all(|&b| b == 0xa5));
+    }
+
+    /// RFC 6793 §4.1: the My AS field of a 4-octet AS is AS_TRANS.
+    #[test]
+    fn my_as_field_is_as_trans_past_65535() {
+        assert_eq!(my_as_field(65535), 65535);
+        assert_eq!(my_as_field(65536), AS_TRANS);
+        assert_eq!(my_as_field(4_200_000_001), 23456);
+    }
+}

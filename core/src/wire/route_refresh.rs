@@ -161,3 +161,121 @@ impl fmt::Display for RouteRefresh {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::wire::codes::NotificationCode;
+    use crate::wire::error::ErrorAction;
+
+    fn rr_bytes(afi: u16, subtype: u8, safi: u8, extra: &[u8]) -> Vec<u8> {
+        let mut m = Vec::from([0xffu8; 16]);
+        m.extend_from_slice(&((23 + extra.len()) as u16).to_be_bytes());
+        m.push(5);
+        m.extend_from_slice(&afi.to_be_bytes());
+        m.extend_from_slice(&[subtype, safi]);
+        m.extend_from_slice(extra);
+        m
+    }
+
+    /// RFC 2918 §3 and RFC 7313 §3.2: each subtype, both ways.
+    #[test]
+    fn subtypes_round_trip() {
+        for (subtype, s, text) in [
+            (
+                0u8,
+                RouteRefreshSubtype::Normal,
+                "ROUTE-REFRESH ipv6-unicast",
+            ),
+            (
+                1,
+                RouteRefreshSubtype::BeginningOfRouteRefresh,
+                "ROUTE-REFRESH ipv6-unicast (BoRR)",
+            ),
+            (
+                2,
+                RouteRefreshSubtype::EndOfRouteRefresh,
+                "ROUTE-REFRESH ipv6-unicast (EoRR)",
+            ),
+        ] {
+            let m = rr_bytes(2, subtype, 1, &[]);
+            let rr = RouteRefresh::parse(&m).unwrap();
+            assert_eq!(
+                rr,
+                RouteRefresh {
+                    family: Family::IPV6_UNICAST,
+                    subtype: s
+                }
+            );
+            assert_eq!(rr.to_string(), text);
+            let mut buf = [0xa5u8; 30];
+            assert_eq!(rr.emit(&mut buf), Ok(23));
+            assert_eq!(&buf[..23], &m[..]);
+            assert!(buf[23..].iter().all(|&b| b == 0xa5));
+            let mut short = [0xa5u8; 22];
+            assert_eq!(
+                rr.emit(&mut short),
+                Err(EncodeError::InsufficientSize { required: 23 })
+            );
+            assert_eq!(short, [0xa5; 22]);
+        }
+    }
+
+    /// RFC 7313 §5: BoRR or EoRR whose length is not 23 is ROUTE-REFRESH Message
+    /// Error / Invalid Message Length, with the complete message as data.
+    #[test]
+    fn borr_eorr_with_bad_length_is_7_1() {
+        for (subtype, extra) in [(1u8, &[0u8][..]), (2, &[1, 2, 3][..])] {
+            let m = rr_bytes(1, subtype, 1, extra);
+            let e = RouteRefresh::parse(&m).unwrap_err();
+            let length = m.len() as u16;
+            assert_eq!(e.kind, ErrorKind::InvalidRouteRefreshLength { length });
+            assert_eq!(e.offset, 16);
+            assert_eq!(e.notification, NotificationCode::from_wire(7, 1));
+            assert_eq!(e.data.resolve(&m), &m[..]);
+            assert_eq!(e.action, ErrorAction::SessionReset);
+        }
+        // 22 octets: the subtype is there, the SAFI is not.
+        let mut m = rr_bytes(1, 1, 1, &[]);
+        m.pop();
+        m[17] = 22;
+        let e = RouteRefresh::parse(&m).unwrap_err();
+        assert_eq!(e.notification, NotificationCode::from_wire(7, 1));
+        assert_eq!(e.data.resolve(&m), &m[..]);
+    }
+
+    /// RFC 7313 §3.2: another subtype is to be ignored, so it parses (as
+    /// Unknown) whatever its length; the caller drops it.
+    #[test]
+    fn unknown_subtype_parses() {
+        let m = rr_bytes(1, 7, 1, &[]);
+        assert_eq!(
+            RouteRefresh::parse(&m).unwrap().subtype,
+            RouteRefreshSubtype::Unknown(7)
+        );
+        let m = rr_bytes(1, 255, 1, &[9, 9]);
+        let rr = RouteRefresh::parse(&m).unwrap();
+        assert_eq!(rr.subtype, RouteRefreshSubtype::Unknown(255));
+        assert_eq!(rr.family, Family::IPV4_UNICAST);
+    }
+
+    /// RFC 4271 §6.1: a plain request of the wrong length, or one too short to
+    /// hold a subtype, is Bad Message Length with the length.
+    #[test]
+    fn other_bad_lengths_are_1_2() {
+        let m = rr_bytes(1, 0, 1, &[0]);
+        let e = RouteRefresh::parse(&m).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadMessageLength { length: 24 });
+        assert_eq!(e.notification, NotificationCode::from_wire(1, 2));
+        assert_eq!(e.data.resolve(&m), &[0, 24]);
+        let mut m = rr_bytes(1, 0, 1, &[]);
+        m.truncate(21);
+        m[17] = 21;
+        let e = RouteRefresh::parse(&m).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadMessageLength { length: 21 });
+        assert_eq!(e.data.resolve(&m), &[0, 21]);
+    }
+}

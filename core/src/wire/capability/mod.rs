@@ -551,3 +551,6 @@ fn malformed_capability(code: u8, offset: usize) -> DecodeError {
         ErrorData::Empty,
     )
 }
+
+#[cfg(test)]
+mod tests;
