@@ -9,7 +9,9 @@ use zerocopy::{
     network_endian::{U16, U32},
 };
 
-use super::capability::{self, CAPABILITIES_PARAMETER, Capabilities};
+use super::capability::Capabilities;
+pub use super::capability::EXTENDED_LENGTH_PARAMETER;
+use super::capability::parameters::{self, Layout};
 use super::codes::{ErrorCode, header_subcode, open_subcode};
 use super::error::{DecodeError, EncodeError, ErrorData, ErrorKind, Layer};
 use super::header::{self, HEADER_LEN, Header, MAX_MESSAGE_LEN, MIN_OPEN_LEN, MessageType};
@@ -19,8 +21,6 @@ pub const BGP_VERSION: u8 = 4;
 /// AS_TRANS: the My Autonomous System of a speaker whose AS needs 4 octets
 /// (RFC 6793 §9).
 pub const AS_TRANS: u16 = 23456;
-/// Optional Parameter type that marks the extended form (RFC 9072 §2).
-pub const EXTENDED_LENGTH_PARAMETER: u8 = 255;
 
 /// Offsets of the OPEN's fields from the first marker byte (§4.2).
 mod field {
@@ -29,9 +29,6 @@ mod field {
     pub const HOLD_TIME: usize = 22;
     pub const BGP_IDENTIFIER: usize = 24;
     pub const OPT_PARM_LEN: usize = 28;
-    pub const PARAMETERS: usize = 29;
-    /// Where the parameters start in the extended form (RFC 9072 §2).
-    pub const EXTENDED_PARAMETERS: usize = 32;
 }
 
 /// The fixed part of an OPEN after the header.
@@ -125,17 +122,6 @@ const fn open_error(kind: ErrorKind, offset: usize, subcode: u8, data: ErrorData
     DecodeError::reset(kind, offset, ErrorCode::OpenMessage, subcode, data)
 }
 
-/// Optional parameter lengths that do not add up: OPEN Message Error /
-/// Unspecific (§6.2: a recognized optional parameter that is malformed).
-const fn malformed_parameters(offset: usize) -> DecodeError {
-    open_error(
-        ErrorKind::MalformedOptionalParameters,
-        offset,
-        0,
-        ErrorData::Empty,
-    )
-}
-
 impl<'a> Open<'a> {
     /// Parses and checks a whole OPEN message, header included (§4.2, §6.1,
     /// §6.2, RFC 9072 §2, RFC 5492 §4).
@@ -194,7 +180,7 @@ impl<'a> Open<'a> {
                 ErrorData::Empty,
             ));
         }
-        let capabilities = parse_parameters(message, fixed.opt_parm_len)?;
+        let capabilities = parameters::parse(message, fixed.opt_parm_len)?;
         Ok(Open {
             my_as: fixed.my_as.get(),
             hold_time,
@@ -211,26 +197,9 @@ impl<'a> Open<'a> {
             .unwrap_or(u32::from(self.my_as))
     }
 
-    /// Whether the optional parameters take the extended form (RFC 9072 §2):
-    /// only when one Capabilities parameter would exceed 255 octets.
-    fn extended(capabilities_len: usize) -> bool {
-        2 + capabilities_len > 255
-    }
-
-    /// Bytes of the Optional Parameters field, its length octet(s) excluded.
-    fn parameters_len(capabilities_len: usize) -> usize {
-        match capabilities_len {
-            0 => 0,
-            n if Self::extended(n) => 3 + n,
-            n => 2 + n,
-        }
-    }
-
     /// Bytes the message takes, header included.
     pub fn buffer_len(&self) -> usize {
-        let caps = self.capabilities.byte_len();
-        let length_fields = if Self::extended(caps) { 3 } else { 0 };
-        MIN_OPEN_LEN + length_fields + Self::parameters_len(caps)
+        field::OPT_PARM_LEN + Layout::new(self.capabilities.byte_len()).field_len()
     }
 
     /// Writes the whole message; returns the bytes written.
@@ -238,11 +207,11 @@ impl<'a> Open<'a> {
     /// The capabilities go into one Capabilities parameter (none if there are
     /// none), in the extended form of RFC 9072 only when that parameter would
     /// exceed 255 octets. Fails with `TooLong` past 4096 bytes (RFC 8654 §4
-    /// keeps OPEN within 4096), `Invalid` for a field that does not fit its
-    /// bits, and `InsufficientSize` for a short buffer; the buffer is then
-    /// untouched.
+    /// keeps OPEN within 4096) or for a capability value past 255 octets,
+    /// `Invalid` for a field that does not fit its bits, and
+    /// `InsufficientSize` for a short buffer; the buffer is then untouched.
     pub fn emit(&self, buffer: &mut [u8]) -> Result<usize, EncodeError> {
-        let caps = self.capabilities.byte_len();
+        let layout = Layout::new(self.capabilities.byte_len());
         let length = self.buffer_len();
         if length > MAX_MESSAGE_LEN {
             return Err(EncodeError::TooLong {
@@ -250,119 +219,32 @@ impl<'a> Open<'a> {
                 max: MAX_MESSAGE_LEN,
             });
         }
-        if buffer.len() < length {
+        let Some(out) = buffer.get_mut(..length) else {
             return Err(EncodeError::InsufficientSize { required: length });
-        }
-        // The capabilities go first, at their final place: a value that cannot
-        // be encoded fails there before anything is written.
-        let extended = Self::extended(caps);
-        let caps_at = if caps == 0 {
-            MIN_OPEN_LEN
-        } else if extended {
-            field::EXTENDED_PARAMETERS + 3
-        } else {
-            field::PARAMETERS + 2
         };
-        let out = &mut buffer[..length];
-        self.capabilities.emit(&mut out[caps_at..])?;
+        let (head, head_len) = layout.header();
+        let caps_at = field::OPT_PARM_LEN + head_len;
+        // The capabilities go first, at their final place: one that cannot be
+        // encoded fails there, before anything is written.
+        self.capabilities
+            .emit(out.get_mut(caps_at..).unwrap_or_default())?;
         header::emit(out, length, MessageType::Open)?;
-        let opt_parm_len = if extended {
-            255
-        } else {
-            Self::parameters_len(caps) as u8
-        };
         let fixed = OpenFixed {
             version: BGP_VERSION,
             my_as: U16::new(self.my_as),
             hold_time: U16::new(self.hold_time),
             bgp_identifier: U32::new(self.bgp_identifier),
-            opt_parm_len,
+            opt_parm_len: head[0],
         };
+        let insufficient = EncodeError::InsufficientSize { required: length };
         fixed
-            .write_to_prefix(&mut out[HEADER_LEN..])
-            .map_err(|_| EncodeError::InsufficientSize { required: length })?;
-        if caps == 0 {
-            return Ok(length);
-        }
-        let rest = &mut out[field::PARAMETERS..caps_at];
-        if extended {
-            let ext = ((3 + caps) as u16).to_be_bytes();
-            let cap = (caps as u16).to_be_bytes();
-            rest.copy_from_slice(&[
-                EXTENDED_LENGTH_PARAMETER,
-                ext[0],
-                ext[1],
-                CAPABILITIES_PARAMETER,
-                cap[0],
-                cap[1],
-            ]);
-        } else {
-            rest.copy_from_slice(&[CAPABILITIES_PARAMETER, caps as u8]);
-        }
+            .write_to_prefix(out.get_mut(HEADER_LEN..).unwrap_or_default())
+            .map_err(|_| insufficient)?;
+        out.get_mut(field::OPT_PARM_LEN..caps_at)
+            .ok_or(insufficient)?
+            .copy_from_slice(head.get(..head_len).ok_or(insufficient)?);
         Ok(length)
     }
-}
-
-/// Reads the Optional Parameters of `message` (a whole OPEN of at least 29
-/// bytes) in the form RFC 9072 §2 tells apart by the first parameter type.
-fn parse_parameters<'a>(
-    message: &'a [u8],
-    opt_parm_len: u8,
-) -> Result<Capabilities<'a>, DecodeError> {
-    let rest = message.get(field::PARAMETERS..).unwrap_or_default();
-    // RFC 9072 §2: a non-zero length followed by type 255 is the extended form,
-    // whose 2-octet length follows; the 1-octet length is then ignored.
-    let extended = opt_parm_len != 0 && rest.first() == Some(&EXTENDED_LENGTH_PARAMETER);
-    let (start, parameters) = if extended {
-        let Some(&[l0, l1]) = rest.get(1..3) else {
-            return Err(malformed_parameters(field::OPT_PARM_LEN));
-        };
-        let len = usize::from(u16::from_be_bytes([l0, l1]));
-        (
-            field::EXTENDED_PARAMETERS,
-            rest.get(3..)
-                .unwrap_or_default()
-                .get(..len)
-                .filter(|p| p.len() + 3 == rest.len()),
-        )
-    } else {
-        let len = usize::from(opt_parm_len);
-        (field::PARAMETERS, Some(rest).filter(|p| p.len() == len))
-    };
-    // The parameters must fill the message exactly.
-    let Some(parameters) = parameters else {
-        return Err(malformed_parameters(field::OPT_PARM_LEN));
-    };
-
-    let mut walk = parameters;
-    let mut count = 0;
-    let mut only = &[][..];
-    while !walk.is_empty() {
-        let at = start + (parameters.len() - walk.len());
-        let Some((parameter_type, value, header)) = capability::next_parameter(&mut walk, extended)
-        else {
-            return Err(malformed_parameters(at));
-        };
-        if parameter_type != CAPABILITIES_PARAMETER {
-            return Err(open_error(
-                ErrorKind::UnsupportedOptionalParameter { parameter_type },
-                at,
-                open_subcode::UNSUPPORTED_OPTIONAL_PARAMETER,
-                ErrorData::Empty,
-            ));
-        }
-        capability::validate(value, at + header)?;
-        count += 1;
-        only = value;
-    }
-    Ok(if count <= 1 {
-        Capabilities::Wire(only)
-    } else {
-        Capabilities::Parameters {
-            parameters,
-            extended,
-        }
-    })
 }
 
 /// Writes an IPv4-style dotted quad.
@@ -393,7 +275,6 @@ mod tests {
     use crate::wire::capability::Capability;
     use crate::wire::codes::NotificationCode;
     use crate::wire::error::ErrorAction;
-    use crate::wire::family::Family;
 
     /// An OPEN with the given fixed fields, Optional Parameters Length octet and
     /// parameter bytes; the header's length counts whatever is there.
@@ -486,22 +367,6 @@ mod tests {
         assert_eq!(Open::parse(&m).unwrap().bgp_identifier, 0xffff_ffff);
     }
 
-    /// §6.2: "If one of the Optional Parameters in the OPEN message is not
-    /// supported, then the Error Subcode MUST be set to Unsupported Optional
-    /// Parameter." Type 1 (Authentication, deprecated) is one.
-    #[test]
-    fn unsupported_optional_parameter_is_2_4() {
-        // A capabilities parameter, then an Authentication parameter.
-        let m = with_params(&[2, 2, 70, 0, 1, 3, 9, 9, 9]);
-        assert_error(
-            &m,
-            ErrorKind::UnsupportedOptionalParameter { parameter_type: 1 },
-            33,
-            (2, 4),
-            &[],
-        );
-    }
-
     /// §6.2: the Bad Peer AS check belongs to the FSM, which knows the
     /// configured AS; this is the error it sends.
     #[test]
@@ -512,84 +377,6 @@ mod tests {
         assert_eq!(e.notification, NotificationCode::from_wire(2, 2));
         assert_eq!(e.data, ErrorData::Empty);
         assert_eq!(e.action, ErrorAction::SessionReset);
-    }
-
-    /// §6.2: a recognized optional parameter that is malformed is OPEN Message
-    /// Error / Unspecific (0). Optional Parameters Length past the message, or
-    /// short of it, is such a case.
-    #[test]
-    fn optional_parameters_length_that_does_not_fit_is_2_0() {
-        let kind = ErrorKind::MalformedOptionalParameters;
-        // Length says 8, 4 bytes follow.
-        let m = open_bytes(4, 90, 1, 8, &[2, 2, 70, 0]);
-        assert_error(&m, kind, 28, (2, 0), &[]);
-        // Length says 2, 4 bytes follow.
-        let m = open_bytes(4, 90, 1, 2, &[2, 2, 70, 0]);
-        assert_error(&m, kind, 28, (2, 0), &[]);
-        // Length says 0, bytes follow.
-        let m = open_bytes(4, 90, 1, 0, &[2, 0]);
-        assert_error(&m, kind, 28, (2, 0), &[]);
-    }
-
-    /// A parameter whose own length runs past the Optional Parameters.
-    #[test]
-    fn parameter_length_past_the_field_is_2_0() {
-        let m = with_params(&[2, 0, 2, 5, 70, 0]);
-        assert_error(&m, ErrorKind::MalformedOptionalParameters, 31, (2, 0), &[]);
-        // A lone type octet.
-        let m = with_params(&[2, 0, 2]);
-        assert_error(&m, ErrorKind::MalformedOptionalParameters, 31, (2, 0), &[]);
-    }
-
-    /// RFC 9072 §2: extended form whose 2-octet length does not fit the message,
-    /// and one too short to hold that length.
-    #[test]
-    fn extended_length_that_does_not_fit_is_2_0() {
-        let m = open_bytes(4, 90, 1, 255, &[255, 0, 9, 2, 0, 2, 70, 0]);
-        assert_error(&m, ErrorKind::MalformedOptionalParameters, 28, (2, 0), &[]);
-        let m = open_bytes(4, 90, 1, 2, &[255, 0]);
-        assert_error(&m, ErrorKind::MalformedOptionalParameters, 28, (2, 0), &[]);
-        // A parameter with a 2-octet length past the field.
-        let m = open_bytes(4, 90, 1, 255, &[255, 0, 5, 2, 0, 9, 70, 0]);
-        assert_error(&m, ErrorKind::MalformedOptionalParameters, 32, (2, 0), &[]);
-    }
-
-    /// RFC 5492 §4: a capability whose length runs past its parameter, or whose
-    /// length does not fit its code, is malformed: 2/0 at the capability.
-    #[test]
-    fn malformed_capabilities_are_2_0() {
-        for (caps, code, at) in [
-            // 4-octet AS with 2 octets.
-            (&[65u8, 2, 0, 1][..], 65u8, 0usize),
-            // Multiprotocol with 3.
-            (&[1, 3, 0, 1, 1], 1, 0),
-            // Route refresh, extended message, enhanced route refresh with a value.
-            (&[2, 1, 0], 2, 0),
-            (&[6, 1, 0], 6, 0),
-            (&[70, 1, 0], 70, 0),
-            // ADD-PATH not a multiple of 4, after a good route refresh.
-            (&[2, 0, 69, 5, 0, 1, 1, 1, 1], 69, 2),
-            // Graceful Restart of 1 octet, and of 2 + 3.
-            (&[64, 1, 0], 64, 0),
-            (&[64, 5, 0, 90, 0, 1, 1], 64, 0),
-            // Extended next hop not a multiple of 6.
-            (&[5, 4, 0, 1, 0, 1], 5, 0),
-            // Length past the parameter.
-            (&[65, 4, 0, 0], 65, 0),
-            // A lone code octet at the end.
-            (&[2, 0, 70], 70, 2),
-        ] {
-            let mut params = Vec::from([2u8, caps.len() as u8]);
-            params.extend_from_slice(caps);
-            let m = with_params(&params);
-            assert_error(
-                &m,
-                ErrorKind::MalformedCapability { code },
-                31 + at,
-                (2, 0),
-                &[],
-            );
-        }
     }
 
     /// §6.1: an OPEN shorter than 29 or longer than 4096 octets (even with
@@ -653,111 +440,6 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::BadMessageType { message_type: 4 });
         assert_eq!(e.notification, NotificationCode::from_wire(1, 3));
         assert_eq!(e.data.resolve(&m), &[4]);
-    }
-
-    /// RFC 5492 §4: several capabilities in one parameter, or one per
-    /// parameter (as older speakers send them), are the same list.
-    #[test]
-    fn one_parameter_or_several_give_the_same_capabilities() {
-        let one = with_params(&[
-            2, 14, // one Capabilities parameter
-            1, 4, 0, 1, 0, 1, // MP ipv4-unicast
-            2, 0, // route refresh
-            65, 4, 0, 0, 0xfd, 0xe9, // 4-octet AS 65001
-        ]);
-        let several = with_params(&[
-            2, 6, 1, 4, 0, 1, 0, 1, // MP ipv4-unicast
-            2, 2, 2, 0, // route refresh
-            2, 0, // an empty Capabilities parameter
-            2, 6, 65, 4, 0, 0, 0xfd, 0xe9, // 4-octet AS 65001
-        ]);
-        let expected = [
-            Capability::Multiprotocol(Family::IPV4_UNICAST),
-            Capability::RouteRefresh,
-            Capability::FourOctetAs(65001),
-        ];
-        let a = Open::parse(&one).unwrap();
-        let b = Open::parse(&several).unwrap();
-        assert!(a.capabilities.iter().eq(expected));
-        assert!(b.capabilities.iter().eq(expected));
-        assert!(matches!(
-            b.capabilities,
-            Capabilities::Parameters {
-                extended: false,
-                ..
-            }
-        ));
-        assert_eq!(a, b);
-        assert_eq!(b.asn(), 65001);
-        // Re-emitted, both become the single-parameter form.
-        let mut buf = [0xa5u8; 64];
-        let n = b.emit(&mut buf).unwrap();
-        assert_eq!(&buf[..n], &one[..]);
-    }
-
-    /// RFC 9072 §2: the extended form must be accepted even when the
-    /// parameters would fit 255 octets, with several parameters too.
-    #[test]
-    fn extended_form_parses() {
-        let m = open_bytes(
-            4,
-            90,
-            1,
-            255,
-            &[255, 0, 12, 2, 0, 2, 2, 0, 2, 0, 4, 6, 0, 0, 0],
-        );
-        let open = Open::parse(&m).unwrap();
-        assert!(matches!(
-            open.capabilities,
-            Capabilities::Parameters { extended: true, .. }
-        ));
-        assert!(open.capabilities.iter().eq([
-            Capability::RouteRefresh,
-            Capability::ExtendedMessage,
-            Capability::Unknown {
-                code: 0,
-                value: &[]
-            },
-        ]));
-        // One extended parameter: the Wire form.
-        let m = open_bytes(4, 90, 1, 1, &[255, 0, 5, 2, 0, 2, 70, 0]);
-        let open = Open::parse(&m).unwrap();
-        assert_eq!(open.capabilities, Capabilities::Wire(&[70, 0]));
-    }
-
-    /// RFC 9072 §2: the extended form is emitted only when one Capabilities
-    /// parameter would exceed 255 octets: 253 octets of capabilities stay in
-    /// the RFC 4271 form, 254 do not.
-    #[test]
-    fn extended_form_only_past_255_octets() {
-        let value = [7u8; 252];
-        for (value_len, extended) in [(251usize, false), (252, true)] {
-            let caps = [Capability::Unknown {
-                code: 200,
-                value: &value[..value_len],
-            }];
-            let caps: &[Capability<'_>] = &caps;
-            let open = Open {
-                my_as: 65001,
-                hold_time: 90,
-                bgp_identifier: 1,
-                capabilities: Capabilities::List(caps),
-            };
-            let mut buf = [0xa5u8; 400];
-            let n = open.emit(&mut buf).unwrap();
-            assert_eq!(n, open.buffer_len());
-            assert_eq!(usize::from(u16::from_be_bytes([buf[16], buf[17]])), n);
-            if extended {
-                assert_eq!(&buf[28..35], &[255, 255, 1, 1, 2, 0, 254]);
-                assert_eq!(n, 29 + 3 + 3 + 254);
-            } else {
-                assert_eq!(&buf[28..31], &[255, 2, 253]);
-                assert_eq!(n, 29 + 2 + 253);
-            }
-            assert!(buf[n..].iter().all(|&b| b == 0xa5));
-            let parsed = Open::parse(&buf[..n]).unwrap();
-            assert_eq!(parsed, open);
-        }
     }
 
     /// An OPEN past 4096 octets cannot be sent; a short buffer is untouched.

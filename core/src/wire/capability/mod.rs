@@ -8,6 +8,7 @@ mod extended_next_hop;
 mod graceful_restart;
 mod items;
 mod negotiate;
+pub(crate) mod parameters;
 
 use core::fmt;
 
@@ -16,6 +17,7 @@ pub use extended_next_hop::{ExtendedNextHop, ExtendedNextHops};
 pub use graceful_restart::{GracefulRestart, GracefulRestartFamilies, GracefulRestartFamily};
 pub use items::{Items, ItemsIter, WireItem};
 pub use negotiate::negotiate;
+pub use parameters::EXTENDED_LENGTH_PARAMETER;
 
 use super::codes::ErrorCode;
 use super::error::{DecodeError, EncodeError, ErrorData, ErrorKind};
@@ -343,6 +345,10 @@ impl<'a> Capabilities<'a> {
         let Some(out) = buffer.get_mut(..required) else {
             return Err(EncodeError::InsufficientSize { required });
         };
+        if let Capabilities::Wire(bytes) = self {
+            out.copy_from_slice(bytes);
+            return Ok(required);
+        }
         let mut t = self.triples();
         let mut at = 0;
         while let Some(item) = t.next_item() {
@@ -433,7 +439,7 @@ impl<'a> Triples<'a> {
                 if let Some(t) = next_triple(current) {
                     return Some(t);
                 }
-                let (parameter_type, value, _) = next_parameter(parameters, *extended)?;
+                let (parameter_type, value, _) = parameters::next_parameter(parameters, *extended)?;
                 if parameter_type == CAPABILITIES_PARAMETER {
                     *current = value;
                 }
@@ -463,34 +469,6 @@ fn next_triple<'a>(bytes: &mut &'a [u8]) -> Option<Triple<'a>> {
         value: whole.get(2..).unwrap_or_default(),
         whole,
     })
-}
-
-/// Splits the first optional parameter off `bytes`: type, value, and the length
-/// of its header (2, or 3 in the extended form of RFC 9072 §2). `None` (and
-/// `bytes` emptied) when it does not fit.
-pub(crate) fn next_parameter<'a>(
-    bytes: &mut &'a [u8],
-    extended: bool,
-) -> Option<(u8, &'a [u8], usize)> {
-    let all: &'a [u8] = bytes;
-    let (parameter_type, len, header) = match (all, extended) {
-        (&[t, l, ..], false) => (t, usize::from(l), 2),
-        (&[t, l0, l1, ..], true) => (t, usize::from(u16::from_be_bytes([l0, l1])), 3),
-        _ => {
-            *bytes = &[];
-            return None;
-        }
-    };
-    let Some((whole, rest)) = all.split_at_checked(header + len) else {
-        *bytes = &[];
-        return None;
-    };
-    *bytes = rest;
-    Some((
-        parameter_type,
-        whole.get(header..).unwrap_or_default(),
-        header,
-    ))
 }
 
 /// Iterator over [`Capabilities`].
