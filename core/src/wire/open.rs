@@ -19,7 +19,7 @@ use super::header::{self, HEADER_LEN, Header, MAX_MESSAGE_LEN, MIN_OPEN_LEN, Mes
 /// The only BGP version nexthop speaks (§4.2).
 pub const BGP_VERSION: u8 = 4;
 /// AS_TRANS: the My Autonomous System of a speaker whose AS needs 4 octets
-/// (RFC 6793 §9).
+/// (RFC 6793 §3).
 pub const AS_TRANS: u16 = 23456;
 
 /// Offsets of the OPEN's fields from the first marker byte (§4.2).
@@ -58,7 +58,7 @@ pub struct Open<'a> {
 }
 
 /// The My Autonomous System field for `asn`: itself when it fits two octets,
-/// else [`AS_TRANS`] (RFC 6793 §4.1).
+/// else [`AS_TRANS`] (RFC 6793 §3).
 pub const fn my_as_field(asn: u32) -> u16 {
     if asn <= u16::MAX as u32 {
         asn as u16
@@ -190,7 +190,7 @@ impl<'a> Open<'a> {
     }
 
     /// The speaker's AS: the 4-octet AS capability's value where it sent one
-    /// (RFC 6793 §4.1), else My Autonomous System.
+    /// (RFC 6793 §3), else My Autonomous System.
     pub fn asn(&self) -> u32 {
         self.capabilities
             .four_octet_as()
@@ -488,7 +488,7 @@ mod tests {
         assert!(buf.iter().all(|&b| b == 0xa5));
     }
 
-    /// RFC 6793 §4.1: the My AS field of a 4-octet AS is AS_TRANS.
+    /// RFC 6793 §3: the My AS field of a 4-octet AS is AS_TRANS.
     #[test]
     fn my_as_field_is_as_trans_past_65535() {
         assert_eq!(my_as_field(65535), 65535);

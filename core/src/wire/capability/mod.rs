@@ -375,6 +375,15 @@ impl<'a> Capabilities<'a> {
         })
     }
 
+    /// The families of the Multiprotocol Extensions capabilities (RFC 4760 §8),
+    /// in order.
+    pub fn multiprotocol(&self) -> impl Iterator<Item = Family> + 'a {
+        self.iter().filter_map(|c| match c {
+            Capability::Multiprotocol(family) => Some(family),
+            _ => None,
+        })
+    }
+
     /// Whether a capability with `code` is there.
     pub fn contains(&self, code: u8) -> bool {
         self.iter().any(|c| c.code() == code)

@@ -26,7 +26,7 @@ fn add_path_sets(open: &Open<'_>) -> (FamilySet, FamilySet) {
 
 /// The session parameters both OPENs agree on.
 ///
-/// - `four_octet_as`: both sent the 4-octet AS capability (RFC 6793 §4);
+/// - `four_octet_as`: both sent the 4-octet AS capability (RFC 6793 §4.1);
 /// - `extended_message`: both sent the extended message capability (RFC 8654 §3);
 /// - `add_path_receive`: families where we advertised Receive or Both and the
 ///   peer Send or Both (RFC 7911 §4); `add_path_send` the converse.

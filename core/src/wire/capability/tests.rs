@@ -297,3 +297,20 @@ fn negotiate_four_octet_as_and_extended_message() {
     let n = negotiate(&open_with(&[]), &open_with(&both));
     assert!(!n.four_octet_as && !n.extended_message);
 }
+
+/// The families of every Multiprotocol capability, in order.
+#[test]
+fn multiprotocol_families() {
+    let caps = [
+        Capability::Multiprotocol(Family::IPV4_UNICAST),
+        Capability::RouteRefresh,
+        Capability::Multiprotocol(Family::IPV6_UNICAST),
+    ];
+    let caps = Capabilities::List(&caps);
+    assert!(
+        caps.multiprotocol()
+            .eq([Family::IPV4_UNICAST, Family::IPV6_UNICAST])
+    );
+    assert!(caps.contains(code::ROUTE_REFRESH));
+    assert!(!caps.contains(code::ADD_PATH));
+}
