@@ -1,1 +1,552 @@
-//! (filled by its issue)
+//! The UPDATE message (RFC 4271 §4.3), validated in one walk per RFC 4271 §6.3
+//! and RFC 7606, then read through cheap views; and [`UpdateBuilder`] to encode.
+//!
+//! [`Update::parse`] fails only where RFC 7606 calls for a session reset (or
+//! AFI/SAFI disable). Lesser errors leave an `Update` whose
+//! [`Update::treat_as_withdraw`] says its prefixes must be withdrawn, and whose
+//! [`Update::discarded`] names the attributes dropped.
+
+mod builder;
+
+pub use builder::UpdateBuilder;
+
+use core::net::Ipv4Addr;
+
+use super::Negotiated;
+use super::attribute::validate::{self, Verdict};
+use super::attribute::{
+    Aggregator, AsPath, ClusterList, Communities, ExtendedCommunities, LargeCommunities,
+    MpReachNlri, MpUnreachNlri, Origin, PathAttribute, PrefixIter, RawAttribute, RawAttributes,
+    Span, type_code,
+};
+use super::codes::{ErrorCode, header_subcode, update_subcode};
+use super::error::{DecodeError, ErrorAction, ErrorData, ErrorKind};
+use super::family::{Afi, Family};
+use super::header::{HEADER_LEN, Header, MessageType};
+use super::nlri::{self, NlriIter};
+
+/// Highest type code with a slot in the index of first occurrences.
+const INDEXED: usize = 33;
+
+/// A set of attribute type codes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TypeCodeSet([u64; 4]);
+
+impl TypeCodeSet {
+    /// Whether `type_code` is in the set.
+    pub const fn contains(&self, type_code: u8) -> bool {
+        (self.0[(type_code >> 6) as usize] >> (type_code & 63)) & 1 != 0
+    }
+
+    fn insert(&mut self, type_code: u8) {
+        self.0[usize::from(type_code >> 6)] |= 1u64 << (type_code & 63);
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(&self) -> bool {
+        self.0[0] | self.0[1] | self.0[2] | self.0[3] == 0
+    }
+
+    /// The type codes, in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..=255u8).filter(|&t| self.contains(t))
+    }
+}
+
+/// A validated UPDATE message: a `Copy` view over the message bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Update<'a> {
+    message: &'a [u8],
+    negotiated: Negotiated,
+    withdrawn_end: u16,
+    withdrawn_count: u16,
+    attributes_end: u16,
+    /// Where the attribute walk stopped (before `attributes_end` after an
+    /// overrun, RFC 7606 §4).
+    walked_end: u16,
+    nlri_count: u16,
+    /// Offset of the kept occurrence of each known attribute; 0 when absent,
+    /// discarded or malformed.
+    index: [u16; INDEXED],
+    discarded: TypeCodeSet,
+    withdraw: Option<DecodeError>,
+    discard_error: Option<DecodeError>,
+}
+
+fn be16(message: &[u8], at: usize) -> Option<usize> {
+    let b = message.get(at..at + 2)?;
+    Some(usize::from(u16::from_be_bytes([b[0], b[1]])))
+}
+
+fn malformed_list(offset: usize) -> DecodeError {
+    DecodeError::reset(
+        ErrorKind::MalformedAttributeList,
+        offset,
+        ErrorCode::UpdateMessage,
+        update_subcode::MALFORMED_ATTRIBUTE_LIST,
+        ErrorData::Empty,
+    )
+}
+
+impl<'a> Update<'a> {
+    /// Parses and validates a whole UPDATE message (header included).
+    ///
+    /// Returns `Err` only for errors whose action is session reset or AFI/SAFI
+    /// disable (RFC 7606 §2): the header, the Withdrawn Routes Length or Total Path
+    /// Attribute Length not fitting the message (§6.3, 3/1), a malformed prefix in
+    /// the withdrawn routes or NLRI field (3/10, RFC 7606 §5.3), MP_REACH_NLRI or
+    /// MP_UNREACH_NLRI twice (3/1, RFC 7606 §3 (g)) or malformed (§7.11), an
+    /// unrecognized well-known attribute (3/2). When several errors are found the
+    /// most severe wins (RFC 7606 §3 (j)).
+    pub fn parse(message: &'a [u8], negotiated: &Negotiated) -> Result<Self, DecodeError> {
+        let header = Header::new_checked(message)?;
+        let len = header.check(negotiated.max_message_len())?;
+        if header.message_type() != MessageType::Update {
+            return Err(DecodeError::reset(
+                ErrorKind::BadMessageType {
+                    message_type: message[18],
+                },
+                18,
+                ErrorCode::MessageHeader,
+                header_subcode::BAD_MESSAGE_TYPE,
+                ErrorData::inline(&[message[18]]),
+            ));
+        }
+        let Some(message) = message.get(..len) else {
+            return Err(DecodeError::reset(
+                ErrorKind::BadMessageLength { length: len as u16 },
+                16,
+                ErrorCode::MessageHeader,
+                header_subcode::BAD_MESSAGE_LENGTH,
+                ErrorData::span(16, 2),
+            ));
+        };
+        // RFC 4271 §6.3: the two length fields must fit the message.
+        let withdrawn_len = be16(message, HEADER_LEN).ok_or_else(|| malformed_list(HEADER_LEN))?;
+        let withdrawn_end = HEADER_LEN + 2 + withdrawn_len;
+        if withdrawn_end + 2 > len {
+            return Err(malformed_list(HEADER_LEN));
+        }
+        let attributes_len =
+            be16(message, withdrawn_end).ok_or_else(|| malformed_list(withdrawn_end))?;
+        let attributes_start = withdrawn_end + 2;
+        let attributes_end = attributes_start + attributes_len;
+        if attributes_end > len {
+            return Err(malformed_list(withdrawn_end));
+        }
+        let v4_add_path = negotiated.add_path_receive.contains(Family::IPV4_UNICAST);
+        let withdrawn_count = nlri::check(
+            message,
+            HEADER_LEN + 2,
+            withdrawn_end,
+            Afi::Ipv4,
+            v4_add_path,
+        )?;
+
+        let mut u = Update {
+            message,
+            negotiated: *negotiated,
+            withdrawn_end: withdrawn_end as u16,
+            withdrawn_count: withdrawn_count as u16,
+            attributes_end: attributes_end as u16,
+            walked_end: attributes_end as u16,
+            nlri_count: 0,
+            index: [0; INDEXED],
+            discarded: TypeCodeSet::default(),
+            withdraw: None,
+            discard_error: None,
+        };
+        let mut seen = TypeCodeSet::default();
+        let mut disable: Option<DecodeError> = None;
+        let mut mp_reach_nlri = false;
+        let mut at = attributes_start;
+        while at < attributes_end {
+            let Some((raw, size)) = RawAttribute::read(&message[at..attributes_end]) else {
+                // RFC 7606 §4: the list overruns its length; the Total Path
+                // Attribute Length still locates the NLRI.
+                u.note_withdraw(malformed_list(at).with_action(ErrorAction::TreatAsWithdraw));
+                u.walked_end = at as u16;
+                break;
+            };
+            let tc = raw.type_code;
+            let span = Span {
+                start: at,
+                value: at + size - raw.value.len(),
+                end: at + size,
+            };
+            if seen.contains(tc) {
+                // RFC 7606 §3 (g).
+                let e = DecodeError::reset(
+                    ErrorKind::DuplicateAttribute { type_code: tc },
+                    at,
+                    ErrorCode::UpdateMessage,
+                    update_subcode::MALFORMED_ATTRIBUTE_LIST,
+                    ErrorData::Empty,
+                );
+                if matches!(tc, type_code::MP_REACH_NLRI | type_code::MP_UNREACH_NLRI) {
+                    return Err(e);
+                }
+                u.note_discard(tc, Some(e.with_action(ErrorAction::AttributeDiscard)));
+                at += size;
+                continue;
+            }
+            seen.insert(tc);
+            match validate::check(message, span, raw, negotiated) {
+                Verdict::Valid(a) => {
+                    if let PathAttribute::MpReachNlri(m) = a {
+                        mp_reach_nlri = !m.nlri.is_empty();
+                    }
+                    u.keep(tc, at);
+                }
+                Verdict::Discard(e) => u.note_discard(tc, e),
+                Verdict::Withdraw(e, kept) => {
+                    u.note_withdraw(e);
+                    if let Some(a) = kept {
+                        if let PathAttribute::MpReachNlri(m) = a {
+                            mp_reach_nlri = !m.nlri.is_empty();
+                        }
+                        u.keep(tc, at);
+                    }
+                }
+                Verdict::Fatal(e) => {
+                    if e.action == ErrorAction::SessionReset {
+                        return Err(e);
+                    }
+                    disable.get_or_insert(e);
+                }
+            }
+            at += size;
+        }
+        u.nlri_count = nlri::check(message, attributes_end, len, Afi::Ipv4, v4_add_path)? as u16;
+        if let Some(e) = disable {
+            return Err(e);
+        }
+        // RFC 7606 §3 (d): mandatory attributes, when there is NLRI. NEXT_HOP is
+        // needed only for the classic NLRI field (RFC 4760 §3).
+        if u.nlri_count > 0 || mp_reach_nlri {
+            let needed: &[u8] = if u.nlri_count > 0 {
+                &[type_code::ORIGIN, type_code::AS_PATH, type_code::NEXT_HOP]
+            } else {
+                &[type_code::ORIGIN, type_code::AS_PATH]
+            };
+            if let Some(&missing) = needed.iter().find(|&&t| !seen.contains(t)) {
+                u.note_withdraw(
+                    DecodeError::reset(
+                        ErrorKind::MissingWellKnownAttribute { type_code: missing },
+                        withdrawn_end,
+                        ErrorCode::UpdateMessage,
+                        update_subcode::MISSING_WELL_KNOWN_ATTRIBUTE,
+                        ErrorData::inline(&[missing]),
+                    )
+                    .with_action(ErrorAction::TreatAsWithdraw),
+                );
+            }
+        }
+        Ok(u)
+    }
+
+    fn keep(&mut self, type_code: u8, at: usize) {
+        if let Some(slot) = self.index.get_mut(usize::from(type_code)) {
+            *slot = at as u16;
+        }
+    }
+
+    fn note_withdraw(&mut self, e: DecodeError) {
+        self.withdraw.get_or_insert(e);
+    }
+
+    fn note_discard(&mut self, type_code: u8, e: Option<DecodeError>) {
+        self.discarded.insert(type_code);
+        if self.discard_error.is_none() {
+            self.discard_error = e;
+        }
+    }
+
+    /// The whole message, header included.
+    pub const fn message(&self) -> &'a [u8] {
+        self.message
+    }
+
+    /// The session parameters it was parsed with.
+    pub const fn negotiated(&self) -> &Negotiated {
+        &self.negotiated
+    }
+
+    /// The error that makes every prefix of this UPDATE withdrawn, if any
+    /// (RFC 7606 §2 "treat-as-withdraw"): the first one found. The caller
+    /// withdraws [`Update::withdrawn`], [`Update::nlri`] and the prefixes of
+    /// [`Update::mp_reach`] and [`Update::mp_unreach`] (see
+    /// [`Update::all_withdrawn`] and [`Update::all_announced`]).
+    pub const fn treat_as_withdraw(&self) -> Option<DecodeError> {
+        self.withdraw
+    }
+
+    /// Attributes that were discarded (RFC 7606 "attribute discard", duplicates
+    /// per §3 (g), AS4_* from a 4-octet peer): their type codes.
+    pub const fn discarded(&self) -> TypeCodeSet {
+        self.discarded
+    }
+
+    /// The first attribute-discard error, for the log.
+    pub const fn discard_error(&self) -> Option<DecodeError> {
+        self.discard_error
+    }
+
+    /// The withdrawn routes field (classic IPv4 unicast, ADD-PATH per session).
+    pub fn withdrawn(&self) -> NlriIter<'a> {
+        let field = &self.message[HEADER_LEN + 2..usize::from(self.withdrawn_end)];
+        NlriIter::new_unchecked(
+            field,
+            usize::from(self.withdrawn_count),
+            Afi::Ipv4,
+            self.v4_add_path(),
+        )
+    }
+
+    /// The NLRI field (classic IPv4 unicast, ADD-PATH per session).
+    pub fn nlri(&self) -> NlriIter<'a> {
+        let field = &self.message[usize::from(self.attributes_end)..];
+        NlriIter::new_unchecked(
+            field,
+            usize::from(self.nlri_count),
+            Afi::Ipv4,
+            self.v4_add_path(),
+        )
+    }
+
+    fn v4_add_path(&self) -> bool {
+        self.negotiated
+            .add_path_receive
+            .contains(Family::IPV4_UNICAST)
+    }
+
+    /// The path attributes field as received (duplicates and discarded ones
+    /// included), each with its offset in the message.
+    pub fn raw_attributes(&self) -> RawAttributes<'a> {
+        let start = usize::from(self.withdrawn_end) + 2;
+        RawAttributes::new(
+            &self.message[start..usize::from(self.attributes_end)],
+            start,
+        )
+    }
+
+    /// The typed attributes, in received order, without discarded, duplicate or
+    /// malformed ones.
+    pub fn attributes(&self) -> Attributes<'a> {
+        let start = usize::from(self.withdrawn_end) + 2;
+        Attributes {
+            raw: RawAttributes::new(&self.message[start..usize::from(self.walked_end)], start),
+            index: self.index,
+            seen: TypeCodeSet::default(),
+            negotiated: self.negotiated,
+        }
+    }
+
+    /// The kept occurrence of a known attribute (type code up to 32).
+    pub fn attribute(&self, type_code: u8) -> Option<RawAttribute<'a>> {
+        let at = usize::from(*self.index.get(usize::from(type_code))?);
+        if at == 0 {
+            return None;
+        }
+        RawAttribute::read(self.message.get(at..)?).map(|(a, _)| a)
+    }
+
+    fn typed(&self, type_code: u8) -> Option<PathAttribute<'a>> {
+        self.attribute(type_code)
+            .map(|a| PathAttribute::from_validated(a, &self.negotiated))
+    }
+
+    /// ORIGIN.
+    pub fn origin(&self) -> Option<Origin> {
+        match self.typed(type_code::ORIGIN)? {
+            PathAttribute::Origin(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// AS_PATH, in the session's AS number width.
+    pub fn as_path(&self) -> Option<AsPath<'a>> {
+        match self.typed(type_code::AS_PATH)? {
+            PathAttribute::AsPath(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// NEXT_HOP.
+    pub fn next_hop(&self) -> Option<Ipv4Addr> {
+        match self.typed(type_code::NEXT_HOP)? {
+            PathAttribute::NextHop(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// MULTI_EXIT_DISC.
+    pub fn med(&self) -> Option<u32> {
+        match self.typed(type_code::MULTI_EXIT_DISC)? {
+            PathAttribute::MultiExitDisc(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// LOCAL_PREF.
+    pub fn local_pref(&self) -> Option<u32> {
+        match self.typed(type_code::LOCAL_PREF)? {
+            PathAttribute::LocalPref(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether ATOMIC_AGGREGATE is present.
+    pub fn atomic_aggregate(&self) -> bool {
+        self.attribute(type_code::ATOMIC_AGGREGATE).is_some()
+    }
+
+    /// AGGREGATOR.
+    pub fn aggregator(&self) -> Option<Aggregator> {
+        match self.typed(type_code::AGGREGATOR)? {
+            PathAttribute::Aggregator(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// COMMUNITIES.
+    pub fn communities(&self) -> Option<Communities<'a>> {
+        match self.typed(type_code::COMMUNITIES)? {
+            PathAttribute::Communities(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// ORIGINATOR_ID.
+    pub fn originator_id(&self) -> Option<Ipv4Addr> {
+        match self.typed(type_code::ORIGINATOR_ID)? {
+            PathAttribute::OriginatorId(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// CLUSTER_LIST.
+    pub fn cluster_list(&self) -> Option<ClusterList<'a>> {
+        match self.typed(type_code::CLUSTER_LIST)? {
+            PathAttribute::ClusterList(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// EXTENDED_COMMUNITIES.
+    pub fn extended_communities(&self) -> Option<ExtendedCommunities<'a>> {
+        match self.typed(type_code::EXTENDED_COMMUNITIES)? {
+            PathAttribute::ExtendedCommunities(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// LARGE_COMMUNITY.
+    pub fn large_communities(&self) -> Option<LargeCommunities<'a>> {
+        match self.typed(type_code::LARGE_COMMUNITY)? {
+            PathAttribute::LargeCommunities(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// AS4_PATH (kept only on a 2-octet-AS session, RFC 6793 §4.2.3).
+    pub fn as4_path(&self) -> Option<AsPath<'a>> {
+        match self.typed(type_code::AS4_PATH)? {
+            PathAttribute::As4Path(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// AS4_AGGREGATOR (kept only on a 2-octet-AS session).
+    pub fn as4_aggregator(&self) -> Option<Aggregator> {
+        match self.typed(type_code::AS4_AGGREGATOR)? {
+            PathAttribute::As4Aggregator(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// MP_REACH_NLRI, wherever it was in the list.
+    pub fn mp_reach(&self) -> Option<MpReachNlri<'a>> {
+        match self.typed(type_code::MP_REACH_NLRI)? {
+            PathAttribute::MpReachNlri(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// MP_UNREACH_NLRI, wherever it was in the list.
+    pub fn mp_unreach(&self) -> Option<MpUnreachNlri<'a>> {
+        match self.typed(type_code::MP_UNREACH_NLRI)? {
+            PathAttribute::MpUnreachNlri(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Every prefix announced: the NLRI field, then MP_REACH_NLRI's.
+    pub fn all_announced(&self) -> core::iter::Chain<NlriIter<'a>, PrefixIter<'a>> {
+        let mp = match self.mp_reach() {
+            Some(m) => m.nlri.iter(),
+            None => super::attribute::Prefixes::List(&[]).iter(),
+        };
+        self.nlri().chain(mp)
+    }
+
+    /// Every prefix withdrawn: the withdrawn routes field, then MP_UNREACH_NLRI's.
+    pub fn all_withdrawn(&self) -> core::iter::Chain<NlriIter<'a>, PrefixIter<'a>> {
+        let mp = match self.mp_unreach() {
+            Some(m) => m.withdrawn.iter(),
+            None => super::attribute::Prefixes::List(&[]).iter(),
+        };
+        self.withdrawn().chain(mp)
+    }
+
+    /// The family whose End-of-RIB marker this is (RFC 4724 §2): an empty UPDATE
+    /// for IPv4 unicast; for another family an UPDATE whose only attribute is an
+    /// MP_UNREACH_NLRI with no prefixes.
+    pub fn is_end_of_rib(&self) -> Option<Family> {
+        if self.message.len() == HEADER_LEN + 4 {
+            return Some(Family::IPV4_UNICAST);
+        }
+        if self.withdrawn_count != 0 || self.nlri_count != 0 {
+            return None;
+        }
+        let mut attrs = self.raw_attributes();
+        let (_, only) = attrs.next()?;
+        if attrs.next().is_some() || only.type_code != type_code::MP_UNREACH_NLRI {
+            return None;
+        }
+        let m = self.mp_unreach()?;
+        m.withdrawn.is_empty().then_some(m.family)
+    }
+}
+
+/// Iterator over the typed attributes of an [`Update`].
+#[derive(Clone, Debug)]
+pub struct Attributes<'a> {
+    raw: RawAttributes<'a>,
+    index: [u16; INDEXED],
+    seen: TypeCodeSet,
+    negotiated: Negotiated,
+}
+
+impl<'a> Iterator for Attributes<'a> {
+    type Item = PathAttribute<'a>;
+
+    fn next(&mut self) -> Option<PathAttribute<'a>> {
+        loop {
+            let (at, raw) = self.raw.next()?;
+            let tc = raw.type_code;
+            if self.seen.contains(tc) {
+                continue;
+            }
+            self.seen.insert(tc);
+            if validate::expected_category(tc).is_some() {
+                if usize::from(self.index[usize::from(tc)]) != at {
+                    continue;
+                }
+                return Some(PathAttribute::from_validated(raw, &self.negotiated));
+            }
+            return Some(PathAttribute::Unknown(raw));
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! RFC 7606 §3 and §7: the checks on one path attribute and the action each
+//! failure calls for. The UPDATE walk (`update.rs`) handles what spans attributes:
+//! duplicates (§3 (g)), missing attributes (§3 (d)) and list overruns (§4).
+//!
+//! Choices where the RFCs leave room, in one place:
+//! - flags (§3 (c)): only the Optional and Transitive bits are checked; a conflict
+//!   is treat-as-withdraw, except for AS4_PATH / AS4_AGGREGATOR (attribute discard,
+//!   RFC 6793 §6) and MP_REACH / MP_UNREACH, whose prefixes are still parsed so
+//!   they can be withdrawn;
+//! - an AS_PATH segment of length zero is malformed (§7.2);
+//! - NEXT_HOP 0.0.0.0, 255.255.255.255 and multicast (224/4) are 3/8 (§6.3);
+//! - AS4_PATH / AS4_AGGREGATOR from a 4-octet-AS peer are discarded silently
+//!   (RFC 6793 §3); an AS4_PATH with confederation segments is malformed (§6).
+//! - eBGP-only rules (LOCAL_PREF and AS_CONFED segments from an external peer,
+//!   §7.5 and §7.2) need the session type and are left to the caller.
+
+use core::net::Ipv4Addr;
+
+use super::super::Negotiated;
+use super::super::codes::update_subcode as sub;
+use super::super::error::{DecodeError, ErrorAction, ErrorKind};
+use super::type_code::*;
+use super::{
+    AsPath, Flags, Items, MpReachNlri, MpUnreachNlri, Origin, PathAttribute, RawAttribute, Span,
+};
+
+/// What the walk does with one attribute.
+pub(crate) enum Verdict<'a> {
+    /// Well-formed: keep it.
+    Valid(PathAttribute<'a>),
+    /// Drop it and go on (RFC 7606 "attribute discard"); the error, if it is one.
+    Discard(Option<DecodeError>),
+    /// Malformed: the UPDATE's routes are withdrawn. MP attributes still give
+    /// their prefixes.
+    Withdraw(DecodeError, Option<PathAttribute<'a>>),
+    /// Session reset or AFI/SAFI disable.
+    Fatal(DecodeError),
+}
+
+/// The Optional and Transitive bits an attribute nexthop knows must carry, or
+/// `None` for an attribute it does not recognize.
+pub(crate) const fn expected_category(type_code: u8) -> Option<u8> {
+    match type_code {
+        ORIGIN | AS_PATH | NEXT_HOP | LOCAL_PREF | ATOMIC_AGGREGATE => Some(Flags::TRANSITIVE),
+        MULTI_EXIT_DISC | ORIGINATOR_ID | CLUSTER_LIST | MP_REACH_NLRI | MP_UNREACH_NLRI => {
+            Some(Flags::OPTIONAL)
+        }
+        AGGREGATOR | COMMUNITIES | EXTENDED_COMMUNITIES | AS4_PATH | AS4_AGGREGATOR
+        | LARGE_COMMUNITY => Some(Flags::OPTIONAL | Flags::TRANSITIVE),
+        _ => None,
+    }
+}
+
+fn next_hop_valid(a: Ipv4Addr) -> bool {
+    !(a.is_unspecified() || a.is_broadcast() || a.is_multicast())
+}
+
+/// Checks the attribute at `span` of `message` (RFC 7606 §7, RFC 6793 §6,
+/// RFC 8092 §6, RFC 4271 §6.3).
+pub(crate) fn check<'a>(
+    message: &'a [u8],
+    span: Span,
+    raw: RawAttribute<'a>,
+    negotiated: &Negotiated,
+) -> Verdict<'a> {
+    let tc = raw.type_code;
+    let v = raw.value;
+    let err = |kind, subcode, action| span.error(message, kind, subcode, action);
+    let withdraw =
+        |kind, subcode| Verdict::Withdraw(err(kind, subcode, ErrorAction::TreatAsWithdraw), None);
+    let length = ErrorKind::AttributeLength {
+        type_code: tc,
+        length: v.len() as u16,
+    };
+    let Some(category) = expected_category(tc) else {
+        if raw.flags.optional() {
+            return Verdict::Valid(PathAttribute::Unknown(raw));
+        }
+        // RFC 4271 §6.3; RFC 7606 leaves it a session reset.
+        return Verdict::Fatal(err(
+            ErrorKind::UnrecognizedWellKnownAttribute { type_code: tc },
+            sub::UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE,
+            ErrorAction::SessionReset,
+        ));
+    };
+    let as4 = matches!(tc, AS4_PATH | AS4_AGGREGATOR);
+    if as4 && negotiated.four_octet_as {
+        return Verdict::Discard(None);
+    }
+    let mut flags_error = None;
+    if raw.flags.category() != category {
+        let action = if as4 {
+            ErrorAction::AttributeDiscard
+        } else {
+            ErrorAction::TreatAsWithdraw
+        };
+        let e = err(
+            ErrorKind::AttributeFlags {
+                type_code: tc,
+                flags: raw.flags.0,
+            },
+            sub::ATTRIBUTE_FLAGS_ERROR,
+            action,
+        );
+        if as4 {
+            return Verdict::Discard(Some(e));
+        }
+        if !matches!(tc, MP_REACH_NLRI | MP_UNREACH_NLRI) {
+            return Verdict::Withdraw(e, None);
+        }
+        flags_error = Some(e);
+    }
+    let u32v = || <[u8; 4]>::try_from(v).ok().map(u32::from_be_bytes);
+    let typed = match tc {
+        ORIGIN => match v {
+            [o @ 0..=2] => PathAttribute::Origin(Origin::from(*o)),
+            [o] => {
+                return withdraw(
+                    ErrorKind::InvalidOrigin { origin: *o },
+                    sub::INVALID_ORIGIN_ATTRIBUTE,
+                );
+            }
+            _ => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
+        },
+        AS_PATH => match AsPath::parse(v, negotiated.four_octet_as, true) {
+            Ok(p) => PathAttribute::AsPath(p),
+            Err(at) => {
+                let mut e = err(
+                    ErrorKind::MalformedAsPath,
+                    sub::MALFORMED_AS_PATH,
+                    ErrorAction::TreatAsWithdraw,
+                );
+                e.offset = span.value + at;
+                return Verdict::Withdraw(e, None);
+            }
+        },
+        NEXT_HOP => match u32v() {
+            Some(a) if next_hop_valid(Ipv4Addr::from_bits(a)) => {
+                PathAttribute::NextHop(Ipv4Addr::from_bits(a))
+            }
+            Some(_) => return withdraw(ErrorKind::InvalidNextHop, sub::INVALID_NEXT_HOP_ATTRIBUTE),
+            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
+        },
+        MULTI_EXIT_DISC | LOCAL_PREF | ORIGINATOR_ID => match u32v() {
+            Some(x) if tc == MULTI_EXIT_DISC => PathAttribute::MultiExitDisc(x),
+            Some(x) if tc == LOCAL_PREF => PathAttribute::LocalPref(x),
+            Some(x) => PathAttribute::OriginatorId(Ipv4Addr::from_bits(x)),
+            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
+        },
+        ATOMIC_AGGREGATE | AGGREGATOR | AS4_AGGREGATOR => {
+            let want = match tc {
+                ATOMIC_AGGREGATE => 0,
+                AGGREGATOR if !negotiated.four_octet_as => 6,
+                _ => 8,
+            };
+            if v.len() != want {
+                return Verdict::Discard(Some(err(
+                    length,
+                    sub::ATTRIBUTE_LENGTH_ERROR,
+                    ErrorAction::AttributeDiscard,
+                )));
+            }
+            let typed = PathAttribute::from_validated(raw, negotiated);
+            if let PathAttribute::Unknown(_) = typed {
+                return Verdict::Discard(None);
+            }
+            typed
+        }
+        COMMUNITIES => match Items::parse(v) {
+            Some(c) => PathAttribute::Communities(c),
+            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
+        },
+        CLUSTER_LIST => match Items::parse(v) {
+            Some(c) => PathAttribute::ClusterList(c),
+            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
+        },
+        EXTENDED_COMMUNITIES => match Items::parse(v) {
+            Some(c) => PathAttribute::ExtendedCommunities(c),
+            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
+        },
+        LARGE_COMMUNITY => match Items::parse(v) {
+            Some(c) => PathAttribute::LargeCommunities(c),
+            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
+        },
+        AS4_PATH => match AsPath::parse(v, true, false) {
+            Ok(p) => PathAttribute::As4Path(p),
+            Err(at) => {
+                let mut e = err(
+                    ErrorKind::OptionalAttribute { type_code: tc },
+                    sub::OPTIONAL_ATTRIBUTE_ERROR,
+                    ErrorAction::AttributeDiscard,
+                );
+                e.offset = span.value + at;
+                return Verdict::Discard(Some(e));
+            }
+        },
+        MP_REACH_NLRI => match MpReachNlri::parse_in(message, span, negotiated) {
+            Ok(m) => PathAttribute::MpReachNlri(m),
+            Err(e) => return Verdict::Fatal(e),
+        },
+        MP_UNREACH_NLRI => match MpUnreachNlri::parse_in(message, span, negotiated) {
+            Ok(m) => PathAttribute::MpUnreachNlri(m),
+            Err(e) => return Verdict::Fatal(e),
+        },
+        _ => PathAttribute::Unknown(raw),
+    };
+    match flags_error {
+        Some(e) => Verdict::Withdraw(e, Some(typed)),
+        None => Verdict::Valid(typed),
+    }
+}
