@@ -23,9 +23,10 @@ enum Phase {
 
 #[derive(Clone, Copy, Debug)]
 struct OpenMp {
-    /// Offset of the attribute's flags octet; its header takes 4 octets until
-    /// the attribute is closed.
+    /// Offset of the attribute's flags octet.
     start: usize,
+    /// Whether the header has the 2-octet length (once the value passes 255).
+    extended: bool,
     family: Family,
     add_path: bool,
 }
@@ -198,20 +199,20 @@ impl<'b> UpdateBuilder<'b> {
             });
         }
         let nh = next_hop.map_or(0, |h| h.wire_len() + 2);
-        let n = 4 + 3 + nh;
+        let n = 3 + 3 + nh;
         if n > self.room_after_attr_start() {
             return Err(self.too_big(n));
         }
         self.enter_attributes()?;
         let start = self.pos;
         let out = &mut self.buf[start..start + n];
-        out[0] = Flags::OPTIONAL | Flags::EXTENDED_LENGTH;
+        out[0] = Flags::OPTIONAL;
         out[1] = type_code;
-        out[4..6].copy_from_slice(&u16::from(family.afi).to_be_bytes());
-        out[6] = family.safi.into();
+        out[3..5].copy_from_slice(&u16::from(family.afi).to_be_bytes());
+        out[5] = family.safi.into();
         if let Some(h) = next_hop {
-            out[7] = h.wire_len() as u8;
-            h.write(&mut out[8..]);
+            out[6] = h.wire_len() as u8;
+            h.write(&mut out[7..]);
             out[n - 1] = 0;
         }
         self.pos += n;
@@ -219,6 +220,7 @@ impl<'b> UpdateBuilder<'b> {
         self.mp_used = true;
         self.mp = Some(OpenMp {
             start,
+            extended: false,
             family,
             add_path: self.add_path_send.contains(family),
         });
@@ -249,25 +251,36 @@ impl<'b> UpdateBuilder<'b> {
             });
         };
         Self::check_nlri(n, mp.family.afi, mp.add_path)?;
-        if self.pos + n.buffer_len() - (mp.start + 4) > usize::from(u16::MAX) {
+        let header = if mp.extended { 4 } else { 3 };
+        let value_len = self.pos + n.buffer_len() - (mp.start + header);
+        if value_len > usize::from(u16::MAX) {
             return Ok(false);
+        }
+        if !mp.extended && value_len > 255 {
+            // The value outgrows a 1-octet length: move it up for a 2-octet one.
+            if n.buffer_len() + 1 > self.room() {
+                return Ok(false);
+            }
+            self.buf.copy_within(mp.start + 3..self.pos, mp.start + 4);
+            self.buf[mp.start] |= Flags::EXTENDED_LENGTH;
+            self.pos += 1;
+            self.mp = Some(OpenMp {
+                extended: true,
+                ..mp
+            });
         }
         Ok(self.put_nlri(n))
     }
 
-    /// Closes the open MP attribute: its length, a 1-octet length field where
-    /// the value allows, and moves it to the front of the attributes (RFC 7606
-    /// §5.1).
+    /// Closes the open MP attribute: writes its length and moves it to the front
+    /// of the attributes (RFC 7606 §5.1).
     fn close_mp(&mut self) {
         let Some(mp) = self.mp.take() else { return };
-        let value_len = self.pos - (mp.start + 4);
-        if value_len <= 255 {
-            self.buf.copy_within(mp.start + 4..self.pos, mp.start + 3);
-            self.buf[mp.start] &= !Flags::EXTENDED_LENGTH;
-            self.buf[mp.start + 2] = value_len as u8;
-            self.pos -= 1;
+        if mp.extended {
+            let value_len = (self.pos - (mp.start + 4)) as u16;
+            self.buf[mp.start + 2..mp.start + 4].copy_from_slice(&value_len.to_be_bytes());
         } else {
-            self.buf[mp.start + 2..mp.start + 4].copy_from_slice(&(value_len as u16).to_be_bytes());
+            self.buf[mp.start + 2] = (self.pos - (mp.start + 3)) as u8;
         }
         let attributes_start = self.withdrawn_end + 2;
         let mp_len = self.pos - mp.start;
