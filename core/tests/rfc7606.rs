@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use nexthop_core::wire::attribute::{Community, Origin, type_code};
 use nexthop_core::wire::error::Layer;
 use nexthop_core::wire::nlri::{Ipv4Prefix, Nlri, Prefix};
-use nexthop_core::wire::update::Update;
+use nexthop_core::wire::update::{PeerType, Update};
 use nexthop_core::wire::{
     DecodeError, ErrorAction, ErrorKind, Family, FamilySet, Negotiated, NotificationCode,
 };
@@ -922,4 +922,100 @@ fn header_errors_are_reported() {
     ));
     let _ = FamilySet::EMPTY;
     let _ = type_code::ORIGIN;
+}
+
+/// RFC 7606 §7.5, §7.9, §7.10: from an external peer LOCAL_PREF, ORIGINATOR_ID
+/// and CLUSTER_LIST are discarded, malformed or not; from an internal peer a
+/// malformed one is treat-as-withdraw.
+#[test]
+fn external_peer_discards_internal_attributes() {
+    for (flags, tc, value) in [
+        (0x40u8, 5u8, vec![0, 0, 0, 100]),
+        (0x40, 5, vec![0, 100]),
+        (0x80, 9, vec![1, 1, 1, 1]),
+        (0x80, 10, vec![1, 1, 1]),
+    ] {
+        let attrs = [mandatory(), attr(flags, tc, &value)].concat();
+        let m = update(&[], &attrs, &NLRI);
+        let u = Update::parse_from(&m, &neg(), PeerType::External).unwrap();
+        assert_eq!(u.treat_as_withdraw(), None);
+        assert!(u.discarded().contains(tc));
+        assert_eq!(u.attributes().count(), 3);
+        withdrawn_anyway(&u);
+        let u = Update::parse_from(&m, &neg(), PeerType::Internal).unwrap();
+        assert_eq!(u.treat_as_withdraw().is_some(), value.len() != 4);
+    }
+}
+
+/// RFC 5065 §5.1 with RFC 7606 §7.2: confederation segments from an external
+/// peer make the AS_PATH malformed.
+#[test]
+fn confederation_segments_from_external_peer() {
+    let path = attr(0x40, 2, &[3, 1, 0xfd, 0xe9, 2, 1, 0, 1]);
+    let m = update(&[], &[origin(), path, next_hop()].concat(), &NLRI);
+    let u = Update::parse_from(&m, &neg(), PeerType::Internal).unwrap();
+    assert_eq!(u.as_path().unwrap().route_selection_len(), 1);
+    let u = Update::parse_from(&m, &neg(), PeerType::External).unwrap();
+    let e = u.treat_as_withdraw().unwrap();
+    assert_eq!(
+        (e.kind, e.offset),
+        (ErrorKind::MalformedAsPath, ATTRS_AT + 4 + 3)
+    );
+    withdrawn_anyway(&u);
+}
+
+/// RFC 7607 §2: AS 0 in AS_PATH is treat-as-withdraw; in AGGREGATOR it discards
+/// the attribute.
+#[test]
+fn as_zero() {
+    let path = attr(0x40, 2, &[2, 2, 0xfd, 0xe9, 0, 0]);
+    let m = update(&[], &[origin(), path.clone(), next_hop()].concat(), &NLRI);
+    let u = Update::parse(&m, &neg()).unwrap();
+    let e = u.treat_as_withdraw().unwrap();
+    expect(
+        e,
+        &m,
+        ErrorKind::MalformedAsPath,
+        ATTRS_AT + 4 + 3,
+        (3, 11),
+        &path,
+        ErrorAction::TreatAsWithdraw,
+    );
+    withdrawn_anyway(&u);
+}
+
+/// RFC 7607 §2: AS 0 in AGGREGATOR discards it.
+#[test]
+fn as_zero_aggregator_is_discarded() {
+    let a = attr(0xc0, 7, &[0, 0, 10, 0, 0, 1]);
+    let m = update(&[], &[mandatory(), a.clone()].concat(), &NLRI);
+    let u = Update::parse(&m, &neg()).unwrap();
+    assert_eq!(u.treat_as_withdraw(), None);
+    let e = u.discard_error().unwrap();
+    expect(
+        e,
+        &m,
+        ErrorKind::OptionalAttribute { type_code: 7 },
+        ATTRS_AT + 18,
+        (3, 9),
+        &a,
+        ErrorAction::AttributeDiscard,
+    );
+}
+
+/// RFC 7606 §5.2: a treat-as-withdraw error in an UPDATE with path attributes
+/// but no reachable NLRI leaves nothing to withdraw: session reset.
+#[test]
+fn malformed_update_without_reachable_nlri_resets() {
+    let attrs = [mandatory(), attr(0xc0, 8, &[0, 1, 2])].concat();
+    let m = update(&[8, 10], &attrs, &[]);
+    let e = Update::parse(&m, &neg()).unwrap_err();
+    assert_eq!(
+        e.kind,
+        ErrorKind::AttributeLength {
+            type_code: 8,
+            length: 3
+        }
+    );
+    assert_eq!(e.action, ErrorAction::SessionReset);
 }

@@ -87,7 +87,7 @@ fn v6_nlri(add_path: bool) -> impl Strategy<Value = Nlri> {
 }
 
 fn path(max_asn: u32, types: std::ops::RangeInclusive<u8>) -> impl Strategy<Value = Path> {
-    prop::collection::vec((types, prop::collection::vec(0..=max_asn, 1..8)), 0..4)
+    prop::collection::vec((types, prop::collection::vec(1..=max_asn, 1..8)), 0..4)
 }
 
 fn addr() -> impl Strategy<Value = Ipv4Addr> {
@@ -110,7 +110,7 @@ fn model() -> impl Strategy<Value = Model> {
             prop::option::of(any::<u32>().prop_map(MAttr::Med)),
             prop::option::of(any::<u32>().prop_map(MAttr::LocalPref)),
             prop::option::of(Just(MAttr::Atomic)),
-            prop::option::of((0..=max_asn, addr()).prop_map(|(a, b)| MAttr::Aggregator(a, b))),
+            prop::option::of((1..=max_asn, addr()).prop_map(|(a, b)| MAttr::Aggregator(a, b))),
             prop::option::of(
                 prop::collection::vec(any::<u32>(), 1..6).prop_map(MAttr::Communities),
             ),
@@ -123,7 +123,7 @@ fn model() -> impl Strategy<Value = Model> {
         );
         let as4 = (
             prop::option::of(path(u32::MAX, 1..=2).prop_map(MAttr::As4Path)),
-            prop::option::of((any::<u32>(), addr()).prop_map(|(a, b)| MAttr::As4Aggregator(a, b))),
+            prop::option::of((1..=u32::MAX, addr()).prop_map(|(a, b)| MAttr::As4Aggregator(a, b))),
         );
         let unknown = prop::collection::btree_map(
             unknown_type(),

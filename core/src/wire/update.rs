@@ -54,6 +54,18 @@ impl TypeCodeSet {
     }
 }
 
+/// Whether the peer is inside or outside our AS (and confederation): some
+/// RFC 7606 rules differ (§7.2, §7.5, §7.9, §7.10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PeerType {
+    /// An iBGP peer, or a peer in another member AS of our confederation.
+    #[default]
+    Internal,
+    /// An eBGP peer outside our confederation.
+    External,
+}
+
 /// A validated UPDATE message: a `Copy` view over the message bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Update<'a> {
@@ -99,7 +111,20 @@ impl<'a> Update<'a> {
     /// MP_UNREACH_NLRI twice (3/1, RFC 7606 §3 (g)) or malformed (§7.11), an
     /// unrecognized well-known attribute (3/2). When several errors are found the
     /// most severe wins (RFC 7606 §3 (j)).
+    ///
+    /// This applies the rules for an internal peer (see [`Update::parse_from`]).
     pub fn parse(message: &'a [u8], negotiated: &Negotiated) -> Result<Self, DecodeError> {
+        Self::parse_from(message, negotiated, PeerType::Internal)
+    }
+
+    /// [`Update::parse`] for a peer of the given type: from an external peer
+    /// LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST are discarded (RFC 7606 §7.5,
+    /// §7.9, §7.10) and an AS_PATH with confederation segments is malformed.
+    pub fn parse_from(
+        message: &'a [u8],
+        negotiated: &Negotiated,
+        peer: PeerType,
+    ) -> Result<Self, DecodeError> {
         let header = Header::new_checked(message)?;
         let len = header.check(negotiated.max_message_len())?;
         if header.message_type() != MessageType::Update {
@@ -160,6 +185,7 @@ impl<'a> Update<'a> {
         let mut seen = TypeCodeSet::default();
         let mut disable: Option<DecodeError> = None;
         let mut mp_reach_nlri = false;
+        let mut other_than_mp_unreach = false;
         let mut at = attributes_start;
         while at < attributes_end {
             let Some((raw, size)) = RawAttribute::read(&message[at..attributes_end]) else {
@@ -170,6 +196,7 @@ impl<'a> Update<'a> {
                 break;
             };
             let tc = raw.type_code;
+            other_than_mp_unreach |= tc != type_code::MP_UNREACH_NLRI;
             let span = Span {
                 start: at,
                 value: at + size - raw.value.len(),
@@ -192,7 +219,7 @@ impl<'a> Update<'a> {
                 continue;
             }
             seen.insert(tc);
-            match validate::check(message, span, raw, negotiated) {
+            match validate::check(message, span, raw, negotiated, peer == PeerType::External) {
                 Verdict::Valid(a) => {
                     if let PathAttribute::MpReachNlri(m) = a {
                         mp_reach_nlri = !m.nlri.is_empty();
@@ -242,6 +269,15 @@ impl<'a> Update<'a> {
                     .with_action(ErrorAction::TreatAsWithdraw),
                 );
             }
+        }
+        // RFC 7606 §5.2: with path attributes but nothing reachable there is
+        // nothing to treat as withdrawn; such an error resets the session.
+        if let Some(e) = u.withdraw
+            && u.nlri_count == 0
+            && !seen.contains(type_code::MP_REACH_NLRI)
+            && other_than_mp_unreach
+        {
+            return Err(e.with_action(ErrorAction::SessionReset));
         }
         Ok(u)
     }

@@ -180,9 +180,10 @@ impl<'a> AsPath<'a> {
     pub const EMPTY: AsPath<'static> = AsPath::List(&[]);
 
     /// Validates an AS_PATH value (RFC 4271 §6.3, RFC 7606 §7.2): every segment of
-    /// a known type, non-empty, and within the value. `allow_confed` is false for
-    /// AS4_PATH (RFC 6793 §6). On error, returns the offset of the bad segment
-    /// within the value.
+    /// a known type, non-empty, and within the value, and no AS 0 (RFC 7607 §2).
+    /// `allow_confed` is false for AS4_PATH (RFC 6793 §6) and for a path from an
+    /// external peer (RFC 5065 §5.1). On error, returns the offset of the bad
+    /// segment within the value.
     pub fn parse(value: &'a [u8], four_octet: bool, allow_confed: bool) -> Result<Self, usize> {
         let width = if four_octet { 4 } else { 2 };
         let mut at = 0;
@@ -198,7 +199,15 @@ impl<'a> AsPath<'a> {
                 return Err(at);
             }
             let end = at + 2 + usize::from(count) * width;
-            if end > value.len() {
+            let Some(asns) = value.get(at + 2..end) else {
+                return Err(at);
+            };
+            let as0 = if four_octet {
+                asns.chunks_exact(4).any(|a| a == [0, 0, 0, 0])
+            } else {
+                asns.chunks_exact(2).any(|a| a == [0, 0])
+            };
+            if as0 {
                 return Err(at);
             }
             at = end;

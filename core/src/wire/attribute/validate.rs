@@ -11,8 +11,12 @@
 //! - NEXT_HOP 0.0.0.0, 255.255.255.255 and multicast (224/4) are 3/8 (§6.3);
 //! - AS4_PATH / AS4_AGGREGATOR from a 4-octet-AS peer are discarded silently
 //!   (RFC 6793 §3); an AS4_PATH with confederation segments is malformed (§6).
-//! - eBGP-only rules (LOCAL_PREF and AS_CONFED segments from an external peer,
-//!   §7.5 and §7.2) need the session type and are left to the caller.
+//! - from an external peer (outside our confederation), LOCAL_PREF,
+//!   ORIGINATOR_ID and CLUSTER_LIST are discarded whatever they hold (§7.5, §7.9,
+//!   §7.10), and confederation segments make the AS_PATH malformed (RFC 5065
+//!   §5.1); from an internal peer their length rules apply (treat-as-withdraw);
+//! - AS 0 in AS_PATH is a malformed AS_PATH, in AS4_PATH, AGGREGATOR or
+//!   AS4_AGGREGATOR it discards the attribute (RFC 7607 §2).
 
 use core::net::Ipv4Addr;
 
@@ -62,6 +66,7 @@ pub(crate) fn check<'a>(
     span: Span,
     raw: RawAttribute<'a>,
     negotiated: &Negotiated,
+    external: bool,
 ) -> Verdict<'a> {
     let tc = raw.type_code;
     let v = raw.value;
@@ -85,6 +90,9 @@ pub(crate) fn check<'a>(
     };
     let as4 = matches!(tc, AS4_PATH | AS4_AGGREGATOR);
     if as4 && negotiated.four_octet_as {
+        return Verdict::Discard(None);
+    }
+    if external && matches!(tc, LOCAL_PREF | ORIGINATOR_ID | CLUSTER_LIST) {
         return Verdict::Discard(None);
     }
     let mut flags_error = None;
@@ -122,7 +130,7 @@ pub(crate) fn check<'a>(
             }
             _ => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
         },
-        AS_PATH => match AsPath::parse(v, negotiated.four_octet_as, true) {
+        AS_PATH => match AsPath::parse(v, negotiated.four_octet_as, !external) {
             Ok(p) => PathAttribute::AsPath(p),
             Err(at) => {
                 let mut e = err(
@@ -161,10 +169,17 @@ pub(crate) fn check<'a>(
                 )));
             }
             let typed = PathAttribute::from_validated(raw, negotiated);
-            if let PathAttribute::Unknown(_) = typed {
-                return Verdict::Discard(None);
+            match typed {
+                PathAttribute::Aggregator(a) | PathAttribute::As4Aggregator(a) if a.asn == 0 => {
+                    return Verdict::Discard(Some(err(
+                        ErrorKind::OptionalAttribute { type_code: tc },
+                        sub::OPTIONAL_ATTRIBUTE_ERROR,
+                        ErrorAction::AttributeDiscard,
+                    )));
+                }
+                PathAttribute::Unknown(_) => return Verdict::Discard(None),
+                typed => typed,
             }
-            typed
         }
         COMMUNITIES => match Items::parse(v) {
             Some(c) => PathAttribute::Communities(c),
