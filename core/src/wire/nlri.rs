@@ -23,7 +23,8 @@ pub struct Ipv4Prefix {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Ipv6Prefix {
-    addr: u128,
+    /// Network byte order: keeps the struct 17 bytes with alignment 1.
+    addr: [u8; 16],
     len: u8,
 }
 
@@ -83,18 +84,23 @@ impl Ipv6Prefix {
             return None;
         }
         Some(Ipv6Prefix {
-            addr: addr.to_bits() & mask128(len),
+            addr: (addr.to_bits() & mask128(len)).to_be_bytes(),
             len,
         })
     }
 
     /// The network address.
     pub const fn addr(&self) -> Ipv6Addr {
-        Ipv6Addr::from_bits(self.addr)
+        Ipv6Addr::from_octets(self.addr)
     }
 
     /// The address as a host-order integer.
     pub const fn bits(&self) -> u128 {
+        u128::from_be_bytes(self.addr)
+    }
+
+    /// The address octets.
+    pub const fn octets(&self) -> [u8; 16] {
         self.addr
     }
 
@@ -209,7 +215,7 @@ impl Nlri {
         let n = usize::from(len).div_ceil(8);
         match self.prefix {
             Prefix::V4(p) => out[at + 1..].copy_from_slice(&p.addr.to_be_bytes()[..n]),
-            Prefix::V6(p) => out[at + 1..].copy_from_slice(&p.addr.to_be_bytes()[..n]),
+            Prefix::V6(p) => out[at + 1..].copy_from_slice(&p.addr[..n]),
         }
         Ok(required)
     }
@@ -328,29 +334,42 @@ impl<'a> NlriIter<'a> {
         };
         let (&len, rest) = b.split_first()?;
         let n = usize::from(len).div_ceil(8);
-        let bits = rest.get(..n)?;
         let prefix = if self.ipv6 {
-            let mut a = [0u8; 16];
-            a.get_mut(..n)?.copy_from_slice(bits);
             if len > 128 {
                 return None;
             }
+            // Read a whole address where the field allows and mask: no
+            // variable-length copy on the fast path.
+            let bits = match rest.first_chunk::<16>() {
+                Some(a) => u128::from_be_bytes(*a),
+                None => {
+                    let mut a = [0u8; 16];
+                    a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
+                    u128::from_be_bytes(a)
+                }
+            };
             Prefix::V6(Ipv6Prefix {
-                addr: u128::from_be_bytes(a) & mask128(len),
+                addr: (bits & mask128(len)).to_be_bytes(),
                 len,
             })
         } else {
-            let mut a = [0u8; 4];
-            a.get_mut(..n)?.copy_from_slice(bits);
             if len > 32 {
                 return None;
             }
+            let bits = match rest.first_chunk::<4>() {
+                Some(a) => u32::from_be_bytes(*a),
+                None => {
+                    let mut a = [0u8; 4];
+                    a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
+                    u32::from_be_bytes(a)
+                }
+            };
             Prefix::V4(Ipv4Prefix {
-                addr: u32::from_be_bytes(a) & mask32(len),
+                addr: bits & mask32(len),
                 len,
             })
         };
-        self.bytes = &rest[n..];
+        self.bytes = rest.get(n..)?;
         Some(Nlri { path_id, prefix })
     }
 }

@@ -15,7 +15,7 @@ use core::net::Ipv4Addr;
 use super::Negotiated;
 use super::attribute::validate::{self, Verdict};
 use super::attribute::{
-    Aggregator, AsPath, ClusterList, Communities, ExtendedCommunities, LargeCommunities,
+    Aggregator, AsPath, ClusterList, Communities, ExtendedCommunities, Items, LargeCommunities,
     MpReachNlri, MpUnreachNlri, Origin, PathAttribute, PrefixIter, RawAttribute, RawAttributes,
     Span, type_code,
 };
@@ -184,7 +184,6 @@ impl<'a> Update<'a> {
         };
         let mut seen = TypeCodeSet::default();
         let mut disable: Option<DecodeError> = None;
-        let mut mp_reach_nlri = false;
         let mut other_than_mp_unreach = false;
         let mut at = attributes_start;
         while at < attributes_end {
@@ -220,19 +219,11 @@ impl<'a> Update<'a> {
             }
             seen.insert(tc);
             match validate::check(message, span, raw, negotiated, peer == PeerType::External) {
-                Verdict::Valid(a) => {
-                    if let PathAttribute::MpReachNlri(m) = a {
-                        mp_reach_nlri = !m.nlri.is_empty();
-                    }
-                    u.keep(tc, at);
-                }
+                Verdict::Valid => u.keep(tc, at),
                 Verdict::Discard(e) => u.note_discard(tc, e),
-                Verdict::Withdraw(e, kept) => {
+                Verdict::Withdraw(e, readable) => {
                     u.note_withdraw(e);
-                    if let Some(a) = kept {
-                        if let PathAttribute::MpReachNlri(m) = a {
-                            mp_reach_nlri = !m.nlri.is_empty();
-                        }
+                    if readable {
                         u.keep(tc, at);
                     }
                 }
@@ -251,6 +242,7 @@ impl<'a> Update<'a> {
         }
         // RFC 7606 §3 (d): mandatory attributes, when there is NLRI. NEXT_HOP is
         // needed only for the classic NLRI field (RFC 4760 §3).
+        let mp_reach_nlri = u.mp_reach().is_some_and(|m| !m.nlri.is_empty());
         if u.nlri_count > 0 || mp_reach_nlri {
             let needed: &[u8] = if u.nlri_count > 0 {
                 &[type_code::ORIGIN, type_code::AS_PATH, type_code::NEXT_HOP]
@@ -388,49 +380,40 @@ impl<'a> Update<'a> {
         RawAttribute::read(self.message.get(at..)?).map(|(a, _)| a)
     }
 
-    fn typed(&self, type_code: u8) -> Option<PathAttribute<'a>> {
-        self.attribute(type_code)
-            .map(|a| PathAttribute::from_validated(a, &self.negotiated))
+    fn value(&self, type_code: u8) -> Option<&'a [u8]> {
+        self.attribute(type_code).map(|a| a.value)
+    }
+
+    fn value_u32(&self, type_code: u8) -> Option<u32> {
+        Some(u32::from_be_bytes(*self.value(type_code)?.first_chunk()?))
     }
 
     /// ORIGIN.
     pub fn origin(&self) -> Option<Origin> {
-        match self.typed(type_code::ORIGIN)? {
-            PathAttribute::Origin(o) => Some(o),
-            _ => None,
-        }
+        self.value(type_code::ORIGIN)?.first().map(|&o| o.into())
     }
 
     /// AS_PATH, in the session's AS number width.
     pub fn as_path(&self) -> Option<AsPath<'a>> {
-        match self.typed(type_code::AS_PATH)? {
-            PathAttribute::AsPath(p) => Some(p),
-            _ => None,
-        }
+        Some(AsPath::Wire {
+            bytes: self.value(type_code::AS_PATH)?,
+            four_octet: self.negotiated.four_octet_as,
+        })
     }
 
     /// NEXT_HOP.
     pub fn next_hop(&self) -> Option<Ipv4Addr> {
-        match self.typed(type_code::NEXT_HOP)? {
-            PathAttribute::NextHop(a) => Some(a),
-            _ => None,
-        }
+        self.value_u32(type_code::NEXT_HOP).map(Ipv4Addr::from_bits)
     }
 
     /// MULTI_EXIT_DISC.
     pub fn med(&self) -> Option<u32> {
-        match self.typed(type_code::MULTI_EXIT_DISC)? {
-            PathAttribute::MultiExitDisc(m) => Some(m),
-            _ => None,
-        }
+        self.value_u32(type_code::MULTI_EXIT_DISC)
     }
 
     /// LOCAL_PREF.
     pub fn local_pref(&self) -> Option<u32> {
-        match self.typed(type_code::LOCAL_PREF)? {
-            PathAttribute::LocalPref(m) => Some(m),
-            _ => None,
-        }
+        self.value_u32(type_code::LOCAL_PREF)
     }
 
     /// Whether ATOMIC_AGGREGATE is present.
@@ -440,82 +423,59 @@ impl<'a> Update<'a> {
 
     /// AGGREGATOR.
     pub fn aggregator(&self) -> Option<Aggregator> {
-        match self.typed(type_code::AGGREGATOR)? {
-            PathAttribute::Aggregator(a) => Some(a),
-            _ => None,
-        }
+        Aggregator::read(
+            self.value(type_code::AGGREGATOR)?,
+            self.negotiated.four_octet_as,
+        )
     }
 
     /// COMMUNITIES.
     pub fn communities(&self) -> Option<Communities<'a>> {
-        match self.typed(type_code::COMMUNITIES)? {
-            PathAttribute::Communities(c) => Some(c),
-            _ => None,
-        }
+        self.value(type_code::COMMUNITIES).map(Items::Wire)
     }
 
     /// ORIGINATOR_ID.
     pub fn originator_id(&self) -> Option<Ipv4Addr> {
-        match self.typed(type_code::ORIGINATOR_ID)? {
-            PathAttribute::OriginatorId(a) => Some(a),
-            _ => None,
-        }
+        self.value_u32(type_code::ORIGINATOR_ID)
+            .map(Ipv4Addr::from_bits)
     }
 
     /// CLUSTER_LIST.
     pub fn cluster_list(&self) -> Option<ClusterList<'a>> {
-        match self.typed(type_code::CLUSTER_LIST)? {
-            PathAttribute::ClusterList(c) => Some(c),
-            _ => None,
-        }
+        self.value(type_code::CLUSTER_LIST).map(Items::Wire)
     }
 
     /// EXTENDED_COMMUNITIES.
     pub fn extended_communities(&self) -> Option<ExtendedCommunities<'a>> {
-        match self.typed(type_code::EXTENDED_COMMUNITIES)? {
-            PathAttribute::ExtendedCommunities(c) => Some(c),
-            _ => None,
-        }
+        self.value(type_code::EXTENDED_COMMUNITIES).map(Items::Wire)
     }
 
     /// LARGE_COMMUNITY.
     pub fn large_communities(&self) -> Option<LargeCommunities<'a>> {
-        match self.typed(type_code::LARGE_COMMUNITY)? {
-            PathAttribute::LargeCommunities(c) => Some(c),
-            _ => None,
-        }
+        self.value(type_code::LARGE_COMMUNITY).map(Items::Wire)
     }
 
     /// AS4_PATH (kept only on a 2-octet-AS session, RFC 6793 §4.2.3).
     pub fn as4_path(&self) -> Option<AsPath<'a>> {
-        match self.typed(type_code::AS4_PATH)? {
-            PathAttribute::As4Path(p) => Some(p),
-            _ => None,
-        }
+        Some(AsPath::Wire {
+            bytes: self.value(type_code::AS4_PATH)?,
+            four_octet: true,
+        })
     }
 
     /// AS4_AGGREGATOR (kept only on a 2-octet-AS session).
     pub fn as4_aggregator(&self) -> Option<Aggregator> {
-        match self.typed(type_code::AS4_AGGREGATOR)? {
-            PathAttribute::As4Aggregator(a) => Some(a),
-            _ => None,
-        }
+        Aggregator::read(self.value(type_code::AS4_AGGREGATOR)?, true)
     }
 
     /// MP_REACH_NLRI, wherever it was in the list.
     pub fn mp_reach(&self) -> Option<MpReachNlri<'a>> {
-        match self.typed(type_code::MP_REACH_NLRI)? {
-            PathAttribute::MpReachNlri(m) => Some(m),
-            _ => None,
-        }
+        MpReachNlri::new_unchecked(self.value(type_code::MP_REACH_NLRI)?, &self.negotiated)
     }
 
     /// MP_UNREACH_NLRI, wherever it was in the list.
     pub fn mp_unreach(&self) -> Option<MpUnreachNlri<'a>> {
-        match self.typed(type_code::MP_UNREACH_NLRI)? {
-            PathAttribute::MpUnreachNlri(m) => Some(m),
-            _ => None,
-        }
+        MpUnreachNlri::new_unchecked(self.value(type_code::MP_UNREACH_NLRI)?, &self.negotiated)
     }
 
     /// Every prefix announced: the NLRI field, then MP_REACH_NLRI's.

@@ -150,7 +150,7 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    fn read(v: &[u8], four_octet: bool) -> Option<Self> {
+    pub(crate) fn read(v: &[u8], four_octet: bool) -> Option<Self> {
         let (asn, rest) = if four_octet {
             let (a, r) = v.split_first_chunk::<4>()?;
             (u32::from_be_bytes(*a), r)

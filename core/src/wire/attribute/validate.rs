@@ -24,19 +24,18 @@ use super::super::Negotiated;
 use super::super::codes::update_subcode as sub;
 use super::super::error::{DecodeError, ErrorAction, ErrorKind};
 use super::type_code::*;
-use super::{
-    AsPath, Flags, Items, MpReachNlri, MpUnreachNlri, Origin, PathAttribute, RawAttribute, Span,
-};
+use super::{AsPath, Flags, MpReachNlri, MpUnreachNlri, RawAttribute, Span};
 
 /// What the walk does with one attribute.
-pub(crate) enum Verdict<'a> {
+pub(crate) enum Verdict {
     /// Well-formed: keep it.
-    Valid(PathAttribute<'a>),
+    Valid,
     /// Drop it and go on (RFC 7606 "attribute discard"); the error, if it is one.
     Discard(Option<DecodeError>),
-    /// Malformed: the UPDATE's routes are withdrawn. MP attributes still give
-    /// their prefixes.
-    Withdraw(DecodeError, Option<PathAttribute<'a>>),
+    /// Malformed: the UPDATE's routes are withdrawn. The flag says whether the
+    /// attribute is still readable (MP attributes with wrong flags give their
+    /// prefixes, so they can be withdrawn).
+    Withdraw(DecodeError, bool),
     /// Session reset or AFI/SAFI disable.
     Fatal(DecodeError),
 }
@@ -67,19 +66,19 @@ pub(crate) fn check<'a>(
     raw: RawAttribute<'a>,
     negotiated: &Negotiated,
     external: bool,
-) -> Verdict<'a> {
+) -> Verdict {
     let tc = raw.type_code;
     let v = raw.value;
     let err = |kind, subcode, action| span.error(message, kind, subcode, action);
     let withdraw =
-        |kind, subcode| Verdict::Withdraw(err(kind, subcode, ErrorAction::TreatAsWithdraw), None);
+        |kind, subcode| Verdict::Withdraw(err(kind, subcode, ErrorAction::TreatAsWithdraw), false);
     let length = ErrorKind::AttributeLength {
         type_code: tc,
         length: v.len() as u16,
     };
     let Some(category) = expected_category(tc) else {
         if raw.flags.optional() {
-            return Verdict::Valid(PathAttribute::Unknown(raw));
+            return Verdict::Valid;
         }
         // RFC 4271 §6.3; RFC 7606 leaves it a session reset.
         return Verdict::Fatal(err(
@@ -114,47 +113,40 @@ pub(crate) fn check<'a>(
             return Verdict::Discard(Some(e));
         }
         if !matches!(tc, MP_REACH_NLRI | MP_UNREACH_NLRI) {
-            return Verdict::Withdraw(e, None);
+            return Verdict::Withdraw(e, false);
         }
         flags_error = Some(e);
     }
-    let u32v = || <[u8; 4]>::try_from(v).ok().map(u32::from_be_bytes);
-    let typed = match tc {
+    let length_error = || withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR);
+    let multiple_of = |n: usize| !v.is_empty() && v.len().is_multiple_of(n);
+    match tc {
         ORIGIN => match v {
-            [o @ 0..=2] => PathAttribute::Origin(Origin::from(*o)),
+            [0..=2] => {}
             [o] => {
                 return withdraw(
                     ErrorKind::InvalidOrigin { origin: *o },
                     sub::INVALID_ORIGIN_ATTRIBUTE,
                 );
             }
-            _ => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
+            _ => return length_error(),
         },
-        AS_PATH => match AsPath::parse(v, negotiated.four_octet_as, !external) {
-            Ok(p) => PathAttribute::AsPath(p),
-            Err(at) => {
+        AS_PATH => {
+            if let Err(at) = AsPath::parse(v, negotiated.four_octet_as, !external) {
                 let mut e = err(
                     ErrorKind::MalformedAsPath,
                     sub::MALFORMED_AS_PATH,
                     ErrorAction::TreatAsWithdraw,
                 );
                 e.offset = span.value + at;
-                return Verdict::Withdraw(e, None);
+                return Verdict::Withdraw(e, false);
             }
+        }
+        NEXT_HOP => match <[u8; 4]>::try_from(v) {
+            Ok(a) if next_hop_valid(Ipv4Addr::from(a)) => {}
+            Ok(_) => return withdraw(ErrorKind::InvalidNextHop, sub::INVALID_NEXT_HOP_ATTRIBUTE),
+            Err(_) => return length_error(),
         },
-        NEXT_HOP => match u32v() {
-            Some(a) if next_hop_valid(Ipv4Addr::from_bits(a)) => {
-                PathAttribute::NextHop(Ipv4Addr::from_bits(a))
-            }
-            Some(_) => return withdraw(ErrorKind::InvalidNextHop, sub::INVALID_NEXT_HOP_ATTRIBUTE),
-            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
-        },
-        MULTI_EXIT_DISC | LOCAL_PREF | ORIGINATOR_ID => match u32v() {
-            Some(x) if tc == MULTI_EXIT_DISC => PathAttribute::MultiExitDisc(x),
-            Some(x) if tc == LOCAL_PREF => PathAttribute::LocalPref(x),
-            Some(x) => PathAttribute::OriginatorId(Ipv4Addr::from_bits(x)),
-            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
-        },
+        MULTI_EXIT_DISC | LOCAL_PREF | ORIGINATOR_ID if v.len() != 4 => return length_error(),
         ATOMIC_AGGREGATE | AGGREGATOR | AS4_AGGREGATOR => {
             let want = match tc {
                 ATOMIC_AGGREGATE => 0,
@@ -168,38 +160,20 @@ pub(crate) fn check<'a>(
                     ErrorAction::AttributeDiscard,
                 )));
             }
-            let typed = PathAttribute::from_validated(raw, negotiated);
-            match typed {
-                PathAttribute::Aggregator(a) | PathAttribute::As4Aggregator(a) if a.asn == 0 => {
-                    return Verdict::Discard(Some(err(
-                        ErrorKind::OptionalAttribute { type_code: tc },
-                        sub::OPTIONAL_ATTRIBUTE_ERROR,
-                        ErrorAction::AttributeDiscard,
-                    )));
-                }
-                PathAttribute::Unknown(_) => return Verdict::Discard(None),
-                typed => typed,
+            // RFC 7607 §2: AS 0.
+            if tc != ATOMIC_AGGREGATE && v[..want - 4].iter().all(|&b| b == 0) {
+                return Verdict::Discard(Some(err(
+                    ErrorKind::OptionalAttribute { type_code: tc },
+                    sub::OPTIONAL_ATTRIBUTE_ERROR,
+                    ErrorAction::AttributeDiscard,
+                )));
             }
         }
-        COMMUNITIES => match Items::parse(v) {
-            Some(c) => PathAttribute::Communities(c),
-            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
-        },
-        CLUSTER_LIST => match Items::parse(v) {
-            Some(c) => PathAttribute::ClusterList(c),
-            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
-        },
-        EXTENDED_COMMUNITIES => match Items::parse(v) {
-            Some(c) => PathAttribute::ExtendedCommunities(c),
-            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
-        },
-        LARGE_COMMUNITY => match Items::parse(v) {
-            Some(c) => PathAttribute::LargeCommunities(c),
-            None => return withdraw(length, sub::ATTRIBUTE_LENGTH_ERROR),
-        },
-        AS4_PATH => match AsPath::parse(v, true, false) {
-            Ok(p) => PathAttribute::As4Path(p),
-            Err(at) => {
+        COMMUNITIES | CLUSTER_LIST if !multiple_of(4) => return length_error(),
+        EXTENDED_COMMUNITIES if !multiple_of(8) => return length_error(),
+        LARGE_COMMUNITY if !multiple_of(12) => return length_error(),
+        AS4_PATH => {
+            if let Err(at) = AsPath::parse(v, true, false) {
                 let mut e = err(
                     ErrorKind::OptionalAttribute { type_code: tc },
                     sub::OPTIONAL_ATTRIBUTE_ERROR,
@@ -208,19 +182,21 @@ pub(crate) fn check<'a>(
                 e.offset = span.value + at;
                 return Verdict::Discard(Some(e));
             }
-        },
-        MP_REACH_NLRI => match MpReachNlri::parse_in(message, span, negotiated) {
-            Ok(m) => PathAttribute::MpReachNlri(m),
-            Err(e) => return Verdict::Fatal(e),
-        },
-        MP_UNREACH_NLRI => match MpUnreachNlri::parse_in(message, span, negotiated) {
-            Ok(m) => PathAttribute::MpUnreachNlri(m),
-            Err(e) => return Verdict::Fatal(e),
-        },
-        _ => PathAttribute::Unknown(raw),
-    };
+        }
+        MP_REACH_NLRI => {
+            if let Err(e) = MpReachNlri::parse_in(message, span, negotiated) {
+                return Verdict::Fatal(e);
+            }
+        }
+        MP_UNREACH_NLRI => {
+            if let Err(e) = MpUnreachNlri::parse_in(message, span, negotiated) {
+                return Verdict::Fatal(e);
+            }
+        }
+        _ => {}
+    }
     match flags_error {
-        Some(e) => Verdict::Withdraw(e, Some(typed)),
-        None => Verdict::Valid(typed),
+        Some(e) => Verdict::Withdraw(e, true),
+        None => Verdict::Valid,
     }
 }
