@@ -1019,3 +1019,20 @@ fn malformed_update_without_reachable_nlri_resets() {
     );
     assert_eq!(e.action, ErrorAction::SessionReset);
 }
+
+/// RFC 4760 §3: with only MP_REACH_NLRI, a NEXT_HOP attribute is ignored, so a
+/// malformed one does not withdraw the IPv6 routes.
+#[test]
+fn next_hop_without_classic_nlri_is_ignored() {
+    let a = attr(0x80, 14, &mp_reach_v6(&[32, 0x20, 1, 0x0d, 0xb8]));
+    let bad = attr(0x40, 3, &[0, 0, 0, 0]);
+    let m = update(&[], &[a, origin(), as_path(), bad.clone()].concat(), &[]);
+    let u = Update::parse(&m, &neg()).unwrap();
+    assert_eq!(u.treat_as_withdraw(), None);
+    assert!(u.discarded().contains(3));
+    assert_eq!(u.next_hop(), None);
+    let e = u.discard_error().unwrap();
+    assert_eq!(e.kind, ErrorKind::InvalidNextHop);
+    assert_eq!(e.data.resolve(&m), &bad[..]);
+    assert_eq!(u.mp_reach().unwrap().nlri.iter().count(), 1);
+}

@@ -285,6 +285,10 @@ fn order_is_enforced() {
     let mut b = UpdateBuilder::new(&mut buf, &Negotiated::default()).unwrap();
     b.nlri(&v4([10, 0, 0, 0], 8)).unwrap();
     assert!(b.withdraw(&v4([10, 0, 0, 0], 8)).is_err());
-    assert!(b.attribute(&PathAttribute::Origin(Origin::Igp)).is_err());
-    assert!(b.begin_mp_unreach(Family::IPV6_UNICAST).is_err());
+    let after = Err(EncodeError::Invalid {
+        what: "path attributes after NLRI",
+    });
+    assert_eq!(b.attribute(&PathAttribute::Origin(Origin::Igp)), after);
+    assert_eq!(b.raw_attributes(&[0x40, 1, 1, 0]), after);
+    assert_eq!(b.begin_mp_unreach(Family::IPV6_UNICAST), after);
 }

@@ -185,6 +185,7 @@ impl<'a> Update<'a> {
         let mut seen = TypeCodeSet::default();
         let mut disable: Option<DecodeError> = None;
         let mut other_than_mp_unreach = false;
+        let mut next_hop_error = None;
         let mut at = attributes_start;
         while at < attributes_end {
             let Some((raw, size)) = RawAttribute::read(&message[at..attributes_end]) else {
@@ -221,6 +222,9 @@ impl<'a> Update<'a> {
             match validate::check(message, span, raw, negotiated, peer == PeerType::External) {
                 Verdict::Valid => u.keep(tc, at),
                 Verdict::Discard(e) => u.note_discard(tc, e),
+                // RFC 4760 §3: without classic NLRI, NEXT_HOP is ignored; its
+                // verdict waits until the NLRI field is known.
+                Verdict::Withdraw(e, _) if tc == type_code::NEXT_HOP => next_hop_error = Some(e),
                 Verdict::Withdraw(e, readable) => {
                     u.note_withdraw(e);
                     if readable {
@@ -239,6 +243,16 @@ impl<'a> Update<'a> {
         u.nlri_count = nlri::check(message, attributes_end, len, Afi::Ipv4, v4_add_path)? as u16;
         if let Some(e) = disable {
             return Err(e);
+        }
+        if let Some(e) = next_hop_error {
+            if u.nlri_count > 0 {
+                u.note_withdraw(e);
+            } else {
+                u.note_discard(
+                    type_code::NEXT_HOP,
+                    Some(e.with_action(ErrorAction::AttributeDiscard)),
+                );
+            }
         }
         // RFC 7606 §3 (d): mandatory attributes, when there is NLRI. NEXT_HOP is
         // needed only for the classic NLRI field (RFC 4760 §3).

@@ -149,8 +149,18 @@ impl<'b> UpdateBuilder<'b> {
         }
     }
 
+    fn check_attributes_open(&self) -> Result<(), EncodeError> {
+        if matches!(self.phase, Phase::Mp | Phase::Nlri) {
+            return Err(EncodeError::Invalid {
+                what: "path attributes after NLRI",
+            });
+        }
+        Ok(())
+    }
+
     /// Adds a typed path attribute.
     pub fn attribute(&mut self, a: &PathAttribute<'_>) -> Result<(), EncodeError> {
+        self.check_attributes_open()?;
         let n = a.buffer_len(self.four_octet_as);
         if n > self.room_after_attr_start() {
             return Err(self.too_big(n));
@@ -164,6 +174,7 @@ impl<'b> UpdateBuilder<'b> {
     /// Adds path attributes already encoded (flags, type, length, value each),
     /// such as an update group's shared attributes.
     pub fn raw_attributes(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.check_attributes_open()?;
         if bytes.len() > self.room_after_attr_start() {
             return Err(self.too_big(bytes.len()));
         }
@@ -188,6 +199,7 @@ impl<'b> UpdateBuilder<'b> {
         family: Family,
         next_hop: Option<MpNextHop>,
     ) -> Result<(), EncodeError> {
+        self.check_attributes_open()?;
         if self.mp_used {
             return Err(EncodeError::Invalid {
                 what: "one MP attribute per UPDATE",
