@@ -402,6 +402,13 @@ impl Iterator for NlriIter<'_> {
 
 impl core::iter::FusedIterator for NlriIter<'_> {}
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for NlriIter<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "NlriIter {{ bytes: {=usize} }}", self.bytes.len());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

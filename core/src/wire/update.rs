@@ -560,3 +560,25 @@ impl<'a> Iterator for Attributes<'a> {
         }
     }
 }
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Update<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(
+            f,
+            "Update {{ length: {=usize}, withdrawn: {=u16}, nlri: {=u16}, treat_as_withdraw: {}, discarded: {} }}",
+            self.message.len(),
+            self.withdrawn_count,
+            self.nlri_count,
+            self.withdraw,
+            self.discarded
+        );
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Attributes<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "Attributes");
+    }
+}

@@ -286,6 +286,16 @@ impl<'a> AsPath<'a> {
         }
     }
 
+    /// Fails where a segment holds more than 255 ASes (a list built by a caller).
+    pub fn check_encodable(&self) -> Result<(), EncodeError> {
+        if self.segments().any(|s| s.asns.len() > 255) {
+            return Err(EncodeError::Invalid {
+                what: "AS_PATH segment of more than 255 ASes",
+            });
+        }
+        Ok(())
+    }
+
     /// Writes the value with `four_octet` numbers (4-octet numbers become AS_TRANS
     /// in a 2-octet path, RFC 6793 §4.2.2); returns the bytes written.
     pub fn emit_value(&self, buffer: &mut [u8], four_octet: bool) -> Result<usize, EncodeError> {
@@ -302,11 +312,7 @@ impl<'a> AsPath<'a> {
             buffer[..required].copy_from_slice(bytes);
             return Ok(required);
         }
-        if self.segments().any(|s| s.asns.len() > 255) {
-            return Err(EncodeError::Invalid {
-                what: "AS_PATH segment of more than 255 ASes",
-            });
-        }
+        self.check_encodable()?;
         let mut at = 0;
         for s in self.segments() {
             buffer[at] = s.kind.into();
@@ -356,6 +362,38 @@ impl<'a> Iterator for Segments<'a> {
                 four_octet: self.four_octet,
             },
         })
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Asns<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "[");
+        for a in self.iter() {
+            defmt::write!(f, " {=u32}", a);
+        }
+        defmt::write!(f, " ]");
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for AsSegment<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "{} {}", self.kind, self.asns);
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for AsnIter<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "AsnIter");
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Segments<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "Segments");
     }
 }
 

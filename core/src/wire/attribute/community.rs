@@ -300,6 +300,13 @@ pub type LargeCommunities<'a> = Items<'a, LargeCommunity>;
 /// CLUSTER_LIST (RFC 4456 §8, type 10): cluster IDs, most recent first.
 pub type ClusterList<'a> = Items<'a, Ipv4Addr>;
 
+#[cfg(feature = "defmt")]
+impl<T> defmt::Format for ItemIter<'_, T> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "ItemIter");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -527,6 +527,15 @@ impl<'a> PathAttribute<'a> {
         if buffer.len() < required {
             return Err(EncodeError::InsufficientSize { required });
         }
+        if let PathAttribute::AsPath(p) | PathAttribute::As4Path(p) = self {
+            p.check_encodable()?;
+        }
+        if v > usize::from(u16::MAX) {
+            return Err(EncodeError::TooLong {
+                length: v,
+                max: usize::from(u16::MAX),
+            });
+        }
         let at = write_header(buffer, self.flags(), self.type_code(), v)?;
         let out = &mut buffer[at..required];
         match self {
@@ -571,5 +580,12 @@ impl<'a> PathAttribute<'a> {
             PathAttribute::Unknown(_) => {}
         }
         Ok(required)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for RawAttributes<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "RawAttributes");
     }
 }

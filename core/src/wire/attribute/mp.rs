@@ -378,3 +378,10 @@ impl<'a> MpUnreachNlri<'a> {
         Ok(required)
     }
 }
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for PrefixIter<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "PrefixIter");
+    }
+}

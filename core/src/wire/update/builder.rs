@@ -345,3 +345,10 @@ impl<'b> UpdateBuilder<'b> {
         Ok(self.pos)
     }
 }
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for UpdateBuilder<'_> {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "UpdateBuilder {{ length: {=usize} }}", self.pos);
+    }
+}
