@@ -292,3 +292,91 @@ fn order_is_enforced() {
     assert_eq!(b.raw_attributes(&[0x40, 1, 1, 0]), after);
     assert_eq!(b.begin_mp_unreach(Family::IPV6_UNICAST), after);
 }
+
+/// Every typed attribute: emit into a 0xa5 buffer, parse back alone.
+#[test]
+fn typed_attributes_emit_and_parse() {
+    let four = Negotiated {
+        four_octet_as: true,
+        ..Default::default()
+    };
+    let two = Negotiated::default();
+    let comms = [Community::NO_EXPORT, Community::new(65001, 7)];
+    let big_path = [AsSegment {
+        kind: SegmentType::AsSequence,
+        asns: Asns::List(&[65001; 100]),
+    }];
+    let cases: Vec<(PathAttribute<'_>, Negotiated, Vec<u8>)> = vec![
+        (PathAttribute::Origin(Origin::Egp), two, vec![0x40, 1, 1, 1]),
+        (
+            PathAttribute::MultiExitDisc(9),
+            two,
+            vec![0x80, 4, 4, 0, 0, 0, 9],
+        ),
+        (
+            PathAttribute::LocalPref(100),
+            two,
+            vec![0x40, 5, 4, 0, 0, 0, 100],
+        ),
+        (PathAttribute::AtomicAggregate, two, vec![0x40, 6, 0]),
+        (
+            PathAttribute::Aggregator(nexthop_core::wire::attribute::Aggregator {
+                asn: 70000,
+                address: Ipv4Addr::new(10, 0, 0, 1),
+            }),
+            four,
+            vec![0xc0, 7, 8, 0, 1, 0x11, 0x70, 10, 0, 0, 1],
+        ),
+        (
+            PathAttribute::Aggregator(nexthop_core::wire::attribute::Aggregator {
+                asn: 70000,
+                address: Ipv4Addr::new(10, 0, 0, 1),
+            }),
+            two,
+            vec![0xc0, 7, 6, 0x5b, 0xa0, 10, 0, 0, 1],
+        ),
+        (
+            PathAttribute::Communities(Communities::List(&comms)),
+            two,
+            vec![0xc0, 8, 8, 0xff, 0xff, 0xff, 0x01, 0xfd, 0xe9, 0, 7],
+        ),
+        (
+            PathAttribute::OriginatorId(Ipv4Addr::new(1, 2, 3, 4)),
+            two,
+            vec![0x80, 9, 4, 1, 2, 3, 4],
+        ),
+        (
+            PathAttribute::AsPath(AsPath::List(&big_path)),
+            four,
+            [
+                &[0x50u8, 2, 0x01, 0x92, 2, 100][..],
+                &[0, 0, 0xfd, 0xe9].repeat(100),
+            ]
+            .concat(),
+        ),
+    ];
+    for (a, n, wire) in cases {
+        let mut buf = vec![0xa5u8; wire.len() + 1];
+        assert_eq!(a.buffer_len(n.four_octet_as), wire.len());
+        assert_eq!(a.emit(&mut buf, n.four_octet_as), Ok(wire.len()));
+        assert_eq!(&buf[..wire.len()], &wire[..], "{a:?}");
+        assert_eq!(buf[wire.len()], 0xa5);
+        let (back, size) = PathAttribute::parse(&buf, &n).unwrap();
+        assert_eq!(size, wire.len());
+        let mut again = vec![0xa5u8; wire.len()];
+        back.emit(&mut again, n.four_octet_as).unwrap();
+        assert_eq!(again, wire);
+        let mut short = vec![0xa5u8; wire.len() - 1];
+        assert!(matches!(
+            a.emit(&mut short, n.four_octet_as),
+            Err(EncodeError::InsufficientSize { .. })
+        ));
+        assert!(short.iter().all(|&b| b == 0xa5));
+    }
+    // Standalone parse reports RFC 7606 errors.
+    let e = PathAttribute::parse(&[0x40, 1, 1, 5], &two).unwrap_err();
+    assert_eq!(
+        e.notification,
+        nexthop_core::wire::NotificationCode::from_wire(3, 6)
+    );
+}

@@ -437,6 +437,43 @@ impl<'a> PathAttribute<'a> {
         }
     }
 
+    /// Parses and validates one attribute standing alone (`bytes` starts at its
+    /// flags octet; offsets in the error count from there), for a session with
+    /// `negotiated` and an internal peer; returns it and its size. An attribute the
+    /// session ignores (AS4_PATH / AS4_AGGREGATOR between 4-octet speakers) comes
+    /// back as [`PathAttribute::Unknown`]. Errors carry the RFC 7606 action.
+    pub fn parse(
+        bytes: &'a [u8],
+        negotiated: &super::Negotiated,
+    ) -> Result<(PathAttribute<'a>, usize), DecodeError> {
+        let Some((raw, size)) = RawAttribute::read(bytes) else {
+            return Err(DecodeError::reset(
+                ErrorKind::Truncated {
+                    layer: super::error::Layer::PathAttribute,
+                    required: 3,
+                    available: bytes.len(),
+                },
+                0,
+                ErrorCode::UpdateMessage,
+                super::codes::update_subcode::MALFORMED_ATTRIBUTE_LIST,
+                ErrorData::Empty,
+            )
+            .with_action(ErrorAction::TreatAsWithdraw));
+        };
+        let span = Span {
+            start: 0,
+            value: size - raw.value.len(),
+            end: size,
+        };
+        match validate::check(bytes, span, raw, negotiated, false) {
+            validate::Verdict::Valid => Ok((Self::from_validated(raw, negotiated), size)),
+            validate::Verdict::Discard(None) => Ok((PathAttribute::Unknown(raw), size)),
+            validate::Verdict::Discard(Some(e))
+            | validate::Verdict::Withdraw(e, _)
+            | validate::Verdict::Fatal(e) => Err(e),
+        }
+    }
+
     /// A typed view of an attribute the UPDATE walk validated; over bytes it did
     /// not validate it gives `Unknown` where a fixed-size value does not fit.
     pub fn from_validated(
