@@ -5,6 +5,24 @@
 //! AFI/SAFI disable). Lesser errors leave an `Update` whose
 //! [`Update::treat_as_withdraw`] says its prefixes must be withdrawn, and whose
 //! [`Update::discarded`] names the attributes dropped.
+//!
+//! Choices where the RFCs leave room (per-attribute ones are in
+//! `attribute/validate.rs`):
+//! - a malformed MP_REACH_NLRI / MP_UNREACH_NLRI whose AFI/SAFI can be read is
+//!   reported with [`ErrorAction::AfiSafiDisable`] (RFC 7606 §7.11, §5.3), one too
+//!   short to name its family with session reset. nexthop negotiates no way to
+//!   stop one family alone, so callers reset the session for both; the action
+//!   still names the family at fault. An AFI/SAFI nexthop does not parse (other
+//!   than IPv4/IPv6 unicast/multicast) is treated the same way (RFC 4760 §7);
+//! - an attribute list that overruns its length is treat-as-withdraw (RFC 7606
+//!   §4); MP attributes after the point of overrun cannot be found, which is why
+//!   RFC 7606 §5.1 asks senders to put them first ([`UpdateBuilder`] does);
+//! - a treat-as-withdraw error in an UPDATE that has path attributes but no
+//!   reachable NLRI becomes a session reset (RFC 7606 §5.2);
+//! - NEXT_HOP in an UPDATE without classic NLRI is ignored (RFC 4760 §3): if
+//!   malformed it is discarded rather than withdrawing the MP_REACH_NLRI routes;
+//! - LOCAL_PREF is not required (RFC 7606 §3 (d) names only the mandatory
+//!   attributes); AS_PATH and AS4_PATH are not merged (RFC 6793 §4.2.3).
 
 mod builder;
 

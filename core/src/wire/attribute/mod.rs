@@ -1,5 +1,5 @@
 //! Path attributes (RFC 4271 §4.3 and §5): the attribute header, typed values,
-//! and their validation per RFC 7606 §7 (in [`validate`]).
+//! and their validation per RFC 7606 §7 (in `validate.rs`).
 //!
 //! An attribute is flags, type code, a 1- or 2-octet length (Extended Length bit)
 //! and a value. Typed values are views over the wire or caller lists for encoding.
