@@ -191,8 +191,14 @@ fn unknown_optional_attribute_is_kept() {
     };
     assert_eq!(raw.value, &[1, 2]);
     let mut out = [0xa5u8; 6];
-    assert_eq!(raw.with_partial().emit(&mut out), Ok(5));
+    assert_eq!(raw.propagated().unwrap().emit(&mut out), Ok(5));
     assert_eq!(out, [0xe0, 99, 2, 1, 2, 0xa5]);
+    // An optional non-transitive attribute is not passed on.
+    let attrs = [mandatory(), attr(0x80, 99, &[1, 2])].concat();
+    let m = update(&[], &attrs, &NLRI);
+    let u = Update::parse(&m, &neg()).unwrap();
+    let (_, raw) = u.raw_attributes().last().unwrap();
+    assert_eq!(raw.propagated(), None);
 }
 
 /// §6.3, RFC 7606 §3 (d): ORIGIN, AS_PATH, NEXT_HOP missing with NLRI -> 3/3

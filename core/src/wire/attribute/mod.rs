@@ -237,6 +237,16 @@ impl<'a> RawAttribute<'a> {
         }
     }
 
+    /// How an unrecognized attribute is passed on (RFC 4271 §5): an optional
+    /// transitive one with the Partial bit set, anything else not at all.
+    pub const fn propagated(self) -> Option<Self> {
+        if self.flags.optional() && self.flags.transitive() {
+            Some(self.with_partial())
+        } else {
+            None
+        }
+    }
+
     /// Octets the attribute takes (the Extended Length bit is kept, and set if
     /// the value needs it).
     pub const fn buffer_len(&self) -> usize {
