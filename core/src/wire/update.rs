@@ -43,8 +43,36 @@ use super::family::{Afi, Family};
 use super::header::{HEADER_LEN, Header, MessageType};
 use super::nlri::{self, NlriIter};
 
-/// Highest type code with a slot in the index of first occurrences.
-const INDEXED: usize = 33;
+/// Slots in the index of kept attributes: one per attribute type nexthop knows.
+const SLOTS: usize = 16;
+
+/// The index slot of a known attribute type.
+const fn slot(type_code: u8) -> Option<usize> {
+    match type_code {
+        1..=10 => Some(type_code as usize - 1),
+        14..=18 => Some(type_code as usize - 4),
+        32 => Some(15),
+        _ => None,
+    }
+}
+
+/// An error the walk found, kept small so the view stays small; the full
+/// [`DecodeError`] is rebuilt when asked for (errors are rare, views are many).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+enum Fault {
+    /// The attribute at this offset failed its checks; running them again gives
+    /// the error.
+    Attribute(u16),
+    /// The same, reported as attribute discard (NEXT_HOP without classic NLRI).
+    Ignored(u16),
+    /// A repeated attribute at this offset (RFC 7606 §3 (g)).
+    Duplicate(u16),
+    /// A missing mandatory attribute (RFC 7606 §3 (d)).
+    Missing(u8),
+    /// The attribute list overruns its length from this offset (RFC 7606 §4).
+    Overrun(u16),
+}
 
 /// A set of attribute type codes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -98,15 +126,26 @@ pub struct Update<'a> {
     nlri_count: u16,
     /// Offset of the kept occurrence of each known attribute; 0 when absent,
     /// discarded or malformed.
-    index: [u16; INDEXED],
+    index: [u16; SLOTS],
     discarded: TypeCodeSet,
-    withdraw: Option<DecodeError>,
-    discard_error: Option<DecodeError>,
+    withdraw: Option<Fault>,
+    discard_fault: Option<Fault>,
+    external: bool,
 }
 
 fn be16(message: &[u8], at: usize) -> Option<usize> {
     let b = message.get(at..at + 2)?;
     Some(usize::from(u16::from_be_bytes([b[0], b[1]])))
+}
+
+fn duplicate(offset: usize, type_code: u8) -> DecodeError {
+    DecodeError::reset(
+        ErrorKind::DuplicateAttribute { type_code },
+        offset,
+        ErrorCode::UpdateMessage,
+        update_subcode::MALFORMED_ATTRIBUTE_LIST,
+        ErrorData::Empty,
+    )
 }
 
 fn malformed_list(offset: usize) -> DecodeError {
@@ -195,21 +234,22 @@ impl<'a> Update<'a> {
             attributes_end: attributes_end as u16,
             walked_end: attributes_end as u16,
             nlri_count: 0,
-            index: [0; INDEXED],
+            index: [0; SLOTS],
             discarded: TypeCodeSet::default(),
             withdraw: None,
-            discard_error: None,
+            discard_fault: None,
+            external: peer == PeerType::External,
         };
         let mut seen = TypeCodeSet::default();
         let mut disable: Option<DecodeError> = None;
         let mut other_than_mp_unreach = false;
-        let mut next_hop_error = None;
+        let mut next_hop_error: Option<u16> = None;
         let mut at = attributes_start;
         while at < attributes_end {
             let Some((raw, size)) = RawAttribute::read(&message[at..attributes_end]) else {
                 // RFC 7606 §4: the list overruns its length; the Total Path
                 // Attribute Length still locates the NLRI.
-                u.note_withdraw(malformed_list(at).with_action(ErrorAction::TreatAsWithdraw));
+                u.note_withdraw(Fault::Overrun(at as u16));
                 u.walked_end = at as u16;
                 break;
             };
@@ -222,29 +262,25 @@ impl<'a> Update<'a> {
             };
             if seen.contains(tc) {
                 // RFC 7606 §3 (g).
-                let e = DecodeError::reset(
-                    ErrorKind::DuplicateAttribute { type_code: tc },
-                    at,
-                    ErrorCode::UpdateMessage,
-                    update_subcode::MALFORMED_ATTRIBUTE_LIST,
-                    ErrorData::Empty,
-                );
                 if matches!(tc, type_code::MP_REACH_NLRI | type_code::MP_UNREACH_NLRI) {
-                    return Err(e);
+                    return Err(duplicate(at, tc));
                 }
-                u.note_discard(tc, Some(e.with_action(ErrorAction::AttributeDiscard)));
+                u.note_discard(tc, Some(Fault::Duplicate(at as u16)));
                 at += size;
                 continue;
             }
             seen.insert(tc);
-            match validate::check(message, span, raw, negotiated, peer == PeerType::External) {
+            let fault = Fault::Attribute(at as u16);
+            match validate::check(message, span, raw, negotiated, u.external) {
                 Verdict::Valid => u.keep(tc, at),
-                Verdict::Discard(e) => u.note_discard(tc, e),
+                Verdict::Discard(e) => u.note_discard(tc, e.map(|_| fault)),
                 // RFC 4760 §3: without classic NLRI, NEXT_HOP is ignored; its
                 // verdict waits until the NLRI field is known.
-                Verdict::Withdraw(e, _) if tc == type_code::NEXT_HOP => next_hop_error = Some(e),
-                Verdict::Withdraw(e, readable) => {
-                    u.note_withdraw(e);
+                Verdict::Withdraw(_, _) if tc == type_code::NEXT_HOP => {
+                    next_hop_error = Some(at as u16)
+                }
+                Verdict::Withdraw(_, readable) => {
+                    u.note_withdraw(fault);
                     if readable {
                         u.keep(tc, at);
                     }
@@ -262,64 +298,106 @@ impl<'a> Update<'a> {
         if let Some(e) = disable {
             return Err(e);
         }
-        if let Some(e) = next_hop_error {
+        if let Some(at) = next_hop_error {
             if u.nlri_count > 0 {
-                u.note_withdraw(e);
+                u.note_withdraw(Fault::Attribute(at));
             } else {
-                u.note_discard(
-                    type_code::NEXT_HOP,
-                    Some(e.with_action(ErrorAction::AttributeDiscard)),
-                );
+                u.note_discard(type_code::NEXT_HOP, Some(Fault::Ignored(at)));
             }
         }
         // RFC 7606 §3 (d): mandatory attributes, when there is NLRI. NEXT_HOP is
         // needed only for the classic NLRI field (RFC 4760 §3).
-        let mp_reach_nlri = u.mp_reach().is_some_and(|m| !m.nlri.is_empty());
-        if u.nlri_count > 0 || mp_reach_nlri {
+        if u.nlri_count > 0 || u.mp_reach().is_some_and(|m| !m.nlri.is_empty()) {
             let needed: &[u8] = if u.nlri_count > 0 {
                 &[type_code::ORIGIN, type_code::AS_PATH, type_code::NEXT_HOP]
             } else {
                 &[type_code::ORIGIN, type_code::AS_PATH]
             };
             if let Some(&missing) = needed.iter().find(|&&t| !seen.contains(t)) {
-                u.note_withdraw(
-                    DecodeError::reset(
-                        ErrorKind::MissingWellKnownAttribute { type_code: missing },
-                        withdrawn_end,
-                        ErrorCode::UpdateMessage,
-                        update_subcode::MISSING_WELL_KNOWN_ATTRIBUTE,
-                        ErrorData::inline(&[missing]),
-                    )
-                    .with_action(ErrorAction::TreatAsWithdraw),
-                );
+                u.note_withdraw(Fault::Missing(missing));
             }
         }
         // RFC 7606 §5.2: with path attributes but nothing reachable there is
         // nothing to treat as withdrawn; such an error resets the session.
-        if let Some(e) = u.withdraw
+        if let Some(f) = u.withdraw
             && u.nlri_count == 0
             && !seen.contains(type_code::MP_REACH_NLRI)
             && other_than_mp_unreach
         {
-            return Err(e.with_action(ErrorAction::SessionReset));
+            return Err(u.error(f).with_action(ErrorAction::SessionReset));
         }
         Ok(u)
     }
 
     fn keep(&mut self, type_code: u8, at: usize) {
-        if let Some(slot) = self.index.get_mut(usize::from(type_code)) {
-            *slot = at as u16;
+        if let Some(s) = slot(type_code) {
+            self.index[s] = at as u16;
         }
     }
 
-    fn note_withdraw(&mut self, e: DecodeError) {
-        self.withdraw.get_or_insert(e);
+    fn note_withdraw(&mut self, f: Fault) {
+        self.withdraw.get_or_insert(f);
     }
 
-    fn note_discard(&mut self, type_code: u8, e: Option<DecodeError>) {
+    fn note_discard(&mut self, type_code: u8, f: Option<Fault>) {
         self.discarded.insert(type_code);
-        if self.discard_error.is_none() {
-            self.discard_error = e;
+        if self.discard_fault.is_none() {
+            self.discard_fault = f;
+        }
+    }
+
+    /// The full error for a fault the walk recorded.
+    fn error(&self, fault: Fault) -> DecodeError {
+        match fault {
+            Fault::Attribute(at) | Fault::Ignored(at) => {
+                let at = usize::from(at);
+                let end = usize::from(self.walked_end);
+                let e = self
+                    .message
+                    .get(at..end)
+                    .and_then(RawAttribute::read)
+                    .and_then(|(raw, size)| {
+                        let span = Span {
+                            start: at,
+                            value: at + size - raw.value.len(),
+                            end: at + size,
+                        };
+                        match validate::check(
+                            self.message,
+                            span,
+                            raw,
+                            &self.negotiated,
+                            self.external,
+                        ) {
+                            Verdict::Discard(Some(e))
+                            | Verdict::Withdraw(e, _)
+                            | Verdict::Fatal(e) => Some(e),
+                            Verdict::Valid | Verdict::Discard(None) => None,
+                        }
+                    })
+                    .unwrap_or_else(|| malformed_list(at));
+                if let Fault::Ignored(_) = fault {
+                    e.with_action(ErrorAction::AttributeDiscard)
+                } else {
+                    e
+                }
+            }
+            Fault::Duplicate(at) => {
+                let at = usize::from(at);
+                let tc = self.message.get(at + 1).copied().unwrap_or(0);
+                duplicate(at, tc).with_action(ErrorAction::AttributeDiscard)
+            }
+            Fault::Missing(tc) => DecodeError::reset(
+                ErrorKind::MissingWellKnownAttribute { type_code: tc },
+                usize::from(self.withdrawn_end),
+                ErrorCode::UpdateMessage,
+                update_subcode::MISSING_WELL_KNOWN_ATTRIBUTE,
+                ErrorData::inline(&[tc]),
+            )
+            .with_action(ErrorAction::TreatAsWithdraw),
+            Fault::Overrun(at) => {
+                malformed_list(usize::from(at)).with_action(ErrorAction::TreatAsWithdraw)
+            }
         }
     }
 
@@ -338,8 +416,10 @@ impl<'a> Update<'a> {
     /// withdraws [`Update::withdrawn`], [`Update::nlri`] and the prefixes of
     /// [`Update::mp_reach`] and [`Update::mp_unreach`] (see
     /// [`Update::all_withdrawn`] and [`Update::all_announced`]).
-    pub const fn treat_as_withdraw(&self) -> Option<DecodeError> {
-        self.withdraw
+    ///
+    /// The walk keeps only where the error was; this rebuilds the full error.
+    pub fn treat_as_withdraw(&self) -> Option<DecodeError> {
+        self.withdraw.map(|f| self.error(f))
     }
 
     /// Attributes that were discarded (RFC 7606 "attribute discard", duplicates
@@ -349,8 +429,8 @@ impl<'a> Update<'a> {
     }
 
     /// The first attribute-discard error, for the log.
-    pub const fn discard_error(&self) -> Option<DecodeError> {
-        self.discard_error
+    pub fn discard_error(&self) -> Option<DecodeError> {
+        self.discard_fault.map(|f| self.error(f))
     }
 
     /// The withdrawn routes field (classic IPv4 unicast, ADD-PATH per session).
@@ -403,9 +483,10 @@ impl<'a> Update<'a> {
         }
     }
 
-    /// The kept occurrence of a known attribute (type code up to 32).
+    /// The kept occurrence of an attribute nexthop knows (see
+    /// [`PathAttribute`]); `None` for other type codes.
     pub fn attribute(&self, type_code: u8) -> Option<RawAttribute<'a>> {
-        let at = usize::from(*self.index.get(usize::from(type_code))?);
+        let at = usize::from(self.index[slot(type_code)?]);
         if at == 0 {
             return None;
         }
@@ -552,7 +633,7 @@ impl<'a> Update<'a> {
 #[derive(Clone, Debug)]
 pub struct Attributes<'a> {
     raw: RawAttributes<'a>,
-    index: [u16; INDEXED],
+    index: [u16; SLOTS],
     seen: TypeCodeSet,
     negotiated: Negotiated,
 }
@@ -568,8 +649,8 @@ impl<'a> Iterator for Attributes<'a> {
                 continue;
             }
             self.seen.insert(tc);
-            if validate::expected_category(tc).is_some() {
-                if usize::from(self.index[usize::from(tc)]) != at {
+            if let Some(s) = slot(tc) {
+                if usize::from(self.index[s]) != at {
                     continue;
                 }
                 return Some(PathAttribute::from_validated(raw, &self.negotiated));
@@ -588,7 +669,7 @@ impl defmt::Format for Update<'_> {
             self.message.len(),
             self.withdrawn_count,
             self.nlri_count,
-            self.withdraw,
+            self.treat_as_withdraw(),
             self.discarded
         );
     }
