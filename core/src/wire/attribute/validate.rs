@@ -60,7 +60,7 @@ fn next_hop_valid(a: Ipv4Addr) -> bool {
 
 /// Checks the attribute at `span` of `message` (RFC 7606 §7, RFC 6793 §6,
 /// RFC 8092 §6, RFC 4271 §6.3).
-#[inline]
+#[inline(always)]
 pub(crate) fn check<'a>(
     message: &'a [u8],
     span: Span,
