@@ -166,8 +166,9 @@ impl<'a> Update<'a> {
     /// Attribute Length not fitting the message (§6.3, 3/1), a malformed prefix in
     /// the withdrawn routes or NLRI field (3/10, RFC 7606 §5.3), MP_REACH_NLRI or
     /// MP_UNREACH_NLRI twice (3/1, RFC 7606 §3 (g)) or malformed (§7.11), an
-    /// unrecognized well-known attribute (3/2). When several errors are found the
-    /// most severe wins (RFC 7606 §3 (j)).
+    /// unrecognized well-known attribute (3/2), and a treat-as-withdraw error in
+    /// an UPDATE with nothing reachable to withdraw (RFC 7606 §5.2). When several
+    /// errors are found the most severe wins (RFC 7606 §3).
     ///
     /// This applies the rules for an internal peer (see [`Update::parse_from`]).
     pub fn parse(message: &'a [u8], negotiated: &Negotiated) -> Result<Self, DecodeError> {
