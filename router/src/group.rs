@@ -35,6 +35,11 @@ pub struct GroupKey {
     pub ipv4: Option<AddPathSend>,
     /// IPv6 unicast, likewise.
     pub ipv6: Option<AddPathSend>,
+    /// The session negotiated sending ADD-PATH for IPv4 unicast: every NLRI carries
+    /// a path identifier, whichever paths are sent (RFC 7911 §3).
+    pub ipv4_path_ids: bool,
+    /// Likewise for IPv6 unicast.
+    pub ipv6_path_ids: bool,
     /// The largest message the peers accept.
     pub max_message_len: usize,
     /// The MinRouteAdvertisementInterval.
@@ -44,10 +49,13 @@ pub struct GroupKey {
 impl GroupKey {
     /// The encoding parameters for the family of `P`.
     pub fn params<P: RoutePrefix>(&self) -> EncodeParams {
-        let mode = if P::IPV6 { self.ipv6 } else { self.ipv4 };
         EncodeParams {
             four_octet_as: self.four_octet_as,
-            add_path: !matches!(mode, None | Some(AddPathSend::BestOnly)),
+            add_path: if P::IPV6 {
+                self.ipv6_path_ids
+            } else {
+                self.ipv4_path_ids
+            },
             max_message_len: self.max_message_len,
         }
     }

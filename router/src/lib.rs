@@ -38,3 +38,4 @@ pub mod prefix;
 pub mod rib;
 pub mod router;
 pub mod time;
+pub mod wire;

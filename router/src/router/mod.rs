@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::attributes::{AttrRef, AttributeStore, Attributes, FxHashMap, NextHop};
 use crate::decision::{self, DecisionOptions, Reason, SelectionKey};
-use crate::encode::{UpdateEncoder, WireEncoder};
+use crate::encode::UpdateEncoder;
 use crate::export::{self, Local, Source, Target};
 use crate::group::{
     Audience, Batch, Content, GroupKey, GroupPrefix, Message, OutPath, UpdateGroup,
@@ -26,6 +26,7 @@ use crate::policy::Outcome;
 use crate::prefix::{Ipv4Prefix, Ipv6Prefix};
 use crate::rib::{Change, Path, PeerId, Rib};
 use crate::time::Instant;
+use crate::wire::CoreEncoder;
 
 mod catch_up;
 mod dissemination;
@@ -257,7 +258,7 @@ pub struct Router {
     ribs: Ribs,
     groups: Vec<Option<UpdateGroup>>,
     group_index: FxHashMap<GroupKey, usize>,
-    encoder: WireEncoder,
+    encoder: CoreEncoder,
     igp_cost: Option<IgpCost>,
     now: Instant,
     stats: Stats,
@@ -293,7 +294,7 @@ impl Router {
             ribs: Ribs::default(),
             groups: Vec::new(),
             group_index: FxHashMap::default(),
-            encoder: WireEncoder,
+            encoder: CoreEncoder,
             igp_cost: None,
             now: Instant::ZERO,
             stats: Stats::default(),
@@ -358,6 +359,16 @@ impl Router {
         self.peers
             .get(peer.0 as usize)
             .is_some_and(|p| p.output.catch_up.is_some())
+    }
+
+    /// Whether `peer` is internal (iBGP).
+    pub fn is_internal(&self, peer: PeerId) -> bool {
+        self.peers.get(peer.0 as usize).is_some_and(|p| p.ibgp)
+    }
+
+    /// What `peer`'s session negotiated, while it is up.
+    pub fn session(&self, peer: PeerId) -> Option<&SessionParams> {
+        self.peers.get(peer.0 as usize)?.session.as_ref()
     }
 
     /// Number of prefixes accepted from `peer`.
@@ -722,6 +733,8 @@ impl Router {
             four_octet_as: s.four_octet_as,
             ipv4: mode(s.ipv4),
             ipv6: mode(s.ipv6),
+            ipv4_path_ids: s.ipv4.enabled && s.ipv4.add_path_send,
+            ipv6_path_ids: s.ipv6.enabled && s.ipv6.add_path_send,
             max_message_len: s.max_message_len,
             mrai: c.mrai.unwrap_or(if ibgp {
                 Duration::from_secs(5)

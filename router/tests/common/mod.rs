@@ -179,23 +179,13 @@ impl Net {
         ends
     }
 
+    /// Delivers a message as the wire would: its bytes, parsed by core.
     fn apply(&mut self, to: End, m: &Message) {
         let now = self.now;
-        let r = &mut self.routers[to.router];
         self.delivered += 1;
-        match &m.content {
-            Content::Ipv4(u) => {
-                let attrs = u.attrs.as_ref().map(|a| (**a).clone());
-                r.handle_update(to.peer, &u.withdrawn, &u.announced, attrs, now)
-                    .unwrap();
-            }
-            Content::Ipv6(u) => {
-                let attrs = u.attrs.as_ref().map(|a| (**a).clone());
-                r.handle_update(to.peer, &u.withdrawn, &u.announced, attrs, now)
-                    .unwrap();
-            }
-            Content::EndOfRib { .. } => {}
-        }
+        self.routers[to.router]
+            .handle_update_bytes(to.peer, &m.bytes, now)
+            .unwrap();
     }
 
     /// Delivers everything queued and runs due timers; true if anything happened.
