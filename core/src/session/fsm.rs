@@ -405,13 +405,13 @@ impl<L: SessionLog> Session<L> {
             // The other connection carries on alone.
         } else {
             match (c.phase, self.base) {
-                (Phase::Connected, _) | (Phase::OpenSent, _) => {
-                    // §8.2.2: Connect/Active with DelayOpen running, and OpenSent,
-                    // go to Active and keep listening.
+                (Phase::Connected, State::Connect) | (Phase::OpenSent, _) => {
+                    // §8.2.2: Connect with DelayOpen running, and OpenSent, go to
+                    // Active and keep listening.
                     self.restart_connect_retry(now);
                     self.base = State::Active;
                 }
-                (Phase::Connecting, _) => {
+                (Phase::Connecting | Phase::Connected, _) => {
                     self.go_idle(now, DownReason::ConnectRetry, false, Counter::Increment)
                 }
                 _ => self.go_idle(now, reason, false, Counter::Increment),
@@ -821,11 +821,12 @@ impl<L: SessionLog> Session<L> {
             return;
         };
         match notification {
-            Some((code, data)) => {
+            // Nothing is written on a connection TCP has not completed.
+            Some((code, data)) if c.phase > Phase::Connecting => {
                 let data = self.stash_data(data);
                 self.queue_notification(slot, code, data);
             }
-            None => self.drop_connection(slot),
+            _ => self.drop_connection(slot),
         }
         let established = c.phase == Phase::Established;
         if established || self.live().count() == 0 {
