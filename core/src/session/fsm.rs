@@ -10,12 +10,13 @@ use crate::time::Instant;
 use crate::wire::codes::{ErrorCode, NotificationCode, cease_subcode, fsm_subcode, open_subcode};
 use crate::wire::error::DecodeError;
 use crate::wire::family::Family;
-use crate::wire::header::{
-    self, HEADER_LEN, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, MessageType,
-};
+use crate::wire::header::{self, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, MessageType};
+use crate::wire::notification::Notification;
+use crate::wire::open::Open;
+use crate::wire::route_refresh::{RouteRefresh, RouteRefreshSubtype};
 
 use super::log::{EventRecord, SessionLog, TransitionRecord};
-use super::messages::{parse_notification, parse_open, shutdown_communication};
+use super::messages::shutdown_communication;
 use super::negotiation::negotiate;
 use super::output::{ConnectionCommand, ConnectionError, DownReason, Event};
 use super::state::{ConnectionId, Direction, FsmEvent, State};
@@ -506,7 +507,10 @@ impl<L: SessionLog> Session<L> {
         match message_type {
             MessageType::Open => self.on_open(now, slot, c, message),
             MessageType::Notification => {
-                let (code, _) = parse_notification(message);
+                // A NOTIFICATION that does not parse still ends the session.
+                let code = Notification::parse(message)
+                    .map(|n| n.code)
+                    .unwrap_or(NotificationCode::from_wire(0, 0));
                 let version = code.code == ErrorCode::OpenMessage
                     && code.subcode == open_subcode::UNSUPPORTED_VERSION_NUMBER;
                 let event = if version {
@@ -559,27 +563,22 @@ impl<L: SessionLog> Session<L> {
                     return self.unexpected(now, slot, c.phase);
                 }
                 self.restart_hold(now, slot);
-                if message.len() != header::ROUTE_REFRESH_LEN {
-                    let e = DecodeError::reset(
-                        crate::wire::ErrorKind::InvalidRouteRefreshLength {
-                            length: message.len() as u16,
-                        },
-                        16,
-                        ErrorCode::RouteRefreshMessage,
-                        crate::wire::codes::route_refresh_subcode::INVALID_MESSAGE_LENGTH,
-                        crate::wire::ErrorData::span(0, message.len()),
-                    );
-                    self.decode_error(now, slot, &e, message);
-                    return Stop::Closed;
-                }
-                // RFC 2918 §4: ignore it unless route refresh was negotiated.
-                if c.info
-                    .is_some_and(|i| i.route_refresh || i.enhanced_route_refresh)
-                {
-                    let b = &message[HEADER_LEN..];
+                let rr = match RouteRefresh::parse(message) {
+                    Ok(rr) => rr,
+                    Err(e) => {
+                        self.decode_error(now, slot, &e, message);
+                        return Stop::Closed;
+                    }
+                };
+                // RFC 2918 §4: ignore it unless route refresh was negotiated;
+                // RFC 7313 §3.2: ignore unknown subtypes.
+                let negotiated = c
+                    .info
+                    .is_some_and(|i| i.route_refresh || i.enhanced_route_refresh);
+                if negotiated && !matches!(rr.subtype, RouteRefreshSubtype::Unknown(_)) {
                     self.events.push(Event::RouteRefreshRequested {
-                        family: Family::from_wire(u16::from_be_bytes([b[0], b[1]]), b[3]),
-                        subtype: b[2],
+                        family: rr.family,
+                        subtype: rr.subtype,
                     });
                     return Stop::Yield;
                 }
@@ -600,7 +599,7 @@ impl<L: SessionLog> Session<L> {
         if !matches!(c.phase, Phase::Connected | Phase::OpenSent) {
             return self.unexpected(now, slot, c.phase);
         }
-        let checked = parse_open(message).and_then(|open| negotiate(&self.config, &open));
+        let checked = Open::parse(message).and_then(|open| negotiate(&self.config, &open));
         let info = match checked {
             Ok(info) => info,
             Err(e) => {

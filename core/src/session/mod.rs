@@ -33,10 +33,7 @@ mod timers;
 
 pub use config::{AddPathConfig, Damping, Jitter, LocalCapabilities, SessionConfig};
 pub use log::{EventRecord, NoLog, SessionLog, TransitionRecord};
-pub use messages::{
-    AS_TRANS, GracefulRestartInfo, PeerCapabilities, PeerOpen, emit_notification, emit_open,
-    parse_notification, parse_open,
-};
+pub use messages::{GracefulRestartInfo, emit_open, with_local_open};
 pub use negotiation::{SessionInfo, negotiate};
 pub use output::{ConnectionCommand, ConnectionError, DownReason, Event};
 pub use state::{ConnectionId, Direction, FsmEvent, State};
@@ -46,6 +43,7 @@ use crate::time::{Duration, Instant};
 use crate::wire::NotificationCode;
 use crate::wire::header::MAX_MESSAGE_LEN;
 use crate::wire::keepalive::Keepalive;
+use crate::wire::notification::Notification;
 
 use output::Ring;
 use timers::{TimerTable, XorShift};
@@ -296,7 +294,7 @@ impl<L: SessionLog> Session<L> {
                         &self.notification_data[..usize::from(*len).min(NOTIFICATION_DATA_LEN)]
                     }
                 };
-                let n = emit_notification(code, data, buffer).ok()?;
+                let n = Notification { code, data }.emit(buffer).ok()?;
                 // The NOTIFICATION is the last thing on this connection.
                 self.connections[slot] = None;
                 self.timers.stop_connection(slot);

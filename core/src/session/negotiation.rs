@@ -1,14 +1,17 @@
 //! What the two OPENs agree on (RFC 4271 §4.2, §6.2, §10; RFC 5492 and the
-//! capability RFCs), and the checks that reject a peer's OPEN.
+//! capability RFCs), and the checks the FSM adds to the codec's: the peer's AS
+//! and BGP Identifier against the config (RFC 4271 §6.2, RFC 6286).
 
 use crate::time::Duration;
+use crate::wire::capability::{self, Capability};
 use crate::wire::codes::{ErrorCode, open_subcode};
 use crate::wire::error::{DecodeError, ErrorData, ErrorKind};
 use crate::wire::family::{Family, FamilySet};
+use crate::wire::open::{Open, bad_peer_as};
 use crate::wire::{Negotiated, header::HEADER_LEN};
 
 use super::config::SessionConfig;
-use super::messages::{GracefulRestartInfo, PeerOpen};
+use super::messages::{GracefulRestartInfo, with_local_open};
 
 /// What the router learns when a session reaches Established.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +27,8 @@ pub struct SessionInfo {
     pub keepalive_time: Duration,
     /// Parameters that change how UPDATEs are parsed and written.
     pub negotiated: Negotiated,
-    /// Families both sides advertised (RFC 4760).
+    /// Families both sides advertised (RFC 4760; IPv4 unicast is implied for a
+    /// peer that advertised none, RFC 4760 §8).
     pub families: FamilySet,
     /// Both sides advertised route refresh (RFC 2918).
     pub route_refresh: bool,
@@ -38,51 +42,27 @@ pub struct SessionInfo {
     pub internal: bool,
 }
 
-fn open_error(kind: ErrorKind, offset: usize, subcode: u8) -> DecodeError {
-    DecodeError::reset(
-        kind,
-        offset,
-        ErrorCode::OpenMessage,
-        subcode,
-        ErrorData::Empty,
-    )
-}
-
-/// Checks the peer's OPEN against the config (RFC 4271 §6.2, RFC 6286) and
-/// negotiates; the error carries the NOTIFICATION to send.
-pub fn negotiate(config: &SessionConfig, peer: &PeerOpen) -> Result<SessionInfo, DecodeError> {
-    // Offsets of the fields in the OPEN, for the error report.
-    const AS_AT: usize = HEADER_LEN + 1;
-    const HOLD_AT: usize = HEADER_LEN + 3;
-    const ID_AT: usize = HEADER_LEN + 5;
-    if config.remote_asn.is_some_and(|asn| asn != peer.asn) {
-        return Err(open_error(
-            ErrorKind::BadPeerAs { asn: peer.asn },
-            AS_AT,
-            open_subcode::BAD_PEER_AS,
-        ));
+/// Checks the peer's OPEN (already validated by [`Open::parse`]) against the
+/// config and negotiates; an error carries the NOTIFICATION to send: 2/2 for an
+/// AS other than `remote_asn`, 2/3 for an identifier other than `remote_id` or,
+/// on an internal session, equal to ours (RFC 6286 §2.1).
+pub fn negotiate(config: &SessionConfig, peer: &Open<'_>) -> Result<SessionInfo, DecodeError> {
+    let asn = peer.asn();
+    if config.remote_asn.is_some_and(|want| want != asn) {
+        return Err(bad_peer_as(asn));
     }
-    let internal = peer.asn == config.local_asn;
+    let internal = asn == config.local_asn;
     let id = peer.bgp_identifier;
-    if id == 0
-        || config.remote_id.is_some_and(|want| want != id)
-        || (internal && id == config.router_id)
-    {
-        return Err(open_error(
+    if config.remote_id.is_some_and(|want| want != id) || (internal && id == config.router_id) {
+        return Err(DecodeError::reset(
             ErrorKind::BadBgpIdentifier { identifier: id },
-            ID_AT,
+            HEADER_LEN + 5,
+            ErrorCode::OpenMessage,
             open_subcode::BAD_BGP_IDENTIFIER,
+            ErrorData::Empty,
         ));
     }
-    if matches!(peer.hold_time, 1 | 2) {
-        return Err(open_error(
-            ErrorKind::UnacceptableHoldTime {
-                hold_time: peer.hold_time,
-            },
-            HOLD_AT,
-            open_subcode::UNACCEPTABLE_HOLD_TIME,
-        ));
-    }
+    // Open::parse refused 1 and 2 (2/6).
     let hold_time = peer.hold_time.min(config.hold_time);
     let keepalive_time = if hold_time == 0 {
         Duration::ZERO
@@ -94,34 +74,41 @@ pub fn negotiate(config: &SessionConfig, peer: &PeerOpen) -> Result<SessionInfo,
             third.min(config.keepalive_time)
         }
     };
+    let negotiated: Negotiated =
+        with_local_open(config, |local| capability::negotiate(local, peer));
+
     let local = &config.capabilities;
-    let theirs = &peer.capabilities;
-    let mut peer_families = theirs.families;
-    if !theirs.multiprotocol {
+    let mut peer_families = FamilySet::EMPTY;
+    let mut multiprotocol = false;
+    let (mut route_refresh, mut enhanced_route_refresh) = (false, false);
+    let mut graceful_restart = None;
+    for c in peer.capabilities.iter() {
+        match c {
+            Capability::Multiprotocol(f) => {
+                multiprotocol = true;
+                peer_families.insert(f);
+            }
+            Capability::RouteRefresh => route_refresh = true,
+            Capability::EnhancedRouteRefresh => enhanced_route_refresh = true,
+            Capability::GracefulRestart(gr) => {
+                graceful_restart = Some(GracefulRestartInfo::from_capability(&gr))
+            }
+            _ => {}
+        }
+    }
+    if !multiprotocol {
         peer_families.insert(Family::IPV4_UNICAST);
     }
-    let families = local.families.intersection(peer_families);
-    let negotiated = Negotiated {
-        four_octet_as: (local.four_octet_as || config.local_asn > u32::from(u16::MAX))
-            && theirs.four_octet_as.is_some(),
-        extended_message: local.extended_message && theirs.extended_message,
-        add_path_receive: local.add_path.receive.intersection(theirs.add_path.send),
-        add_path_send: local.add_path.send.intersection(theirs.add_path.receive),
-    };
     Ok(SessionInfo {
-        peer_asn: peer.asn,
+        peer_asn: asn,
         peer_id: id,
         hold_time,
         keepalive_time,
         negotiated,
-        families,
-        route_refresh: local.route_refresh && theirs.route_refresh,
-        enhanced_route_refresh: local.enhanced_route_refresh && theirs.enhanced_route_refresh,
-        graceful_restart: if local.graceful_restart.is_some() {
-            theirs.graceful_restart
-        } else {
-            None
-        },
+        families: local.families.intersection(peer_families),
+        route_refresh: local.route_refresh && route_refresh,
+        enhanced_route_refresh: local.enhanced_route_refresh && enhanced_route_refresh,
+        graceful_restart: graceful_restart.filter(|_| local.graceful_restart.is_some()),
         enforce_first_as: config.enforce_first_as,
         internal,
     })

@@ -3,6 +3,7 @@
 
 use crate::wire::NotificationCode;
 use crate::wire::family::Family;
+use crate::wire::route_refresh::RouteRefreshSubtype;
 
 use super::negotiation::SessionInfo;
 use super::state::{ConnectionId, State};
@@ -85,8 +86,9 @@ pub enum Event {
     RouteRefreshRequested {
         /// The family.
         family: Family,
-        /// The message subtype (0: request; RFC 7313 §3).
-        subtype: u8,
+        /// The message subtype (RFC 7313 §3): a request, or the beginning or
+        /// end of the peer's own refresh.
+        subtype: RouteRefreshSubtype,
     },
 }
 
