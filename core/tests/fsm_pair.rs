@@ -419,3 +419,102 @@ fn unreachable_peer_retries() {
         let _ = Instant::ZERO;
     }
 }
+
+fn message(ty: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0xff; 16];
+    m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    m.push(ty);
+    m.extend_from_slice(body);
+    m
+}
+
+/// ManualStop with a shutdown communication (RFC 9003): Cease 6/2 carrying the
+/// text, the peer reports it, and neither restarts on its own... except the
+/// peer, whose stop was not manual: it waits in Active for a new connection.
+#[test]
+fn manual_stop_with_shutdown_communication() {
+    use nexthop_core::wire::notification::Notification;
+    let mut p = active_passive();
+    establish(&mut p);
+    p.with_session(A, |s, now| {
+        s.handle_manual_stop(now, 2, "maintenance until 06:00")
+    });
+    assert_eq!(p.a().state(), State::Idle);
+    let sent = p.a().sent.last().unwrap();
+    let n = Notification::parse(&sent.bytes).unwrap();
+    assert_eq!(n.shutdown_communication(), Some("maintenance until 06:00"));
+    let (_, down) = p
+        .b()
+        .events
+        .iter()
+        .rev()
+        .find(|(_, e)| matches!(e, Event::Down { .. }))
+        .unwrap();
+    assert!(matches!(
+        down,
+        Event::Down { reason: DownReason::NotificationReceived(code), was_established: true }
+            if u8::from(code.code) == 6 && code.subcode == 2
+    ));
+    p.run_for(secs(600));
+    assert_eq!(p.a().state(), State::Idle);
+    assert_eq!(p.a().connects().len(), 1);
+    assert_eq!(p.a().session.poll_timeout(), None);
+    assert_eq!(p.b().state(), State::Active);
+}
+
+/// The router's prefix limit (RFC 4486): Cease 6/1 with AFI, SAFI and the limit,
+/// then Idle and a restart after the idle hold time.
+#[test]
+fn max_prefix_is_an_automatic_stop() {
+    let mut p = active_passive();
+    establish(&mut p);
+    let t = p.now;
+    p.with_session(A, |s, now| {
+        s.handle_max_prefix_exceeded(now, Family::IPV4_UNICAST, 1000)
+    });
+    let sent = p.a().sent.last().unwrap();
+    assert_eq!(&sent.bytes[18..], &[3, 6, 1, 0, 1, 1, 0, 0, 0x03, 0xe8]);
+    assert_eq!(p.a().state(), State::Idle);
+    p.run_until_pred(secs(10), |p| p.established());
+    assert_eq!(*p.a().connects().last().unwrap(), t + secs(1));
+}
+
+/// UPDATEs reach the router as borrowed views and restart the hold timer; a
+/// ROUTE-REFRESH becomes an event; an UPDATE the router finds malformed ends
+/// the session with the NOTIFICATION it calls for.
+#[test]
+fn updates_route_refresh_and_update_errors() {
+    use nexthop_core::wire::codes::ErrorCode;
+    use nexthop_core::wire::error::{DecodeError, ErrorData, ErrorKind};
+    let mut p = active_passive();
+    establish(&mut p);
+    let update = message(2, &[0, 0, 0, 0]);
+    p.run_for(secs(1));
+    p.write_established(B, &update);
+    assert_eq!(p.a().updates.len(), 1);
+    assert_eq!(p.a().updates[0].1, update);
+    let conn = p.a().session.established_connection().unwrap();
+    assert_eq!(
+        p.a()
+            .session
+            .connection_timer(conn, nexthop_core::session::Timer::Hold),
+        Some(p.now + secs(6))
+    );
+    p.write_established(B, &message(5, &[0, 2, 0, 1]));
+    assert!(p.a().events.iter().any(|(_, e)| matches!(
+        e,
+        Event::RouteRefreshRequested { family, .. } if *family == Family::IPV6_UNICAST
+    )));
+    let e = DecodeError::reset(
+        ErrorKind::MalformedAttributeList,
+        19,
+        ErrorCode::UpdateMessage,
+        1,
+        ErrorData::Empty,
+    );
+    let u = p.a().updates[0].1.clone();
+    p.with_session(A, |s, now| s.handle_update_error(now, &e, &u));
+    assert_eq!(p.a().notifications().last().unwrap().1, (3, 1));
+    assert_eq!(p.a().state(), State::Idle);
+    assert_eq!(p.b().state(), State::Idle);
+}

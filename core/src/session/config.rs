@@ -101,7 +101,6 @@ impl Default for Damping {
 
 /// What one session needs to know about itself and its peer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SessionConfig {
     /// The peer's address, for logs (`neighbor`). The runtime owns the socket.
     pub neighbor: IpAddr,
@@ -177,5 +176,37 @@ impl SessionConfig {
             capabilities: LocalCapabilities::default(),
             rng_seed: 0x9e37_79b9_7f4a_7c15,
         }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for SessionConfig {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "SessionConfig {{ neighbor: {}, local_asn: {=u32}, router_id: {=u32:08x}, \
+             remote_asn: {}, remote_id: {}, passive_tcp_establishment: {=bool}, \
+             connect_retry_time: {}, connect_retry_jitter: {}, keepalive_time: {}, \
+             hold_time: {=u16}, idle_hold_time: {}, idle_hold_jitter: {}, \
+             delay_open_time: {}, deterministic_collision_resolution: {=bool}, \
+             damp_peer_oscillations: {}, enforce_first_as: {=bool}, capabilities: {} }}",
+            super::log::DefmtIp(self.neighbor),
+            self.local_asn,
+            self.router_id,
+            self.remote_asn,
+            self.remote_id,
+            self.passive_tcp_establishment,
+            self.connect_retry_time,
+            self.connect_retry_jitter,
+            self.keepalive_time,
+            self.hold_time,
+            self.idle_hold_time,
+            self.idle_hold_jitter,
+            self.delay_open_time,
+            self.deterministic_collision_resolution,
+            self.damp_peer_oscillations,
+            self.enforce_first_as,
+            self.capabilities
+        )
     }
 }

@@ -51,6 +51,7 @@ pub trait SessionLog {
 
 /// The default hook: logs nothing (beyond `defmt`, when enabled).
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct NoLog;
 
 impl SessionLog for NoLog {}
@@ -64,24 +65,73 @@ impl<L: SessionLog + ?Sized> SessionLog for &mut L {
     }
 }
 
+/// An address formatted for `defmt`, which has no impl for `core::net` types.
+#[cfg(feature = "defmt")]
+pub(crate) struct DefmtIp(pub(crate) IpAddr);
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for DefmtIp {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self.0 {
+            IpAddr::V4(a) => {
+                let [a, b, c, d] = a.octets();
+                defmt::write!(f, "{=u8}.{=u8}.{=u8}.{=u8}", a, b, c, d)
+            }
+            IpAddr::V6(a) => {
+                let [a, b, c, d, e, g, h, i] = a.segments();
+                defmt::write!(
+                    f,
+                    "{=u16:x}:{=u16:x}:{=u16:x}:{=u16:x}:{=u16:x}:{=u16:x}:{=u16:x}:{=u16:x}",
+                    a,
+                    b,
+                    c,
+                    d,
+                    e,
+                    g,
+                    h,
+                    i
+                )
+            }
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for EventRecord {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "neighbor={} fsm_state={=str} event={=str} connection_id={} direction={}",
+            DefmtIp(self.neighbor),
+            self.fsm_state.name(),
+            self.event.name(),
+            self.connection_id,
+            self.direction
+        )
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for TransitionRecord {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "neighbor={} {=str} -> {=str} connection_id={} direction={}",
+            DefmtIp(self.neighbor),
+            self.fsm_state.name(),
+            self.to.name(),
+            self.connection_id,
+            self.direction
+        )
+    }
+}
+
 #[cfg(feature = "defmt")]
 pub(crate) fn defmt_event(r: &EventRecord) {
-    defmt::debug!(
-        "fsm event: event={=str} fsm_state={=str} connection_id={=?} direction={=?}",
-        r.event.name(),
-        r.fsm_state.name(),
-        r.connection_id,
-        r.direction
-    );
+    defmt::debug!("fsm event: {}", r);
 }
 
 #[cfg(feature = "defmt")]
 pub(crate) fn defmt_transition(r: &TransitionRecord) {
-    defmt::info!(
-        "fsm transition {=str} -> {=str}: connection_id={=?} direction={=?}",
-        r.fsm_state.name(),
-        r.to.name(),
-        r.connection_id,
-        r.direction
-    );
+    defmt::info!("fsm transition: {}", r);
 }

@@ -418,3 +418,23 @@ impl Pair {
         self.sides[side] = Endpoint::new(config);
     }
 }
+
+impl Pair {
+    /// The router of `side` writes `bytes` on its Established connection (an
+    /// UPDATE or ROUTE-REFRESH, which the session does not write itself).
+    pub fn write_established(&mut self, side: usize, bytes: &[u8]) {
+        let conn = self.sides[side].session.established_connection().unwrap();
+        let l = self.link_of(side, conn).unwrap();
+        self.links[l].to[1 - side].extend_from_slice(bytes);
+        self.sides[side].session.handle_update_sent(self.now);
+        self.drive();
+    }
+
+    /// Runs `f` on a side's session at the current instant, then drives.
+    pub fn with_session(&mut self, side: usize, f: impl FnOnce(&mut Session<Recorder>, Instant)) {
+        self.stamp();
+        let now = self.now;
+        f(&mut self.sides[side].session, now);
+        self.drive();
+    }
+}
