@@ -356,4 +356,82 @@ mod tests {
         assert_eq!(drain(&mut w, Instant::from_millis(1_100)), [7]);
         assert_eq!(w.next_expiry(), None);
     }
+
+    mod model {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Arm(u64),
+            Cancel(usize),
+            Poll(u64),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                3 => (0u64..5_000).prop_map(Op::Arm),
+                1 => any::<usize>().prop_map(Op::Cancel),
+                2 => (0u64..3_000).prop_map(Op::Poll),
+            ]
+        }
+
+        proptest! {
+            /// Against a map of deadlines: every timer fires exactly once, at the
+            /// first poll whose tick reaches its deadline rounded up to a tick
+            /// (or, armed for a time already polled past, the next tick).
+            #[test]
+            fn wheel_matches_a_model(ops in prop::collection::vec(op(), 1..200)) {
+                let res = 100u64;
+                let mut w: TimerWheel<u32, 8, 64> = TimerWheel::new(Duration::from_millis(res));
+                let mut model: BTreeMap<u32, (u64, TimerHandle)> = BTreeMap::new();
+                let mut now = 0u64;
+                let mut next_tick_floor = 0u64;
+                let mut next_id = 0u32;
+                for op in ops {
+                    match op {
+                        Op::Arm(offset) => {
+                            let deadline = now + offset;
+                            match w.arm(Instant::from_millis(deadline), next_id) {
+                                Ok(h) => {
+                                    let tick = deadline.div_ceil(res).max(next_tick_floor);
+                                    model.insert(next_id, (tick, h));
+                                }
+                                Err(WheelFull) => prop_assert_eq!(model.len(), 64),
+                            }
+                            next_id += 1;
+                        }
+                        Op::Cancel(i) => {
+                            if let Some((&id, &(_, h))) = model.iter().nth(i % model.len().max(1)) {
+                                prop_assert_eq!(w.cancel(h), Some(id));
+                                prop_assert_eq!(w.cancel(h), None);
+                                model.remove(&id);
+                            }
+                        }
+                        Op::Poll(advance) => {
+                            now += advance;
+                            let now_tick = now / res;
+                            let mut fired = Vec::new();
+                            while let Some((_, id)) = w.poll(Instant::from_millis(now)) {
+                                fired.push(id);
+                            }
+                            fired.sort();
+                            let due: Vec<u32> = model
+                                .iter()
+                                .filter(|(_, (tick, _))| *tick <= now_tick)
+                                .map(|(id, _)| *id)
+                                .collect();
+                            prop_assert_eq!(&fired, &due);
+                            for id in due {
+                                model.remove(&id);
+                            }
+                            next_tick_floor = now_tick + 1;
+                        }
+                    }
+                    prop_assert_eq!(w.len(), model.len());
+                }
+            }
+        }
+    }
 }

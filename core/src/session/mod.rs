@@ -16,6 +16,10 @@
 //!   3. [`Session::poll_event`] until `None`: events for the router;
 //!   4. [`Session::poll_timeout`]: the one next deadline, for a timer wheel.
 //!
+//! An UPDATE is not queued as an event: [`Session::handle_read`] stops after one
+//! and hands it back borrowed from the caller's bytes ([`Read::update`]), for the
+//! router to parse with [`SessionInfo::negotiated`] before reading on.
+//!
 //! A session tracks at most two TCP connections, so that a connection collision
 //! (RFC 4271 §6.8) keeps both connections' states and timers apart until one is
 //! closed with Cease 6/7. When the runtime reports a connection gone (the peer
@@ -94,6 +98,10 @@ impl Connection {
     }
 }
 
+/// The smallest buffer [`Session::poll_transmit`] takes: the largest message
+/// (RFC 4271 §4.1) without the extended message capability.
+pub const TRANSMIT_BUFFER_LEN: usize = MAX_MESSAGE_LEN;
+
 /// Bytes of the largest NOTIFICATION data the session keeps (RFC 9003: a length
 /// octet and up to 255 octets of shutdown communication).
 pub const NOTIFICATION_DATA_LEN: usize = 256;
@@ -111,6 +119,10 @@ pub struct Read<'a> {
 }
 
 /// One peer's BGP session: RFC 4271 §8, sans-IO. See the [module docs](self).
+///
+/// Size: 1160 bytes on x86_64 with the default [`NoLog`] hook (config 144 bytes,
+/// two connection slots, eight timers, the output rings and a 256-byte buffer for
+/// a NOTIFICATION's data); no I/O buffers. `tests/fsm_size.rs` fails past 1280.
 pub struct Session<L: SessionLog = NoLog> {
     pub(crate) config: SessionConfig,
     pub(crate) log: L,
@@ -265,9 +277,9 @@ impl<L: SessionLog> Session<L> {
     // ----- outputs -------------------------------------------------------------
 
     /// The next message to send: writes it into `buffer` and returns the
-    /// connection to write it on and its length. `buffer` must hold 4096 bytes
-    /// (the largest message the session writes); a smaller one that cannot hold
-    /// the next message gives `None` and keeps the message queued.
+    /// connection to write it on and its length. `buffer` must hold
+    /// [`TRANSMIT_BUFFER_LEN`] bytes; a smaller one that cannot hold the next
+    /// message gives `None` and keeps the message queued.
     #[must_use]
     pub fn poll_transmit(
         &mut self,
@@ -275,7 +287,7 @@ impl<L: SessionLog> Session<L> {
         buffer: &mut [u8],
     ) -> Option<(ConnectionId, usize)> {
         let _ = now;
-        debug_assert!(buffer.len() >= MAX_MESSAGE_LEN);
+        debug_assert!(buffer.len() >= TRANSMIT_BUFFER_LEN);
         for slot in 0..2 {
             let Some(c) = self.connections[slot] else {
                 continue;
