@@ -12,7 +12,7 @@ use crate::session::{Connection, Phase, Session};
 
 impl<L: SessionLog> Session<L> {
     /// The outbound connection `connection` (from a
-    /// [`Connect`](ConnectionCommand::Connect)) is up: Tcp_CR_Acked (event 16).
+    /// [`Connect`](crate::session::ConnectionCommand::Connect)) is up: Tcp_CR_Acked (event 16).
     pub fn handle_connected(&mut self, now: Instant, connection: ConnectionId) {
         let Some(slot) = self.slot_of(connection) else {
             return;
