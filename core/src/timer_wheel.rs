@@ -142,6 +142,13 @@ impl<T: Copy, const SLOTS: usize, const CAP: usize> TimerWheel<T, SLOTS, CAP> {
             h.prev = index;
         }
         self.heads[bucket] = index;
+        // A scan paused in this bucket resumes past the head: restart it there so
+        // the new entry is seen (entries already passed over are not due).
+        if let Some((scan_tick, scan_next, _)) = &mut self.scan
+            && Self::bucket(*scan_tick) == bucket
+        {
+            *scan_next = index;
+        }
         self.len += 1;
         Ok(TimerHandle { index, generation })
     }
@@ -349,6 +356,22 @@ mod tests {
     }
 
     #[test]
+    fn timer_armed_while_a_scan_is_paused_is_not_missed() {
+        let mut w = Wheel::new(Duration::from_millis(100));
+        for i in 0..3 {
+            w.arm(Instant::from_millis(100), i).unwrap();
+        }
+        let now = Instant::from_millis(150);
+        let (_, first) = w.poll(now).unwrap();
+        // Due now: it lands at the head of the bucket being scanned.
+        w.arm(Instant::from_millis(100), 9).unwrap();
+        let mut rest = drain(&mut w, now);
+        rest.push(first);
+        rest.sort();
+        assert_eq!(rest, [0, 1, 2, 9]);
+    }
+
+    #[test]
     fn past_deadline_armed_after_a_poll_fires_at_the_next_tick() {
         let mut w = Wheel::new(Duration::from_millis(100));
         assert!(w.poll(Instant::from_millis(1_000)).is_none());
@@ -364,16 +387,20 @@ mod tests {
 
         #[derive(Clone, Debug)]
         enum Op {
-            Arm(u64),
+            /// Arm at `now` plus this many milliseconds (minus: already past).
+            Arm(i64),
             Cancel(usize),
             Poll(u64),
+            /// One poll only, leaving a scan paused.
+            PollOne,
         }
 
         fn op() -> impl Strategy<Value = Op> {
             prop_oneof![
-                3 => (0u64..5_000).prop_map(Op::Arm),
+                3 => (-2_000i64..5_000).prop_map(Op::Arm),
                 1 => any::<usize>().prop_map(Op::Cancel),
-                2 => (0u64..3_000).prop_map(Op::Poll),
+                2 => prop_oneof![Just(0u64), 0u64..3_000].prop_map(Op::Poll),
+                1 => Just(Op::PollOne),
             ]
         }
 
@@ -392,7 +419,7 @@ mod tests {
                 for op in ops {
                     match op {
                         Op::Arm(offset) => {
-                            let deadline = now + offset;
+                            let deadline = now.saturating_add_signed(offset);
                             match w.arm(Instant::from_millis(deadline), next_id) {
                                 Ok(h) => {
                                     let tick = deadline.div_ceil(res).max(next_tick_floor);
@@ -407,6 +434,17 @@ mod tests {
                                 prop_assert_eq!(w.cancel(h), Some(id));
                                 prop_assert_eq!(w.cancel(h), None);
                                 model.remove(&id);
+                            }
+                        }
+                        Op::PollOne => {
+                            match w.poll(Instant::from_millis(now)) {
+                                Some((_, id)) => {
+                                    let due = model.get(&id).is_some_and(|(tick, _)| *tick <= now / res);
+                                    prop_assert!(due, "{} fired early", id);
+                                    model.remove(&id);
+                                }
+                                // A poll that gives nothing finished its scan.
+                                None => next_tick_floor = now / res + 1,
                             }
                         }
                         Op::Poll(advance) => {
