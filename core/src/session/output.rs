@@ -34,7 +34,8 @@ pub enum ConnectionError {
     ConnectFailed,
 }
 
-/// Why a session went to Idle.
+/// Why a session lost its connection: it went to Idle, or, for a TCP failure in
+/// OpenSent or in Connect with DelayOpen running, to Active (RFC 4271 §8.2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DownReason {
@@ -51,9 +52,10 @@ pub enum DownReason {
     ManualStop,
     /// AutomaticStop, such as the router's max-prefix limit (Cease sent).
     AutomaticStop(NotificationCode),
-    /// The connection attempt or the TCP connection failed before any OPEN
-    /// (Connect and Active states, or a ConnectRetryTimer expiry).
-    ConnectRetry,
+    /// A message the state does not expect arrived before our OPEN was sent
+    /// (Connect or Active with DelayOpen running): the connection was dropped
+    /// without a NOTIFICATION (RFC 4271 §8.2.2).
+    UnexpectedMessage,
 }
 
 /// Events for the router, in the order they happened.
@@ -74,8 +76,8 @@ pub enum Event {
         /// The negotiated session parameters.
         info: SessionInfo,
     },
-    /// The session went to Idle. When it had been Established, the router drops
-    /// the routes learned from the peer.
+    /// The session lost its connection (see [`DownReason`]). When it had been
+    /// Established, the router drops the routes learned from the peer.
     Down {
         /// Why.
         reason: DownReason,

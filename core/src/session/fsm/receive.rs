@@ -270,7 +270,7 @@ impl<L: SessionLog> Session<L> {
                 DownReason::NotificationSent(code),
             );
         } else {
-            self.fail(now, slot, None, DownReason::ConnectRetry);
+            self.fail(now, slot, None, DownReason::UnexpectedMessage);
         }
         Stop::Closed
     }

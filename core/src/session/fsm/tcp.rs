@@ -5,7 +5,7 @@ use crate::time::Instant;
 
 use super::Counter;
 use crate::session::log::SessionLog;
-use crate::session::output::{ConnectionError, DownReason};
+use crate::session::output::{ConnectionError, DownReason, Event};
 use crate::session::state::{ConnectionId, Direction, FsmEvent, State};
 use crate::session::timers::Timer;
 use crate::session::{Connection, Phase, Session};
@@ -108,9 +108,10 @@ impl<L: SessionLog> Session<L> {
                     // Active and keep listening.
                     self.restart_connect_retry(now);
                     self.base = State::Active;
-                }
-                (Phase::Connecting | Phase::Connected, _) => {
-                    self.go_idle(now, DownReason::ConnectRetry, false, Counter::Increment)
+                    self.events.push(Event::Down {
+                        reason,
+                        was_established: false,
+                    });
                 }
                 _ => self.go_idle(now, reason, false, Counter::Increment),
             }
