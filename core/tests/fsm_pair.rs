@@ -518,3 +518,56 @@ fn updates_route_refresh_and_update_errors() {
     assert_eq!(p.a().state(), State::Idle);
     assert_eq!(p.b().state(), State::Idle);
 }
+
+/// The log hook's transcript of an establishment, with the seed's fields: each
+/// FSM event with the state it arrived in, the connection and its direction.
+#[test]
+fn log_hook_transcript() {
+    use nexthop_core::session::Direction;
+    let mut p = active_passive();
+    establish(&mut p);
+    let conn = p.a().session.established_connection();
+    let a: Vec<_> = p
+        .a()
+        .session
+        .log()
+        .events
+        .iter()
+        .map(|(_, r)| {
+            assert_eq!(r.neighbor.to_string(), "10.0.0.2");
+            (
+                r.fsm_state.to_string(),
+                r.event.name(),
+                r.connection_id,
+                r.direction,
+            )
+        })
+        .collect();
+    let out = Some(Direction::Outbound);
+    assert_eq!(
+        a,
+        [
+            ("Idle".into(), "ManualStart", None, None),
+            ("Connect".into(), "Tcp_CR_Acked", conn, out),
+            ("OpenSent".into(), "BGPOpen", conn, out),
+            ("OpenConfirm".into(), "KeepAliveMsg", conn, out),
+        ]
+    );
+    let b: Vec<_> = p
+        .b()
+        .session
+        .log()
+        .transitions
+        .iter()
+        .map(|(_, r)| format!("{} -> {} {:?}", r.fsm_state, r.to, r.direction))
+        .collect();
+    assert_eq!(
+        b,
+        [
+            "Idle -> Active None",
+            "Active -> OpenSent Some(Inbound)",
+            "OpenSent -> OpenConfirm Some(Inbound)",
+            "OpenConfirm -> Established Some(Inbound)",
+        ]
+    );
+}
