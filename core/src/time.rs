@@ -192,6 +192,7 @@ impl Sub for Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::format;
 
     #[test]
     fn arithmetic_saturates() {
@@ -203,13 +204,12 @@ mod tests {
             Duration::from_secs(4).mul_ratio(750, 1000),
             Duration::from_millis(3000)
         );
-        assert_eq!(t.to_string_for_test(), "1.500s");
+        assert_eq!(Duration::from_millis(5).mul_ratio(1, 0), Duration::ZERO);
     }
 
-    impl Instant {
-        fn to_string_for_test(self) -> std::string::String {
-            use std::string::ToString;
-            self.to_string()
-        }
+    #[test]
+    fn display_in_seconds() {
+        assert_eq!(format!("{}", Instant::from_millis(1500)), "1.500s");
+        assert_eq!(format!("{}", Duration::from_millis(42)), "0.042s");
     }
 }

@@ -263,3 +263,59 @@ proptest! {
         }
     }
 }
+
+fn handshake_bytes() -> Vec<u8> {
+    let mut b = encode(&Wire::Open {
+        hold: 9,
+        id: 3,
+        asn: 65002,
+    });
+    b.extend_from_slice(&encode(&Wire::Keepalive));
+    b.extend_from_slice(&encode(&Wire::Update));
+    b.extend_from_slice(&encode(&Wire::Keepalive));
+    b
+}
+
+proptest! {
+    /// The peer's bytes cut anywhere give the same session: handle_read
+    /// consumes whole messages only and the caller keeps the rest.
+    #[test]
+    fn fragmented_input_gives_the_same_result(cuts in prop::collection::vec(0usize..60, 0..12)) {
+        let stream = handshake_bytes();
+        let mut s = Session::new(SessionConfig::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 65001, 2));
+        let now = Instant::from_secs(1);
+        s.handle_manual_start(now);
+        let conn = match s.poll_connection_command() {
+            Some(ConnectionCommand::Connect(id)) => id,
+            other => panic!("{other:?}"),
+        };
+        s.handle_connected(now, conn);
+        let mut pending: Vec<u8> = Vec::new();
+        let mut fed = 0;
+        let mut updates = 0;
+        let mut points: Vec<usize> = cuts.iter().scan(0, |at, c| { *at += c; Some(*at) }).collect();
+        points.push(stream.len());
+        for p in points {
+            let p = p.min(stream.len());
+            if p <= fed {
+                continue;
+            }
+            pending.extend_from_slice(&stream[fed..p]);
+            fed = p;
+            loop {
+                let r = s.handle_read(now, conn, &pending);
+                updates += usize::from(r.update.is_some());
+                let consumed = r.consumed;
+                pending.drain(..consumed);
+                if consumed == 0 {
+                    break;
+                }
+            }
+        }
+        prop_assert!(pending.is_empty());
+        prop_assert_eq!(updates, 1);
+        prop_assert_eq!(s.state(), State::Established);
+        // The smaller of 9 and our 6.
+        prop_assert_eq!(s.session_info().map(|i| i.hold_time), Some(6));
+    }
+}
