@@ -7,6 +7,22 @@
 //! seed daemon used 100 ms); a deadline fires at the first tick boundary at or after
 //! it, so never early and at most one resolution late. Entries live in a slab of
 //! `CAP` slots linked into `SLOTS` buckets by the tick they fire at, modulo `SLOTS`.
+//!
+//! A runtime keeps, per session, the handle of its one armed deadline:
+//!
+//! ```
+//! use nexthop_core::time::{Duration, Instant};
+//! use nexthop_core::timer_wheel::TimerWheel;
+//!
+//! // 1024 buckets of 100 ms (a rotation is 102.4 s), room for 4096 sessions.
+//! let mut wheel: TimerWheel<u32, 1024, 4096> = TimerWheel::new(Duration::from_millis(100));
+//! let session = 7u32;
+//! // After driving session 7: re-arm its deadline (Session::poll_timeout).
+//! let handle = wheel.arm(Instant::from_millis(1_250), session).unwrap();
+//! assert!(wheel.poll(Instant::from_millis(1_250)).is_none()); // next tick: 1.3 s
+//! assert_eq!(wheel.poll(Instant::from_millis(1_300)), Some((handle, session)));
+//! // Then: session.handle_timeout(now), drive it, arm its new poll_timeout().
+//! ```
 
 use crate::time::{Duration, Instant};
 
@@ -255,7 +271,8 @@ impl<T: Copy, const SLOTS: usize, const CAP: usize> TimerWheel<T, SLOTS, CAP> {
     }
 
     /// The earliest tick boundary at which a timer may fire, for a runtime that
-    /// sleeps: O(SLOTS). `None` when empty.
+    /// sleeps: O(SLOTS + len), so call it once per sleep, not per timer. `None`
+    /// when empty.
     pub fn next_expiry(&self) -> Option<Instant> {
         let mut best: Option<u64> = None;
         for &head in &self.heads {
