@@ -1,7 +1,6 @@
 //! Connection collision detection (RFC 4271 §6.8), with the
 //! CollisionDetectEstablishedState option (§8.1.1).
 
-use crate::time::Instant;
 use crate::wire::codes::cease_subcode;
 
 use super::cease;
@@ -17,7 +16,7 @@ impl<L: SessionLog> Session<L> {
     /// the one we initiated when our BGP Identifier is the lower, else the one the
     /// peer initiated. Without that option, a new connection colliding with an
     /// Established one is the one closed. Returns whether `slot` survives.
-    pub(super) fn resolve_collision(&mut self, now: Instant, slot: usize, peer_id: u32) -> bool {
+    pub(super) fn resolve_collision(&mut self, slot: usize, peer_id: u32) -> bool {
         let other = 1 - slot;
         let Some(o) = self.connections[other].filter(|c| c.is_live()) else {
             return true;
@@ -53,7 +52,6 @@ impl<L: SessionLog> Session<L> {
                 was_established: true,
             });
         }
-        let _ = now;
         loser != slot
     }
 }

@@ -203,7 +203,7 @@ impl<L: SessionLog> Session<L> {
                 return Stop::Closed;
             }
         };
-        if !self.resolve_collision(now, slot, info.peer_id) {
+        if !self.resolve_collision(slot, info.peer_id) {
             return Stop::Closed;
         }
         self.timers.stop(Timer::ConnectRetry, 0);
