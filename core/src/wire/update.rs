@@ -434,6 +434,11 @@ impl<'a> Update<'a> {
         self.discard_fault.map(|f| self.error(f))
     }
 
+    /// The whole message this view reads, header included.
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.message
+    }
+
     /// The withdrawn routes field (classic IPv4 unicast, ADD-PATH per session).
     pub fn withdrawn(&self) -> NlriIter<'a> {
         let field = &self.message[HEADER_LEN + 2..usize::from(self.withdrawn_end)];
