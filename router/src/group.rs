@@ -8,9 +8,9 @@
 //! by walking the Adj-RIB-Out for entries newer than what it has, instead of
 //! replaying a queue of stale messages.
 
+use crate::time::Duration;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::attributes::{AttrRef, FxHashMap, FxHashSet};
 use crate::encode::{EncodeParams, UpdateEncoder};
@@ -189,7 +189,9 @@ impl UpdateGroup {
     /// MRAI's end (RFC 4271 §9.2.1.1).
     pub fn schedule(&mut self, now: Instant) {
         if self.flush_at.is_none() {
-            let earliest = self.last_flush.map_or(now, |t| t + self.key.mrai);
+            let earliest = self
+                .last_flush
+                .map_or(now, |t| t.saturating_add(self.key.mrai));
             self.flush_at = Some(earliest.max(now));
         }
     }

@@ -2,8 +2,8 @@
 //! negotiated (RFC 4271 §4.2 OPEN, RFC 6793 4-octet AS, RFC 7911 ADD-PATH,
 //! RFC 8654 Extended Message).
 
+use crate::time::Duration;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
 
 use crate::policy::Policy;
 

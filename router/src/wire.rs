@@ -7,8 +7,9 @@
 //! router's owned, interned form, and the router's form is written with core's
 //! typed attributes.
 
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
+use nexthop_core::session::SessionInfo;
 use nexthop_core::wire::DecodeError;
 use nexthop_core::wire::attribute::{
     AsPath as WireAsPath, AsSegment, Asns, Items, MpNextHop, PathAttribute,
@@ -27,7 +28,7 @@ use crate::attributes::{
     RawAttribute,
 };
 use crate::encode::{EncodeParams, UpdateEncoder};
-use crate::peer::SessionParams;
+use crate::peer::{FamilyParams, SessionParams};
 use crate::prefix::{Ipv4Prefix, Ipv6Prefix, RoutePrefix};
 use crate::rib::PeerId;
 use crate::router::{ImportError, Router};
@@ -161,6 +162,25 @@ fn v6_of(n: &Nlri) -> Option<(u32, Ipv6Prefix)> {
 
 fn unicast(f: Family) -> bool {
     f.safi == Safi::Unicast
+}
+
+impl From<&SessionInfo> for SessionParams {
+    /// What the router needs of a session that reached Established.
+    fn from(info: &SessionInfo) -> Self {
+        let n = &info.negotiated;
+        let family = |f: Family| FamilyParams {
+            enabled: info.families.contains(f),
+            add_path_receive: n.add_path_receive.contains(f),
+            add_path_send: n.add_path_send.contains(f),
+        };
+        SessionParams {
+            remote_id: Ipv4Addr::from(info.peer_id),
+            four_octet_as: n.four_octet_as,
+            ipv4: family(Family::IPV4_UNICAST),
+            ipv6: family(Family::IPV6_UNICAST),
+            max_message_len: n.max_message_len(),
+        }
+    }
 }
 
 /// The [`Negotiated`] parameters core's codec needs for a session.

@@ -7,8 +7,8 @@
 mod common;
 use common::*;
 
+use nexthop_router::time::Duration;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use nexthop_router::as_path::AsPath;
 use nexthop_router::attributes::{Attributes, NextHop};
@@ -140,7 +140,7 @@ fn random_churn_converges_to_the_export_of_the_loc_rib() {
     let prefixes = 300u32;
     let mut now = T0;
     for step in 0..3000u64 {
-        now = now + Duration::from_millis(500);
+        now = now.saturating_add(Duration::from_millis(500));
         let m = sources[rng.below(sources.len() as u64) as usize];
         let src = members[m].clone();
         match rng.below(20) {
@@ -187,7 +187,7 @@ fn random_churn_converges_to_the_export_of_the_loc_rib() {
     }
     assert!(r.stats().catch_ups > 0, "the slow reader fell behind");
     // Let every timer run out, then read everything.
-    let end = now + Duration::from_secs(60);
+    let end = now.saturating_add(Duration::from_secs(60));
     while let Some(t) = r.poll_timeout() {
         if t > end {
             break;

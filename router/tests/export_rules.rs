@@ -390,7 +390,7 @@ fn mrai_batches_changes() {
     let mut r = router(AS, "192.0.2.1");
     let src = up(&mut r, ebgp("172.16.0.9", 65009), "172.16.0.9");
     let mut cfg = ebgp("172.16.0.1", 65001);
-    cfg.mrai = Some(std::time::Duration::from_secs(30));
+    cfg.mrai = Some(nexthop_router::time::Duration::from_secs(30));
     let a = up(&mut r, cfg, "172.16.0.1");
     let mut t = vec![Table::default()];
     settle(&mut r, T0, &[a], &mut t);

@@ -210,3 +210,39 @@ fn two_octet_session_merges_as4_path_on_receipt() {
         AsPath::sequence(&[65001, 4_200_000_001])
     );
 }
+
+/// The session FSM's Established report becomes the router's session parameters.
+#[test]
+fn session_info_converts() {
+    use nexthop_core::session::SessionInfo;
+    use nexthop_core::wire::{Family, FamilySet, Negotiated};
+    let mut families = FamilySet::EMPTY;
+    families.insert(Family::IPV4_UNICAST);
+    families.insert(Family::IPV6_UNICAST);
+    let mut send = FamilySet::EMPTY;
+    send.insert(Family::IPV6_UNICAST);
+    let info = SessionInfo {
+        peer_asn: 65001,
+        peer_id: u32::from(ip("10.0.0.7")),
+        hold_time: 90,
+        keepalive_time: nexthop_router::time::Duration::from_secs(30),
+        negotiated: Negotiated {
+            four_octet_as: true,
+            extended_message: true,
+            add_path_receive: FamilySet::EMPTY,
+            add_path_send: send,
+        },
+        families,
+        route_refresh: true,
+        enhanced_route_refresh: false,
+        graceful_restart: None,
+        enforce_first_as: false,
+        internal: false,
+    };
+    let s = SessionParams::from(&info);
+    assert_eq!(s.remote_id, ip("10.0.0.7"));
+    assert!(s.ipv4.enabled && s.ipv6.enabled);
+    assert!(!s.ipv4.add_path_send && s.ipv6.add_path_send);
+    assert_eq!(s.max_message_len, 65535);
+    assert_eq!(negotiated_of(&s), info.negotiated);
+}

@@ -8,11 +8,11 @@
 //! batches at the next `handle_timeout`, and each update group's changes are sent at
 //! most once per MinRouteAdvertisementInterval.
 
+use crate::time::Duration;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Bound;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::attributes::{AttrRef, AttributeStore, Attributes, FxHashMap, NextHop};
 use crate::decision::{self, DecisionOptions, Reason, SelectionKey};

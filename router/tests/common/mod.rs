@@ -2,10 +2,10 @@
 //! messages), and a network of routers linked in memory, run in virtual time.
 #![allow(dead_code)]
 
+use nexthop_router::time::Duration;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use nexthop_router::as_path::AsPath;
 use nexthop_router::attributes::{AttrRef, Attributes, NextHop};
