@@ -336,7 +336,12 @@ impl AttributeStore {
 
     /// Gives back a reference; frees the set if that was its last user.
     pub fn release(&mut self, r: AttrRef) {
-        if Arc::strong_count(&r.0) == 2 {
+        if Arc::strong_count(&r.0) == 2
+            && self
+                .table
+                .get(&*r.0)
+                .is_some_and(|i| Arc::ptr_eq(&i.0, &r.0))
+        {
             self.table.remove(&*r.0);
         }
     }
