@@ -212,6 +212,13 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
         Some((d.paths.first()?, d.best?))
     }
 
+    /// The paths for `prefix`, best first, when it has a decided best path.
+    pub fn decided(&self, prefix: &P) -> Option<&[Path]> {
+        let d = self.dests.get(prefix)?;
+        d.best?;
+        Some(&d.paths)
+    }
+
     /// Every path for `prefix`, the best first once decided.
     pub fn paths(&self, prefix: &P) -> &[Path] {
         self.dests.get(prefix).map_or(&[], |d| &d.paths)

@@ -169,10 +169,9 @@ pub(super) fn export_paths<P: FamilyPrefix>(
     out: &mut Vec<(PeerId, u32, AttrRef)>,
     scratch: &mut Scratch,
 ) {
-    if rib.best(&prefix).is_none() {
+    let Some(paths) = rib.decided(&prefix) else {
         return;
-    }
-    let paths = rib.paths(&prefix);
+    };
     let order = &mut scratch.order;
     order.clear();
     let limit = match mode {
