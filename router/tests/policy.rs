@@ -98,7 +98,8 @@ fn max_prefix_is_reported() {
         r.handle_update(e, &[], &[(0, nth(10))], Some(a), T0),
         Err(ImportError::MaxPrefix {
             limit: 10,
-            count: 11
+            count: 11,
+            family: nexthop_core::wire::Family::IPV4_UNICAST,
         })
     );
     r.handle_session_down(e, T0);

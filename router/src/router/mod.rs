@@ -27,6 +27,7 @@ use crate::prefix::{Ipv4Prefix, Ipv6Prefix};
 use crate::rib::{Change, Path, PeerId, Rib};
 use crate::time::Instant;
 use crate::wire::CoreEncoder;
+use nexthop_core::wire::Family;
 
 mod catch_up;
 mod dissemination;
@@ -79,6 +80,9 @@ pub enum ImportError {
         limit: u32,
         /// The count reached.
         count: u32,
+        /// The family of the UPDATE that passed it (for the Cease data, RFC 4486
+        /// §4, and core's `Session::handle_max_prefix_exceeded`).
+        family: Family,
     },
 }
 
@@ -87,7 +91,7 @@ impl std::fmt::Display for ImportError {
         match self {
             ImportError::UnknownPeer => f.write_str("unknown peer"),
             ImportError::NotEstablished => f.write_str("session not established"),
-            ImportError::MaxPrefix { limit, count } => {
+            ImportError::MaxPrefix { limit, count, .. } => {
                 write!(f, "maximum prefixes reached: {count} > {limit}")
             }
         }
@@ -602,6 +606,11 @@ impl Router {
                 Err(ImportError::MaxPrefix {
                     limit,
                     count: p.prefixes,
+                    family: if P::IPV6 {
+                        Family::IPV6_UNICAST
+                    } else {
+                        Family::IPV4_UNICAST
+                    },
                 })
             }
             _ => Ok(()),
