@@ -1,0 +1,217 @@
+//! Test harness that drives real BGP daemons on loopback addresses: BIRD 2, GoBGP,
+//! FRR bgpd, OpenBGPD and ExaBGP (Debian packages; `scripts/install-peers`).
+//!
+//! Each driver renders a [`SpeakerConfig`] into the daemon's own config language,
+//! starts it in a per-test [`RunDir`] as a guard that stops it (and all it forked)
+//! by PID on drop, waits until its control interface answers, and offers the
+//! queries of the [`Speaker`] trait: session state and received routes per
+//! neighbour, adding and withdrawing routes at run time, route refresh, kill -9
+//! and restart. Nothing here sends traffic outside 127.0.0.0/8: sessions are on
+//! loopback addresses and next hops are documentation addresses that are only
+//! attribute values.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+mod bird;
+mod exabgp;
+mod frr;
+mod gobgp;
+mod model;
+mod openbgpd;
+pub mod process;
+
+pub use bird::Bird;
+pub use exabgp::{ExaBgp, ExaMessage};
+pub use frr::Frr;
+pub use gobgp::{GoBgp, MessageCounts};
+pub use model::{
+    AddPath, Community, Family, LargeCommunity, Neighbor, Prefix, ReceivedRoute, Route,
+    SessionState, SpeakerConfig,
+};
+pub use openbgpd::OpenBgpd;
+pub use process::{Daemon, RunDir};
+
+/// What went wrong while driving a daemon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error(String);
+
+impl Error {
+    /// An error with this message.
+    pub fn new(msg: impl Into<String>) -> Error {
+        Error(msg.into())
+    }
+    pub(crate) fn io(path: &Path, e: std::io::Error) -> Error {
+        Error(format!("{}: {e}", path.display()))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result of the harness.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Default bound on waits for a session or a route: only a test that would
+/// otherwise hang fails on it; it is not a performance threshold.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// Polls `condition` every 50 ms until it holds or `timeout` has passed.
+pub fn wait_until(
+    timeout: Duration,
+    what: &str,
+    mut condition: impl FnMut() -> bool,
+) -> Result<()> {
+    wait_for(timeout, what, || condition().then_some(()))
+}
+
+/// Polls `probe` every 50 ms until it returns a value or `timeout` has passed.
+pub fn wait_for<T>(
+    timeout: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Option<T>,
+) -> Result<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return Ok(v);
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::new(format!(
+                "timed out after {timeout:?} waiting for {what}"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Panics with a clear message unless this process is root and every program in
+/// `programs` is on PATH (or an absolute path that exists). Interop tests call it
+/// first: they must fail, not pass silently, where the daemons are missing.
+pub fn require(programs: &[&str]) {
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    assert!(
+        euid == 0,
+        "interop tests need root (daemons bind 127.0.0.x:179 and switch users); run as root"
+    );
+    let path = std::env::var("PATH").unwrap_or_default();
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
+        .filter(|p| {
+            if p.starts_with('/') {
+                !Path::new(p).exists()
+            } else {
+                !path.split(':').any(|d| Path::new(d).join(p).is_file())
+            }
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "interop tests need {missing:?}, which are not installed: run scripts/install-peers \
+         (packages bird2 gobgpd frr openbgpd exabgp)"
+    );
+}
+
+/// What a test does with any of the daemons.
+pub trait Speaker {
+    /// A short name for messages (`bird@127.0.0.2`).
+    fn name(&self) -> String;
+    /// The configuration it runs.
+    fn config(&self) -> &SpeakerConfig;
+    /// State of the session with `neighbor`.
+    fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState>;
+    /// Paths received from `neighbor`, both families.
+    fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>>;
+    /// Originates `route` at run time.
+    fn announce(&mut self, route: Route) -> Result<()>;
+    /// Stops originating `prefix` at run time.
+    fn withdraw(&mut self, prefix: Prefix) -> Result<()>;
+    /// Asks `neighbor` to send its routes again (ROUTE-REFRESH, RFC 2918).
+    fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()>;
+    /// SIGKILL to the daemon (and what it forked): a crash, no NOTIFICATION.
+    fn kill9(&mut self);
+    /// Starts it again with its current configuration after `kill9` or `stop`.
+    fn restart(&mut self) -> Result<()>;
+    /// Stops it with SIGTERM (then SIGKILL): what Drop does.
+    fn stop(&mut self);
+    /// The end of its log, for failure messages.
+    fn log_tail(&self) -> String;
+
+    /// Waits until the session with `neighbor` is Established.
+    fn wait_established(&self, neighbor: Ipv4Addr, timeout: Duration) -> Result<()> {
+        let mut last = None;
+        wait_until(timeout, "Established", || {
+            let s = self.session_state(neighbor);
+            let ok = s == Ok(SessionState::Established);
+            last = Some(s);
+            ok
+        })
+        .map_err(|e| self.explain(e, &format!("session with {neighbor}: last state {last:?}")))
+    }
+
+    /// Waits until the session with `neighbor` is anything but Established.
+    fn wait_not_established(&self, neighbor: Ipv4Addr, timeout: Duration) -> Result<()> {
+        wait_until(timeout, "session down", || {
+            !matches!(self.session_state(neighbor), Ok(SessionState::Established))
+        })
+        .map_err(|e| self.explain(e, &format!("session with {neighbor} stays up")))
+    }
+
+    /// Waits until `neighbor` sent `n` paths for `prefix`; returns them.
+    fn wait_paths(
+        &self,
+        neighbor: Ipv4Addr,
+        prefix: Prefix,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<ReceivedRoute>> {
+        let mut last = Vec::new();
+        let what = format!("{n} path(s) for {prefix} from {neighbor}");
+        wait_for(timeout, &what, || {
+            let got: Vec<ReceivedRoute> = self
+                .received_routes(neighbor)
+                .ok()?
+                .into_iter()
+                .filter(|r| r.prefix == Some(prefix))
+                .collect();
+            let ok = got.len() == n;
+            last = got.clone();
+            ok.then_some(got)
+        })
+        .map_err(|e| self.explain(e, &format!("last seen: {last:?}")))
+    }
+
+    /// Waits until `neighbor` sent one path for `prefix`; returns it.
+    fn wait_route(
+        &self,
+        neighbor: Ipv4Addr,
+        prefix: Prefix,
+        timeout: Duration,
+    ) -> Result<ReceivedRoute> {
+        Ok(self.wait_paths(neighbor, prefix, 1, timeout)?.remove(0))
+    }
+
+    /// Waits until `neighbor` has no path for `prefix`.
+    fn wait_no_route(&self, neighbor: Ipv4Addr, prefix: Prefix, timeout: Duration) -> Result<()> {
+        self.wait_paths(neighbor, prefix, 0, timeout).map(|_| ())
+    }
+
+    /// Adds the daemon's name and log tail to an error.
+    fn explain(&self, e: Error, context: &str) -> Error {
+        Error::new(format!(
+            "{}: {e}; {context}\n--- log of {} ---\n{}",
+            self.name(),
+            self.name(),
+            self.log_tail()
+        ))
+    }
+}

@@ -1,0 +1,452 @@
+//! The harness proven against pairs of real daemons (nexthopd is not involved):
+//! sessions come up, IPv4 and IPv6 routes with communities and large communities
+//! flow both ways with the right attributes, withdrawals propagate, route refresh
+//! and kill -9 / restart work, BIRD reflects routes with ORIGINATOR_ID and
+//! CLUSTER_LIST, and ADD-PATH carries two paths for one prefix.
+//!
+//! Needs root and the packages of `scripts/install-peers`; without them every test
+//! fails with a message saying so. Each test has its own loopback addresses
+//! (127.0.0.1x, 2x, ...), so they run in parallel.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use nexthop_interop::process::leftovers_under;
+use nexthop_interop::{
+    AddPath, Bird, Community, ExaBgp, Frr, GoBgp, LargeCommunity, Neighbor, OpenBgpd, Prefix,
+    ReceivedRoute, Route, RunDir, Speaker, SpeakerConfig, WAIT, require, wait_until,
+};
+
+fn lo(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// Checks that nothing a test started is still there, zombies included.
+fn assert_no_leftovers(run: &RunDir) {
+    let left = leftovers_under(run.path());
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
+}
+
+fn assert_attrs(
+    r: &ReceivedRoute,
+    as_path: &[u32],
+    nh: &str,
+    comms: &[Community],
+    large: &[LargeCommunity],
+) {
+    assert_eq!(r.as_path, as_path, "AS_PATH of {r:?}");
+    assert_eq!(r.next_hop, Some(ip(nh)), "NEXT_HOP of {r:?}");
+    assert_eq!(r.communities, comms, "COMMUNITIES of {r:?}");
+    assert_eq!(r.large_communities, large, "LARGE_COMMUNITY of {r:?}");
+}
+
+/// Originates one IPv4 and one IPv6 route from `asn`, tagged with it.
+fn tagged_routes(cfg: SpeakerConfig, v4: &str, v6: &str) -> SpeakerConfig {
+    let a = cfg.asn;
+    cfg.route(
+        Route::new(v4)
+            .community(a as u16, 1)
+            .community(a as u16, 2)
+            .large_community(a, 1, 2),
+    )
+    .route(
+        Route::new(v6)
+            .community(a as u16, 6)
+            .large_community(a, 6, 6),
+    )
+}
+
+/// Checks the pair of tagged routes `to` received from `from`.
+fn check_tagged(to: &dyn Speaker, from: &dyn Speaker, v4: &str, v6: &str) {
+    let f = from.config();
+    let a = f.asn;
+    let r4 = to
+        .wait_route(f.local_address, Prefix::new(v4), WAIT)
+        .unwrap();
+    assert_attrs(
+        &r4,
+        &[a],
+        &f.next_hop_v4.unwrap().to_string(),
+        &[Community(a as u16, 1), Community(a as u16, 2)],
+        &[LargeCommunity(a, 1, 2)],
+    );
+    let r6 = to
+        .wait_route(f.local_address, Prefix::new(v6), WAIT)
+        .unwrap();
+    assert_attrs(
+        &r6,
+        &[a],
+        &f.next_hop_v6.unwrap().to_string(),
+        &[Community(a as u16, 6)],
+        &[LargeCommunity(a, 6, 6)],
+    );
+}
+
+/// Routes flow both ways, a run-time route and its withdrawal propagate in both
+/// directions.
+fn exchange(
+    a: &mut dyn Speaker,
+    b: &mut dyn Speaker,
+    a_routes: (&str, &str),
+    b_routes: (&str, &str),
+    extra: (&str, &str),
+) {
+    let (aa, ba) = (a.config().local_address, b.config().local_address);
+    a.wait_established(ba, WAIT).unwrap();
+    b.wait_established(aa, WAIT).unwrap();
+    check_tagged(b, a, a_routes.0, a_routes.1);
+    check_tagged(a, b, b_routes.0, b_routes.1);
+
+    // A route added at run time on each side arrives, then its withdrawal.
+    let basn = b.config().asn;
+    a.announce(Route::new(extra.0).community(7, 7)).unwrap();
+    b.announce(Route::new(extra.1).large_community(basn, 9, 9))
+        .unwrap();
+    let r = b.wait_route(aa, Prefix::new(extra.0), WAIT).unwrap();
+    assert_eq!(r.communities, vec![Community(7, 7)]);
+    let r = a.wait_route(ba, Prefix::new(extra.1), WAIT).unwrap();
+    assert_eq!(r.large_communities, vec![LargeCommunity(basn, 9, 9)]);
+    a.withdraw(Prefix::new(extra.0)).unwrap();
+    b.withdraw(Prefix::new(extra.1)).unwrap();
+    b.wait_no_route(aa, Prefix::new(extra.0), WAIT).unwrap();
+    a.wait_no_route(ba, Prefix::new(extra.1), WAIT).unwrap();
+
+    // Withdrawing an originated route, both families.
+    a.withdraw(Prefix::new(a_routes.1)).unwrap();
+    b.wait_no_route(aa, Prefix::new(a_routes.1), WAIT).unwrap();
+    b.withdraw(Prefix::new(b_routes.0)).unwrap();
+    a.wait_no_route(ba, Prefix::new(b_routes.0), WAIT).unwrap();
+    // What was not withdrawn stays.
+    b.wait_route(aa, Prefix::new(a_routes.0), WAIT).unwrap();
+    a.wait_route(ba, Prefix::new(b_routes.1), WAIT).unwrap();
+}
+
+#[test]
+fn bird_and_gobgp_exchange_refresh_and_survive_kill9() {
+    require(&["bird", "birdc", "gobgpd", "gobgp"]);
+    let run = RunDir::new("bird_gobgp").unwrap();
+    let (ab, ag) = (lo(11), lo(12));
+    let bcfg = tagged_routes(
+        SpeakerConfig::new(ab, 65011),
+        "198.18.11.0/24",
+        "2001:db8:11::/48",
+    )
+    .neighbor(Neighbor::new(ag, 65012));
+    let gcfg = tagged_routes(
+        SpeakerConfig::new(ag, 65012),
+        "198.18.12.0/24",
+        "2001:db8:12::/48",
+    )
+    .neighbor(Neighbor::new(ab, 65011).passive());
+    let mut bird = Bird::start(&run, bcfg).unwrap();
+    let mut gobgp = GoBgp::start(&run, gcfg).unwrap();
+    exchange(
+        &mut bird,
+        &mut gobgp,
+        ("198.18.11.0/24", "2001:db8:11::/48"),
+        ("198.18.12.0/24", "2001:db8:12::/48"),
+        ("198.18.111.0/24", "2001:db8:12:1::/64"),
+    );
+
+    // Route refresh asked by BIRD reaches GoBGP, which sends its routes again.
+    let (sent0, recv0) = gobgp.message_counts(ab).unwrap();
+    bird.request_refresh(ag).unwrap();
+    wait_until(WAIT, "GoBGP to receive ROUTE-REFRESH and resend", || {
+        let (s, r) = gobgp.message_counts(ab).unwrap();
+        r.refresh > recv0.refresh && s.update > sent0.update
+    })
+    .unwrap();
+    // GoBGP's soft reset in is accepted (BIRD shows no counter for it).
+    gobgp.request_refresh(ab).unwrap();
+
+    // kill -9 of GoBGP: BIRD sees the session go down from the TCP reset, without
+    // waiting for its 90 s hold timer; after a restart it comes back with routes.
+    let t = Instant::now();
+    gobgp.kill9();
+    bird.wait_not_established(ag, WAIT).unwrap();
+    eprintln!(
+        "bird_gobgp: BIRD saw GoBGP's kill -9 after {:?}",
+        t.elapsed()
+    );
+    bird.wait_no_route(ag, Prefix::new("2001:db8:12::/48"), WAIT)
+        .unwrap();
+    gobgp.restart().unwrap();
+    bird.wait_established(ag, WAIT).unwrap();
+    bird.wait_route(ag, Prefix::new("2001:db8:12::/48"), WAIT)
+        .unwrap();
+    // GoBGP forgot its run-time withdrawal of 198.18.12.0/24? No: restart replays
+    // the current route set, which no longer has it.
+    bird.wait_no_route(ag, Prefix::new("198.18.12.0/24"), Duration::from_secs(1))
+        .unwrap();
+
+    drop(gobgp);
+    drop(bird);
+    assert_no_leftovers(&run);
+}
+
+#[test]
+fn bird_and_frr_exchange_and_refresh() {
+    require(&["bird", "birdc", "/usr/lib/frr/bgpd", "vtysh"]);
+    let run = RunDir::new("bird_frr").unwrap();
+    let (ab, af) = (lo(21), lo(22));
+    let bcfg = tagged_routes(
+        SpeakerConfig::new(ab, 65021),
+        "198.18.21.0/24",
+        "2001:db8:21::/48",
+    )
+    .neighbor(Neighbor::new(af, 65022).passive());
+    let fcfg = tagged_routes(
+        SpeakerConfig::new(af, 65022),
+        "198.18.22.0/24",
+        "2001:db8:22::/48",
+    )
+    .neighbor(Neighbor::new(ab, 65021));
+    let mut bird = Bird::start(&run, bcfg).unwrap();
+    let mut frr = Frr::start(&run, fcfg).unwrap();
+    exchange(
+        &mut bird,
+        &mut frr,
+        ("198.18.21.0/24", "2001:db8:21::/48"),
+        ("198.18.22.0/24", "2001:db8:22::/48"),
+        ("198.18.121.0/24", "2001:db8:22:1::/64"),
+    );
+
+    // FRR's `clear bgp ... soft in` sends ROUTE-REFRESH; BIRD answers with UPDATEs.
+    let stats = |f: &Frr| {
+        let out = f
+            .vtysh(&[&format!("show bgp neighbors {ab} json")])
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let m = &v[ab.to_string()]["messageStats"];
+        (
+            m["routeRefreshSent"].as_u64().unwrap_or(0),
+            m["updatesRecv"].as_u64().unwrap_or(0),
+        )
+    };
+    let (rr0, up0) = stats(&frr);
+    frr.request_refresh(ab).unwrap();
+    wait_until(
+        WAIT,
+        "FRR to send ROUTE-REFRESH and get UPDATEs back",
+        || {
+            let (rr, up) = stats(&frr);
+            rr > rr0 && up > up0
+        },
+    )
+    .unwrap();
+
+    drop(frr);
+    drop(bird);
+    assert_no_leftovers(&run);
+}
+
+#[test]
+fn gobgp_and_openbgpd_exchange_and_refresh() {
+    require(&["gobgpd", "gobgp", "bgpd", "bgpctl"]);
+    let run = RunDir::new("gobgp_openbgpd").unwrap();
+    let (ag, ao) = (lo(31), lo(32));
+    let gcfg = tagged_routes(
+        SpeakerConfig::new(ag, 65031),
+        "198.18.31.0/24",
+        "2001:db8:31::/48",
+    )
+    .neighbor(Neighbor::new(ao, 65032));
+    let ocfg = tagged_routes(
+        SpeakerConfig::new(ao, 65032),
+        "198.18.32.0/24",
+        "2001:db8:32::/48",
+    )
+    .neighbor(Neighbor::new(ag, 65031));
+    let mut gobgp = GoBgp::start(&run, gcfg).unwrap();
+    let mut obgpd = OpenBgpd::start(&run, ocfg).unwrap();
+    exchange(
+        &mut gobgp,
+        &mut obgpd,
+        ("198.18.31.0/24", "2001:db8:31::/48"),
+        ("198.18.32.0/24", "2001:db8:32::/48"),
+        ("198.18.131.0/24", "2001:db8:32:1::/64"),
+    );
+
+    // bgpctl neighbor refresh: GoBGP receives ROUTE-REFRESH and resends.
+    let (sent0, recv0) = gobgp.message_counts(ao).unwrap();
+    obgpd.request_refresh(ag).unwrap();
+    wait_until(WAIT, "GoBGP to receive OpenBGPD's ROUTE-REFRESH", || {
+        let (s, r) = gobgp.message_counts(ao).unwrap();
+        r.refresh > recv0.refresh && s.update > sent0.update
+    })
+    .unwrap();
+
+    // kill -9 of OpenBGPD (three processes) and restart.
+    obgpd.kill9();
+    gobgp.wait_not_established(ao, WAIT).unwrap();
+    obgpd.restart().unwrap();
+    gobgp.wait_established(ao, WAIT).unwrap();
+    gobgp
+        .wait_route(ao, Prefix::new("2001:db8:32::/48"), WAIT)
+        .unwrap();
+
+    drop(obgpd);
+    drop(gobgp);
+    assert_no_leftovers(&run);
+}
+
+#[test]
+fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
+    require(&[
+        "bird",
+        "birdc",
+        "gobgpd",
+        "gobgp",
+        "/usr/lib/frr/bgpd",
+        "vtysh",
+        "exabgp",
+    ]);
+    let run = RunDir::new("bird_rr").unwrap();
+    let asn = 65040;
+    let (arr, ag, af, ae) = (lo(41), lo(42), lo(43), lo(44));
+    let cluster = Ipv4Addr::new(192, 0, 2, 200);
+    let rr = SpeakerConfig::new(arr, asn)
+        .cluster_id(cluster)
+        .neighbor(Neighbor::new(ag, asn).rr_client().passive())
+        .neighbor(Neighbor::new(af, asn).rr_client().passive())
+        .neighbor(Neighbor::new(ae, asn).rr_client().passive());
+    let client = |a: Ipv4Addr| SpeakerConfig::new(a, asn).neighbor(Neighbor::new(arr, asn));
+    let gcfg = client(ag)
+        .route(
+            Route::new("198.18.42.0/24")
+                .community(65040, 42)
+                .large_community(65040, 42, 1),
+        )
+        .route(Route::new("2001:db8:42::/48").community(65040, 42));
+    let fcfg = client(af).route(Route::new("198.18.43.0/24").community(65040, 43));
+    let ecfg = client(ae);
+    let bird = Bird::start(&run, rr).unwrap();
+    let gobgp = GoBgp::start(&run, gcfg.clone()).unwrap();
+    let frr = Frr::start(&run, fcfg.clone()).unwrap();
+    let exa = ExaBgp::start(&run, ecfg).unwrap();
+    for a in [ag, af, ae] {
+        bird.wait_established(a, WAIT).unwrap();
+    }
+
+    // GoBGP's routes reach FRR and ExaBGP through BIRD: AS_PATH empty (iBGP),
+    // NEXT_HOP unchanged, ORIGINATOR_ID = GoBGP's router id, CLUSTER_LIST = [cluster].
+    for (who, r) in [
+        (
+            "frr",
+            frr.wait_route(arr, Prefix::new("198.18.42.0/24"), WAIT)
+                .unwrap(),
+        ),
+        (
+            "exabgp",
+            exa.wait_route(arr, Prefix::new("198.18.42.0/24"), WAIT)
+                .unwrap(),
+        ),
+    ] {
+        assert!(r.as_path.is_empty(), "{who}: {r:?}");
+        assert_eq!(r.next_hop, Some(ip("198.51.100.42")), "{who}: {r:?}");
+        assert_eq!(r.originator_id, Some(gcfg.router_id), "{who}: {r:?}");
+        assert_eq!(r.cluster_list, vec![cluster], "{who}: {r:?}");
+        assert_eq!(r.communities, vec![Community(65040, 42)], "{who}: {r:?}");
+        assert_eq!(
+            r.large_communities,
+            vec![LargeCommunity(65040, 42, 1)],
+            "{who}: {r:?}"
+        );
+        assert_eq!(r.local_pref, Some(100), "{who}: {r:?}");
+    }
+    let r6 = exa
+        .wait_route(arr, Prefix::new("2001:db8:42::/48"), WAIT)
+        .unwrap();
+    assert_eq!(r6.next_hop, Some(ip("2001:db8::42")));
+    assert_eq!(r6.originator_id, Some(gcfg.router_id));
+    assert_eq!(r6.cluster_list, vec![cluster]);
+
+    // FRR's route reaches GoBGP the same way.
+    let r = gobgp
+        .wait_route(arr, Prefix::new("198.18.43.0/24"), WAIT)
+        .unwrap();
+    assert_eq!(r.originator_id, Some(fcfg.router_id), "{r:?}");
+    assert_eq!(r.cluster_list, vec![cluster], "{r:?}");
+    assert_eq!(r.next_hop, Some(ip("198.51.100.43")), "{r:?}");
+    // BIRD itself sees the originals without reflection attributes.
+    let r = bird
+        .wait_route(ag, Prefix::new("198.18.42.0/24"), WAIT)
+        .unwrap();
+    assert_eq!(r.originator_id, None);
+    assert!(r.cluster_list.is_empty());
+
+    drop(exa);
+    drop(frr);
+    drop(gobgp);
+    drop(bird);
+    assert_no_leftovers(&run);
+}
+
+#[test]
+fn add_path_from_bird_to_gobgp_carries_two_paths() {
+    require(&["bird", "birdc", "gobgpd", "gobgp", "exabgp"]);
+    let run = RunDir::new("bird_gobgp_addpath").unwrap();
+    let (ab, ag, ax, ay) = (lo(51), lo(52), lo(53), lo(54));
+    let p = "198.18.50.0/24";
+    // Two ExaBGP speakers give BIRD two paths for one prefix; BIRD sends both to
+    // GoBGP over ADD-PATH, and to a third ExaBGP that decodes the path ids.
+    let bcfg = SpeakerConfig::new(ab, 65051)
+        .neighbor(Neighbor::new(ag, 65052).add_path(AddPath::Send))
+        .neighbor(Neighbor::new(ax, 65053).passive())
+        .neighbor(Neighbor::new(ay, 65054).passive());
+    let gcfg = SpeakerConfig::new(ag, 65052).neighbor(
+        Neighbor::new(ab, 65051)
+            .passive()
+            .add_path(AddPath::Receive),
+    );
+    let exa_cfg = |a: Ipv4Addr, asn: u32| {
+        SpeakerConfig::new(a, asn)
+            .neighbor(Neighbor::new(ab, 65051))
+            .route(Route::new(p).community(asn as u16, 1))
+    };
+    let bird = Bird::start(&run, bcfg).unwrap();
+    let gobgp = GoBgp::start(&run, gcfg).unwrap();
+    let x = ExaBgp::start(&run, exa_cfg(ax, 65053)).unwrap();
+    let y = ExaBgp::start(&run, exa_cfg(ay, 65054)).unwrap();
+    bird.wait_paths(ax, Prefix::new(p), 1, WAIT).unwrap();
+    bird.wait_paths(ay, Prefix::new(p), 1, WAIT).unwrap();
+
+    let mut paths = gobgp.wait_paths(ab, Prefix::new(p), 2, WAIT).unwrap();
+    paths.sort_by_key(|r| r.as_path.clone());
+    assert_eq!(paths[0].as_path, vec![65051, 65053]);
+    assert_eq!(paths[0].communities, vec![Community(65053, 1)]);
+    assert_eq!(paths[1].as_path, vec![65051, 65054]);
+    assert_eq!(paths[1].communities, vec![Community(65054, 1)]);
+    for r in &paths {
+        assert_eq!(r.next_hop, Some(ip("198.51.100.51")), "{r:?}");
+    }
+    if let (Some(a), Some(b)) = (paths[0].path_id, paths[1].path_id) {
+        assert_ne!(a, b, "two paths share a path id");
+    }
+
+    // One path withdrawn: GoBGP keeps the other.
+    let mut y = y;
+    y.withdraw(Prefix::new(p)).unwrap();
+    let left = gobgp.wait_paths(ab, Prefix::new(p), 1, WAIT).unwrap();
+    assert_eq!(left[0].as_path, vec![65051, 65053]);
+
+    // BIRD's `reload in` towards ExaBGP: the JSON decoder sees a ROUTE-REFRESH.
+    bird.request_refresh(ax).unwrap();
+    wait_until(WAIT, "ExaBGP to decode a ROUTE-REFRESH from BIRD", || {
+        x.messages()
+            .unwrap()
+            .iter()
+            .any(|m| m.kind == "refresh" && m.peer == Some(ab))
+    })
+    .unwrap();
+
+    drop(y);
+    drop(x);
+    drop(gobgp);
+    drop(bird);
+    assert_no_leftovers(&run);
+}
