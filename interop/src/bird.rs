@@ -225,7 +225,7 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
         let _ = writeln!(c, "  neighbor {} port {} as {};", n.address, n.port, n.asn);
         // Without strict bind BIRD listens on 0.0.0.0; without multihop it refuses a
         // 127.x neighbour ("Invalid remote address").
-        c.push_str("  strict bind;\n  multihop;\n");
+        c.push_str("  strict bind;\n  multihop;\n  debug { states, events };\n");
         if n.passive {
             c.push_str("  passive on;\n");
         }

@@ -77,7 +77,8 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
 /// group it names (members whose comm is a daemon's), for each `*.pid` file the
 /// process it names if its command line mentions the directory.
 fn kill_leftovers(dir: &Path) {
-    let dir_s = dir.to_string_lossy().to_string();
+    // With a trailing slash: `bird_gobgp` must not match `bird_gobgp_addpath`.
+    let dir_s = format!("{}/", dir.to_string_lossy());
     let mut victims = BTreeSet::new();
     let procs = proc_table();
     let mut stack = vec![dir.to_path_buf()];
@@ -306,6 +307,7 @@ impl Daemon {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        let t0 = Instant::now();
         let family = family_of(self.pid);
         if let Some(grace) = grace {
             signal(self.pid, libc::SIGTERM);
@@ -355,6 +357,12 @@ impl Daemon {
             thread::sleep(Duration::from_millis(20));
         }
         let _ = fs::remove_file(&self.pgid_file);
+        eprintln!(
+            "interop: stopped {} (pid {}) in {:?}",
+            self.name,
+            self.pid,
+            t0.elapsed()
+        );
     }
 }
 
@@ -426,7 +434,8 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String> {
 /// Processes still present (zombies included) whose command line mentions `dir`, or
 /// that belong to a process group recorded under it: what a test leaves behind.
 pub fn leftovers_under(dir: &Path) -> Vec<String> {
-    let dir_s = dir.to_string_lossy().to_string();
+    // With a trailing slash: `bird_gobgp` must not match `bird_gobgp_addpath`.
+    let dir_s = format!("{}/", dir.to_string_lossy());
     proc_table()
         .into_iter()
         .filter(|p| p.cmdline.contains(&dir_s))

@@ -17,6 +17,11 @@ use nexthop_interop::{
     ReceivedRoute, Route, RunDir, Speaker, SpeakerConfig, WAIT, require, wait_until,
 };
 
+/// Prints how long a test took to reach a step (run with --nocapture to see).
+fn step(test: &str, t0: Instant, what: &str) {
+    eprintln!("{test}: {what} after {:?}", t0.elapsed());
+}
+
 fn lo(last: u8) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 0, last)
 }
@@ -96,10 +101,14 @@ fn exchange(
     extra: (&str, &str),
 ) {
     let (aa, ba) = (a.config().local_address, b.config().local_address);
+    let name = format!("{} <-> {}", a.name(), b.name());
+    let t0 = Instant::now();
     a.wait_established(ba, WAIT).unwrap();
     b.wait_established(aa, WAIT).unwrap();
+    step(&name, t0, "established");
     check_tagged(b, a, a_routes.0, a_routes.1);
     check_tagged(a, b, b_routes.0, b_routes.1);
+    step(&name, t0, "tagged routes seen both ways");
 
     // A route added at run time on each side arrives, then its withdrawal.
     let basn = b.config().asn;
@@ -123,6 +132,7 @@ fn exchange(
     // What was not withdrawn stays.
     b.wait_route(aa, Prefix::new(a_routes.0), WAIT).unwrap();
     a.wait_route(ba, Prefix::new(b_routes.1), WAIT).unwrap();
+    step(&name, t0, "run-time routes and withdrawals seen");
 }
 
 #[test]
@@ -254,7 +264,7 @@ fn gobgp_and_openbgpd_exchange_and_refresh() {
         "198.18.31.0/24",
         "2001:db8:31::/48",
     )
-    .neighbor(Neighbor::new(ao, 65032));
+    .neighbor(Neighbor::new(ao, 65032).passive());
     let ocfg = tagged_routes(
         SpeakerConfig::new(ao, 65032),
         "198.18.32.0/24",
@@ -263,6 +273,7 @@ fn gobgp_and_openbgpd_exchange_and_refresh() {
     .neighbor(Neighbor::new(ag, 65031));
     let mut gobgp = GoBgp::start(&run, gcfg).unwrap();
     let mut obgpd = OpenBgpd::start(&run, ocfg).unwrap();
+    let t0 = Instant::now();
     exchange(
         &mut gobgp,
         &mut obgpd,
@@ -280,14 +291,17 @@ fn gobgp_and_openbgpd_exchange_and_refresh() {
     })
     .unwrap();
 
+    step("gobgp_openbgpd", t0, "refresh seen");
     // kill -9 of OpenBGPD (three processes) and restart.
     obgpd.kill9();
     gobgp.wait_not_established(ao, WAIT).unwrap();
+    step("gobgp_openbgpd", t0, "down after kill -9");
     obgpd.restart().unwrap();
     gobgp.wait_established(ao, WAIT).unwrap();
     gobgp
         .wait_route(ao, Prefix::new("2001:db8:32::/48"), WAIT)
         .unwrap();
+    step("gobgp_openbgpd", t0, "back after restart");
 
     drop(obgpd);
     drop(gobgp);
@@ -311,10 +325,12 @@ fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
     let cluster = Ipv4Addr::new(192, 0, 2, 200);
     let rr = SpeakerConfig::new(arr, asn)
         .cluster_id(cluster)
-        .neighbor(Neighbor::new(ag, asn).rr_client().passive())
-        .neighbor(Neighbor::new(af, asn).rr_client().passive())
-        .neighbor(Neighbor::new(ae, asn).rr_client().passive());
-    let client = |a: Ipv4Addr| SpeakerConfig::new(a, asn).neighbor(Neighbor::new(arr, asn));
+        .neighbor(Neighbor::new(ag, asn).rr_client())
+        .neighbor(Neighbor::new(af, asn).rr_client())
+        .neighbor(Neighbor::new(ae, asn).rr_client());
+    // BIRD connects (it retries every 2 s); the clients only listen.
+    let client =
+        |a: Ipv4Addr| SpeakerConfig::new(a, asn).neighbor(Neighbor::new(arr, asn).passive());
     let gcfg = client(ag)
         .route(
             Route::new("198.18.42.0/24")
@@ -324,12 +340,15 @@ fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
         .route(Route::new("2001:db8:42::/48").community(65040, 42));
     let fcfg = client(af).route(Route::new("198.18.43.0/24").community(65040, 43));
     let ecfg = client(ae);
+    let t0 = Instant::now();
     let bird = Bird::start(&run, rr).unwrap();
     let gobgp = GoBgp::start(&run, gcfg.clone()).unwrap();
     let frr = Frr::start(&run, fcfg.clone()).unwrap();
     let exa = ExaBgp::start(&run, ecfg).unwrap();
+    step("bird_rr", t0, "daemons started");
     for a in [ag, af, ae] {
         bird.wait_established(a, WAIT).unwrap();
+        step("bird_rr", t0, &format!("{a} established"));
     }
 
     // GoBGP's routes reach FRR and ExaBGP through BIRD: AS_PATH empty (iBGP),
