@@ -176,7 +176,14 @@ impl Speaker for GoBgp {
             ])?;
             let v: Value = serde_json::from_str(&text)
                 .map_err(|e| Error::new(format!("gobgp adj-in json: {e}: {text}")))?;
-            out.extend(parse_rib(&v));
+            let mut paths = parse_rib(&v);
+            if n.add_path.is_some_and(|m| m.receives()) {
+                // The JSON has no path identifier; the text table's ID column has.
+                let table =
+                    self.gobgp(&["neighbor", &neighbor.to_string(), "adj-in", "-a", name])?;
+                fill_path_ids(&mut paths, &table);
+            }
+            out.extend(paths);
         }
         Ok(out)
     }
@@ -196,14 +203,14 @@ impl Speaker for GoBgp {
         Ok(())
     }
 
+    /// Not available: GoBGP 3.10's `neighbor X softresetin` (and `softreset`) only
+    /// re-applies the import policy to its Adj-RIB-In; it sends no ROUTE-REFRESH
+    /// (checked: the peer sends no UPDATE, GoBGP counts no refresh sent).
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {
-        let n = self.cfg.find_neighbor(neighbor)?;
-        for (fam, name) in [(Family::Ipv4Unicast, "ipv4"), (Family::Ipv6Unicast, "ipv6")] {
-            if n.has(fam) {
-                self.gobgp(&["neighbor", &neighbor.to_string(), "softresetin", "-a", name])?;
-            }
-        }
-        Ok(())
+        self.cfg.find_neighbor(neighbor)?;
+        Err(Error::new(
+            "gobgp cannot send ROUTE-REFRESH: `softresetin` only re-applies its import policy",
+        ))
     }
 
     fn kill9(&mut self) {
@@ -298,6 +305,41 @@ fn render(cfg: &SpeakerConfig) -> String {
     c
 }
 
+/// Sets `path_id` from the `ID Network Next-Hop AS_PATH ...` rows of the text
+/// table, where one row matches a path's prefix, next hop and AS_PATH.
+fn fill_path_ids(paths: &mut [ReceivedRoute], table: &str) {
+    let rows: Vec<(u32, Prefix, Option<IpAddr>, Vec<u32>)> = table
+        .lines()
+        .filter_map(|l| {
+            let (head, _attrs) = l.split_once('[').unwrap_or((l, ""));
+            let t: Vec<&str> = head.split_whitespace().collect();
+            let id = t.first()?.parse().ok()?;
+            let prefix = t.get(1)?.parse().ok()?;
+            let nh = t.get(2).and_then(|s| s.parse().ok());
+            // AS numbers up to the age column (hh:mm:ss or "1d 02:03:04").
+            let path = t
+                .iter()
+                .skip(3)
+                .take_while(|s| !s.contains(':') && !s.ends_with('d'))
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            Some((id, prefix, nh, path))
+        })
+        .collect();
+    for p in paths.iter_mut() {
+        let m: Vec<u32> = rows
+            .iter()
+            .filter(|(_, pf, nh, path)| {
+                Some(*pf) == p.prefix && *nh == p.next_hop && *path == p.as_path
+            })
+            .map(|r| r.0)
+            .collect();
+        if let [id] = m[..] {
+            p.path_id = Some(id);
+        }
+    }
+}
+
 /// Parses `gobgp -j neighbor X adj-in` (a map prefix -> paths).
 fn parse_rib(v: &Value) -> Vec<ReceivedRoute> {
     let mut out = Vec::new();
@@ -381,6 +423,29 @@ fn parse_rib(v: &Value) -> Vec<ReceivedRoute> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_ids_come_from_the_text_table() {
+        let table = "   ID  Network              Next Hop             AS_PATH              Age        Attrs
+   7   198.18.50.0/24       198.51.100.51        65051 65053          00:00:00   [{Origin: i} {Communities: 65053:1}]
+   8   198.18.50.0/24       198.51.100.51        65051 65054          1d 00:00:00   [{Origin: i}]
+";
+        let path = |asns: Vec<u32>| ReceivedRoute {
+            prefix: Some(Prefix::new("198.18.50.0/24")),
+            next_hop: Some("198.51.100.51".parse().unwrap()),
+            as_path: asns,
+            ..ReceivedRoute::default()
+        };
+        let mut paths = vec![
+            path(vec![65051, 65054]),
+            path(vec![65051, 65053]),
+            path(vec![1]),
+        ];
+        fill_path_ids(&mut paths, table);
+        assert_eq!(paths[0].path_id, Some(8));
+        assert_eq!(paths[1].path_id, Some(7));
+        assert_eq!(paths[2].path_id, None);
+    }
 
     #[test]
     fn parses_adj_in_json() {

@@ -215,3 +215,35 @@ pub trait Speaker {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "not installed")]
+    fn require_fails_loudly_when_a_daemon_is_missing() {
+        // Only meaningful as root (the root check comes first).
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            panic!("not installed (skipped check: not root)");
+        }
+        require(&["nexthop-interop-no-such-daemon"]);
+    }
+
+    #[test]
+    fn wait_until_is_bounded() {
+        let t = Instant::now();
+        let e = wait_until(Duration::from_millis(120), "never", || false).unwrap_err();
+        assert!(e.to_string().contains("never"));
+        assert!(t.elapsed() >= Duration::from_millis(120));
+        let mut n = 0;
+        assert_eq!(
+            wait_for(Duration::from_secs(5), "third call", || {
+                n += 1;
+                (n == 3).then_some(n)
+            }),
+            Ok(3)
+        );
+    }
+}
