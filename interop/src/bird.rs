@@ -236,6 +236,11 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
             cfg.connect_retry,
             cfg.connect_retry.max(2) * 2
         );
+        let _ = writeln!(
+            c,
+            "  graceful restart {};",
+            if cfg.graceful_restart { "on" } else { "off" }
+        );
         if n.rr_client {
             c.push_str("  rr client;\n");
         }

@@ -206,6 +206,9 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
             }
         }
         c.push_str("  }\n  capability {\n    route-refresh;\n");
+        if cfg.graceful_restart {
+            c.push_str("    graceful-restart 120;\n");
+        }
         if let Some(ap) = n.add_path {
             let mode = match (ap.sends(), ap.receives()) {
                 (true, true) => "send/receive",

@@ -151,6 +151,11 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
         "router bgp {}\n bgp router-id {}\n no bgp ebgp-requires-policy\n no bgp network import-check\n no bgp default ipv4-unicast\n coalesce-time 0",
         cfg.asn, cfg.router_id
     );
+    c.push_str(if cfg.graceful_restart {
+        " bgp graceful-restart\n"
+    } else {
+        " bgp graceful-restart-disable\n"
+    });
     if let Some(id) = cfg.cluster_id {
         let _ = writeln!(c, " bgp cluster-id {id}");
     }

@@ -269,6 +269,9 @@ fn render(cfg: &SpeakerConfig) -> String {
             "  [neighbors.transport.config]\n    local-address = \"{}\"\n    remote-port = {}\n    passive-mode = {}",
             cfg.local_address, n.port, n.passive
         );
+        if cfg.graceful_restart {
+            c.push_str("  [neighbors.graceful-restart.config]\n    enabled = true\n");
+        }
         if n.rr_client {
             let _ = writeln!(
                 c,
@@ -287,6 +290,11 @@ fn render(cfg: &SpeakerConfig) -> String {
                 c,
                 "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{name}\""
             );
+            if cfg.graceful_restart {
+                c.push_str(
+                    "    [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true\n",
+                );
+            }
             if let Some(ap) = n.add_path {
                 let _ = writeln!(
                     c,

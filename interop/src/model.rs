@@ -267,6 +267,9 @@ pub struct SpeakerConfig {
     pub next_hop_v6: Option<Ipv6Addr>,
     /// Seconds between connection attempts.
     pub connect_retry: u16,
+    /// Announce and honour graceful restart (RFC 4724). Off by default, so that a
+    /// killed peer's routes go at once instead of being kept as stale.
+    pub graceful_restart: bool,
 }
 
 impl SpeakerConfig {
@@ -296,6 +299,7 @@ impl SpeakerConfig {
                 u16::from_str_radix(&o.to_string(), 16).unwrap_or(0),
             )),
             connect_retry: 2,
+            graceful_restart: false,
         }
     }
     /// Adds a neighbour.
@@ -311,6 +315,11 @@ impl SpeakerConfig {
     /// Sets the cluster id (route reflection).
     pub fn cluster_id(mut self, id: Ipv4Addr) -> SpeakerConfig {
         self.cluster_id = Some(id);
+        self
+    }
+    /// Turns graceful restart (RFC 4724) on or off.
+    pub fn graceful_restart(mut self, on: bool) -> SpeakerConfig {
+        self.graceful_restart = on;
         self
     }
     /// Sets the router id.

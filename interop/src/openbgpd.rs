@@ -137,6 +137,9 @@ fn render(cfg: &SpeakerConfig, sock: &str) -> String {
             let _ = writeln!(c, "  port {}", n.port);
         }
         let _ = writeln!(c, "  holdtime {}", n.hold_time);
+        if !cfg.graceful_restart {
+            c.push_str("  announce restart no\n");
+        }
         if n.rr_client {
             match cfg.cluster_id {
                 Some(id) => {
@@ -221,14 +224,28 @@ impl Speaker for OpenBgpd {
                     .iter()
                     .filter_map(|s| parse_large_community(s))
                     .collect(),
-                originator_id: e["originator_id"].as_str().and_then(|s| s.parse().ok()),
-                cluster_list: strings("cluster_list")
-                    .iter()
-                    .filter_map(|s| s.parse().ok())
-                    .collect(),
+                originator_id: None,
+                cluster_list: Vec::new(),
                 local_pref: e["localpref"].as_u64().map(|x| x as u32),
                 med: e["metric"].as_u64().map(|x| x as u32),
             };
+            // ORIGINATOR_ID and CLUSTER_LIST come as generic attributes.
+            for a in e["attributes"].as_array().into_iter().flatten() {
+                match a["type"].as_str() {
+                    Some("Originator Id") => {
+                        r.originator_id = a["originator"].as_str().and_then(|s| s.parse().ok())
+                    }
+                    Some("Cluster Id List") => {
+                        r.cluster_list = a["cluster_list"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|c| c.as_str()?.parse().ok())
+                            .collect()
+                    }
+                    _ => {}
+                }
+            }
             r.normalize();
             out.push(r);
         }

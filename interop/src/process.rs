@@ -356,6 +356,9 @@ impl Daemon {
             }
             thread::sleep(Duration::from_millis(20));
         }
+        // What was stopped, for `leftovers_under` to check (zombies have no cmdline).
+        let pids: Vec<String> = all.iter().map(|p| p.to_string()).collect();
+        let _ = fs::write(self.pgid_file.with_extension("stopped"), pids.join("\n"));
         let _ = fs::remove_file(&self.pgid_file);
         eprintln!(
             "interop: stopped {} (pid {}) in {:?}",
@@ -431,18 +434,37 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String> {
     }
 }
 
-/// Processes still present (zombies included) whose command line mentions `dir`, or
-/// that belong to a process group recorded under it: what a test leaves behind.
+/// Processes still present (zombies included) whose command line mentions `dir`,
+/// or that a [`Daemon`] under `dir` stopped (its `*.stopped` files) and that still
+/// exist as a daemon's process: what a test leaves behind.
 pub fn leftovers_under(dir: &Path) -> Vec<String> {
     // With a trailing slash: `bird_gobgp` must not match `bird_gobgp_addpath`.
     let dir_s = format!("{}/", dir.to_string_lossy());
+    let mut stopped = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "stopped") {
+                let text = fs::read_to_string(&p).unwrap_or_default();
+                stopped.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
+            }
+        }
+    }
     proc_table()
         .into_iter()
-        .filter(|p| p.cmdline.contains(&dir_s))
+        .filter(|p| {
+            p.cmdline.contains(&dir_s)
+                || (stopped.contains(&p.pid) && DAEMON_COMMS.contains(&p.comm.as_str()))
+        })
         .map(|p| {
             format!(
-                "{} {}{}",
+                "{} {} {}{}",
                 p.pid,
+                p.comm,
                 p.cmdline.trim(),
                 if p.zombie { " (zombie)" } else { "" }
             )

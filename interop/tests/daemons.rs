@@ -249,6 +249,26 @@ fn bird_and_frr_exchange_and_refresh() {
     )
     .unwrap();
 
+    // kill -9 of FRR: BIRD sees the session drop; FRR restarts with its routes.
+    frr.kill9();
+    bird.wait_not_established(af, WAIT).unwrap();
+    bird.wait_no_route(af, Prefix::new("2001:db8:22::/48"), WAIT)
+        .unwrap();
+    frr.restart().unwrap();
+    bird.wait_established(af, WAIT).unwrap();
+    bird.wait_route(af, Prefix::new("2001:db8:22::/48"), WAIT)
+        .unwrap();
+    // kill -9 of BIRD: FRR sees it, BIRD restarts from its current config (the
+    // run-time withdrawal of 2001:db8:21::/48 included).
+    bird.kill9();
+    frr.wait_not_established(ab, WAIT).unwrap();
+    bird.restart().unwrap();
+    frr.wait_established(ab, WAIT).unwrap();
+    frr.wait_route(ab, Prefix::new("198.18.21.0/24"), WAIT)
+        .unwrap();
+    frr.wait_no_route(ab, Prefix::new("2001:db8:21::/48"), Duration::from_secs(1))
+        .unwrap();
+
     drop(frr);
     drop(bird);
     assert_no_leftovers(&run);
@@ -318,16 +338,19 @@ fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
         "/usr/lib/frr/bgpd",
         "vtysh",
         "exabgp",
+        "bgpd",
+        "bgpctl",
     ]);
     let run = RunDir::new("bird_rr").unwrap();
     let asn = 65040;
-    let (arr, ag, af, ae) = (lo(41), lo(42), lo(43), lo(44));
+    let (arr, ag, af, ae, ao) = (lo(41), lo(42), lo(43), lo(44), lo(45));
     let cluster = Ipv4Addr::new(192, 0, 2, 200);
     let rr = SpeakerConfig::new(arr, asn)
         .cluster_id(cluster)
         .neighbor(Neighbor::new(ag, asn).rr_client())
         .neighbor(Neighbor::new(af, asn).rr_client())
-        .neighbor(Neighbor::new(ae, asn).rr_client());
+        .neighbor(Neighbor::new(ae, asn).rr_client())
+        .neighbor(Neighbor::new(ao, asn).rr_client());
     // BIRD connects (it retries every 2 s); the clients only listen.
     let client =
         |a: Ipv4Addr| SpeakerConfig::new(a, asn).neighbor(Neighbor::new(arr, asn).passive());
@@ -340,18 +363,20 @@ fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
         .route(Route::new("2001:db8:42::/48").community(65040, 42));
     let fcfg = client(af).route(Route::new("198.18.43.0/24").community(65040, 43));
     let ecfg = client(ae);
+    let ocfg = client(ao);
     let t0 = Instant::now();
     let bird = Bird::start(&run, rr).unwrap();
     let gobgp = GoBgp::start(&run, gcfg.clone()).unwrap();
     let frr = Frr::start(&run, fcfg.clone()).unwrap();
-    let exa = ExaBgp::start(&run, ecfg).unwrap();
+    let mut exa = ExaBgp::start(&run, ecfg).unwrap();
+    let obgpd = OpenBgpd::start(&run, ocfg).unwrap();
     step("bird_rr", t0, "daemons started");
-    for a in [ag, af, ae] {
+    for a in [ag, af, ae, ao] {
         bird.wait_established(a, WAIT).unwrap();
         step("bird_rr", t0, &format!("{a} established"));
     }
 
-    // GoBGP's routes reach FRR and ExaBGP through BIRD: AS_PATH empty (iBGP),
+    // GoBGP's routes reach FRR, ExaBGP and OpenBGPD through BIRD: AS_PATH empty (iBGP),
     // NEXT_HOP unchanged, ORIGINATOR_ID = GoBGP's router id, CLUSTER_LIST = [cluster].
     for (who, r) in [
         (
@@ -362,6 +387,12 @@ fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
         (
             "exabgp",
             exa.wait_route(arr, Prefix::new("198.18.42.0/24"), WAIT)
+                .unwrap(),
+        ),
+        (
+            "openbgpd",
+            obgpd
+                .wait_route(arr, Prefix::new("198.18.42.0/24"), WAIT)
                 .unwrap(),
         ),
     ] {
@@ -398,6 +429,19 @@ fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
     assert_eq!(r.originator_id, None);
     assert!(r.cluster_list.is_empty());
 
+    // kill -9 of ExaBGP (and its API process), restart: the reflected routes
+    // arrive again in a fresh JSON stream.
+    exa.kill9();
+    bird.wait_not_established(ae, WAIT).unwrap();
+    exa.restart().unwrap();
+    bird.wait_established(ae, WAIT).unwrap();
+    let r = exa
+        .wait_route(arr, Prefix::new("198.18.43.0/24"), WAIT)
+        .unwrap();
+    assert_eq!(r.originator_id, Some(fcfg.router_id), "{r:?}");
+    step("bird_rr", t0, "ExaBGP back after kill -9");
+
+    drop(obgpd);
     drop(exa);
     drop(frr);
     drop(gobgp);
@@ -422,16 +466,38 @@ fn refreshes(e: &ExaBgp, peer: Ipv4Addr) -> Vec<String> {
 
 #[test]
 fn add_path_from_bird_to_gobgp_carries_two_paths() {
-    require(&["bird", "birdc", "gobgpd", "gobgp", "exabgp"]);
+    require(&[
+        "bird",
+        "birdc",
+        "gobgpd",
+        "gobgp",
+        "exabgp",
+        "/usr/lib/frr/bgpd",
+        "vtysh",
+        "bgpd",
+        "bgpctl",
+    ]);
     let run = RunDir::new("bird_gobgp_addpath").unwrap();
     let (ab, ag, ax, ay) = (lo(51), lo(52), lo(53), lo(54));
+    let (af, ao, az) = (lo(55), lo(56), lo(57));
     let p = "198.18.50.0/24";
-    // Two ExaBGP speakers give BIRD two paths for one prefix; BIRD sends both to
-    // GoBGP over ADD-PATH, and to a third ExaBGP that decodes the path ids.
+    // Two ExaBGP speakers give BIRD two paths for one prefix; BIRD sends both over
+    // ADD-PATH to GoBGP, and also to FRR, OpenBGPD and a third ExaBGP (the
+    // independent decoder of the path ids).
     let bcfg = SpeakerConfig::new(ab, 65051)
         .neighbor(Neighbor::new(ag, 65052).add_path(AddPath::Send))
         .neighbor(Neighbor::new(ax, 65053).passive())
-        .neighbor(Neighbor::new(ay, 65054).passive());
+        .neighbor(Neighbor::new(ay, 65054).passive())
+        .neighbor(Neighbor::new(af, 65055).add_path(AddPath::Send))
+        .neighbor(Neighbor::new(ao, 65056).add_path(AddPath::Send))
+        .neighbor(Neighbor::new(az, 65057).add_path(AddPath::Send));
+    let receiver = |a: Ipv4Addr, asn: u32| {
+        SpeakerConfig::new(a, asn).neighbor(
+            Neighbor::new(ab, 65051)
+                .passive()
+                .add_path(AddPath::Receive),
+        )
+    };
     let gcfg = SpeakerConfig::new(ag, 65052).neighbor(
         Neighbor::new(ab, 65051)
             .passive()
@@ -446,6 +512,9 @@ fn add_path_from_bird_to_gobgp_carries_two_paths() {
     let gobgp = GoBgp::start(&run, gcfg).unwrap();
     let x = ExaBgp::start(&run, exa_cfg(ax, 65053)).unwrap();
     let y = ExaBgp::start(&run, exa_cfg(ay, 65054)).unwrap();
+    let frr = Frr::start(&run, receiver(af, 65055)).unwrap();
+    let obgpd = OpenBgpd::start(&run, receiver(ao, 65056)).unwrap();
+    let z = ExaBgp::start(&run, receiver(az, 65057)).unwrap();
     bird.wait_paths(ax, Prefix::new(p), 1, WAIT).unwrap();
     bird.wait_paths(ay, Prefix::new(p), 1, WAIT).unwrap();
 
@@ -461,6 +530,31 @@ fn add_path_from_bird_to_gobgp_carries_two_paths() {
     // GoBGP shows the received path identifiers (ADD-PATH) in its ID column.
     let (a, b) = (paths[0].path_id, paths[1].path_id);
     assert!(a.is_some() && b.is_some() && a != b, "path ids {a:?} {b:?}");
+
+    // ExaBGP decodes the identifiers BIRD sent: two distinct ones. FRR and OpenBGPD
+    // show the same two paths with the same identifiers.
+    let by_path = |s: &dyn Speaker| {
+        let mut got = s.wait_paths(ab, Prefix::new(p), 2, WAIT).unwrap();
+        got.sort_by_key(|r| r.as_path.clone());
+        got.iter()
+            .map(|r| (r.as_path.clone(), r.path_id))
+            .collect::<Vec<_>>()
+    };
+    let decoded = by_path(&z);
+    assert_eq!(decoded[0].0, vec![65051, 65053]);
+    assert_eq!(decoded[1].0, vec![65051, 65054]);
+    assert!(
+        decoded.iter().all(|d| d.1.is_some()) && decoded[0].1 != decoded[1].1,
+        "{decoded:?}"
+    );
+    assert_eq!(by_path(&frr), decoded, "frr");
+    assert_eq!(by_path(&obgpd), decoded, "openbgpd");
+    // GoBGP's ID column shows the received identifiers too.
+    assert_eq!(
+        vec![(paths[0].as_path.clone(), a), (paths[1].as_path.clone(), b)],
+        decoded,
+        "gobgp"
+    );
 
     // ExaBGP asks BIRD for a refresh; BIRD answers with an enhanced route refresh
     // (RFC 7313): BoRR, its routes for x (none: x's own path is BIRD's best), EoRR.
@@ -488,6 +582,9 @@ fn add_path_from_bird_to_gobgp_carries_two_paths() {
     })
     .unwrap();
 
+    drop(z);
+    drop(obgpd);
+    drop(frr);
     drop(y);
     drop(x);
     drop(gobgp);
