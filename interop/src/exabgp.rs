@@ -132,6 +132,24 @@ impl ExaBgp {
             .map_err(|e| Error::io(&p, e))
     }
 
+    /// (code, subcode) of every NOTIFICATION received from `peer`, in order.
+    pub fn notifications(&self, peer: Ipv4Addr) -> Result<Vec<(u8, u8)>> {
+        Ok(self
+            .messages()?
+            .iter()
+            .filter(|m| m.kind == "notification" && m.peer == Some(peer))
+            .filter_map(|m| {
+                let n = &m.json["neighbor"]["message"]["notification"];
+                let n = if n.is_null() {
+                    &m.json["neighbor"]["notification"]
+                } else {
+                    n
+                };
+                Some((n["code"].as_u64()? as u8, n["subcode"].as_u64()? as u8))
+            })
+            .collect())
+    }
+
     /// Every message received so far (since the last start), in order.
     pub fn messages(&self) -> Result<Vec<ExaMessage>> {
         let p = self.dir.join("received.json");

@@ -92,6 +92,104 @@ pub fn wait_for<T>(
     }
 }
 
+/// What a peer did with a bare TCP connection (see [`probe_connection`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// The connection was refused (nothing listens).
+    Refused,
+    /// Accepted, then closed; carries the bytes received before the close.
+    Closed(Vec<u8>),
+    /// Still open when the probe gave up; carries what was received.
+    Open(Vec<u8>),
+}
+
+/// Opens a TCP connection from `from` (a 127.x address, port chosen by the kernel)
+/// to `to`, sends nothing, and reads until the peer closes or `timeout` passes.
+/// Shows whether a speaker closes a connection from an unconfigured address.
+pub fn probe_connection(
+    from: Ipv4Addr,
+    to: std::net::SocketAddrV4,
+    timeout: Duration,
+) -> Result<Probe> {
+    use std::io::Read;
+    use std::net::SocketAddr;
+    if !from.is_loopback() || !to.ip().is_loopback() {
+        return Err(Error::new("probe_connection: loopback addresses only"));
+    }
+    // SAFETY: plain socket calls on a descriptor this function owns; the
+    // descriptor is handed to TcpStream which closes it.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(Error::new(format!(
+            "socket: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    let sa = |a: Ipv4Addr, port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(a).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let local = sa(from, 0);
+    let remote = sa(*to.ip(), to.port());
+    // SAFETY: pointers to live sockaddr_in values of the stated length.
+    let (b, c) = unsafe {
+        let b = libc::bind(fd, &local as *const _ as *const libc::sockaddr, len);
+        let c = if b == 0 {
+            libc::connect(fd, &remote as *const _ as *const libc::sockaddr, len)
+        } else {
+            -1
+        };
+        (b, c)
+    };
+    let err = std::io::Error::last_os_error();
+    // SAFETY: fd is a valid socket we own.
+    let stream = unsafe { <std::net::TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    if b != 0 {
+        return Err(Error::new(format!("bind {from}: {err}")));
+    }
+    if c != 0 {
+        return if err.kind() == std::io::ErrorKind::ConnectionRefused {
+            Ok(Probe::Refused)
+        } else {
+            Err(Error::new(format!("connect {}: {err}", SocketAddr::V4(to))))
+        };
+    }
+    let mut stream = stream;
+    let end = Instant::now() + timeout;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Probe::Open(got));
+        }
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|e| Error::new(format!("set_read_timeout: {e}")))?;
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(Probe::Closed(got)),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(Probe::Open(got));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Ok(Probe::Closed(got));
+            }
+            Err(e) => return Err(Error::new(format!("read: {e}"))),
+        }
+    }
+}
+
 /// Panics with a clear message unless this process is root and every program in
 /// `programs` is on PATH (or an absolute path that exists). Interop tests call it
 /// first: they must fail, not pass silently, where the daemons are missing.
@@ -229,6 +327,34 @@ mod tests {
             panic!("not installed (skipped check: not root)");
         }
         require(&["nexthop-interop-no-such-daemon"]);
+    }
+
+    #[test]
+    fn probe_sees_refusal_close_and_silence() {
+        use std::io::Write;
+        use std::net::{SocketAddrV4, TcpListener};
+        let a = Ipv4Addr::new(127, 0, 0, 60);
+        let l = TcpListener::bind(SocketAddrV4::new(a, 0)).unwrap();
+        let std::net::SocketAddr::V4(addr) = l.local_addr().unwrap() else {
+            unreachable!()
+        };
+        let t = std::thread::spawn(move || {
+            let (s, _) = l.accept().unwrap();
+            drop(s); // closed at once
+            let (mut s, _) = l.accept().unwrap();
+            s.write_all(b"hi").unwrap();
+            std::thread::sleep(Duration::from_millis(800));
+            let _ = (l, s);
+        });
+        let d = Duration::from_millis(400);
+        assert_eq!(probe_connection(a, addr, d), Ok(Probe::Closed(Vec::new())));
+        assert_eq!(
+            probe_connection(a, addr, d),
+            Ok(Probe::Open(b"hi".to_vec()))
+        );
+        t.join().unwrap();
+        assert_eq!(probe_connection(a, addr, d), Ok(Probe::Refused));
+        assert!(probe_connection(Ipv4Addr::new(10, 0, 0, 1), addr, d).is_err());
     }
 
     #[test]

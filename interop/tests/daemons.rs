@@ -591,3 +591,46 @@ fn add_path_from_bird_to_gobgp_carries_two_paths() {
     drop(bird);
     assert_no_leftovers(&run);
 }
+
+#[test]
+fn wrong_peer_as_is_refused_with_notification_2_2() {
+    require(&["bird", "birdc", "exabgp"]);
+    let run = RunDir::new("wrong_as").unwrap();
+    let (ab, ae) = (lo(58), lo(59));
+    // BIRD expects AS 65099 at 127.0.0.59; ExaBGP there speaks AS 65059.
+    let bird = Bird::start(
+        &run,
+        SpeakerConfig::new(ab, 65058).neighbor(Neighbor::new(ae, 65099).passive()),
+    )
+    .unwrap();
+    let exa = ExaBgp::start(
+        &run,
+        SpeakerConfig::new(ae, 65059).neighbor(Neighbor::new(ab, 65058)),
+    )
+    .unwrap();
+    // The independent decoder sees OPEN Message Error / Bad Peer AS (RFC 4271 §6.2).
+    let got = nexthop_interop::wait_for(WAIT, "NOTIFICATION from BIRD", || {
+        let n = exa.notifications(ab).unwrap();
+        (!n.is_empty()).then_some(n)
+    })
+    .unwrap();
+    assert_eq!(got[0], (2, 2), "{got:?}");
+    assert_ne!(
+        bird.session_state(ae).unwrap(),
+        nexthop_interop::SessionState::Established
+    );
+
+    // A connection from an address BIRD has no neighbour for is closed at once,
+    // without an OPEN.
+    let probe = nexthop_interop::probe_connection(
+        lo(60),
+        std::net::SocketAddrV4::new(ab, 179),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(probe, nexthop_interop::Probe::Closed(Vec::new()));
+
+    drop(exa);
+    drop(bird);
+    assert_no_leftovers(&run);
+}
