@@ -16,6 +16,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod bird;
+mod capture;
 mod exabgp;
 mod frr;
 mod gobgp;
@@ -24,6 +25,7 @@ mod openbgpd;
 pub mod process;
 
 pub use bird::Bird;
+pub use capture::{Capture, WireMessage};
 pub use exabgp::{ExaBgp, ExaMessage};
 pub use frr::Frr;
 pub use gobgp::{GoBgp, MessageCounts};

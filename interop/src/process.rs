@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use crate::{Error, Result};
 
 /// Daemon process names the leftover killer may stop (matched on /proc/PID/comm).
-const DAEMON_COMMS: &[&str] = &["bird", "gobgpd", "bgpd", "exabgp", "python3", "sh", "cat"];
+const DAEMON_COMMS: &[&str] = &[
+    "bird", "gobgpd", "bgpd", "exabgp", "python3", "tshark", "dumpcap",
+];
 
 /// The directory of one test: configs, sockets, logs and pid files of its daemons.
 ///

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use nexthop_interop::process::leftovers_under;
 use nexthop_interop::{
-    AddPath, Bird, Community, ExaBgp, Frr, GoBgp, LargeCommunity, Neighbor, OpenBgpd, Prefix,
-    ReceivedRoute, Route, RunDir, Speaker, SpeakerConfig, WAIT, require, wait_until,
+    AddPath, Bird, Capture, Community, ExaBgp, Frr, GoBgp, LargeCommunity, Neighbor, OpenBgpd,
+    Prefix, ReceivedRoute, Route, RunDir, Speaker, SpeakerConfig, WAIT, require, wait_until,
 };
 
 /// Prints how long a test took to reach a step (run with --nocapture to see).
@@ -152,6 +152,7 @@ fn bird_and_gobgp_exchange_refresh_and_survive_kill9() {
         "2001:db8:12::/48",
     )
     .neighbor(Neighbor::new(ab, 65011).passive());
+    let mut capture = Capture::start(&run, "bird_gobgp", &[ab, ag], 179).unwrap();
     let mut bird = Bird::start(&run, bcfg).unwrap();
     let mut gobgp = GoBgp::start(&run, gcfg).unwrap();
     exchange(
@@ -170,6 +171,18 @@ fn bird_and_gobgp_exchange_refresh_and_survive_kill9() {
         r.refresh > recv0.refresh && s.update > sent0.update
     })
     .unwrap();
+    // tshark saw the same: OPENs both ways, UPDATEs both ways, BIRD's ROUTE-REFRESH.
+    let wire = capture.messages().unwrap();
+    let seen =
+        |from: Ipv4Addr, kind: u8| wire.iter().any(|m| *m.src.ip() == from && m.kind == kind);
+    for (from, kind) in [(ab, 1), (ag, 1), (ab, 2), (ag, 2), (ab, 5)] {
+        assert!(
+            seen(from, kind),
+            "no message type {kind} from {from} on the wire: {wire:?}"
+        );
+    }
+    assert!(!seen(ag, 5), "GoBGP sent a ROUTE-REFRESH");
+
     // GoBGP cannot be asked to send one: the driver says so instead of pretending.
     assert!(gobgp.request_refresh(ab).is_err());
 
