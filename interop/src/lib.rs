@@ -6,9 +6,56 @@
 //! by PID on drop, waits until its control interface answers, and offers the
 //! queries of the [`Speaker`] trait: session state and received routes per
 //! neighbour, adding and withdrawing routes at run time, route refresh, kill -9
-//! and restart. Nothing here sends traffic outside 127.0.0.0/8: sessions are on
-//! loopback addresses and next hops are documentation addresses that are only
-//! attribute values.
+//! and restart. [`ExaBgp`] doubles as an independent decoder (its JSON API), and
+//! [`Capture`] as a third one (tshark on `lo`). Nothing here sends traffic outside
+//! 127.0.0.0/8: sessions are on loopback addresses and next hops are documentation
+//! addresses (198.51.100.0/24, 2001:db8::/32) that are only attribute values.
+//!
+//! ```no_run
+//! use nexthop_interop::*;
+//! # fn main() -> Result<()> {
+//! require(&["bird", "birdc"]);
+//! let run = RunDir::new("my_test")?;
+//! let me = "127.0.0.2".parse().unwrap(); // where nexthopd listens and binds
+//! let bird_addr = "127.0.0.3".parse().unwrap();
+//! let cfg = SpeakerConfig::new(bird_addr, 65003)
+//!     .neighbor(Neighbor::new(me, 65002).passive())
+//!     .route(Route::new("198.18.3.0/24").community(65003, 1).large_community(65003, 1, 2));
+//! let bird = Bird::start(&run, cfg)?;
+//! // ... start nexthopd with neighbor 127.0.0.3, bind_addr 127.0.0.2 ...
+//! bird.wait_established(me, WAIT)?;
+//! let r = bird.wait_route(me, Prefix::new("198.18.2.0/24"), WAIT)?;
+//! assert_eq!(r.as_path, vec![65002]);
+//! # Ok(()) }
+//! ```
+//!
+//! # Pointing a daemon at nexthopd
+//! What the drivers generate, and what nexthopd's side must match:
+//! - every speaker has its own 127.0.0.x address (never 127.0.0.1, which other
+//!   processes may hold on port 179) and binds it strictly; nexthopd must **bind
+//!   its outgoing connections** to its own address (`bind_addr`): the kernel picks
+//!   127.0.0.1 as source for any 127.x destination, and every daemon matches a
+//!   connection to a neighbour by its source address;
+//! - BIRD: `local A as N; neighbor B as M; strict bind; multihop;` plus a private
+//!   `igp table` where 198.51.100.0/24 and 2001:db8::/32 are reachable via `lo`
+//!   (else received routes stay unreachable and are not passed on);
+//! - GoBGP: `local-address` per neighbour, gRPC API on `A:50051`, an export policy
+//!   `set-next-hop = "unchanged"` so that the next hop given to `global rib add`
+//!   is sent instead of 127.x; after a session drop it refuses connections for a
+//!   few seconds (idle hold);
+//! - FRR: `bgpd -Z -l A`, `no bgp ebgp-requires-policy`, `no bgp network
+//!   import-check`, `update-source`, `disable-connected-check`, `bgp route-map
+//!   delay-timer 0` and `coalesce-time 0` (else the first UPDATE waits ~5 s),
+//!   route-maps defined before `router bgp`, and `attribute-unchanged next-hop` on
+//!   eBGP; it sends a speaker's own routes back to it;
+//! - OpenBGPD: `listen on A`, `local-address A`, `fib-update no`, `multihop 64` on
+//!   eBGP with `match to any set nexthop no-modify`: then it sends the next hop set
+//!   on its networks, not its own 127.x address;
+//! - ExaBGP: environment `exabgp.tcp.bind=A` (else it never listens);
+//! - graceful restart is off in every driver by default: with it on, BIRD keeps a
+//!   killed peer's routes as stale instead of withdrawing them.
+
+#![warn(missing_docs)]
 
 use std::fmt;
 use std::net::Ipv4Addr;
