@@ -68,6 +68,7 @@ mod exabgp;
 mod frr;
 mod gobgp;
 mod model;
+pub mod nexthopd;
 mod openbgpd;
 pub mod process;
 
@@ -80,6 +81,7 @@ pub use model::{
     AddPath, Community, Family, LargeCommunity, Neighbor, Prefix, ReceivedRoute, Route,
     SessionState, SpeakerConfig,
 };
+pub use nexthopd::Nexthopd;
 pub use openbgpd::OpenBgpd;
 pub use process::{Daemon, RunDir};
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Once;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -301,14 +301,22 @@ impl Daemon {
     }
 
     /// SIGTERM, up to `grace` for it to exit, then SIGKILL to whatever is left.
-    pub fn terminate(&mut self, grace: Duration) {
-        self.stop_with(Some(grace));
+    /// Returns how the main process ended (`None` if it was already stopped).
+    pub fn terminate(&mut self, grace: Duration) -> Option<ExitStatus> {
+        self.stop_with(Some(grace))
     }
 
-    fn stop_with(&mut self, grace: Option<Duration>) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
+    /// Sends `sig` (SIGHUP for a reload...) to the main process while it runs.
+    pub fn signal(&mut self, sig: i32) -> Result<()> {
+        if !self.is_running() {
+            return Err(Error::new(format!("{} is not running", self.name)));
+        }
+        signal(self.pid, sig);
+        Ok(())
+    }
+
+    fn stop_with(&mut self, grace: Option<Duration>) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
         let t0 = Instant::now();
         let family = family_of(self.pid);
         if let Some(grace) = grace {
@@ -329,7 +337,7 @@ impl Daemon {
         if matches!(child.try_wait(), Ok(None)) {
             signal(self.pid, libc::SIGKILL);
         }
-        let _ = child.wait();
+        let status = child.wait().ok();
         let end = Instant::now() + Duration::from_secs(3);
         loop {
             for &p in &all {
@@ -368,13 +376,28 @@ impl Daemon {
             self.pid,
             t0.elapsed()
         );
+        status
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        self.terminate(Duration::from_secs(2));
+        let _ = self.terminate(Duration::from_secs(2));
     }
+}
+
+/// True when something listens on TCP `addr:port` (from /proc/net/tcp).
+pub fn is_listening(addr: std::net::Ipv4Addr, port: u16) -> bool {
+    let Ok(text) = fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    // local_address is the address in host byte order as hex, then :PORT in hex;
+    // state 0A is LISTEN.
+    let want = format!("{:08X}:{:04X}", u32::from(addr).swap_bytes(), port);
+    text.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 3 && f[1] == want && f[3] == "0A"
+    })
 }
 
 /// The last `lines` lines of a file, or a note that it cannot be read.

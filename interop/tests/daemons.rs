@@ -647,3 +647,24 @@ fn wrong_peer_as_is_refused_with_notification_2_2() {
     drop(bird);
     assert_no_leftovers(&run);
 }
+
+#[test]
+fn nexthopd_accepts_the_config_the_harness_renders() {
+    // nexthopd has no runtime yet: this checks the rendering against its parser.
+    let run = RunDir::new("nexthopd_config").unwrap();
+    let cfg = SpeakerConfig::new(lo(60), 65060)
+        .cluster_id(Ipv4Addr::new(192, 0, 2, 60))
+        .neighbor(Neighbor::new(lo(11), 65011).passive())
+        .neighbor(
+            Neighbor::new(lo(12), 65060)
+                .rr_client()
+                .add_path(AddPath::Both)
+                .hold_time(9),
+        )
+        .neighbor(Neighbor::new(lo(13), 65013).families(&[nexthop_interop::Family::Ipv6Unicast]))
+        .route(Route::new("198.18.60.0/24"))
+        .route(Route::new("2001:db8:60::/48"));
+    let out = nexthop_interop::nexthopd::check_config(&run, &cfg)
+        .unwrap_or_else(|e| panic!("nexthopd check refused the rendered config: {e}"));
+    assert!(out.contains("valid"), "{out}");
+}
