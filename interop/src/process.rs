@@ -496,3 +496,47 @@ pub fn leftovers_under(dir: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropping_a_daemon_stops_what_it_forked() {
+        let run = RunDir::new("unit_daemon_guard").unwrap();
+        let mut cmd = Command::new("sh");
+        // A child in another process group, like ExaBGP's API process.
+        cmd.args(["-c", "setsid sleep 61 & sleep 62 & wait"]);
+        let d = Daemon::spawn("sh", run.path(), cmd).unwrap();
+        let pid = d.pid();
+        let mut family = Vec::new();
+        let end = Instant::now() + Duration::from_secs(5);
+        while family.len() < 3 && Instant::now() < end {
+            family = family_of(pid);
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(family.len(), 3, "sh and two sleeps: {family:?}");
+        drop(d);
+        for p in family {
+            assert!(
+                fs::metadata(format!("/proc/{p}")).is_err(),
+                "{p} still there"
+            );
+        }
+        assert!(leftovers_under(run.path()).is_empty());
+    }
+
+    #[test]
+    fn sees_a_listener() {
+        let a = std::net::Ipv4Addr::new(127, 0, 0, 60);
+        let l = std::net::TcpListener::bind((a, 0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert!(is_listening(a, port));
+        drop(l);
+        // A fork by a parallel test may hold the socket until its exec.
+        crate::wait_until(Duration::from_secs(5), "listener gone", || {
+            !is_listening(a, port)
+        })
+        .unwrap();
+    }
+}
