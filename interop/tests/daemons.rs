@@ -668,3 +668,42 @@ fn nexthopd_accepts_the_config_the_harness_renders() {
         .unwrap_or_else(|e| panic!("nexthopd check refused the rendered config: {e}"));
     assert!(out.contains("valid"), "{out}");
 }
+
+#[test]
+fn sessions_on_ports_other_than_179() {
+    require(&["bird", "birdc", "gobgpd", "gobgp", "bgpd", "bgpctl"]);
+    let run = RunDir::new("other_ports").unwrap();
+    let (ab, ag, ao) = (lo(16), lo(17), lo(18));
+    let mut bcfg = SpeakerConfig::new(ab, 65016)
+        .neighbor(Neighbor::new(ag, 65017).port(1792))
+        .neighbor(Neighbor::new(ao, 65018).port(1793).passive())
+        .route(Route::new("198.18.16.0/24"));
+    bcfg.port = 1791;
+    let mut gcfg = SpeakerConfig::new(ag, 65017)
+        .neighbor(Neighbor::new(ab, 65016).port(1791).passive())
+        .route(Route::new("198.18.17.0/24"));
+    gcfg.port = 1792;
+    let mut ocfg = SpeakerConfig::new(ao, 65018)
+        .neighbor(Neighbor::new(ab, 65016).port(1791))
+        .route(Route::new("198.18.18.0/24"));
+    ocfg.port = 1793;
+    let bird = Bird::start(&run, bcfg).unwrap();
+    let gobgp = GoBgp::start(&run, gcfg).unwrap();
+    let obgpd = OpenBgpd::start(&run, ocfg).unwrap();
+    assert!(nexthop_interop::process::is_listening(ab, 1791));
+    bird.wait_route(ag, Prefix::new("198.18.17.0/24"), WAIT)
+        .unwrap();
+    bird.wait_route(ao, Prefix::new("198.18.18.0/24"), WAIT)
+        .unwrap();
+    gobgp
+        .wait_route(ab, Prefix::new("198.18.16.0/24"), WAIT)
+        .unwrap();
+    obgpd
+        .wait_route(ab, Prefix::new("198.18.16.0/24"), WAIT)
+        .unwrap();
+
+    drop(obgpd);
+    drop(gobgp);
+    drop(bird);
+    assert_no_leftovers(&run);
+}
