@@ -63,6 +63,7 @@ pub struct Rib<P> {
     dests: FxHashMap<P, Destination>,
     dirty: Vec<P>,
     keys: Vec<SelectionKey>,
+    eligible: Vec<usize>,
     scratch: Vec<usize>,
     paths: usize,
 }
@@ -73,6 +74,7 @@ impl<P> Default for Rib<P> {
             dests: FxHashMap::default(),
             dirty: Vec::new(),
             keys: Vec::new(),
+            eligible: Vec::new(),
             scratch: Vec::new(),
             paths: 0,
         }
@@ -164,13 +166,25 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
         self.dirty.len()
     }
 
+    /// Marks every prefix for a new decision (after the IGP-cost hook's answers
+    /// changed). O(prefixes).
+    pub fn mark_all(&mut self) {
+        for (prefix, dest) in self.dests.iter_mut() {
+            if !dest.dirty {
+                dest.dirty = true;
+                self.dirty.push(*prefix);
+            }
+        }
+    }
+
     /// Runs the decision process (RFC 4271 §9.1.2) on every dirty prefix, with
-    /// `key_of` giving each path's [`SelectionKey`]. Appends what changed to
-    /// `changes`; prefixes left without paths are removed.
+    /// `key_of` giving each path's [`SelectionKey`], or `None` for a path that
+    /// must be left out (an unresolvable NEXT_HOP, §9.1.2). Appends what changed
+    /// to `changes`; prefixes left without paths are removed.
     pub fn decide(
         &mut self,
         options: &DecisionOptions,
-        mut key_of: impl FnMut(&Path) -> SelectionKey,
+        mut key_of: impl FnMut(&Path) -> Option<SelectionKey>,
         changes: &mut Vec<Change<P>>,
     ) {
         for prefix in std::mem::take(&mut self.dirty) {
@@ -184,10 +198,16 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
                 .and_then(|_| dest.paths.first())
                 .map(|p| (p.peer, p.path_id, p.attrs.addr()));
             self.keys.clear();
-            self.keys.extend(dest.paths.iter().map(&mut key_of));
+            self.eligible.clear();
+            for (i, p) in dest.paths.iter().enumerate() {
+                if let Some(k) = key_of(p) {
+                    self.keys.push(k);
+                    self.eligible.push(i);
+                }
+            }
             match decision::select(&self.keys, options, &mut self.scratch) {
                 Some((i, reason)) => {
-                    dest.paths.swap(0, i);
+                    dest.paths.swap(0, self.eligible[i]);
                     dest.best = Some(reason);
                 }
                 None => dest.best = None,
@@ -252,8 +272,8 @@ mod tests {
     use crate::attributes::Attributes;
     use std::net::{IpAddr, Ipv4Addr};
 
-    fn key(p: &Path) -> SelectionKey {
-        SelectionKey {
+    fn key(p: &Path) -> Option<SelectionKey> {
+        Some(SelectionKey {
             local_pref: p.attrs.local_pref.unwrap_or(100),
             as_path_len: p.attrs.as_path.route_selection_len(),
             origin: 0,
@@ -264,7 +284,7 @@ mod tests {
             router_id: p.peer.0,
             cluster_list_len: 0,
             peer_address: IpAddr::V4(Ipv4Addr::from(p.peer.0)),
-        }
+        })
     }
 
     fn path(store: &mut AttributeStore, peer: u32, id: u32, lp: u32) -> Path {

@@ -572,3 +572,42 @@ fn ipv6_routes_flow_with_mp_reach() {
         "MP_REACH_NLRI first"
     );
 }
+
+/// RFC 4271 §9.1.2: a path whose NEXT_HOP is unresolvable (the IGP-cost hook says
+/// so) is left out of the decision, and comes back when the IGP changes.
+#[test]
+fn unresolvable_next_hop_is_left_out() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut r = router(AS, "192.0.2.1");
+    let reachable = Arc::new(AtomicBool::new(false));
+    let flag = reachable.clone();
+    r.set_igp_cost(Box::new(move |nh| {
+        (*nh != NextHop::V4(ip("10.9.9.9")) || flag.load(Ordering::Relaxed)).then_some(1)
+    }));
+    let a = up(&mut r, ibgp("10.0.0.1"), "10.0.0.1");
+    let b = up(&mut r, ibgp("10.0.0.2"), "10.0.0.2");
+    let e = up(&mut r, ebgp("172.16.0.1", 65001), "172.16.0.1");
+    let p = v4("203.0.113.0/24");
+    let q = v4("203.0.114.0/24");
+    let mut better = attrs(&[65010], "10.9.9.9");
+    better.local_pref = Some(500);
+    r.handle_update(a, &[], &[(0, p), (0, q)], Some(better), T0)
+        .unwrap();
+    r.handle_update(b, &[], &[(0, p)], Some(attrs(&[65010], "10.0.0.2")), T0)
+        .unwrap();
+    let mut t = vec![Table::default()];
+    settle(&mut r, T0, &[e], &mut t);
+    assert_eq!(
+        r.best(&p).unwrap().0.peer,
+        b,
+        "the better path is unresolvable"
+    );
+    assert!(r.best(&q).is_none(), "its only path is unresolvable");
+    assert!(t[0].get(q).is_none());
+    reachable.store(true, Ordering::Relaxed);
+    r.handle_igp_change(T0);
+    settle(&mut r, T0, &[e], &mut t);
+    assert_eq!(r.best(&p).unwrap().0.peer, a);
+    assert!(t[0].get(q).is_some());
+}

@@ -251,7 +251,9 @@ fn client_rejects_its_own_route_by_originator_id() {
             let mut router = Router::new(RouterConfig::new(AS, id));
             // The interior cost to our own next hop is 0, to others' 10, so each
             // anycast origin prefers its own route (RFC 4271 §9.1.2.2 (e)).
-            router.set_igp_cost(Box::new(move |nh| u32::from(*nh != NextHop::V4(id)) * 10));
+            router.set_igp_cost(Box::new(move |nh| {
+                Some(u32::from(*nh != NextHop::V4(id)) * 10)
+            }));
             let c = net.add(router);
             for (rr, rr_id) in [(rr1, rr1_id), (rr2, rr2_id)] {
                 let mut cfg = ibgp(id);

@@ -15,6 +15,7 @@ impl Router {
             local: &self.local,
             facts: &self.facts,
             igp_cost: self.igp_cost.as_ref(),
+            options: &self.config.decision,
         };
         P::rib_mut(&mut self.ribs).decide(&self.config.decision, |p| ctx.key_of(p), &mut changes);
         let now = self.now;
@@ -65,6 +66,7 @@ impl Router {
             local: &self.local,
             facts: &self.facts,
             igp_cost: self.igp_cost.as_ref(),
+            options: &self.config.decision,
         };
         let rib = P::rib(&self.ribs);
         let version = group.version;
@@ -180,7 +182,7 @@ pub(super) fn export_paths<P: FamilyPrefix>(
             1
         }
         AddPathSend::All => {
-            order.extend(0..paths.len());
+            order.extend((0..paths.len()).filter(|&i| ctx.key_of(&paths[i]).is_some()));
             usize::MAX
         }
         AddPathSend::BestN(n) => {
@@ -242,12 +244,11 @@ pub(super) fn rank(
     order: &mut Vec<usize>,
 ) {
     left.clear();
-    left.extend(0..paths.len());
-    let options = DecisionOptions::default();
+    left.extend((0..paths.len()).filter(|&i| ctx.key_of(&paths[i]).is_some()));
     while order.len() < n && !left.is_empty() {
         keys.clear();
-        keys.extend(left.iter().map(|&i| ctx.key_of(&paths[i])));
-        let Some((j, _)) = decision::select(keys, &options, select) else {
+        keys.extend(left.iter().filter_map(|&i| ctx.key_of(&paths[i])));
+        let Some((j, _)) = decision::select(keys, ctx.options, select) else {
             break;
         };
         order.push(left.remove(j));

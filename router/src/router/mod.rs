@@ -193,14 +193,17 @@ impl FamilyPrefix for Ipv6Prefix {
     }
 }
 
-/// The hook that gives the interior cost to a NEXT_HOP (RFC 4271 §9.1.2.2 (e)).
-pub type IgpCost = Box<dyn Fn(&NextHop) -> u32 + Send>;
+/// The hook that gives the interior cost to a NEXT_HOP (RFC 4271 §9.1.2.2 (e)),
+/// or `None` when the NEXT_HOP is unresolvable and the path must be left out of
+/// the decision (§9.1.2).
+pub type IgpCost = Box<dyn Fn(&NextHop) -> Option<u32> + Send>;
 
 /// Read-only context of the decision and export steps.
 struct Ctx<'a> {
     local: &'a Local,
     facts: &'a [PeerFacts],
     igp_cost: Option<&'a IgpCost>,
+    options: &'a DecisionOptions,
 }
 
 impl Ctx<'_> {
@@ -216,24 +219,27 @@ impl Ctx<'_> {
         }
     }
 
-    fn key_of(&self, path: &Path) -> SelectionKey {
+    /// The path's selection key, or `None` when the IGP-cost hook says its
+    /// NEXT_HOP is unresolvable (RFC 4271 §9.1.2: left out of the decision).
+    fn key_of(&self, path: &Path) -> Option<SelectionKey> {
         let f = self.facts(path.peer);
         let a = &path.attrs;
-        SelectionKey {
+        let igp_cost = match (self.igp_cost, &a.next_hop) {
+            (Some(hook), Some(nh)) => hook(nh)?,
+            _ => 0,
+        };
+        Some(SelectionKey {
             local_pref: a.local_pref.unwrap_or(self.local.default_local_pref),
             as_path_len: a.as_path.route_selection_len(),
             origin: a.origin.code(),
             med: a.med.unwrap_or(0),
             neighbor_as: a.as_path.neighbor_as(),
             ebgp: f.ebgp,
-            igp_cost: match (self.igp_cost, &a.next_hop) {
-                (Some(hook), Some(nh)) => hook(nh),
-                _ => 0,
-            },
+            igp_cost,
             router_id: u32::from(a.originator_id.unwrap_or(f.router_id)),
             cluster_list_len: a.cluster_list.len() as u32,
             peer_address: f.address,
-        }
+        })
     }
 
     fn source(&self, peer: PeerId) -> Source {
@@ -407,6 +413,16 @@ impl Router {
     /// Sets the IGP-cost hook of the decision process (§9.1.2.2 (e)).
     pub fn set_igp_cost(&mut self, hook: IgpCost) {
         self.igp_cost = Some(hook);
+        self.ribs.ipv4.mark_all();
+        self.ribs.ipv6.mark_all();
+    }
+
+    /// The IGP changed: every prefix is decided again at the next
+    /// [`Router::handle_timeout`] with the hook's new answers.
+    pub fn handle_igp_change(&mut self, now: Instant) {
+        self.now = now;
+        self.ribs.ipv4.mark_all();
+        self.ribs.ipv6.mark_all();
     }
 
     // ----- inputs -----
