@@ -2,13 +2,17 @@
 //! reflector, 100 clients and 3 non-clients (fully meshed with each other and the
 //! reflector, RFC 4456 §5), every speaker a `Router`. Each speaker originates a
 //! share of the prefixes; afterwards every speaker's tables must hold what RFC 4456
-//! §6 and §8 say, and withdrawals must reach everyone.
+//! §6 and §8 say, and withdrawals must reach everyone. An external peer without the
+//! 4-octet AS capability hangs off the reflector: it must see our 4-octet AS as
+//! AS_TRANS plus AS4_PATH (merged back on receipt, RFC 6793), and its routes must
+//! reach every speaker.
 
 mod common;
 use common::*;
 
 use std::net::Ipv4Addr;
 
+use nexthop_router::as_path::AsPath;
 use nexthop_router::attributes::{Attributes, NextHop};
 use nexthop_router::peer::{AddPathSend, FamilyParams, PeerConfig, SessionParams};
 use nexthop_router::policy::{Policy, Verdict};
@@ -16,8 +20,18 @@ use nexthop_router::prefix::Ipv4Prefix;
 use nexthop_router::rib::PeerId;
 use nexthop_router::router::{Router, RouterConfig};
 
-const AS: u32 = 65000;
+/// A 4-octet AS, so that the 2-octet-AS external peer needs AS4_PATH.
+const AS: u32 = 4_200_000_000;
 const RR_ID: Ipv4Addr = Ipv4Addr::new(10, 255, 0, 1);
+/// The external peer (AS 65100, without the 4-octet AS capability).
+const EXT_AS: u32 = 65100;
+const EXT_ID: Ipv4Addr = Ipv4Addr::new(172, 16, 0, 1);
+/// Prefixes the external peer originates.
+const EXT_PREFIXES: u32 = 100;
+
+fn ext_prefix(i: u32) -> Ipv4Prefix {
+    Ipv4Prefix::new(Ipv4Addr::new(172, 20, i as u8, 0), 24).unwrap()
+}
 
 fn speaker_id(i: usize) -> Ipv4Addr {
     Ipv4Addr::from(0x0a00_0000 + 1 + i as u32)
@@ -166,21 +180,67 @@ fn check_speaker(
         assert_eq!(paths[0].attrs.next_hop, Some(NextHop::V4(o_id)));
         assert_eq!(paths[0].attrs.local_pref, Some(100));
     }
-    assert_eq!(rib.len(), expected_len, "speaker {speaker}: nothing extra");
+    for i in 0..EXT_PREFIXES {
+        let paths = rib.paths(&ext_prefix(i));
+        assert_eq!(paths.len(), 1, "speaker {speaker}: external {i}");
+        assert_eq!(paths[0].peer, t.to_rr[speaker]);
+        assert_eq!(paths[0].attrs.as_path, AsPath::sequence(&[EXT_AS]));
+        assert_eq!(paths[0].attrs.originator_id, None, "not a reflection");
+        assert_eq!(paths[0].attrs.next_hop, Some(NextHop::V4(EXT_ID)));
+        assert_eq!(paths[0].attrs.local_pref, Some(100));
+    }
+    assert_eq!(
+        rib.len(),
+        expected_len + EXT_PREFIXES as usize,
+        "speaker {speaker}: nothing extra"
+    );
+}
+
+/// What the external peer holds: every internal prefix still announced, from
+/// the reflector, with our AS (merged from AS_TRANS and AS4_PATH) and next hop.
+fn check_external(net: &Net, ext: usize, prefixes: u32, gone: &dyn Fn(u32) -> bool) {
+    let rib = net.routers[ext].rib::<Ipv4Prefix>();
+    let mut held = 0;
+    for i in 0..prefixes {
+        let paths = rib.paths(&nth(i));
+        if gone(i) {
+            assert!(paths.is_empty());
+            continue;
+        }
+        held += 1;
+        assert_eq!(paths.len(), 1);
+        assert_eq!(paths[0].attrs.as_path, AsPath::sequence(&[AS]));
+        assert_eq!(paths[0].attrs.next_hop, Some(NextHop::V4(RR_ID)));
+        assert_eq!(paths[0].attrs.local_pref, None);
+    }
+    assert_eq!(rib.len(), held + EXT_PREFIXES as usize);
 }
 
 fn run_reflector_network(n_clients: usize, n_non_clients: usize, prefixes: u32) {
     let mut t = build(n_clients, n_non_clients, false);
     let speakers = n_clients + n_non_clients;
     let nodes: Vec<usize> = t.clients.iter().chain(&t.non_clients).copied().collect();
+    let ext = t.net.add(Router::new(RouterConfig::new(EXT_AS, EXT_ID)));
+    let mut at_rr = peer(&EXT_ID.to_string(), EXT_AS);
+    at_rr.local_v4 = Some(RR_ID);
+    let two_octet = |id| SessionParams {
+        four_octet_as: false,
+        ..SessionParams::ipv4(id)
+    };
+    t.net.link(t.rr, at_rr, ext, ibgp(RR_ID), two_octet);
     for i in 0..prefixes {
         originate(&mut t.net, nodes[origin(i, speakers)], nth(i));
+    }
+    for i in 0..EXT_PREFIXES {
+        originate(&mut t.net, ext, ext_prefix(i));
     }
     t.net.run();
     // The reflector holds one path per prefix, from its originator.
     let rr_rib = t.net.routers[t.rr].rib::<Ipv4Prefix>();
-    assert_eq!(rr_rib.len(), prefixes as usize);
-    assert_eq!(rr_rib.path_count(), prefixes as usize);
+    let all = (prefixes + EXT_PREFIXES) as usize;
+    assert_eq!(rr_rib.len(), all);
+    assert_eq!(rr_rib.path_count(), all);
+    check_external(&t.net, ext, prefixes, &|_| false);
     // The clients form one update group: one encoding for all of them.
     let g = t.net.routers[t.rr].group_of(t.rr_peer[0]);
     assert!(
@@ -201,6 +261,7 @@ fn run_reflector_network(n_clients: usize, n_non_clients: usize, prefixes: u32) 
     for s in 0..speakers {
         check_speaker(&t, n_clients, s, prefixes, &gone);
     }
+    check_external(&t.net, ext, prefixes, &gone);
     // A client goes down: its prefixes are gone everywhere else.
     let dead = 0;
     let now = t.net.now;
