@@ -162,6 +162,18 @@ impl IpPrefix {
     }
 }
 
+impl From<Ipv4Prefix> for IpPrefix {
+    fn from(p: Ipv4Prefix) -> Self {
+        IpPrefix::V4(p)
+    }
+}
+
+impl From<Ipv6Prefix> for IpPrefix {
+    fn from(p: Ipv6Prefix) -> Self {
+        IpPrefix::V6(p)
+    }
+}
+
 impl fmt::Display for Ipv4Prefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.addr(), self.len)

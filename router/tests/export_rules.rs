@@ -611,3 +611,28 @@ fn unresolvable_next_hop_is_left_out() {
     assert_eq!(r.best(&p).unwrap().0.peer, a);
     assert!(t[0].get(q).is_some());
 }
+
+/// Loc-RIB changes are reported as a batch of prefixes, each once per decision.
+#[test]
+fn loc_rib_changes_are_reported_in_batches() {
+    let mut cfg = RouterConfig::new(AS, ip("192.0.2.1"));
+    cfg.report_loc_rib = true;
+    let mut r = Router::new(cfg);
+    let a = up(&mut r, ibgp("10.0.0.1"), "10.0.0.1");
+    let b = up(&mut r, ibgp("10.0.0.2"), "10.0.0.2");
+    let p = v4("203.0.113.0/24");
+    r.handle_update(a, &[], &[(0, p)], Some(attrs(&[65010], "10.0.0.1")), T0)
+        .unwrap();
+    r.handle_update(b, &[], &[(0, p)], Some(attrs(&[65010, 1], "10.0.0.2")), T0)
+        .unwrap();
+    r.handle_timeout(T0);
+    assert_eq!(r.take_loc_rib_changes(), vec![p.into()]);
+    // A worse path going changes nothing in the Loc-RIB.
+    r.handle_update(b, &[(0, p)], &[], None, T0).unwrap();
+    r.handle_timeout(T0);
+    assert!(r.take_loc_rib_changes().is_empty());
+    r.handle_update(a, &[(0, p)], &[], None, T0).unwrap();
+    r.handle_timeout(T0);
+    assert_eq!(r.take_loc_rib_changes(), vec![p.into()]);
+    assert!(r.best(&p).is_none());
+}

@@ -18,6 +18,14 @@ impl Router {
             options: &self.config.decision,
         };
         P::rib_mut(&mut self.ribs).decide(&self.config.decision, |p| ctx.key_of(p), &mut changes);
+        if self.config.report_loc_rib {
+            self.loc_rib_changes.extend(
+                changes
+                    .iter()
+                    .filter(|c| c.best_changed)
+                    .map(|c| c.prefix.to_ip_prefix()),
+            );
+        }
         let now = self.now;
         for group in self.groups.iter_mut().flatten() {
             let Some(mode) = P::mode(&group.key) else {

@@ -23,7 +23,7 @@ use crate::group::{
 };
 use crate::peer::{AddPathSend, FamilyParams, PeerConfig, SessionParams};
 use crate::policy::Outcome;
-use crate::prefix::{Ipv4Prefix, Ipv6Prefix};
+use crate::prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 use crate::rib::{Change, Path, PeerId, Rib};
 use crate::time::Instant;
 use crate::wire::CoreEncoder;
@@ -51,6 +51,10 @@ pub struct RouterConfig {
     /// Bytes of encoded output a peer may have waiting; past it the peer's queue is
     /// dropped and it catches up from the Adj-RIB-Out.
     pub output_limit: usize,
+    /// Collect the prefixes whose best path changed, for
+    /// [`Router::take_loc_rib_changes`] (a FIB or an API); off by default, since
+    /// nobody would take them.
+    pub report_loc_rib: bool,
 }
 
 impl RouterConfig {
@@ -63,6 +67,7 @@ impl RouterConfig {
             decision: DecisionOptions::default(),
             default_local_pref: 100,
             output_limit: 1 << 20,
+            report_loc_rib: false,
         }
     }
 }
@@ -274,6 +279,7 @@ pub struct Router {
     now: Instant,
     stats: Stats,
     swept_at: usize,
+    loc_rib_changes: Vec<IpPrefix>,
 }
 
 impl std::fmt::Debug for Router {
@@ -310,6 +316,7 @@ impl Router {
             now: Instant::ZERO,
             stats: Stats::default(),
             swept_at: 0,
+            loc_rib_changes: Vec::new(),
         }
     }
 
@@ -333,6 +340,14 @@ impl Router {
     /// The best path to `prefix` and the decision step that chose it.
     pub fn best<P: FamilyPrefix>(&self, prefix: &P) -> Option<(&Path, Reason)> {
         P::rib(&self.ribs).best(prefix)
+    }
+
+    /// The prefixes whose best path changed (appeared, went, or became another
+    /// path or other attributes) since the last call, each once per decision
+    /// batch, when [`RouterConfig::report_loc_rib`] is on. Look each up with
+    /// [`Router::best`].
+    pub fn take_loc_rib_changes(&mut self) -> Vec<IpPrefix> {
+        std::mem::take(&mut self.loc_rib_changes)
     }
 
     /// Number of distinct attribute sets stored.
