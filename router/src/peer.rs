@@ -95,6 +95,9 @@ pub struct SessionParams {
     pub ipv6: FamilyParams,
     /// The largest message the peer accepts (4096, or 65535 with RFC 8654).
     pub max_message_len: usize,
+    /// Our address on the session's connection: the next hop "self" of its
+    /// family when the neighbour's configuration names none.
+    pub local_address: Option<IpAddr>,
 }
 
 impl SessionParams {
@@ -109,6 +112,7 @@ impl SessionParams {
             },
             ipv6: FamilyParams::default(),
             max_message_len: 4096,
+            local_address: None,
         }
     }
 }

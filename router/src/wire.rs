@@ -179,6 +179,7 @@ impl From<&SessionInfo> for SessionParams {
             ipv4: family(Family::IPV4_UNICAST),
             ipv6: family(Family::IPV6_UNICAST),
             max_message_len: n.max_message_len(),
+            local_address: None,
         }
     }
 }

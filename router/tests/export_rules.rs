@@ -636,3 +636,24 @@ fn loc_rib_changes_are_reported_in_batches() {
     assert_eq!(r.take_loc_rib_changes(), vec![p.into()]);
     assert!(r.best(&p).is_none());
 }
+
+/// Next hop self comes from the session's local address when the neighbour's
+/// configuration names none.
+#[test]
+fn next_hop_self_from_the_session_address() {
+    let mut r = router(AS, "192.0.2.1");
+    let src = up(&mut r, ebgp("172.16.0.9", 65009), "172.16.0.9");
+    let e = r.add_peer(peer("172.16.0.1", 65001));
+    let mut s = SessionParams::ipv4(ip("172.16.0.1"));
+    s.local_address = Some(std::net::IpAddr::V4(ip("172.16.0.254")));
+    r.handle_session_up(e, s, T0);
+    let p = v4("198.51.100.0/24");
+    r.handle_update(src, &[], &[(0, p)], Some(attrs(&[65009], "172.16.0.9")), T0)
+        .unwrap();
+    let mut t = vec![Table::default()];
+    settle(&mut r, T0, &[e], &mut t);
+    assert_eq!(
+        t[0].get(p).unwrap().next_hop,
+        Some(NextHop::V4(ip("172.16.0.254")))
+    );
+}

@@ -71,6 +71,7 @@ fn session(four_octet_as: bool, add_path: bool) -> SessionParams {
         ipv4: f,
         ipv6: f,
         max_message_len: 4096,
+        local_address: None,
     }
 }
 

@@ -616,8 +616,14 @@ impl Router {
                 ibgp,
                 rr_client: ibgp && c.route_reflector_client,
                 rs_client: !ibgp && c.route_server_client,
-                local_v4: c.local_v4,
-                local_v6: c.local_v6,
+                local_v4: c.local_v4.or(match s.local_address {
+                    Some(IpAddr::V4(a)) => Some(a),
+                    _ => None,
+                }),
+                local_v6: c.local_v6.or(match s.local_address {
+                    Some(IpAddr::V6(a)) => Some(a),
+                    _ => None,
+                }),
             },
             export: c.export.clone(),
             four_octet_as: s.four_octet_as,
