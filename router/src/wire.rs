@@ -291,8 +291,14 @@ impl Router {
         }
         let attrs = (update.treat_as_withdraw().is_none() && !(a4.is_empty() && a6.is_empty()))
             .then(|| attributes_of(update, four_octet_as));
-        let v4_attrs = attrs.as_ref().filter(|_| !a4.is_empty()).map(|a| {
-            let mut a = a.clone();
+        // One owned set per family; copied only when the UPDATE carries both.
+        let (v4_attrs, v6_attrs) = match attrs {
+            None => (None, None),
+            Some(a) if a6.is_empty() => (Some(a), None),
+            Some(a) if a4.is_empty() => (None, Some(a)),
+            Some(a) => (Some(a.clone()), Some(a)),
+        };
+        let v4_attrs = v4_attrs.map(|mut a| {
             // IPv4 prefixes in MP_REACH_NLRI take its next hop (RFC 4760 §3).
             if update.nlri().next().is_none()
                 && let Some(nh) = mp_next_hop
@@ -301,7 +307,7 @@ impl Router {
             }
             a
         });
-        let v6_attrs = attrs.filter(|_| !a6.is_empty()).map(|mut a| {
+        let v6_attrs = v6_attrs.map(|mut a| {
             a.next_hop = mp_next_hop;
             a
         });
