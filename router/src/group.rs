@@ -10,6 +10,8 @@
 
 use crate::time::Duration;
 use std::collections::{BTreeMap, VecDeque};
+
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 use crate::attributes::{AttrRef, FxHashMap, FxHashSet};
@@ -71,23 +73,32 @@ pub struct OutPath {
     /// Its path identifier there.
     pub source_path_id: u32,
     /// The flush at which this entry last changed.
-    pub version: u64,
+    pub version: Version,
     /// The attributes sent; `None` for a withdrawn path kept as a tombstone.
     pub attrs: Option<AttrRef>,
 }
+
+const _: () = assert!(std::mem::size_of::<OutPath>() == 24);
+
+/// A group's flush count, which versions its Adj-RIB-Out entries (32 bits: a
+/// flush a second would take 136 years to wrap).
+pub type Version = u32;
+
+/// The paths advertised for one prefix: one, inline, without ADD-PATH.
+pub type OutPaths = SmallVec<[OutPath; 1]>;
 
 /// A group's state for one family.
 #[derive(Debug)]
 pub struct GroupFamily<P> {
     /// What the members have been sent, by prefix, in prefix order (so a walk can
     /// resume from a key).
-    pub adj_rib_out: BTreeMap<P, Vec<OutPath>>,
+    pub adj_rib_out: BTreeMap<P, OutPaths>,
     /// Prefixes changed since the last flush.
     pub pending: Vec<P>,
     pending_set: FxHashSet<P>,
     /// Prefixes given a tombstone, with its version, oldest first, so tombstones
     /// are purged in time proportional to their number.
-    pub tombstones: VecDeque<(P, u64)>,
+    pub tombstones: VecDeque<(P, Version)>,
 }
 
 impl<P: RoutePrefix> Default for GroupFamily<P> {
@@ -111,7 +122,7 @@ impl<P: RoutePrefix> GroupFamily<P> {
 
     /// Drops tombstones (and emptied entries) of version `safe` or older: every
     /// member has been sent, or has dropped and will walk past, their withdrawal.
-    pub fn purge_tombstones(&mut self, safe: u64) {
+    pub fn purge_tombstones(&mut self, safe: Version) {
         while let Some(&(prefix, v)) = self.tombstones.front() {
             if v > safe {
                 break;
@@ -155,7 +166,7 @@ pub struct UpdateGroup {
     /// IPv6 unicast state.
     pub ipv6: GroupFamily<Ipv6Prefix>,
     /// Number of flushes so far; the version of the newest Adj-RIB-Out entries.
-    pub version: u64,
+    pub version: Version,
     /// When the next flush is due, if anything is pending.
     pub flush_at: Option<Instant>,
     /// When the last flush ran.

@@ -17,9 +17,9 @@ pub(super) enum Walk<P> {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct CatchUp {
     /// The member has every change up to this version.
-    pub(super) from: u64,
+    pub(super) from: Version,
     /// The group's version when this pass began.
-    pub(super) started: u64,
+    pub(super) started: Version,
     /// The member has never been sent anything: tombstones need not be sent.
     pub(super) initial: bool,
     /// Send End-of-RIB when done (the first sync of a session).
@@ -30,7 +30,7 @@ pub(super) struct CatchUp {
 
 #[derive(Debug, Default)]
 pub(super) struct Output {
-    pub(super) queue: VecDeque<(Arc<Message>, u64)>,
+    pub(super) queue: VecDeque<(Arc<Message>, Version)>,
     pub(super) bytes: usize,
     pub(super) catch_up: Option<CatchUp>,
 }
@@ -157,7 +157,7 @@ impl Router {
         true
     }
 
-    pub(super) fn push_end_of_rib<P: FamilyPrefix>(&mut self, peer: PeerId, version: u64) {
+    pub(super) fn push_end_of_rib<P: FamilyPrefix>(&mut self, peer: PeerId, version: Version) {
         let mut bytes = Vec::new();
         self.encoder.end_of_rib::<P>(&mut bytes);
         let msg = Arc::new(Message {
@@ -199,7 +199,7 @@ impl Router {
 pub(super) fn deliver(
     p: &mut Peer,
     msg: &Arc<Message>,
-    version: u64,
+    version: Version,
     limit: usize,
     stats: &mut Stats,
 ) {

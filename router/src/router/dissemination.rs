@@ -51,7 +51,7 @@ impl Router {
         let Some(mut group) = self.groups[g].take() else {
             return;
         };
-        group.version += 1;
+        group.version = group.version.saturating_add(1);
         group.flush_at = None;
         group.last_flush = Some(now);
         self.flush_family::<Ipv4Prefix>(&mut group);
@@ -265,9 +265,9 @@ pub(super) fn rank(
 
 /// Compares the one path to send without ADD-PATH with what was sent.
 pub(super) fn diff_best<P: GroupPrefix>(
-    entry: &mut Vec<OutPath>,
+    entry: &mut OutPaths,
     new: Option<&(PeerId, u32, AttrRef)>,
-    version: u64,
+    version: Version,
     prefix: P,
     members: &[PeerId],
     except: &dyn Fn(PeerId) -> Audience,
@@ -313,9 +313,9 @@ pub(super) fn diff_best<P: GroupPrefix>(
 /// Compares the paths to send with ADD-PATH with what was sent; new paths get the
 /// lowest path identifier not in use for the prefix.
 pub(super) fn diff_all<P: GroupPrefix>(
-    entry: &mut Vec<OutPath>,
+    entry: &mut OutPaths,
     desired: &[(PeerId, u32, AttrRef)],
-    version: u64,
+    version: Version,
     prefix: P,
     except: &dyn Fn(PeerId) -> Audience,
     batch: &mut Batch<P>,

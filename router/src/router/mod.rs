@@ -19,7 +19,8 @@ use crate::decision::{self, DecisionOptions, Reason, SelectionKey};
 use crate::encode::UpdateEncoder;
 use crate::export::{self, Local, Source, Target};
 use crate::group::{
-    Audience, Batch, Content, GroupKey, GroupPrefix, Message, OutPath, UpdateGroup,
+    Audience, Batch, Content, GroupKey, GroupPrefix, Message, OutPath, OutPaths, UpdateGroup,
+    Version,
 };
 use crate::peer::{AddPathSend, FamilyParams, PeerConfig, SessionParams};
 use crate::policy::Outcome;
@@ -370,7 +371,7 @@ impl Router {
         self.group_of(peer)
             .and_then(|g| self.groups[g].as_ref())
             .and_then(|g| P::family_ref(g).adj_rib_out.get(prefix))
-            .map_or(&[], Vec::as_slice)
+            .map_or(&[], |e| e.as_slice())
     }
 
     /// Bytes of encoded output waiting for `peer`.
