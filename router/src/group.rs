@@ -308,6 +308,7 @@ pub struct Batch<P> {
     withdraw: Vec<(Audience, Nlri<P>)>,
     announce: Vec<(AttrRef, Audience, Nlri<P>)>,
     index: FxHashMap<(usize, Audience), usize>,
+    last: Option<((usize, Audience), usize)>,
 }
 
 impl<P: GroupPrefix> Default for Batch<P> {
@@ -316,6 +317,7 @@ impl<P: GroupPrefix> Default for Batch<P> {
             withdraw: Vec::new(),
             announce: Vec::new(),
             index: FxHashMap::default(),
+            last: None,
         }
     }
 }
@@ -331,13 +333,19 @@ impl<P: GroupPrefix> Batch<P> {
 
     /// Adds an announcement.
     pub fn announce(&mut self, audience: Audience, attrs: &AttrRef, id: u32, prefix: P) {
-        let i = *self
-            .index
-            .entry((attrs.addr(), audience))
-            .or_insert_with(|| {
-                self.announce.push((attrs.clone(), audience, Vec::new()));
-                self.announce.len() - 1
-            });
+        let key = (attrs.addr(), audience);
+        // Neighbouring prefixes mostly share attributes: skip the lookup then.
+        let i = match self.last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let i = *self.index.entry(key).or_insert_with(|| {
+                    self.announce.push((attrs.clone(), audience, Vec::new()));
+                    self.announce.len() - 1
+                });
+                self.last = Some((key, i));
+                i
+            }
+        };
         self.announce[i].2.push((id, prefix));
     }
 
