@@ -33,6 +33,9 @@ use nexthop_core::wire::Family;
 mod catch_up;
 mod dissemination;
 mod import;
+mod reconfig;
+
+pub use reconfig::Reconfigured;
 
 use catch_up::{CatchUp, Output, Walk, deliver};
 
