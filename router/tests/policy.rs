@@ -251,3 +251,24 @@ fn becoming_a_client_is_reflected() {
     let got = t[0].get(nth(1)).expect("reflected now");
     assert_eq!(got.originator_id, Some(ip("10.0.0.1")));
 }
+
+/// A removed neighbour's routes go, and its session does not come back.
+#[test]
+fn removed_peer_stays_down() {
+    let mut r = router(AS, "192.0.2.1");
+    let e = up(&mut r, peer("172.16.0.1", 65001), "172.16.0.1");
+    r.handle_update(
+        e,
+        &[],
+        &[(0, nth(1))],
+        Some(attrs(&[65001], "172.16.0.1")),
+        T0,
+    )
+    .unwrap();
+    r.handle_timeout(T0);
+    r.remove_peer(e, T0);
+    r.handle_timeout(T0);
+    assert!(r.best(&nth(1)).is_none());
+    r.handle_session_up(e, SessionParams::ipv4(ip("172.16.0.1")), T0);
+    assert!(r.session(e).is_none());
+}

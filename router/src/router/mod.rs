@@ -152,6 +152,7 @@ struct Peer {
     prefixes: u32,
     import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
     output: Output,
+    removed: bool,
 }
 
 /// The per-family tables.
@@ -426,8 +427,19 @@ impl Router {
             prefixes: 0,
             import_memo: FxHashMap::default(),
             output: Output::default(),
+            removed: false,
         });
         id
+    }
+
+    /// Removes a neighbour (a configuration reload dropped it): its session is
+    /// taken down as by [`Router::handle_session_down`] and never comes up again.
+    /// Its id is not reused.
+    pub fn remove_peer(&mut self, peer: PeerId, now: Instant) {
+        self.handle_session_down(peer, now);
+        if let Some(p) = self.peers.get_mut(peer.0 as usize) {
+            p.removed = true;
+        }
     }
 
     /// Sets the IGP-cost hook of the decision process (§9.1.2.2 (e)).
@@ -454,7 +466,7 @@ impl Router {
         let Some(p) = self.peers.get_mut(peer.0 as usize) else {
             return;
         };
-        if p.session.is_some() {
+        if p.session.is_some() || p.removed {
             return;
         }
         p.session = Some(params);
