@@ -151,8 +151,9 @@ impl<P: RoutePrefix> GroupFamily<P> {
     }
 }
 
-/// Export memo key: source attributes (by address), source peer, policy rule.
-pub type MemoKey = (usize, PeerId, u16);
+/// Export memo key: source attributes (by address), source peer and its BGP
+/// Identifier at the time (it becomes ORIGINATOR_ID), export policy rule.
+pub type MemoKey = (usize, PeerId, u32, u16);
 
 /// An update group.
 #[derive(Debug)]

@@ -225,7 +225,16 @@ pub(super) fn export_paths<P: FamilyPrefix>(
             Outcome::Reject => continue,
             Outcome::Accept(r) => r,
         };
-        let memo_key = (path.attrs.addr(), path.peer, rule.unwrap_or(u16::MAX));
+        let source_id = match source {
+            Source::Ibgp { router_id, .. } => u32::from(router_id),
+            _ => 0,
+        };
+        let memo_key = (
+            path.attrs.addr(),
+            path.peer,
+            source_id,
+            rule.unwrap_or(u16::MAX),
+        );
         // Neighbouring prefixes mostly share a source and attributes.
         if let Some((k, a)) = &scratch.last
             && *k == memo_key
