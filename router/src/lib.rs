@@ -11,7 +11,8 @@
 //!   session FSM reports Established, `handle_update_bytes(peer, message, now)` for
 //!   each UPDATE the FSM hands over (parsed by core, RFC 7606 applied; or
 //!   `handle_update` with owned routes of one family), `handle_route_refresh`,
-//!   `handle_session_down(peer, now)`, `handle_igp_change(now)`;
+//!   `handle_session_down(peer, now)`, `handle_igp_change(now)`; configuration:
+//!   `add_peer`, `reconfigure_peer`, `remove_peer`, `originate`;
 //! - timers: `poll_timeout()` says when `handle_timeout(now)` is due: it runs the
 //!   decision process on what changed, then flushes the update groups whose
 //!   MinRouteAdvertisementInterval has run;
