@@ -416,6 +416,12 @@ impl Speaker {
             let read = p.session.handle_read(now, id, rest);
             consumed += read.consumed;
             if let Some(update) = read.update {
+                // Events before the UPDATE (Established, on the same read) go to
+                // the router first.
+                self.drive(i, now);
+                let Some(p) = self.peers[i].as_mut() else {
+                    return bytes.len();
+                };
                 let rp = p.router_peer;
                 match self.router.handle_update_bytes(rp, update, now) {
                     Ok(()) => {}
