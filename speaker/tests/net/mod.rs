@@ -374,10 +374,16 @@ pub fn config(asn: u32, router_id: IpAddr, extra: &str) -> String {
     format!("[router]\nasn = {asn}\nrouter_id = \"{router_id}\"\n{extra}")
 }
 
-/// A `[[neighbor]]` with short timers and no jitter.
+/// A `[[neighbor]]` with short timers (hold 9 s) and no jitter.
 pub fn neighbor(address: IpAddr, remote_asn: u32, extra: &str) -> String {
+    neighbor_hold(address, remote_asn, 9, extra)
+}
+
+/// A `[[neighbor]]` with hold time `hold` (keepalive a third) and no jitter.
+pub fn neighbor_hold(address: IpAddr, remote_asn: u32, hold: u16, extra: &str) -> String {
     format!(
-        "[[neighbor]]\naddress = \"{address}\"\nremote_asn = {remote_asn}\nhold_time = 9\nkeepalive_time = 3\nconnect_retry_time = 2\njitter = false\nmrai = 0\n{extra}\n"
+        "[[neighbor]]\naddress = \"{address}\"\nremote_asn = {remote_asn}\nhold_time = {hold}\nkeepalive_time = {}\nconnect_retry_time = 2\njitter = false\nmrai = 0\n{extra}\n",
+        hold / 3
     )
 }
 
