@@ -42,7 +42,7 @@ use nexthop_core::wire::route_refresh::RouteRefreshSubtype;
 use nexthop_router::peer::{PeerConfig, SessionParams};
 use nexthop_router::prefix::IpPrefix;
 use nexthop_router::rib::PeerId;
-use nexthop_router::router::{ImportError, Router};
+use nexthop_router::router::{ImportError, Reconfigured, Router};
 use nexthop_router::wire::UpdateError;
 
 pub use log::TracingLog;
@@ -579,6 +579,11 @@ impl Speaker {
                         summary.unchanged += 1;
                         continue;
                     }
+                    if self.reconfigure_in_place(i, &spec, now) {
+                        tracing::info!(neighbor = %n.address, "neighbour policy changed in place");
+                        summary.changed += 1;
+                        continue;
+                    }
                     let was_static = self.peers[i].as_ref().is_some_and(|p| !p.dynamic);
                     tracing::info!(neighbor = %n.address, "neighbour changed");
                     self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
@@ -752,6 +757,68 @@ impl Speaker {
         }
     }
 
+    /// A change of the router side only (policy, reflection, max-prefix) applied
+    /// to peer `i` without a reset; an import change asks the peer for its
+    /// routes again with ROUTE-REFRESH (RFC 2918) when it supports it. `false`
+    /// when the session must be reset instead.
+    fn reconfigure_in_place(&mut self, i: usize, spec: &PeerSpec, now: Instant) -> bool {
+        let Some(p) = self.peers[i].as_mut().filter(|p| !p.dynamic) else {
+            return false;
+        };
+        let old = &p.spec;
+        let session_same = old.session == spec.session
+            && (
+                old.port,
+                old.bind,
+                &old.md5_key,
+                old.min_ttl,
+                old.connect_timeout,
+            ) == (
+                spec.port,
+                spec.bind,
+                &spec.md5_key,
+                spec.min_ttl,
+                spec.connect_timeout,
+            );
+        if !session_same {
+            return false;
+        }
+        let info = p.session.session_info().copied();
+        let refresh_ok = info.is_some_and(|i| i.route_refresh) && p.established.is_some();
+        if p.established.is_some() && !refresh_ok && old.router.import != spec.router.import {
+            // The peer's routes cannot be asked for again.
+            return false;
+        }
+        match self
+            .router
+            .reconfigure_peer(p.router_peer, spec.router.clone(), now)
+        {
+            Reconfigured::Applied => {}
+            Reconfigured::RouteRefreshNeeded => {
+                let (Some(info), Some(key)) = (info.filter(|_| refresh_ok), p.established) else {
+                    return false;
+                };
+                if let Some(c) = self.conns.get_mut(&key) {
+                    for f in [
+                        nexthop_core::wire::Family::IPV4_UNICAST,
+                        nexthop_core::wire::Family::IPV6_UNICAST,
+                    ] {
+                        if info.families.contains(f) {
+                            c.queue.push_back(route_refresh(f));
+                        }
+                    }
+                    if self.reported.insert(key) {
+                        self.ready.push_back(key);
+                    }
+                }
+            }
+            Reconfigured::ResetNeeded => return false,
+        }
+        p.spec = spec.clone();
+        self.mark_router_output();
+        true
+    }
+
     /// ManualStop with Cease `subcode`, then forget the peer.
     fn stop_peer(&mut self, i: usize, now: Instant, subcode: u8) {
         if let Some(p) = self.peers[i].as_mut() {
@@ -774,7 +841,12 @@ impl Speaker {
         if self.router.session(p.router_peer).is_some() {
             self.router.handle_session_down(p.router_peer, now);
         }
-        self.idle_router_peers.push((p.spec.router, p.router_peer));
+        if p.dynamic {
+            // Kept for the next session from this address.
+            self.idle_router_peers.push((p.spec.router, p.router_peer));
+        } else {
+            self.router.remove_peer(p.router_peer, now);
+        }
         match p.timer {
             Some(Armed::Wheel(h, _)) => {
                 self.wheel.cancel(h);
@@ -1005,4 +1077,15 @@ impl Speaker {
             });
         }
     }
+}
+
+/// A ROUTE-REFRESH message for `family` (RFC 2918 §3).
+fn route_refresh(family: nexthop_core::wire::Family) -> Vec<u8> {
+    let mut m = vec![0xff; 16];
+    m.extend_from_slice(&23u16.to_be_bytes());
+    m.push(5);
+    m.extend_from_slice(&u16::from(family.afi).to_be_bytes());
+    m.push(0);
+    m.push(u8::from(family.safi));
+    m
 }

@@ -4,7 +4,7 @@
 
 mod net;
 
-use net::{Net, addr, config, neighbor, originate};
+use net::{Net, addr, config, neighbor, neighbor_hold, originate};
 use nexthop_core::session::State;
 use nexthop_speaker::config::Config;
 use nexthop_speaker::{Duration, ReloadSummary};
@@ -59,35 +59,53 @@ fn shutdown_sends_cease_6_2_with_the_communication_to_every_peer() {
 #[test]
 fn reload_adds_removes_and_changes_neighbours_without_touching_the_others() {
     let s = addr(0);
-    let (b, c, d, e) = (addr(1), addr(2), addr(3), addr(4));
+    let (b, c, d, e, f, g) = (addr(1), addr(2), addr(3), addr(4), addr(5), addr(6));
     let old = config(
         65001,
         s,
         &(neighbor(b, 65002, "")
             + &neighbor(c, 65003, "")
             + &neighbor(d, 65004, "")
+            + &neighbor(f, 65006, "")
+            + &neighbor(g, 65007, "")
             + &originate("198.51.100.0/24", "")),
     );
+    // B untouched, C removed, D's export policy changed (no reset), E added,
+    // F's hold time changed (reset), G's import policy changed (ROUTE-REFRESH).
     let new = config(
         65001,
         s,
         &(neighbor(b, 65002, "")
             + &neighbor(d, 65004, "med = 50")
             + &neighbor(e, 65005, "")
+            + &neighbor_hold(f, 65006, 12, "")
+            + &neighbor(g, 65007, "local_pref = 250")
             + &originate("198.51.100.0/24", "")),
     );
     let mut net = Net::new();
     let ns = net.add(s, &old);
-    let nb = net.add(b, &config(65002, b, &neighbor(s, 65001, "")));
-    let nc = net.add(c, &config(65003, c, &neighbor(s, 65001, "")));
-    let nd = net.add(d, &config(65004, d, &neighbor(s, 65001, "")));
-    let ne = net.add(e, &config(65005, e, &neighbor(s, 65001, "")));
+    let peer = |p, asn, extra: &str| config(asn, p, &(neighbor(s, 65001, "") + extra));
+    let nb = net.add(b, &peer(b, 65002, ""));
+    let nc = net.add(c, &peer(c, 65003, ""));
+    let nd = net.add(d, &peer(d, 65004, ""));
+    let ne = net.add(e, &peer(e, 65005, ""));
+    let nf = net.add(f, &peer(f, 65006, ""));
+    let ng = net.add(g, &peer(g, 65007, &originate("203.0.113.0/24", "")));
     assert!(net.run_until(Duration::from_secs(30), |n| {
-        [b, c, d].iter().all(|&p| n.established(ns, p))
+        [b, c, d, f, g].iter().all(|&p| n.established(ns, p))
             && n.nodes[nb].best("198.51.100.0/24").is_some()
+            && n.nodes[ns].best("203.0.113.0/24").is_some()
     }));
+    assert_eq!(
+        net.nodes[ns]
+            .best("203.0.113.0/24")
+            .unwrap()
+            .attrs
+            .local_pref,
+        None
+    );
     let mark_s = net.nodes[ns].sent.len();
-    let mark_b = net.nodes[nb].sent.len();
+    let mark: Vec<usize> = net.nodes.iter().map(|n| n.sent.len()).collect();
 
     let summary = net.nodes[ns]
         .speaker
@@ -97,42 +115,48 @@ fn reload_adds_removes_and_changes_neighbours_without_touching_the_others() {
         ReloadSummary {
             added: 1,
             removed: 1,
-            changed: 1,
+            changed: 3,
             unchanged: 1
         }
     );
     net.drive();
-    let to = |p| -> Vec<_> {
+    let to = |net: &Net, p| -> Vec<_> {
         net.nodes[ns].sent[mark_s..]
             .iter()
             .filter(|m| m.to == Some(p))
             .filter_map(|m| m.notification())
             .collect()
     };
-    assert_eq!(to(c), vec![(6, 3)]);
-    assert_eq!(to(d), vec![(6, 6)]);
-    assert_eq!(to(b), vec![]);
+    assert_eq!(to(&net, c), vec![(6, 3)]);
+    assert_eq!(to(&net, f), vec![(6, 6)]);
     assert_eq!(net.nodes[ns].state_of(c), None);
 
     assert!(
-        net.run_until(Duration::from_secs(30), |n| n.established(ns, d)
+        net.run_until(Duration::from_secs(30), |n| n.established(ns, f)
             && n.established(ns, e)
-            && n.nodes[nd].best("198.51.100.0/24").is_some()
-            && n.nodes[ne].best("198.51.100.0/24").is_some())
+            && n.nodes[ne].best("198.51.100.0/24").is_some()
+            && n.nodes[nf].best("198.51.100.0/24").is_some()
+            && n.nodes[nd].best("198.51.100.0/24").unwrap().attrs.med == Some(50)
+            && n.nodes[ns].best("203.0.113.0/24").unwrap().attrs.local_pref
+                == Some(250))
     );
-    // The changed policy is in force: MED 50 towards D.
-    assert_eq!(
-        net.nodes[nd].best("198.51.100.0/24").unwrap().attrs.med,
-        Some(50)
+    // G was asked for its routes (ROUTE-REFRESH) and sent them again.
+    assert!(
+        net.nodes[ns].sent[mark_s..]
+            .iter()
+            .any(|m| m.to == Some(g) && m.message_type() == 5)
     );
     net.run_for(Duration::from_secs(20));
-    // B's session was never touched: no OPEN, no NOTIFICATION since.
-    assert!(net.established(ns, b));
-    assert!(
-        net.nodes[nb].sent[mark_b..]
-            .iter()
-            .all(|m| m.message_type() == 4)
-    );
+    // B's, D's and G's sessions were never reset: no OPEN, no NOTIFICATION since.
+    for (p, i) in [(b, nb), (d, nd), (g, ng)] {
+        assert!(net.established(ns, p));
+        assert!(to(&net, p).is_empty());
+        assert!(
+            net.nodes[i].sent[mark[i]..]
+                .iter()
+                .all(|m| m.message_type() != 1)
+        );
+    }
     assert!(
         net.nodes[ns].sent[mark_s..]
             .iter()
