@@ -617,8 +617,10 @@ impl Speaker {
             }
         }
         // Originated routes.
+        let before: HashMap<_, _> = old.originate.iter().map(|o| (o.prefix, o)).collect();
+        let after: HashSet<_> = self.config.originate.iter().map(|o| o.prefix).collect();
         for o in &old.originate {
-            if !self.config.originate.iter().any(|n| n.prefix == o.prefix) {
+            if !after.contains(&o.prefix) {
                 match neighbor::ip_prefix(&o.prefix) {
                     IpPrefix::V4(p) => self.router.withdraw_originated(p, now),
                     IpPrefix::V6(p) => self.router.withdraw_originated(p, now),
@@ -626,7 +628,7 @@ impl Speaker {
             }
         }
         for o in &self.config.originate.clone() {
-            if !old.originate.contains(o) {
+            if before.get(&o.prefix) != Some(&o) {
                 self.originate(o, now);
             }
         }
