@@ -268,3 +268,39 @@ fn malformed_update_resets_the_session_with_its_notification() {
     assert_eq!(commands, vec![Command::Close { conn: raw.k }]);
     assert_ne!(raw.sp.session_state(addr(1)), Some(State::Established));
 }
+
+#[test]
+fn keepalive_is_not_stuck_behind_an_update_backlog() {
+    // 1 500 routes with distinct attributes: a long backlog of UPDATEs.
+    let mut origin = String::new();
+    for i in 0..1500 {
+        origin += &originate(
+            &format!("10.{}.{}.0/24", i / 256, i % 256),
+            &format!("communities = [\"65001:{i}\"]"),
+        );
+    }
+    let mut raw = Raw::new(&origin);
+    while raw.sp.poll_timeout().is_some_and(|t| t <= raw.now) {
+        raw.sp.handle_timeout(raw.now);
+    }
+    // The runtime takes a few messages, then its buffer is full.
+    let mut got = Vec::new();
+    while let Some(k) = raw.sp.poll_ready() {
+        assert_eq!(k, raw.k);
+    }
+    for _ in 0..10 {
+        got.push(raw.sp.poll_transmit(raw.now, raw.k).unwrap());
+    }
+    assert!(got.iter().any(|t| t.as_ref()[18] == 2));
+    // Time for a KEEPALIVE (the negotiated hold time 9 s / 3): it comes next,
+    // before the rest of the UPDATEs.
+    raw.now = raw.now.saturating_add(Duration::from_secs(3));
+    while raw.sp.poll_timeout().is_some_and(|t| t <= raw.now) {
+        raw.sp.handle_timeout(raw.now);
+    }
+    let next = raw.sp.poll_transmit(raw.now, raw.k).unwrap();
+    assert_eq!(next.as_ref()[18], 4, "a KEEPALIVE first");
+    assert!(matches!(next, nexthop_speaker::Transmit::Owned(_)));
+    let after = raw.sp.poll_transmit(raw.now, raw.k).unwrap();
+    assert_eq!(after.as_ref()[18], 2);
+}

@@ -143,3 +143,64 @@ fn withdrawal_propagates() {
     }));
     assert!(net.established(nb, a));
 }
+
+#[test]
+fn add_path_carries_several_paths_for_one_prefix() {
+    // C and D both originate 203.0.113.0/24 towards A; A sends both paths to B
+    // over an ADD-PATH session (RFC 7911).
+    let (a, b, c, d) = (addr(0), addr(1), addr(2), addr(3));
+    let mut net = Net::new();
+    let na = net.add(
+        a,
+        &config(
+            65001,
+            a,
+            &(neighbor(b, 65001, "add_path = \"both\"")
+                + &neighbor(c, 65003, "")
+                + &neighbor(d, 65004, "")),
+        ),
+    );
+    let nb = net.add(
+        b,
+        &config(65001, b, &neighbor(a, 65001, "add_path = \"both\"")),
+    );
+    for (x, asn) in [(c, 65003), (d, 65004)] {
+        net.add(
+            x,
+            &config(
+                asn,
+                x,
+                &(neighbor(a, 65001, "") + &originate("203.0.113.0/24", "")),
+            ),
+        );
+    }
+    let prefix: nexthop_router::prefix::Ipv4Prefix = "203.0.113.0/24".parse().unwrap();
+    assert!(net.run_until(Duration::from_secs(60), |n| {
+        n.nodes[nb]
+            .speaker
+            .router()
+            .rib::<nexthop_router::prefix::Ipv4Prefix>()
+            .paths(&prefix)
+            .len()
+            == 2
+    }));
+    let rp = net.nodes[na].speaker.router_peer(b).unwrap();
+    let s = net.nodes[na].speaker.router().session(rp).unwrap();
+    assert!(s.ipv4.add_path_send && s.ipv4.add_path_receive);
+    let paths = net.nodes[nb]
+        .speaker
+        .router()
+        .rib::<nexthop_router::prefix::Ipv4Prefix>()
+        .paths(&prefix)
+        .to_vec();
+    let mut ids: Vec<u32> = paths.iter().map(|p| p.path_id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2);
+    let mut origins: Vec<_> = paths
+        .iter()
+        .map(|p| p.attrs.as_path.neighbor_as())
+        .collect();
+    origins.sort();
+    assert_eq!(origins, vec![Some(65003), Some(65004)]);
+}
