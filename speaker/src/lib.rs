@@ -18,10 +18,25 @@
 //!   bound), repeated until all three give nothing; then
 //!   [`Speaker::poll_timeout`].
 //!
-//! A `Close` command can follow the bytes of a NOTIFICATION handed out by
-//! `poll_transmit`, so the runtime loops over the outputs until none gives
-//! anything. A connection named by `poll_ready` stays the runtime's to poll (when
-//! its buffer drains) until `poll_transmit` on it returns `None`.
+//! What a runtime must know:
+//! - A `Close` command can follow the bytes of a NOTIFICATION handed out by
+//!   `poll_transmit` (the speaker holds it back until they are), so loop over
+//!   the outputs until none of them gives anything.
+//! - A connection named by `poll_ready` stays the runtime's to poll until
+//!   `poll_transmit` on it returns `None`: when its output buffer is full, stop,
+//!   and call `poll_transmit` again when the socket drains (writable).
+//! - Each [`Transmit`] is one whole BGP message; a `Shared` one is the same
+//!   allocation for every member of an update group: write its bytes, drop it.
+//! - `handle_accepted` and `handle_connected` take the socket's real local
+//!   address (`getsockname`, not the listen address): it is the next hop "self"
+//!   for peers with no `bind_addr`. IPv4-mapped IPv6 addresses (a listener on
+//!   `[::]`) are matched as IPv4.
+//! - A read of zero bytes, a reset or a failed write is `handle_closed` at once,
+//!   in the same loop turn; a failed or timed-out connect is
+//!   `handle_connect_failed`. A `Close` can name a connection whose connect is
+//!   still in progress: abort it. Reports on keys the speaker forgot are ignored.
+//! - `handle_read` consumes whole messages only; keep the rest and pass it again
+//!   with what follows.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

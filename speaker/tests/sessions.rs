@@ -304,3 +304,34 @@ fn keepalive_is_not_stuck_behind_an_update_backlog() {
     let after = raw.sp.poll_transmit(raw.now, raw.k).unwrap();
     assert_eq!(after.as_ref()[18], 2);
 }
+
+/// An UPDATE from AS 65002 announcing 198.51.100.0/24 with ORIGIN `origin`.
+fn update(origin: u8) -> Vec<u8> {
+    let attrs: [u8; 20] = [
+        0x40, 1, 1, origin, // ORIGIN
+        0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xea, // AS_PATH: SEQUENCE 65002
+        0x40, 3, 4, 10, 0, 0, 2, // NEXT_HOP
+    ];
+    let mut m = header(47, 2);
+    m.extend_from_slice(&[0, 0, 0, 20]);
+    m.extend_from_slice(&attrs);
+    m.extend_from_slice(&[24, 198, 51, 100]);
+    m
+}
+
+#[test]
+fn treat_as_withdraw_keeps_the_session_and_drops_the_route() {
+    let mut raw = Raw::new("");
+    raw.drain();
+    let prefix: nexthop_router::prefix::Ipv4Prefix = "198.51.100.0/24".parse().unwrap();
+    raw.send(&update(0));
+    raw.drain();
+    assert!(raw.sp.router().best(&prefix).is_some());
+    // ORIGIN 5 is undefined: treat-as-withdraw (RFC 7606 §7.1).
+    raw.send(&update(5));
+    let (out, commands) = raw.drain();
+    assert!(raw.sp.router().best(&prefix).is_none());
+    assert!(out.iter().all(|m| m[18] != 3), "no NOTIFICATION");
+    assert!(commands.is_empty());
+    assert_eq!(raw.sp.session_state(addr(1)), Some(State::Established));
+}
