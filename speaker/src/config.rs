@@ -3,7 +3,7 @@
 //!
 //! Parsing is two steps: serde reads the file into raw, span-carrying structs
 //! (unknown keys and wrong types are refused there, with their line), then
-//! [`Config::from_str`] checks every value against the RFCs and the daemon's limits.
+//! [`Config::from_toml`] checks every value against the RFCs and the daemon's limits.
 //! Every error names the key and the line; nothing starts on an invalid config.
 
 use std::collections::HashSet;
