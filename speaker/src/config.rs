@@ -177,6 +177,12 @@ pub struct Neighbor {
     /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None` for
     /// the RFC's 5 s (iBGP) or 30 s (eBGP).
     pub mrai: Option<u16>,
+    /// The IPv4 next hop this speaker advertises as itself to the peer ("next
+    /// hop self"); default: `bind_addr`, else the session's local address.
+    pub next_hop_v4: Option<Ipv4Addr>,
+    /// The IPv6 next hop "self" (needed for IPv6 routes over an IPv4 session);
+    /// default: `bind_addr`, else the session's local address when IPv6.
+    pub next_hop_v6: Option<std::net::Ipv6Addr>,
 }
 
 /// `[[dynamic_neighbor]]`: peers accepted from a range of addresses.
@@ -291,6 +297,10 @@ struct RawNeighbor {
     enforce_first_as: bool,
     #[serde(default)]
     mrai: Option<Spanned<i64>>,
+    #[serde(default)]
+    next_hop_v4: Option<Spanned<String>>,
+    #[serde(default)]
+    next_hop_v6: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -844,6 +854,21 @@ impl Config {
                 None => None,
                 Some(v) => Some(src.int(&k("mrai"), v, "a time in seconds (0..=65535)")?),
             };
+            let next_hop_v4 = n
+                .next_hop_v4
+                .as_ref()
+                .map(|v| src.ipv4(&k("next_hop_v4"), v))
+                .transpose()?;
+            let next_hop_v6 = match &n.next_hop_v6 {
+                None => None,
+                Some(v) => Some(v.get_ref().parse::<std::net::Ipv6Addr>().map_err(|_| {
+                    src.err(
+                        &k("next_hop_v6"),
+                        v,
+                        format!("{:?} is not an IPv6 address", v.get_ref()),
+                    )
+                })?),
+            };
             neighbors.push(Neighbor {
                 address,
                 remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
@@ -882,6 +907,8 @@ impl Config {
                 max_prefix,
                 enforce_first_as: n.enforce_first_as,
                 mrai,
+                next_hop_v4,
+                next_hop_v6,
             });
         }
 
@@ -1082,6 +1109,36 @@ prefix = "198.51.100.0/24"
             "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nmrai = -1\n"
         ));
         assert_eq!((e.key.as_str(), e.line), ("neighbor[0].mrai", Some(7)));
+    }
+
+    #[test]
+    fn neighbor_next_hops_self() {
+        let c = Config::from_toml(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nnext_hop_v4 = \"198.51.100.1\"\nnext_hop_v6 = \"2001:db8::1\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.neighbors[0].next_hop_v4,
+            Some("198.51.100.1".parse().unwrap())
+        );
+        assert_eq!(
+            c.neighbors[0].next_hop_v6,
+            Some("2001:db8::1".parse().unwrap())
+        );
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nnext_hop_v6 = \"198.51.100.1\"\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("neighbor[0].next_hop_v6", Some(7))
+        );
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nnext_hop_v4 = \"2001:db8::1\"\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("neighbor[0].next_hop_v4", Some(7))
+        );
     }
 
     #[test]
