@@ -165,6 +165,10 @@ pub struct ReloadSummary {
 
 type Wheel = TimerWheel<u32, 1024, 4096>;
 
+/// How long a closing connection's last messages (a NOTIFICATION) wait for the
+/// runtime to take them before the connection is closed without them.
+pub const CLOSE_LINGER: Duration = Duration::from_secs(5);
+
 /// Where a session's next deadline is armed.
 #[derive(Clone, Copy, Debug)]
 enum Armed {
@@ -219,6 +223,9 @@ pub struct Speaker {
     next_key: u32,
     wheel: Box<Wheel>,
     overflow: BTreeSet<(Instant, usize)>,
+    /// Closing connections whose last messages were not taken yet, and when to
+    /// close them anyway.
+    lingering: BTreeSet<(Instant, ConnKey)>,
     commands: VecDeque<Command>,
     ready: VecDeque<ConnKey>,
     reported: HashSet<ConnKey>,
@@ -255,6 +262,7 @@ impl Speaker {
             next_key: 1,
             wheel: Box::new(Wheel::new(Duration::from_millis(10))),
             overflow: BTreeSet::new(),
+            lingering: BTreeSet::new(),
             commands: VecDeque::new(),
             ready: VecDeque::new(),
             reported: HashSet::new(),
@@ -500,6 +508,18 @@ impl Speaker {
             self.router.handle_timeout(now);
             self.mark_router_output();
         }
+        while let Some(&(t, key)) = self.lingering.first() {
+            if t > now {
+                break;
+            }
+            self.lingering.pop_first();
+            if self.conns.get(&key).is_some_and(|c| c.closing) {
+                tracing::debug!(conn = %key, "closing without the last messages: not taken in time");
+                self.conns.remove(&key);
+                self.reported.remove(&key);
+                self.commands.push_back(Command::Close { conn: key });
+            }
+        }
     }
 
     /// Administrative shutdown of every session: Cease 6/2 with the RFC 9003
@@ -706,6 +726,7 @@ impl Speaker {
         [
             self.wheel.next_expiry(),
             self.overflow.first().map(|&(t, _)| t),
+            self.lingering.first().map(|&(t, _)| t),
             self.router.poll_timeout(),
         ]
         .into_iter()
@@ -874,12 +895,12 @@ impl Speaker {
             None => {}
         }
         for (_, key) in p.conns {
-            self.close_conn(key);
+            self.close_conn(key, now);
         }
     }
 
     /// The session let go of `key`: close it once its queue is handed out.
-    fn close_conn(&mut self, key: ConnKey) {
+    fn close_conn(&mut self, key: ConnKey, now: Instant) {
         let Some(c) = self.conns.get_mut(&key) else {
             return;
         };
@@ -889,6 +910,8 @@ impl Speaker {
             self.reported.remove(&key);
             self.commands.push_back(Command::Close { conn: key });
         } else {
+            self.lingering
+                .insert((now.saturating_add(CLOSE_LINGER), key));
             self.mark_ready(key);
         }
     }
@@ -997,6 +1020,9 @@ impl Speaker {
                             self.conns.remove(&key);
                             self.reported.remove(&key);
                             self.commands.push_back(Command::Close { conn: key });
+                        } else {
+                            self.lingering
+                                .insert((now.saturating_add(CLOSE_LINGER), key));
                         }
                     }
                 }

@@ -335,3 +335,42 @@ fn treat_as_withdraw_keeps_the_session_and_drops_the_route() {
     assert!(commands.is_empty());
     assert_eq!(raw.sp.session_state(addr(1)), Some(State::Established));
 }
+
+#[test]
+fn a_session_holds_at_most_two_connections() {
+    let (s, x) = (addr(0), addr(1));
+    let mut sp = speaker(&config(65001, s, &neighbor(x, 65002, "passive = true")));
+    let now = Instant::from_secs(2);
+    let local = SocketAddr::new(s, 179);
+    let k1 = sp.handle_accepted(now, local, SocketAddr::new(x, 40001));
+    let k2 = sp.handle_accepted(now, local, SocketAddr::new(x, 40002));
+    assert!(k1.is_some() && k2.is_some() && k1 != k2);
+    assert_eq!(
+        sp.handle_accepted(now, local, SocketAddr::new(x, 40003)),
+        None
+    );
+    assert_eq!(sp.connection_count(), 2);
+    // One goes away: a new one is taken again.
+    sp.handle_closed(now, k1.unwrap(), Closed::Reset);
+    assert!(
+        sp.handle_accepted(now, local, SocketAddr::new(x, 40004))
+            .is_some()
+    );
+}
+
+#[test]
+fn shutdown_completes_even_when_the_runtime_cannot_write() {
+    let mut raw = Raw::new("");
+    raw.drain();
+    raw.sp.handle_shutdown(raw.now, "bye");
+    // The runtime's buffer for the connection is full: it takes no bytes.
+    while raw.sp.poll_ready().is_some() {}
+    assert_eq!(raw.sp.poll_command(), None);
+    assert!(!raw.sp.is_shut_down());
+    let t = raw.sp.poll_timeout().unwrap();
+    assert!(t <= raw.now.saturating_add(nexthop_speaker::CLOSE_LINGER));
+    raw.now = t;
+    raw.sp.handle_timeout(raw.now);
+    assert_eq!(raw.sp.poll_command(), Some(Command::Close { conn: raw.k }));
+    assert!(raw.sp.is_shut_down());
+}
