@@ -41,23 +41,22 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod drive;
 mod log;
 mod neighbor;
+mod reload;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use nexthop_core::session::{
-    ConnectionCommand, ConnectionError, ConnectionId, Event, Session, State, TRANSMIT_BUFFER_LEN,
-};
+use nexthop_core::session::{ConnectionError, ConnectionId, Session, State, TRANSMIT_BUFFER_LEN};
 use nexthop_core::timer_wheel::{TimerHandle, TimerWheel};
 use nexthop_core::wire::codes::cease_subcode;
-use nexthop_core::wire::route_refresh::RouteRefreshSubtype;
-use nexthop_router::peer::{PeerConfig, SessionParams};
+use nexthop_router::peer::PeerConfig;
 use nexthop_router::prefix::IpPrefix;
 use nexthop_router::rib::PeerId;
-use nexthop_router::router::{ImportError, Reconfigured, Router};
+use nexthop_router::router::{ImportError, Router};
 use nexthop_router::wire::UpdateError;
 
 pub use log::TracingLog;
@@ -546,130 +545,6 @@ impl Speaker {
         }
     }
 
-    /// Applies a new config (SIGHUP): untouched neighbours keep their sessions,
-    /// removed ones get Cease 6/3 (Peer De-configured), changed ones Cease 6/6
-    /// (Other Configuration Change) and restart, new ones start. Dynamic sessions
-    /// no longer covered by a range (or whose range changed) end the same way. A
-    /// change of `[router]` AS, router ID or cluster ID resets every session.
-    /// Listen addresses are the runtime's to compare
-    /// ([`Speaker::listen_addresses`]).
-    pub fn handle_reload(&mut self, now: Instant, config: Config) -> ReloadSummary {
-        let mut summary = ReloadSummary::default();
-        if self.shutting_down {
-            return summary;
-        }
-        let old = std::mem::replace(&mut self.config, config);
-        let r = &self.config.router;
-        if (r.asn, r.router_id, r.cluster_id)
-            != (old.router.asn, old.router.router_id, old.router.cluster_id)
-        {
-            tracing::info!("router identity changed: every session restarts");
-            for i in 0..self.peers.len() {
-                if self.peers[i].is_some() {
-                    self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
-                }
-            }
-            self.router = Router::new(neighbor::router_config(&self.config.router));
-            self.idle_router_peers.clear();
-            for n in &self.config.neighbors.clone() {
-                if old.neighbors.iter().any(|o| o.address == n.address) {
-                    summary.changed += 1;
-                } else {
-                    summary.added += 1;
-                }
-                let i = self.add_peer(neighbor::static_peer(&self.config.router, n), false);
-                self.start(i, now);
-            }
-            summary.removed = old
-                .neighbors
-                .iter()
-                .filter(|o| !self.config.neighbors.iter().any(|n| n.address == o.address))
-                .count();
-            for o in &self.config.originate.clone() {
-                self.originate(o, now);
-            }
-            self.mark_router_output();
-            return summary;
-        }
-
-        // Removed neighbours.
-        for o in &old.neighbors {
-            if !self.config.neighbors.iter().any(|n| n.address == o.address)
-                && let Some(&i) = self.by_addr.get(&o.address)
-            {
-                tracing::info!(neighbor = %o.address, "neighbour removed");
-                self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED);
-                summary.removed += 1;
-            }
-        }
-        // Changed and new ones.
-        for n in &self.config.neighbors.clone() {
-            let spec = neighbor::static_peer(&self.config.router, n);
-            match self.by_addr.get(&n.address).copied() {
-                Some(i) => {
-                    let same = self.peers[i]
-                        .as_ref()
-                        .is_some_and(|p| !p.dynamic && p.spec == spec);
-                    if same {
-                        summary.unchanged += 1;
-                        continue;
-                    }
-                    if self.reconfigure_in_place(i, &spec, now) {
-                        tracing::info!(neighbor = %n.address, "neighbour policy changed in place");
-                        summary.changed += 1;
-                        continue;
-                    }
-                    let was_static = self.peers[i].as_ref().is_some_and(|p| !p.dynamic);
-                    tracing::info!(neighbor = %n.address, "neighbour changed");
-                    self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
-                    if was_static {
-                        summary.changed += 1;
-                    } else {
-                        summary.added += 1;
-                    }
-                }
-                None => summary.added += 1,
-            }
-            let i = self.add_peer(spec, false);
-            self.start(i, now);
-        }
-        // Dynamic sessions.
-        for i in 0..self.peers.len() {
-            let Some(p) = self.peers[i].as_ref().filter(|p| p.dynamic) else {
-                continue;
-            };
-            let address = p.spec.address;
-            let want = self
-                .config
-                .dynamic_neighbors
-                .iter()
-                .find(|d| neighbor::in_range(&d.prefix, address))
-                .map(|d| neighbor::dynamic_peer(&self.config.router, d, address));
-            match want {
-                Some(spec) if spec == p.spec => {}
-                Some(_) => self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE),
-                None => self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED),
-            }
-        }
-        // Originated routes.
-        let before: HashMap<_, _> = old.originate.iter().map(|o| (o.prefix, o)).collect();
-        let after: HashSet<_> = self.config.originate.iter().map(|o| o.prefix).collect();
-        for o in &old.originate {
-            if !after.contains(&o.prefix) {
-                match neighbor::ip_prefix(&o.prefix) {
-                    IpPrefix::V4(p) => self.router.withdraw_originated(p, now),
-                    IpPrefix::V6(p) => self.router.withdraw_originated(p, now),
-                }
-            }
-        }
-        for o in &self.config.originate.clone() {
-            if before.get(&o.prefix) != Some(&o) {
-                self.originate(o, now);
-            }
-        }
-        summary
-    }
-
     // ----- outputs --------------------------------------------------------
 
     /// The next socket command.
@@ -795,68 +670,6 @@ impl Speaker {
         }
     }
 
-    /// A change of the router side only (policy, reflection, max-prefix) applied
-    /// to peer `i` without a reset; an import change asks the peer for its
-    /// routes again with ROUTE-REFRESH (RFC 2918) when it supports it. `false`
-    /// when the session must be reset instead.
-    fn reconfigure_in_place(&mut self, i: usize, spec: &PeerSpec, now: Instant) -> bool {
-        let Some(p) = self.peers[i].as_mut().filter(|p| !p.dynamic) else {
-            return false;
-        };
-        let old = &p.spec;
-        let session_same = old.session == spec.session
-            && (
-                old.port,
-                old.bind,
-                &old.md5_key,
-                old.min_ttl,
-                old.connect_timeout,
-            ) == (
-                spec.port,
-                spec.bind,
-                &spec.md5_key,
-                spec.min_ttl,
-                spec.connect_timeout,
-            );
-        if !session_same {
-            return false;
-        }
-        let info = p.session.session_info().copied();
-        let refresh_ok = info.is_some_and(|i| i.route_refresh) && p.established.is_some();
-        if p.established.is_some() && !refresh_ok && old.router.import != spec.router.import {
-            // The peer's routes cannot be asked for again.
-            return false;
-        }
-        match self
-            .router
-            .reconfigure_peer(p.router_peer, spec.router.clone(), now)
-        {
-            Reconfigured::Applied => {}
-            Reconfigured::RouteRefreshNeeded => {
-                let (Some(info), Some(key)) = (info.filter(|_| refresh_ok), p.established) else {
-                    return false;
-                };
-                if let Some(c) = self.conns.get_mut(&key) {
-                    for f in [
-                        nexthop_core::wire::Family::IPV4_UNICAST,
-                        nexthop_core::wire::Family::IPV6_UNICAST,
-                    ] {
-                        if info.families.contains(f) {
-                            c.queue.push_back(route_refresh(f));
-                        }
-                    }
-                    if self.reported.insert(key) {
-                        self.ready.push_back(key);
-                    }
-                }
-            }
-            Reconfigured::ResetNeeded => return false,
-        }
-        p.spec = spec.clone();
-        self.mark_router_output();
-        true
-    }
-
     /// ManualStop with Cease `subcode`, then forget the peer.
     fn stop_peer(&mut self, i: usize, now: Instant, subcode: u8) {
         if let Some(p) = self.peers[i].as_mut() {
@@ -955,180 +768,4 @@ impl Speaker {
             self.mark_ready(k);
         }
     }
-
-    /// Moves peer `i`'s session output where it goes: messages to connection
-    /// queues, commands to the runtime, events to the router; then re-arms its
-    /// deadline. A dynamic peer left without connections is forgotten.
-    fn drive(&mut self, i: usize, now: Instant) {
-        let Some(p) = self.peers[i].as_mut() else {
-            return;
-        };
-        while let Some((id, n)) = p.session.poll_transmit(now, &mut self.buf) {
-            let Some(&(_, key)) = p.conns.iter().find(|(c, _)| *c == id) else {
-                continue;
-            };
-            let Some(c) = self.conns.get_mut(&key) else {
-                continue;
-            };
-            let msg = &self.buf[..n];
-            // A KEEPALIVE behind another unsent one adds nothing (a peer that
-            // does not read must not grow the queue).
-            let keepalive = n == 19 && msg.get(18) == Some(&4);
-            if keepalive && c.queue.back().is_some_and(|m| m.len() == 19 && m[18] == 4) {
-                continue;
-            }
-            c.queue.push_back(msg.to_vec());
-            if self.reported.insert(key) {
-                self.ready.push_back(key);
-            }
-        }
-        while let Some(cmd) = p.session.poll_connection_command() {
-            match cmd {
-                ConnectionCommand::Connect(id) => {
-                    let key = ConnKey(self.next_key);
-                    self.next_key = self.next_key.wrapping_add(1).max(1);
-                    let remote = SocketAddr::new(p.spec.address, p.spec.port);
-                    p.conns.push((id, key));
-                    self.conns.insert(
-                        key,
-                        Conn {
-                            peer: i,
-                            id,
-                            local: None,
-                            remote,
-                            queue: VecDeque::new(),
-                            closing: false,
-                        },
-                    );
-                    self.commands.push_back(Command::Connect {
-                        conn: key,
-                        remote,
-                        bind: p.spec.bind,
-                        md5_key: p.spec.md5_key.clone(),
-                        min_ttl: p.spec.min_ttl,
-                        timeout: p.spec.connect_timeout,
-                    });
-                }
-                ConnectionCommand::Close(id) => {
-                    let Some(j) = p.conns.iter().position(|(c, _)| *c == id) else {
-                        continue;
-                    };
-                    let (_, key) = p.conns.swap_remove(j);
-                    if let Some(c) = self.conns.get_mut(&key) {
-                        c.closing = true;
-                        if c.queue.is_empty() {
-                            self.conns.remove(&key);
-                            self.reported.remove(&key);
-                            self.commands.push_back(Command::Close { conn: key });
-                        } else {
-                            self.lingering
-                                .insert((now.saturating_add(CLOSE_LINGER), key));
-                        }
-                    }
-                }
-            }
-        }
-        while let Some(ev) = p.session.poll_event() {
-            match ev {
-                Event::Established { connection, info } => {
-                    let Some(&(_, key)) = p.conns.iter().find(|(c, _)| *c == connection) else {
-                        continue;
-                    };
-                    let mut params = SessionParams::from(&info);
-                    params.local_address = self
-                        .conns
-                        .get(&key)
-                        .and_then(|c| c.local)
-                        .map(|a| a.ip().to_canonical());
-                    if self.router.session(p.router_peer).is_some() {
-                        self.router.handle_session_down(p.router_peer, now);
-                    }
-                    tracing::info!(
-                        neighbor = %p.spec.address,
-                        peer_asn = info.peer_asn,
-                        hold_time = info.hold_time,
-                        conn = %key,
-                        "session established"
-                    );
-                    self.router.handle_session_up(p.router_peer, params, now);
-                    p.established = Some(key);
-                    if self.reported.insert(key) {
-                        self.ready.push_back(key);
-                    }
-                }
-                Event::Down {
-                    reason,
-                    was_established,
-                } => {
-                    p.established = None;
-                    if self.router.session(p.router_peer).is_some() {
-                        self.router.handle_session_down(p.router_peer, now);
-                    }
-                    if was_established {
-                        tracing::info!(neighbor = %p.spec.address, ?reason, "session down");
-                    } else {
-                        tracing::debug!(neighbor = %p.spec.address, ?reason, "connection attempt ended");
-                    }
-                }
-                Event::RouteRefreshRequested { family, subtype } => {
-                    if matches!(subtype, RouteRefreshSubtype::Normal)
-                        && let Some(key) = p.established
-                    {
-                        tracing::info!(neighbor = %p.spec.address, ?family, "route refresh requested");
-                        self.router.handle_route_refresh(p.router_peer, now);
-                        if self.reported.insert(key) {
-                            self.ready.push_back(key);
-                        }
-                    }
-                }
-                Event::StateChanged { .. } => {}
-            }
-        }
-        let forget = p.dynamic && p.conns.is_empty();
-        if forget {
-            self.free_peer(i, now);
-        } else {
-            self.rearm(i);
-        }
-    }
-
-    /// Puts peer `i`'s next deadline on the wheel (or the overflow set).
-    fn rearm(&mut self, i: usize) {
-        let Some(p) = self.peers[i].as_mut() else {
-            return;
-        };
-        let want = p.session.poll_timeout();
-        if p.timer.map(Armed::at) == want {
-            return;
-        }
-        match p.timer.take() {
-            Some(Armed::Wheel(h, _)) => {
-                self.wheel.cancel(h);
-            }
-            Some(Armed::Overflow(t)) => {
-                self.overflow.remove(&(t, i));
-            }
-            None => {}
-        }
-        if let Some(t) = want {
-            p.timer = Some(match self.wheel.arm(t, i as u32) {
-                Ok(h) => Armed::Wheel(h, t),
-                Err(_) => {
-                    self.overflow.insert((t, i));
-                    Armed::Overflow(t)
-                }
-            });
-        }
-    }
-}
-
-/// A ROUTE-REFRESH message for `family` (RFC 2918 §3).
-fn route_refresh(family: nexthop_core::wire::Family) -> Vec<u8> {
-    let mut m = vec![0xff; 16];
-    m.extend_from_slice(&23u16.to_be_bytes());
-    m.push(5);
-    m.extend_from_slice(&u16::from(family.afi).to_be_bytes());
-    m.push(0);
-    m.push(u8::from(family.safi));
-    m
 }
