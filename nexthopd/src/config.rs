@@ -1,0 +1,982 @@
+//! The TOML configuration of nexthopd, and its validation.
+//!
+//! Parsing is two steps: serde reads the file into raw, span-carrying structs
+//! (unknown keys and wrong types are refused there, with their line), then
+//! [`Config::from_str`] checks every value against the RFCs and the daemon's limits.
+//! Every error names the key and the line; nothing starts on an invalid config.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The default BGP port (RFC 4271 §8.2.1.2... the IANA assignment).
+pub const BGP_PORT: u16 = 179;
+/// Longest TCP-MD5 key the kernel takes (`TCP_MD5SIG_MAXKEYLEN`).
+pub const MD5_KEY_MAX: usize = 80;
+
+/// A configuration error: which key, on which line, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted path of the key, e.g. `neighbor[1].hold_time`; empty for a syntax error.
+    pub key: String,
+    /// 1-based line of the value, where known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.key.is_empty()) {
+            (Some(l), false) => write!(f, "line {l}: {}: {}", self.key, self.message),
+            (Some(l), true) => write!(f, "line {l}: {}", self.message),
+            (None, false) => write!(f, "{}: {}", self.key, self.message),
+            (None, true) => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Which I/O runtime drives the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// The portable mio reactor.
+    Mio,
+    /// The Linux io_uring loop.
+    Uring,
+}
+
+/// ADD-PATH directions for a neighbour (RFC 7911 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddPath {
+    /// We receive several paths per prefix.
+    Receive,
+    /// We send several paths per prefix.
+    Send,
+    /// Both.
+    Both,
+}
+
+/// An address family nexthop routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FamilyName {
+    /// `ipv4-unicast`.
+    Ipv4Unicast,
+    /// `ipv6-unicast`.
+    Ipv6Unicast,
+}
+
+/// An IP prefix as written in the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Prefix {
+    /// The network address (host bits zero).
+    pub addr: IpAddr,
+    /// The prefix length.
+    pub len: u8,
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+/// An entry of a prefix allow-list: a prefix, and the range of lengths of the more
+/// specific prefixes it also allows (`198.18.0.0/15 le 24`, `10.0.0.0/8 ge 16 le 24`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrefixRule {
+    /// The covering prefix.
+    pub prefix: Prefix,
+    /// Shortest length allowed (default: the prefix's own).
+    pub ge: u8,
+    /// Longest length allowed (default: the prefix's own).
+    pub le: u8,
+}
+
+/// A community to attach: standard (RFC 1997) or large (RFC 8092).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Community {
+    /// `ASN:VALUE`, 16 bits each.
+    Standard(u32),
+    /// `ASN:DATA1:DATA2`, 32 bits each.
+    Large([u32; 3]),
+}
+
+/// `[router]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Router {
+    /// Our AS number.
+    pub asn: u32,
+    /// Our BGP Identifier.
+    pub router_id: Ipv4Addr,
+    /// Addresses to listen on.
+    pub listen: Vec<SocketAddr>,
+    /// The I/O runtime, and whether the config named it.
+    pub runtime: Option<RuntimeKind>,
+    /// Route reflection cluster ID (RFC 4456 §7); the router ID when absent.
+    pub cluster_id: Option<Ipv4Addr>,
+}
+
+/// `[[neighbor]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neighbor {
+    /// The peer's address.
+    pub address: IpAddr,
+    /// The peer's AS.
+    pub remote_asn: u32,
+    /// Wait for the peer to connect (RFC 4271 §8.1.1 PassiveTcpEstablishment).
+    pub passive: bool,
+    /// Hold time we offer, seconds (0, or 3 and more).
+    pub hold_time: u16,
+    /// Keepalive interval, seconds; at most a third of the hold time.
+    pub keepalive_time: u16,
+    /// ConnectRetryTime, seconds.
+    pub connect_retry_time: u16,
+    /// IdleHoldTime, seconds (RFC 4271 §8.1.1 DampPeerOscillations base).
+    pub idle_hold_time: u16,
+    /// DelayOpenTime, seconds; 0 disables DelayOpen.
+    pub delay_open_time: u16,
+    /// Apply jitter to timers (RFC 4271 §10).
+    pub jitter: bool,
+    /// RFC 7947 route server client.
+    pub route_server_client: bool,
+    /// RFC 4456 route reflector client.
+    pub route_reflector_client: bool,
+    /// ADD-PATH directions.
+    pub add_path: Option<AddPath>,
+    /// Families to negotiate.
+    pub families: Vec<FamilyName>,
+    /// Local address to bind outbound connections to.
+    pub bind_addr: Option<IpAddr>,
+    /// TCP-MD5 key (RFC 2385).
+    pub md5_key: Option<String>,
+    /// GTSM minimum TTL (RFC 5082).
+    pub min_ttl: Option<u8>,
+    /// Prefixes accepted from the peer; `None` accepts all.
+    pub import: Option<Vec<PrefixRule>>,
+    /// Prefixes sent to the peer; `None` sends all.
+    pub export: Option<Vec<PrefixRule>>,
+    /// MED to set on routes sent to the peer.
+    pub med: Option<u32>,
+    /// LOCAL_PREF to set on routes learned from the peer.
+    pub local_pref: Option<u32>,
+    /// Communities attached to routes learned from the peer.
+    pub communities: Vec<Community>,
+    /// Most prefixes accepted before Cease 6/1 (RFC 4486).
+    pub max_prefix: Option<u32>,
+    /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
+    pub enforce_first_as: bool,
+}
+
+/// `[[dynamic_neighbor]]`: peers accepted from a range of addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicNeighbor {
+    /// The range.
+    pub prefix: Prefix,
+    /// Their AS.
+    pub remote_asn: u32,
+}
+
+/// `[[originate]]`: a prefix we announce ourselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Originate {
+    /// The prefix.
+    pub prefix: Prefix,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[router]`.
+    pub router: Router,
+    /// `[[neighbor]]`.
+    pub neighbors: Vec<Neighbor>,
+    /// `[[dynamic_neighbor]]`.
+    pub dynamic_neighbors: Vec<DynamicNeighbor>,
+    /// `[[originate]]`.
+    pub originate: Vec<Originate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    router: RawRouter,
+    #[serde(default)]
+    neighbor: Vec<RawNeighbor>,
+    #[serde(default)]
+    dynamic_neighbor: Vec<RawDynamicNeighbor>,
+    #[serde(default)]
+    originate: Vec<RawOriginate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRouter {
+    asn: Spanned<i64>,
+    router_id: Spanned<String>,
+    #[serde(default)]
+    listen: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    runtime: Option<Spanned<String>>,
+    #[serde(default)]
+    cluster_id: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNeighbor {
+    address: Spanned<String>,
+    remote_asn: Spanned<i64>,
+    #[serde(default)]
+    passive: bool,
+    #[serde(default)]
+    hold_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    keepalive_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    connect_retry_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    idle_hold_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    delay_open_time: Option<Spanned<i64>>,
+    #[serde(default = "yes")]
+    jitter: bool,
+    #[serde(default)]
+    route_server_client: bool,
+    #[serde(default)]
+    route_reflector_client: bool,
+    #[serde(default)]
+    add_path: Option<Spanned<String>>,
+    #[serde(default)]
+    families: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    bind_addr: Option<Spanned<String>>,
+    #[serde(default)]
+    md5_key: Option<Spanned<String>>,
+    #[serde(default)]
+    min_ttl: Option<Spanned<i64>>,
+    #[serde(default)]
+    import: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    export: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    med: Option<Spanned<i64>>,
+    #[serde(default)]
+    local_pref: Option<Spanned<i64>>,
+    #[serde(default)]
+    communities: Vec<Spanned<String>>,
+    #[serde(default)]
+    max_prefix: Option<Spanned<i64>>,
+    #[serde(default)]
+    enforce_first_as: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDynamicNeighbor {
+    prefix: Spanned<String>,
+    remote_asn: Spanned<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOriginate {
+    prefix: Spanned<String>,
+}
+
+/// Turns byte spans into line numbers and builds errors.
+struct Source<'a> {
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn line(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    /// The dotted key that the 1-based `line` sets, as far as a line-by-line
+    /// reading can tell: `neighbor[1].hold_time` for `hold_time = ..` in the second
+    /// `[[neighbor]]` table. Empty where the line sets no key.
+    fn key_at(&self, line: usize) -> String {
+        let mut table = String::new();
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut key = String::new();
+        for text in self.text.lines().take(line) {
+            let t = text.trim();
+            key.clear();
+            if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+                let name = name.trim().to_string();
+                let n = match counts.iter_mut().find(|(k, _)| *k == name) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n
+                    }
+                    None => {
+                        counts.push((name.clone(), 0));
+                        0
+                    }
+                };
+                table = format!("{name}[{n}]");
+            } else if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
+                table = name.trim().to_string();
+            } else if let Some((k, _)) = t.split_once('=') {
+                key = k.trim().to_string();
+            }
+        }
+        match (table.is_empty(), key.is_empty()) {
+            (_, true) => table,
+            (true, false) => key,
+            (false, false) => format!("{table}.{key}"),
+        }
+    }
+
+    fn err<T>(&self, key: &str, v: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.to_string(),
+            line: Some(self.line(v.span())),
+            message: message.into(),
+        }
+    }
+
+    fn int<T: TryFrom<i64>>(
+        &self,
+        key: &str,
+        v: &Spanned<i64>,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        T::try_from(*v.get_ref()).map_err(|_| {
+            self.err(
+                key,
+                v,
+                format!("{} is out of range for {what}", v.get_ref()),
+            )
+        })
+    }
+
+    fn asn(&self, key: &str, v: &Spanned<i64>) -> Result<u32, ConfigError> {
+        let asn: u32 = self.int(key, v, "an AS number (1..=4294967295)")?;
+        if asn == 0 {
+            return Err(self.err(key, v, "AS 0 is reserved (RFC 7607)"));
+        }
+        Ok(asn)
+    }
+
+    fn ipv4(&self, key: &str, v: &Spanned<String>) -> Result<Ipv4Addr, ConfigError> {
+        v.get_ref()
+            .parse()
+            .map_err(|_| self.err(key, v, format!("{:?} is not an IPv4 address", v.get_ref())))
+    }
+
+    fn ip(&self, key: &str, v: &Spanned<String>) -> Result<IpAddr, ConfigError> {
+        v.get_ref()
+            .parse()
+            .map_err(|_| self.err(key, v, format!("{:?} is not an IP address", v.get_ref())))
+    }
+
+    fn prefix(&self, key: &str, v: &Spanned<String>) -> Result<Prefix, ConfigError> {
+        parse_prefix(v.get_ref()).map_err(|m| self.err(key, v, m))
+    }
+
+    fn seconds(
+        &self,
+        key: &str,
+        v: &Option<Spanned<i64>>,
+        default: u16,
+    ) -> Result<u16, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(v) => self.int(key, v, "a time in seconds (0..=65535)"),
+        }
+    }
+}
+
+fn parse_prefix(s: &str) -> Result<Prefix, String> {
+    let (addr, len) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?} is not a prefix (ADDRESS/LENGTH)"))?;
+    let addr: IpAddr = addr
+        .parse()
+        .map_err(|_| format!("{addr:?} is not an IP address"))?;
+    let len: u8 = len
+        .parse()
+        .map_err(|_| format!("{len:?} is not a prefix length"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    if len > max {
+        return Err(format!("prefix length {len} exceeds {max}"));
+    }
+    let masked = mask(addr, len);
+    if masked != addr {
+        return Err(format!(
+            "{s} has host bits set; did you mean {masked}/{len}?"
+        ));
+    }
+    Ok(Prefix { addr, len })
+}
+
+fn mask(addr: IpAddr, len: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(a) => {
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
+            IpAddr::V4(Ipv4Addr::from(u32::from(a) & m))
+        }
+        IpAddr::V6(a) => {
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
+            IpAddr::V6((u128::from(a) & m).into())
+        }
+    }
+}
+
+fn parse_prefix_rule(s: &str) -> Result<PrefixRule, String> {
+    let mut words = s.split_whitespace();
+    let prefix = parse_prefix(words.next().unwrap_or(""))?;
+    let max = if prefix.addr.is_ipv4() { 32 } else { 128 };
+    let (mut ge, mut le) = (prefix.len, prefix.len);
+    let mut saw_ge = false;
+    while let Some(w) = words.next() {
+        let n: u8 = words
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("{w:?} must be followed by a prefix length"))?;
+        match w {
+            "ge" => {
+                ge = n;
+                saw_ge = true;
+                if le < n {
+                    le = max;
+                }
+            }
+            "le" => le = n,
+            other => return Err(format!("unknown word {other:?}; expected `ge N` or `le N`")),
+        }
+    }
+    if saw_ge && le == prefix.len {
+        le = max;
+    }
+    if !(prefix.len <= ge && ge <= le && le <= max) {
+        return Err(format!(
+            "need {} <= ge ({ge}) <= le ({le}) <= {max}",
+            prefix.len
+        ));
+    }
+    Ok(PrefixRule { prefix, ge, le })
+}
+
+fn parse_community(s: &str) -> Result<Community, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let num = |p: &str| {
+        p.parse::<u32>()
+            .map_err(|_| format!("{p:?} in {s:?} is not a number"))
+    };
+    match parts.as_slice() {
+        [a, v] => {
+            let (a, v) = (num(a)?, num(v)?);
+            if a > 0xffff || v > 0xffff {
+                return Err(format!(
+                    "{s:?}: a standard community is two 16-bit numbers (RFC 1997)"
+                ));
+            }
+            Ok(Community::Standard((a << 16) | v))
+        }
+        [a, b, c] => Ok(Community::Large([num(a)?, num(b)?, num(c)?])),
+        _ => Err(format!(
+            "{s:?} is not a community (ASN:VALUE, or ASN:DATA1:DATA2 for a large one)"
+        )),
+    }
+}
+
+impl Config {
+    /// Parses and validates a config file's text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let src = Source { text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| src.line(s));
+            ConfigError {
+                key: line.map(|l| src.key_at(l)).unwrap_or_default(),
+                line,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+
+        let r = &raw.router;
+        let router_id = src.ipv4("router.router_id", &r.router_id)?;
+        if router_id.is_unspecified() {
+            return Err(src.err(
+                "router.router_id",
+                &r.router_id,
+                "0.0.0.0 is not a valid BGP Identifier (RFC 6286)",
+            ));
+        }
+        let listen = match &r.listen {
+            None => vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), BGP_PORT)],
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let key = format!("router.listen[{i}]");
+                    let s = l.get_ref();
+                    s.parse::<SocketAddr>()
+                        .or_else(|_| s.parse::<IpAddr>().map(|a| SocketAddr::new(a, BGP_PORT)))
+                        .map_err(|_| {
+                            src.err(&key, l, format!("{s:?} is not ADDRESS or ADDRESS:PORT"))
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let runtime = match &r.runtime {
+            None => None,
+            Some(v) => Some(match v.get_ref().as_str() {
+                "mio" => RuntimeKind::Mio,
+                "uring" => RuntimeKind::Uring,
+                other => {
+                    return Err(src.err(
+                        "router.runtime",
+                        v,
+                        format!("{other:?}: expected \"mio\" or \"uring\""),
+                    ));
+                }
+            }),
+        };
+        let cluster_id = r
+            .cluster_id
+            .as_ref()
+            .map(|c| src.ipv4("router.cluster_id", c))
+            .transpose()?;
+        let router = Router {
+            asn: src.asn("router.asn", &r.asn)?,
+            router_id,
+            listen,
+            runtime,
+            cluster_id,
+        };
+
+        let mut seen = HashSet::new();
+        let mut neighbors = Vec::new();
+        for (i, n) in raw.neighbor.iter().enumerate() {
+            let k = |f: &str| format!("neighbor[{i}].{f}");
+            let address = src.ip(&k("address"), &n.address)?;
+            if !seen.insert(address) {
+                return Err(src.err(
+                    &k("address"),
+                    &n.address,
+                    format!("{address} is configured twice"),
+                ));
+            }
+            let hold_time = src.seconds(&k("hold_time"), &n.hold_time, 90)?;
+            if hold_time == 1 || hold_time == 2 {
+                let v = n.hold_time.as_ref().expect("a non-default value was given");
+                return Err(src.err(
+                    &k("hold_time"),
+                    v,
+                    "hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)",
+                ));
+            }
+            let keepalive_time =
+                src.seconds(&k("keepalive_time"), &n.keepalive_time, hold_time / 3)?;
+            if let Some(v) = &n.keepalive_time
+                && (hold_time == 0 && keepalive_time != 0
+                    || hold_time != 0 && keepalive_time > hold_time / 3)
+            {
+                return Err(src.err(
+                    &k("keepalive_time"),
+                    v,
+                    format!("keepalive time must be at most a third of the hold time ({hold_time} s), or 0 when it is 0"),
+                ));
+            }
+            let add_path = match &n.add_path {
+                None => None,
+                Some(v) => Some(match v.get_ref().as_str() {
+                    "receive" => AddPath::Receive,
+                    "send" => AddPath::Send,
+                    "both" => AddPath::Both,
+                    other => {
+                        return Err(src.err(
+                            &k("add_path"),
+                            v,
+                            format!("{other:?}: expected \"receive\", \"send\" or \"both\""),
+                        ));
+                    }
+                }),
+            };
+            let families = match &n.families {
+                None => vec![if address.is_ipv4() {
+                    FamilyName::Ipv4Unicast
+                } else {
+                    FamilyName::Ipv6Unicast
+                }],
+                Some(list) => {
+                    let mut out = Vec::new();
+                    for (j, f) in list.iter().enumerate() {
+                        let fam = match f.get_ref().as_str() {
+                            "ipv4-unicast" => FamilyName::Ipv4Unicast,
+                            "ipv6-unicast" => FamilyName::Ipv6Unicast,
+                            other => {
+                                return Err(src.err(
+                                    &format!("neighbor[{i}].families[{j}]"),
+                                    f,
+                                    format!(
+                                        "{other:?}: expected \"ipv4-unicast\" or \"ipv6-unicast\""
+                                    ),
+                                ));
+                            }
+                        };
+                        if !out.contains(&fam) {
+                            out.push(fam);
+                        }
+                    }
+                    if out.is_empty() {
+                        return Err(ConfigError {
+                            key: k("families"),
+                            line: Some(src.line(n.address.span())),
+                            message: "at least one family is needed".into(),
+                        });
+                    }
+                    out
+                }
+            };
+            let bind_addr = n
+                .bind_addr
+                .as_ref()
+                .map(|b| src.ip(&k("bind_addr"), b))
+                .transpose()?;
+            if let (Some(b), Some(v)) = (bind_addr, &n.bind_addr)
+                && b.is_ipv4() != address.is_ipv4()
+            {
+                return Err(src.err(
+                    &k("bind_addr"),
+                    v,
+                    "bind address and neighbour address are of different families",
+                ));
+            }
+            let md5_key = match &n.md5_key {
+                Some(v) if v.get_ref().is_empty() || v.get_ref().len() > MD5_KEY_MAX => {
+                    return Err(src.err(
+                        &k("md5_key"),
+                        v,
+                        format!("an MD5 key is 1 to {MD5_KEY_MAX} bytes"),
+                    ));
+                }
+                v => v.as_ref().map(|v| v.get_ref().clone()),
+            };
+            let min_ttl = match &n.min_ttl {
+                None => None,
+                Some(v) => {
+                    let t: u8 = src.int(&k("min_ttl"), v, "a TTL (1..=255)")?;
+                    if t == 0 {
+                        return Err(src.err(
+                            &k("min_ttl"),
+                            v,
+                            "a minimum TTL is 1 to 255 (RFC 5082)",
+                        ));
+                    }
+                    Some(t)
+                }
+            };
+            let rules = |field: &str,
+                         list: &Option<Vec<Spanned<String>>>|
+             -> Result<Option<Vec<PrefixRule>>, ConfigError> {
+                list.as_ref()
+                    .map(|l| {
+                        l.iter()
+                            .enumerate()
+                            .map(|(j, s)| {
+                                parse_prefix_rule(s.get_ref()).map_err(|m| {
+                                    src.err(&format!("neighbor[{i}].{field}[{j}]"), s, m)
+                                })
+                            })
+                            .collect()
+                    })
+                    .transpose()
+            };
+            let communities = n
+                .communities
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    parse_community(c.get_ref())
+                        .map_err(|m| src.err(&format!("neighbor[{i}].communities[{j}]"), c, m))
+                })
+                .collect::<Result<_, _>>()?;
+            let max_prefix = match &n.max_prefix {
+                None => None,
+                Some(v) => {
+                    let m: u32 = src.int(&k("max_prefix"), v, "a prefix count")?;
+                    if m == 0 {
+                        return Err(src.err(
+                            &k("max_prefix"),
+                            v,
+                            "max_prefix must be at least 1 (omit it for no limit)",
+                        ));
+                    }
+                    Some(m)
+                }
+            };
+            if n.route_server_client && n.route_reflector_client {
+                return Err(src.err(
+                    &k("route_server_client"),
+                    &n.address,
+                    "a neighbour cannot be both a route server client and a route reflector client",
+                ));
+            }
+            neighbors.push(Neighbor {
+                address,
+                remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
+                passive: n.passive,
+                hold_time,
+                keepalive_time,
+                connect_retry_time: src.seconds(
+                    &k("connect_retry_time"),
+                    &n.connect_retry_time,
+                    120,
+                )?,
+                idle_hold_time: src.seconds(&k("idle_hold_time"), &n.idle_hold_time, 0)?,
+                delay_open_time: src.seconds(&k("delay_open_time"), &n.delay_open_time, 0)?,
+                jitter: n.jitter,
+                route_server_client: n.route_server_client,
+                route_reflector_client: n.route_reflector_client,
+                add_path,
+                families,
+                bind_addr,
+                md5_key,
+                min_ttl,
+                import: rules("import", &n.import)?,
+                export: rules("export", &n.export)?,
+                med: n
+                    .med
+                    .as_ref()
+                    .map(|v| src.int(&k("med"), v, "a MED (0..=4294967295)"))
+                    .transpose()?,
+                local_pref: n
+                    .local_pref
+                    .as_ref()
+                    .map(|v| src.int(&k("local_pref"), v, "a LOCAL_PREF (0..=4294967295)"))
+                    .transpose()?,
+                communities,
+                max_prefix,
+                enforce_first_as: n.enforce_first_as,
+            });
+        }
+
+        let dynamic_neighbors = raw
+            .dynamic_neighbor
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                Ok(DynamicNeighbor {
+                    prefix: src.prefix(&format!("dynamic_neighbor[{i}].prefix"), &d.prefix)?,
+                    remote_asn: src
+                        .asn(&format!("dynamic_neighbor[{i}].remote_asn"), &d.remote_asn)?,
+                })
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        let originate = raw
+            .originate
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                Ok(Originate {
+                    prefix: src.prefix(&format!("originate[{i}].prefix"), &o.prefix)?,
+                })
+            })
+            .collect::<Result<_, ConfigError>>()?;
+
+        Ok(Config {
+            router,
+            neighbors,
+            dynamic_neighbors,
+            originate,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[router]
+asn = 65000
+router_id = "192.0.2.1"
+listen = ["127.0.0.1:179"]
+runtime = "mio"
+cluster_id = "192.0.2.1"
+
+[[neighbor]]
+address = "127.0.0.2"
+remote_asn = 65001
+passive = false
+hold_time = 90
+keepalive_time = 30
+connect_retry_time = 5
+route_server_client = false
+route_reflector_client = false
+add_path = "receive"
+families = ["ipv4-unicast", "ipv6-unicast"]
+import = ["198.18.0.0/15 le 24"]
+communities = ["65000:100", "65000:1:2"]
+max_prefix = 1000
+
+[[dynamic_neighbor]]
+prefix = "127.0.1.0/24"
+remote_asn = 65000
+
+[[originate]]
+prefix = "198.51.100.0/24"
+"#;
+
+    #[test]
+    fn the_issue_example_parses() {
+        let c = Config::from_toml(EXAMPLE).unwrap();
+        assert_eq!(c.router.asn, 65000);
+        assert_eq!(c.router.listen, vec!["127.0.0.1:179".parse().unwrap()]);
+        assert_eq!(c.router.runtime, Some(RuntimeKind::Mio));
+        let n = &c.neighbors[0];
+        assert_eq!(n.address, "127.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            (n.hold_time, n.keepalive_time, n.connect_retry_time),
+            (90, 30, 5)
+        );
+        assert_eq!(n.add_path, Some(AddPath::Receive));
+        assert_eq!(
+            n.families,
+            vec![FamilyName::Ipv4Unicast, FamilyName::Ipv6Unicast]
+        );
+        assert_eq!(n.import.as_ref().unwrap()[0].le, 24);
+        assert_eq!(
+            n.communities,
+            vec![
+                Community::Standard(65000 << 16 | 100),
+                Community::Large([65000, 1, 2])
+            ]
+        );
+        assert_eq!(c.dynamic_neighbors[0].prefix.len, 24);
+        assert_eq!(c.originate[0].prefix.to_string(), "198.51.100.0/24");
+    }
+
+    fn error(text: &str) -> ConfigError {
+        Config::from_toml(text).unwrap_err()
+    }
+
+    const HEAD: &str = "[router]\nasn = 65000\nrouter_id = \"192.0.2.1\"\n";
+
+    #[test]
+    fn errors_name_key_and_line() {
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nhold_time = 2\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].hold_time", Some(7)));
+        assert!(e.message.contains("at least 3"), "{e}");
+
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.300\"\nremote_asn = 65001\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].address", Some(5)));
+
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nhold_tme = 30\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].hold_tme", Some(7)));
+        assert!(e.message.contains("hold_tme"), "{e}");
+
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\n[[neighbor]]\naddress = \"127.0.0.3\"\nremote_asn = 1\nhold_time = \"x\"\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("neighbor[1].hold_time", Some(10))
+        );
+
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 0\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("neighbor[0].remote_asn", Some(6))
+        );
+
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 5000000000\n"
+        ));
+        assert_eq!(e.key, "neighbor[0].remote_asn");
+
+        let e = error("[router]\nasn = 65000\nrouter_id = \"0.0.0.0\"\n");
+        assert_eq!((e.key.as_str(), e.line), ("router.router_id", Some(3)));
+
+        let e = error(&format!(
+            "{HEAD}[[originate]]\nprefix = \"198.51.100.1/24\"\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("originate[0].prefix", Some(5)));
+        assert!(e.message.contains("host bits"), "{e}");
+
+        let e = error(&format!("{HEAD}runtime = \"epoll\"\n"));
+        assert_eq!((e.key.as_str(), e.line), ("router.runtime", Some(4)));
+
+        let e = error("[router]\nasn = 65000\n");
+        assert!(e.message.contains("router_id"), "{e}");
+    }
+
+    #[test]
+    fn keepalive_over_a_third_of_hold_is_refused() {
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nhold_time = 9\nkeepalive_time = 4\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("neighbor[0].keepalive_time", Some(8))
+        );
+        let c = Config::from_toml(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nhold_time = 0\n"
+        ))
+        .unwrap();
+        assert_eq!(c.neighbors[0].keepalive_time, 0);
+    }
+
+    #[test]
+    fn duplicate_neighbor_is_refused() {
+        let n = "[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\n";
+        let e = error(&format!("{HEAD}{n}{n}"));
+        assert_eq!((e.key.as_str(), e.line), ("neighbor[1].address", Some(8)));
+    }
+
+    #[test]
+    fn prefix_rules_and_communities() {
+        assert_eq!(
+            parse_prefix_rule("10.0.0.0/8 ge 16 le 24").map(|r| (r.ge, r.le)),
+            Ok((16, 24))
+        );
+        assert_eq!(
+            parse_prefix_rule("10.0.0.0/8 ge 16").map(|r| (r.ge, r.le)),
+            Ok((16, 32))
+        );
+        assert_eq!(
+            parse_prefix_rule("2001:db8::/32 le 48").map(|r| (r.ge, r.le)),
+            Ok((32, 48))
+        );
+        assert!(parse_prefix_rule("10.0.0.0/8 le 4").is_err());
+        assert!(parse_prefix_rule("10.0.0.0/8 foo 4").is_err());
+        assert!(parse_prefix_rule("10.0.0.0/33").is_err());
+        assert!(parse_community("70000:1").is_err());
+        assert!(parse_community("1:2:3:4").is_err());
+    }
+}
