@@ -7,8 +7,14 @@
 //! messages.
 #![no_main]
 
+use std::fmt::Write;
+
 use libfuzzer_sys::fuzz_target;
+use nexthop_core::wire::capability::negotiate;
 use nexthop_core::wire::header::{HEADER_LEN, frame};
+use nexthop_core::wire::notification::Notification;
+use nexthop_core::wire::open::Open;
+use nexthop_core::wire::route_refresh::RouteRefresh;
 use nexthop_core::wire::{DecodeError, Family, MessageType, Negotiated};
 
 /// Session parameters from the bits of one byte.
@@ -41,19 +47,37 @@ fn check_error(e: &DecodeError, message: &[u8]) {
     let _ = e.data.resolve(message);
 }
 
-/// Hands one whole message to the parser of its type.
+/// Formats a value the way a log line would, so Display impls are fuzzed too.
+fn display(value: &dyn std::fmt::Display) {
+    let mut s = String::new();
+    let _ = write!(s, "{value}");
+}
+
+/// Hands one whole message to the parser of its type and visits everything the
+/// parsed value offers.
 fn parse(message: &[u8], _negotiated: &Negotiated) {
-    match MessageType::from(message[HEADER_LEN - 1]) {
-        // TODO(fuzz): Open::parse, once core/src/wire/open.rs lands on main.
-        MessageType::Open => {}
+    let result = match MessageType::from(message[HEADER_LEN - 1]) {
+        MessageType::Open => Open::parse(message).map(|open| {
+            for capability in open.capabilities.iter() {
+                std::hint::black_box(capability);
+            }
+            let _ = open.asn();
+            let _ = negotiate(&open, &open);
+            display(&open);
+        }),
         // TODO(fuzz): Update::parse with walks of withdrawn(), nlri(), attributes(),
         // mp_reach()/mp_unreach(), once core/src/wire/update.rs lands on main.
-        MessageType::Update => {}
-        // TODO(fuzz): Notification::parse, once core/src/wire/notification.rs lands.
-        MessageType::Notification => {}
-        // TODO(fuzz): RouteRefresh::parse, once core/src/wire/route_refresh.rs lands.
-        MessageType::RouteRefresh => {}
-        MessageType::Keepalive | MessageType::Unknown(_) => {}
+        MessageType::Update => Ok(()),
+        MessageType::Notification => Notification::parse(message).map(|n| {
+            let _ = n.shutdown_communication();
+            display(&n);
+        }),
+        MessageType::RouteRefresh => RouteRefresh::parse(message).map(|r| display(&r)),
+        MessageType::Keepalive | MessageType::Unknown(_) => Ok(()),
+    };
+    if let Err(e) = result {
+        check_error(&e, message);
+        display(&e);
     }
 }
 
