@@ -14,4 +14,7 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod session;
+pub mod time;
+pub mod timer_wheel;
 pub mod wire;
