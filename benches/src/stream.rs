@@ -72,12 +72,111 @@ pub struct Counts {
     pub communities: usize,
     /// LARGE_COMMUNITY values (RFC 8092).
     pub large_communities: usize,
+    /// Order-independent digest of the values: every prefix (address and length),
+    /// AS number, community, large community, MULTI_EXIT_DISC and LOCAL_PREF. Two
+    /// walks that decode the same values in any order get the same digest.
+    pub digest: u64,
+}
+
+/// Tags that keep the digests of different kinds of values apart.
+mod tag {
+    pub const IPV4_ANNOUNCED: u64 = 1 << 56;
+    pub const IPV4_WITHDRAWN: u64 = 2 << 56;
+    pub const IPV6_ANNOUNCED: u64 = 3 << 56;
+    pub const IPV6_WITHDRAWN: u64 = 4 << 56;
+    pub const ASN: u64 = 5 << 56;
+    pub const COMMUNITY: u64 = 6 << 56;
+    pub const LARGE_COMMUNITY: u64 = 7 << 56;
+    pub const MED: u64 = 8 << 56;
+    pub const LOCAL_PREF: u64 = 9 << 56;
 }
 
 impl Counts {
     /// Every prefix in the stream, announced or withdrawn.
     pub const fn prefixes(&self) -> usize {
         self.ipv4_announced + self.ipv6_announced + self.ipv4_withdrawn + self.ipv6_withdrawn
+    }
+
+    #[inline(always)]
+    fn mix(&mut self, tag: u64, value: u64) {
+        let x = (value ^ tag).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.digest = self.digest.wrapping_add(x ^ (x >> 29));
+    }
+
+    /// One IPv4 prefix, `bits` the address as a number.
+    #[inline(always)]
+    pub fn ipv4(&mut self, withdrawn: bool, bits: u32, len: u8) {
+        let value = u64::from(bits) << 8 | u64::from(len);
+        if withdrawn {
+            self.ipv4_withdrawn += 1;
+            self.mix(tag::IPV4_WITHDRAWN, value);
+        } else {
+            self.ipv4_announced += 1;
+            self.mix(tag::IPV4_ANNOUNCED, value);
+        }
+    }
+
+    /// One IPv6 prefix, `bits` the address as a number.
+    #[inline(always)]
+    pub fn ipv6(&mut self, withdrawn: bool, bits: u128, len: u8) {
+        let value = ((bits >> 64) as u64 ^ (bits as u64).rotate_left(17)) ^ u64::from(len);
+        if withdrawn {
+            self.ipv6_withdrawn += 1;
+            self.mix(tag::IPV6_WITHDRAWN, value);
+        } else {
+            self.ipv6_announced += 1;
+            self.mix(tag::IPV6_ANNOUNCED, value);
+        }
+    }
+
+    /// One AS number of an AS_PATH segment.
+    #[inline(always)]
+    pub fn asn(&mut self, asn: u32) {
+        self.as_path_asns += 1;
+        self.mix(tag::ASN, u64::from(asn));
+    }
+
+    /// One COMMUNITIES value.
+    #[inline(always)]
+    pub fn community(&mut self, community: u32) {
+        self.communities += 1;
+        self.mix(tag::COMMUNITY, u64::from(community));
+    }
+
+    /// One LARGE_COMMUNITY value.
+    #[inline(always)]
+    pub fn large_community(&mut self, global_admin: u32, local_data_1: u32, local_data_2: u32) {
+        self.large_communities += 1;
+        let value =
+            u64::from(global_admin) << 32 ^ u64::from(local_data_1) << 16 ^ u64::from(local_data_2);
+        self.mix(tag::LARGE_COMMUNITY, value);
+    }
+
+    /// A MULTI_EXIT_DISC value (the attribute itself is counted by the caller).
+    #[inline(always)]
+    pub fn med(&mut self, med: u32) {
+        self.mix(tag::MED, u64::from(med));
+    }
+
+    /// A LOCAL_PREF value (the attribute itself is counted by the caller).
+    #[inline(always)]
+    pub fn local_pref(&mut self, local_pref: u32) {
+        self.mix(tag::LOCAL_PREF, u64::from(local_pref));
+    }
+}
+
+impl core::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.messages += o.messages;
+        self.ipv4_announced += o.ipv4_announced;
+        self.ipv6_announced += o.ipv6_announced;
+        self.ipv4_withdrawn += o.ipv4_withdrawn;
+        self.ipv6_withdrawn += o.ipv6_withdrawn;
+        self.attributes += o.attributes;
+        self.as_path_asns += o.as_path_asns;
+        self.communities += o.communities;
+        self.large_communities += o.large_communities;
+        self.digest = self.digest.wrapping_add(o.digest);
     }
 }
 
@@ -392,8 +491,21 @@ impl AttributeSet {
         1
     }
 
-    fn as_path_asns(&self) -> usize {
-        self.as_path.iter().map(|(_, a)| a.len()).sum()
+    /// What one message carrying this set adds to the counts, besides its
+    /// prefixes and its attribute count.
+    fn tally(&self) -> Counts {
+        let mut c = Counts::default();
+        self.as_path
+            .iter()
+            .flat_map(|(_, a)| a)
+            .for_each(|&asn| c.asn(asn));
+        self.communities.iter().for_each(|&v| c.community(v));
+        for &[a, b, d] in &self.large_communities {
+            c.large_community(a, b, d);
+        }
+        self.med.inspect(|&v| c.med(v));
+        self.local_pref.inspect(|&v| c.local_pref(v));
+        c
     }
 }
 
@@ -425,6 +537,7 @@ fn put_attribute(out: &mut Vec<u8>, flags: u8, code: u8, value: &[u8]) {
 /// A prefix as (length, address bytes, most significant first).
 #[derive(Clone, Copy)]
 struct Prefix {
+    ipv6: bool,
     len: u8,
     addr: [u8; 16],
 }
@@ -440,14 +553,24 @@ impl Prefix {
         out.extend_from_slice(&self.addr[..usize::from(self.len).div_ceil(8)]);
     }
 
+    /// Counts the prefix, announced or withdrawn.
+    fn count(&self, counts: &mut Counts, withdrawn: bool) {
+        if self.ipv6 {
+            counts.ipv6(withdrawn, u128::from_be_bytes(self.addr), self.len);
+        } else {
+            let [a, b, c, d, ..] = self.addr;
+            counts.ipv4(withdrawn, u32::from_be_bytes([a, b, c, d]), self.len);
+        }
+    }
+
     /// Keeps the first `len` bits of `addr`, zeroes the rest.
-    fn masked(len: u8, mut addr: [u8; 16]) -> Prefix {
+    fn masked(ipv6: bool, len: u8, mut addr: [u8; 16]) -> Prefix {
         for (i, b) in addr.iter_mut().enumerate() {
             let bit = 8 * i as u32;
             let keep = u32::from(len).saturating_sub(bit).min(8);
             *b &= if keep == 0 { 0 } else { 0xffu8 << (8 - keep) };
         }
-        Prefix { len, addr }
+        Prefix { ipv6, len, addr }
     }
 }
 
@@ -566,11 +689,11 @@ impl Generator {
                 if ipv6 {
                     addr[4..8].copy_from_slice(&self.rng.next_u32().to_be_bytes());
                     let len = self.rng.weighted(IPV6_LENGTHS);
-                    Prefix::masked(len, addr)
+                    Prefix::masked(true, len, addr)
                 } else {
                     addr[2..4].copy_from_slice(&(self.rng.next_u32() as u16).to_be_bytes());
                     let len = self.rng.weighted(IPV4_LENGTHS);
-                    Prefix::masked(len, addr)
+                    Prefix::masked(false, len, addr)
                 }
             })
             .collect()
@@ -592,9 +715,11 @@ impl Generator {
         };
         let fixed = HEADER_LEN + 2 + 2 + low.len() + high.len() + mp_reach_fixed;
         let room = self.spec.max_message_len - fixed;
-        let as_path_asns = set.as_path_asns();
-        let communities = set.communities.len();
-        let large_communities = set.large_communities.len();
+        let tally = Counts {
+            messages: 1,
+            attributes,
+            ..set.tally()
+        };
 
         let mut rest = prefixes;
         while !rest.is_empty() {
@@ -635,17 +760,10 @@ impl Generator {
             }
             finish_message(&mut self.out, start);
 
-            let c = &mut self.counts;
-            c.messages += 1;
-            if ipv6 {
-                c.ipv6_announced += batch.len();
-            } else {
-                c.ipv4_announced += batch.len();
+            self.counts += tally;
+            for p in batch {
+                p.count(&mut self.counts, false);
             }
-            c.attributes += attributes;
-            c.as_path_asns += as_path_asns;
-            c.communities += communities;
-            c.large_communities += large_communities;
         }
     }
 
@@ -658,7 +776,9 @@ impl Generator {
         self.out.extend_from_slice(&0u16.to_be_bytes()); // no path attributes
         finish_message(&mut self.out, start);
         self.counts.messages += 1;
-        self.counts.ipv4_withdrawn += prefixes.len();
+        prefixes
+            .iter()
+            .for_each(|p| p.count(&mut self.counts, true));
     }
 
     /// Withdraws IPv6 prefixes in MP_UNREACH_NLRI, the only attribute (RFC 4760 §4).
@@ -678,7 +798,9 @@ impl Generator {
         finish_message(&mut self.out, start);
         self.counts.messages += 1;
         self.counts.attributes += 1;
-        self.counts.ipv6_withdrawn += prefixes.len();
+        prefixes
+            .iter()
+            .for_each(|p| p.count(&mut self.counts, true));
     }
 }
 
@@ -695,8 +817,37 @@ mod tests {
     }
 
     #[test]
+    fn digest_tells_values_and_kinds_apart() {
+        let digest = |f: &dyn Fn(&mut Counts)| {
+            let mut c = Counts::default();
+            f(&mut c);
+            c.digest
+        };
+        let a = digest(&|c| c.ipv4(false, 0x0a00_0000, 24));
+        assert_ne!(a, digest(&|c| c.ipv4(false, 0x0a00_0100, 24)));
+        assert_ne!(a, digest(&|c| c.ipv4(false, 0x0a00_0000, 23)));
+        assert_ne!(a, digest(&|c| c.ipv4(true, 0x0a00_0000, 24)));
+        assert_ne!(digest(&|c| c.asn(65001)), digest(&|c| c.community(65001)));
+        // Order does not matter: parsers visit attributes and NLRI in different orders.
+        assert_eq!(
+            digest(&|c| {
+                c.asn(1);
+                c.med(2)
+            }),
+            digest(&|c| {
+                c.med(2);
+                c.asn(1)
+            })
+        );
+    }
+
+    #[test]
     fn masking_keeps_only_the_prefix_bits() {
-        let p = Prefix::masked(20, [10, 11, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let p = Prefix::masked(
+            false,
+            20,
+            [10, 11, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        );
         assert_eq!(&p.addr[..4], &[10, 11, 0xf0, 0]);
         assert_eq!(p.wire_len(), 4);
     }

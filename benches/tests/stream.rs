@@ -16,20 +16,32 @@ fn be16(b: &[u8], at: usize) -> usize {
 
 /// Walks a run of prefixes (RFC 4271 §4.3: a length octet, then just the
 /// octets the length covers), checking that no bit past the length is set.
-fn prefixes(mut b: &[u8], max_bits: u8) -> usize {
-    let mut n = 0;
+fn prefixes(c: &mut Counts, mut b: &[u8], ipv6: bool, withdrawn: bool) {
+    let max_bits = if ipv6 { 128 } else { 32 };
     while let Some((&len, rest)) = b.split_first() {
         assert!(len <= max_bits, "prefix length {len}");
         let octets = usize::from(len).div_ceil(8);
-        let addr = &rest[..octets];
+        let mut addr = [0u8; 16];
+        addr[..octets].copy_from_slice(&rest[..octets]);
         if len % 8 != 0 {
-            let last = addr[octets - 1];
-            assert_eq!(last & (0xff >> (len % 8)), 0, "host bits set in /{len}");
+            assert_eq!(
+                addr[octets - 1] & (0xff >> (len % 8)),
+                0,
+                "host bits in /{len}"
+            );
+        }
+        if ipv6 {
+            c.ipv6(withdrawn, u128::from_be_bytes(addr), len);
+        } else {
+            let [a, b, c4, d, ..] = addr;
+            c.ipv4(withdrawn, u32::from_be_bytes([a, b, c4, d]), len);
         }
         b = &rest[octets..];
-        n += 1;
     }
-    n
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// A walk written from RFC 4271 §4.3 and RFC 4760 alone, independent of every
@@ -48,11 +60,11 @@ fn independent_walk(stream: &[u8]) -> (Counts, usize) {
         c.messages += 1;
 
         let withdrawn = be16(m, 19);
-        c.ipv4_withdrawn += prefixes(&m[21..21 + withdrawn], 32);
+        prefixes(&mut c, &m[21..21 + withdrawn], false, true);
         let attrs_at = 21 + withdrawn;
         let attrs_len = be16(m, attrs_at);
         let attrs = &m[attrs_at + 2..attrs_at + 2 + attrs_len];
-        c.ipv4_announced += prefixes(&m[attrs_at + 2 + attrs_len..], 32);
+        prefixes(&mut c, &m[attrs_at + 2 + attrs_len..], false, false);
 
         let mut previous_code = 0;
         let mut a = attrs;
@@ -73,27 +85,35 @@ fn independent_walk(stream: &[u8]) -> (Counts, usize) {
                     while !s.is_empty() {
                         assert!(s[0] == 1 || s[0] == 2, "segment type");
                         let count = usize::from(s[1]);
-                        c.as_path_asns += count;
+                        (0..count).for_each(|i| c.asn(be32(s, 2 + 4 * i)));
                         s = &s[2 + 4 * count..];
                     }
                 }
+                4 => c.med(be32(v, 0)),
+                5 => c.local_pref(be32(v, 0)),
                 8 => {
                     assert_eq!(v.len() % 4, 0);
-                    c.communities += v.len() / 4;
+                    (0..v.len() / 4).for_each(|i| c.community(be32(v, 4 * i)));
                 }
                 32 => {
                     assert_eq!(v.len() % 12, 0);
-                    c.large_communities += v.len() / 12;
+                    for i in 0..v.len() / 12 {
+                        c.large_community(
+                            be32(v, 12 * i),
+                            be32(v, 12 * i + 4),
+                            be32(v, 12 * i + 8),
+                        );
+                    }
                 }
                 14 => {
                     assert_eq!(&v[..3], &[0, 2, 1], "AFI/SAFI");
                     let nh = usize::from(v[3]);
                     assert!(nh == 16 || nh == 32);
-                    c.ipv6_announced += prefixes(&v[4 + nh + 1..], 128);
+                    prefixes(&mut c, &v[4 + nh + 1..], true, false);
                 }
                 15 => {
                     assert_eq!(&v[..3], &[0, 2, 1], "AFI/SAFI");
-                    c.ipv6_withdrawn += prefixes(&v[3..], 128);
+                    prefixes(&mut c, &v[3..], true, true);
                 }
                 _ => {}
             }
@@ -109,6 +129,7 @@ fn generator_counts_match_an_independent_walk() {
     let stream = small();
     let (counted, largest) = independent_walk(&stream.bytes);
     assert_eq!(counted, stream.counts);
+    assert_ne!(counted.digest, 0);
     assert!(largest <= 4096, "message of {largest} bytes");
 }
 

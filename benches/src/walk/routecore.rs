@@ -4,13 +4,27 @@
 //! withdrawn NLRI, conventional and multiprotocol.
 
 use std::hint::black_box;
+use std::net::IpAddr;
 
 use routecore::bgp::aspath::Hop;
 use routecore::bgp::message::{SessionConfig, UpdateMessage};
-use routecore::bgp::nlri::afisafi::Nlri;
+use routecore::bgp::nlri::afisafi::{IsPrefix, Nlri};
 use routecore::bgp::path_attributes::PathAttribute;
 
 use super::{Counts, messages};
+
+#[inline(always)]
+fn prefix<O>(c: &mut Counts, withdrawn: bool, nlri: Nlri<O>) {
+    let p = match nlri {
+        Nlri::Ipv4Unicast(n) => n.prefix(),
+        Nlri::Ipv6Unicast(n) => n.prefix(),
+        _ => panic!("unexpected NLRI family"),
+    };
+    match p.addr() {
+        IpAddr::V4(a) => c.ipv4(withdrawn, a.to_bits(), p.len()),
+        IpAddr::V6(a) => c.ipv6(withdrawn, a.to_bits(), p.len()),
+    }
+}
 
 /// Walks every message of `stream` with routecore (4-octet AS, no ADD-PATH).
 pub fn walk(stream: &[u8]) -> Counts {
@@ -29,43 +43,44 @@ pub fn walk(stream: &[u8]) -> Counts {
             match &value {
                 PathAttribute::AsPath(path) => {
                     for hop in path.iter() {
-                        c.as_path_asns += match hop {
-                            Hop::Asn(_) => 1,
-                            Hop::Segment(s) => s.asns().count(),
-                        };
+                        match hop {
+                            Hop::Asn(asn) => c.asn(asn.into_u32()),
+                            Hop::Segment(s) => s.asns().for_each(|asn| c.asn(asn.into_u32())),
+                        }
                     }
                 }
-                PathAttribute::StandardCommunities(l) => c.communities += l.communities().len(),
-                PathAttribute::LargeCommunities(l) => c.large_communities += l.communities().len(),
+                PathAttribute::MultiExitDisc(v) => c.med(v.0),
+                PathAttribute::LocalPref(v) => c.local_pref(v.0),
+                PathAttribute::StandardCommunities(list) => list
+                    .communities()
+                    .iter()
+                    .for_each(|v| c.community(v.to_u32())),
+                PathAttribute::LargeCommunities(list) => {
+                    for lc in list.communities() {
+                        let raw = lc.to_raw();
+                        let word = |i: usize| {
+                            u32::from_be_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]])
+                        };
+                        c.large_community(word(0), word(4), word(8));
+                    }
+                }
                 _ => {}
             }
             black_box(value);
         }
         for nlri in update.announcements().expect("announcements") {
-            match nlri.expect("routecore rejected an announced prefix") {
-                Nlri::Ipv4Unicast(p) => {
-                    c.ipv4_announced += 1;
-                    black_box(p);
-                }
-                Nlri::Ipv6Unicast(p) => {
-                    c.ipv6_announced += 1;
-                    black_box(p);
-                }
-                other => panic!("unexpected NLRI {other:?}"),
-            }
+            prefix(
+                &mut c,
+                false,
+                nlri.expect("routecore rejected an announced prefix"),
+            );
         }
         for nlri in update.withdrawals().expect("withdrawals") {
-            match nlri.expect("routecore rejected a withdrawn prefix") {
-                Nlri::Ipv4Unicast(p) => {
-                    c.ipv4_withdrawn += 1;
-                    black_box(p);
-                }
-                Nlri::Ipv6Unicast(p) => {
-                    c.ipv6_withdrawn += 1;
-                    black_box(p);
-                }
-                other => panic!("unexpected NLRI {other:?}"),
-            }
+            prefix(
+                &mut c,
+                true,
+                nlri.expect("routecore rejected a withdrawn prefix"),
+            );
         }
     }
     c
