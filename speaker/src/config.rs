@@ -1,8 +1,9 @@
-//! The TOML configuration of nexthopd, and its validation.
+//! The TOML configuration of nexthopd (and of any runtime driving the speaker),
+//! and its validation.
 //!
 //! Parsing is two steps: serde reads the file into raw, span-carrying structs
 //! (unknown keys and wrong types are refused there, with their line), then
-//! [`Config::from_str`] checks every value against the RFCs and the daemon's limits.
+//! [`Config::from_toml`] checks every value against the RFCs and the daemon's limits.
 //! Every error names the key and the line; nothing starts on an invalid config.
 
 use std::collections::HashSet;
@@ -129,6 +130,8 @@ pub struct Neighbor {
     pub address: IpAddr,
     /// The peer's AS.
     pub remote_asn: u32,
+    /// The peer's TCP port for outbound connections (default 179).
+    pub port: u16,
     /// Wait for the peer to connect (RFC 4271 §8.1.1 PassiveTcpEstablishment).
     pub passive: bool,
     /// Hold time we offer, seconds (0, or 3 and more).
@@ -165,12 +168,21 @@ pub struct Neighbor {
     pub med: Option<u32>,
     /// LOCAL_PREF to set on routes learned from the peer.
     pub local_pref: Option<u32>,
-    /// Communities attached to routes learned from the peer.
+    /// Communities (standard or large) attached to routes sent to the peer.
     pub communities: Vec<Community>,
     /// Most prefixes accepted before Cease 6/1 (RFC 4486).
     pub max_prefix: Option<u32>,
     /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
     pub enforce_first_as: bool,
+    /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None` for
+    /// the RFC's 5 s (iBGP) or 30 s (eBGP).
+    pub mrai: Option<u16>,
+    /// The IPv4 next hop this speaker advertises as itself to the peer ("next
+    /// hop self"); default: `bind_addr`, else the session's local address.
+    pub next_hop_v4: Option<Ipv4Addr>,
+    /// The IPv6 next hop "self" (needed for IPv6 routes over an IPv4 session);
+    /// default: `bind_addr`, else the session's local address when IPv6.
+    pub next_hop_v6: Option<std::net::Ipv6Addr>,
 }
 
 /// `[[dynamic_neighbor]]`: peers accepted from a range of addresses.
@@ -187,6 +199,13 @@ pub struct DynamicNeighbor {
 pub struct Originate {
     /// The prefix.
     pub prefix: Prefix,
+    /// Its NEXT_HOP, of the prefix's family; `None`: the router's own address on
+    /// each session.
+    pub next_hop: Option<IpAddr>,
+    /// COMMUNITIES (RFC 1997), each `ASN:VALUE` as 32 bits.
+    pub communities: Vec<u32>,
+    /// LARGE_COMMUNITY values (RFC 8092), `ASN:DATA1:DATA2`.
+    pub large_communities: Vec<[u32; 3]>,
 }
 
 /// A validated configuration.
@@ -233,6 +252,8 @@ struct RawNeighbor {
     address: Spanned<String>,
     remote_asn: Spanned<i64>,
     #[serde(default)]
+    port: Option<Spanned<i64>>,
+    #[serde(default)]
     passive: bool,
     #[serde(default)]
     hold_time: Option<Spanned<i64>>,
@@ -274,6 +295,12 @@ struct RawNeighbor {
     max_prefix: Option<Spanned<i64>>,
     #[serde(default)]
     enforce_first_as: bool,
+    #[serde(default)]
+    mrai: Option<Spanned<i64>>,
+    #[serde(default)]
+    next_hop_v4: Option<Spanned<String>>,
+    #[serde(default)]
+    next_hop_v6: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -291,6 +318,12 @@ struct RawDynamicNeighbor {
 #[serde(deny_unknown_fields)]
 struct RawOriginate {
     prefix: Spanned<String>,
+    #[serde(default)]
+    next_hop: Option<Spanned<String>>,
+    #[serde(default)]
+    communities: Vec<Spanned<String>>,
+    #[serde(default)]
+    large_communities: Vec<Spanned<String>>,
 }
 
 /// Turns byte spans into line numbers and builds errors.
@@ -504,6 +537,74 @@ fn parse_community(s: &str) -> Result<Community, String> {
             "{s:?} is not a community (ASN:VALUE, or ASN:DATA1:DATA2 for a large one)"
         )),
     }
+}
+
+fn originate(src: &Source<'_>, i: usize, o: &RawOriginate) -> Result<Originate, ConfigError> {
+    let k = |f: &str| format!("originate[{i}].{f}");
+    let prefix = src.prefix(&k("prefix"), &o.prefix)?;
+    let next_hop = match &o.next_hop {
+        None => None,
+        Some(v) => {
+            let a = src.ip(&k("next_hop"), v)?;
+            if a.is_ipv4() != prefix.addr.is_ipv4() {
+                return Err(src.err(
+                    &k("next_hop"),
+                    v,
+                    format!("next hop {a} is not of the family of {prefix}"),
+                ));
+            }
+            if a.is_unspecified() || a.is_multicast() {
+                return Err(src.err(
+                    &k("next_hop"),
+                    v,
+                    format!("{a} cannot be a next hop (RFC 4271 §6.3)"),
+                ));
+            }
+            Some(a)
+        }
+    };
+    let mut communities = Vec::new();
+    for (j, c) in o.communities.iter().enumerate() {
+        match parse_community(c.get_ref()) {
+            Ok(Community::Standard(v)) => communities.push(v),
+            Ok(Community::Large(_)) => {
+                return Err(src.err(
+                    &format!("originate[{i}].communities[{j}]"),
+                    c,
+                    format!(
+                        "{:?} is a large community; put it in large_communities",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            Err(m) => return Err(src.err(&format!("originate[{i}].communities[{j}]"), c, m)),
+        }
+    }
+    let mut large_communities = Vec::new();
+    for (j, c) in o.large_communities.iter().enumerate() {
+        match parse_community(c.get_ref()) {
+            Ok(Community::Large(v)) => large_communities.push(v),
+            Ok(Community::Standard(_)) => {
+                return Err(src.err(
+                    &format!("originate[{i}].large_communities[{j}]"),
+                    c,
+                    format!(
+                        "{:?} is not a large community (ASN:DATA1:DATA2, RFC 8092)",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            Err(m) => {
+                return Err(src.err(&format!("originate[{i}].large_communities[{j}]"), c, m));
+            }
+        }
+    }
+    Ok(Originate {
+        prefix,
+        next_hop,
+        communities,
+        large_communities,
+    })
 }
 
 impl Config {
@@ -739,9 +840,39 @@ impl Config {
                     "a neighbour cannot be both a route server client and a route reflector client",
                 ));
             }
+            let port = match &n.port {
+                None => BGP_PORT,
+                Some(v) => {
+                    let p: u16 = src.int(&k("port"), v, "a TCP port (1..=65535)")?;
+                    if p == 0 {
+                        return Err(src.err(&k("port"), v, "port 0 is not a TCP port"));
+                    }
+                    p
+                }
+            };
+            let mrai = match &n.mrai {
+                None => None,
+                Some(v) => Some(src.int(&k("mrai"), v, "a time in seconds (0..=65535)")?),
+            };
+            let next_hop_v4 = n
+                .next_hop_v4
+                .as_ref()
+                .map(|v| src.ipv4(&k("next_hop_v4"), v))
+                .transpose()?;
+            let next_hop_v6 = match &n.next_hop_v6 {
+                None => None,
+                Some(v) => Some(v.get_ref().parse::<std::net::Ipv6Addr>().map_err(|_| {
+                    src.err(
+                        &k("next_hop_v6"),
+                        v,
+                        format!("{:?} is not an IPv6 address", v.get_ref()),
+                    )
+                })?),
+            };
             neighbors.push(Neighbor {
                 address,
                 remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
+                port,
                 passive: n.passive,
                 hold_time,
                 keepalive_time,
@@ -775,6 +906,9 @@ impl Config {
                 communities,
                 max_prefix,
                 enforce_first_as: n.enforce_first_as,
+                mrai,
+                next_hop_v4,
+                next_hop_v6,
             });
         }
 
@@ -794,11 +928,7 @@ impl Config {
             .originate
             .iter()
             .enumerate()
-            .map(|(i, o)| {
-                Ok(Originate {
-                    prefix: src.prefix(&format!("originate[{i}].prefix"), &o.prefix)?,
-                })
-            })
+            .map(|(i, o)| originate(&src, i, o))
             .collect::<Result<_, ConfigError>>()?;
 
         Ok(Config {
@@ -811,172 +941,5 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const EXAMPLE: &str = r#"
-[router]
-asn = 65000
-router_id = "192.0.2.1"
-listen = ["127.0.0.1:179"]
-runtime = "mio"
-cluster_id = "192.0.2.1"
-
-[[neighbor]]
-address = "127.0.0.2"
-remote_asn = 65001
-passive = false
-hold_time = 90
-keepalive_time = 30
-connect_retry_time = 5
-route_server_client = false
-route_reflector_client = false
-add_path = "receive"
-families = ["ipv4-unicast", "ipv6-unicast"]
-import = ["198.18.0.0/15 le 24"]
-communities = ["65000:100", "65000:1:2"]
-max_prefix = 1000
-
-[[dynamic_neighbor]]
-prefix = "127.0.1.0/24"
-remote_asn = 65000
-
-[[originate]]
-prefix = "198.51.100.0/24"
-"#;
-
-    #[test]
-    fn the_issue_example_parses() {
-        let c = Config::from_toml(EXAMPLE).unwrap();
-        assert_eq!(c.router.asn, 65000);
-        assert_eq!(c.router.listen, vec!["127.0.0.1:179".parse().unwrap()]);
-        assert_eq!(c.router.runtime, Some(RuntimeKind::Mio));
-        let n = &c.neighbors[0];
-        assert_eq!(n.address, "127.0.0.2".parse::<IpAddr>().unwrap());
-        assert_eq!(
-            (n.hold_time, n.keepalive_time, n.connect_retry_time),
-            (90, 30, 5)
-        );
-        assert_eq!(n.add_path, Some(AddPath::Receive));
-        assert_eq!(
-            n.families,
-            vec![FamilyName::Ipv4Unicast, FamilyName::Ipv6Unicast]
-        );
-        assert_eq!(n.import.as_ref().unwrap()[0].le, 24);
-        assert_eq!(
-            n.communities,
-            vec![
-                Community::Standard(65000 << 16 | 100),
-                Community::Large([65000, 1, 2])
-            ]
-        );
-        assert_eq!(c.dynamic_neighbors[0].prefix.len, 24);
-        assert_eq!(c.originate[0].prefix.to_string(), "198.51.100.0/24");
-    }
-
-    fn error(text: &str) -> ConfigError {
-        Config::from_toml(text).unwrap_err()
-    }
-
-    const HEAD: &str = "[router]\nasn = 65000\nrouter_id = \"192.0.2.1\"\n";
-
-    #[test]
-    fn errors_name_key_and_line() {
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nhold_time = 2\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].hold_time", Some(7)));
-        assert!(e.message.contains("at least 3"), "{e}");
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.300\"\nremote_asn = 65001\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].address", Some(5)));
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nhold_tme = 30\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].hold_tme", Some(7)));
-        assert!(e.message.contains("hold_tme"), "{e}");
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\n[[neighbor]]\naddress = \"127.0.0.3\"\nremote_asn = 1\nhold_time = \"x\"\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("neighbor[1].hold_time", Some(10))
-        );
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 0\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("neighbor[0].remote_asn", Some(6))
-        );
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 5000000000\n"
-        ));
-        assert_eq!(e.key, "neighbor[0].remote_asn");
-
-        let e = error("[router]\nasn = 65000\nrouter_id = \"0.0.0.0\"\n");
-        assert_eq!((e.key.as_str(), e.line), ("router.router_id", Some(3)));
-
-        let e = error(&format!(
-            "{HEAD}[[originate]]\nprefix = \"198.51.100.1/24\"\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("originate[0].prefix", Some(5)));
-        assert!(e.message.contains("host bits"), "{e}");
-
-        let e = error(&format!("{HEAD}runtime = \"epoll\"\n"));
-        assert_eq!((e.key.as_str(), e.line), ("router.runtime", Some(4)));
-
-        let e = error("[router]\nasn = 65000\n");
-        assert!(e.message.contains("router_id"), "{e}");
-    }
-
-    #[test]
-    fn keepalive_over_a_third_of_hold_is_refused() {
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nhold_time = 9\nkeepalive_time = 4\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("neighbor[0].keepalive_time", Some(8))
-        );
-        let c = Config::from_toml(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nhold_time = 0\n"
-        ))
-        .unwrap();
-        assert_eq!(c.neighbors[0].keepalive_time, 0);
-    }
-
-    #[test]
-    fn duplicate_neighbor_is_refused() {
-        let n = "[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\n";
-        let e = error(&format!("{HEAD}{n}{n}"));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[1].address", Some(8)));
-    }
-
-    #[test]
-    fn prefix_rules_and_communities() {
-        assert_eq!(
-            parse_prefix_rule("10.0.0.0/8 ge 16 le 24").map(|r| (r.ge, r.le)),
-            Ok((16, 24))
-        );
-        assert_eq!(
-            parse_prefix_rule("10.0.0.0/8 ge 16").map(|r| (r.ge, r.le)),
-            Ok((16, 32))
-        );
-        assert_eq!(
-            parse_prefix_rule("2001:db8::/32 le 48").map(|r| (r.ge, r.le)),
-            Ok((32, 48))
-        );
-        assert!(parse_prefix_rule("10.0.0.0/8 le 4").is_err());
-        assert!(parse_prefix_rule("10.0.0.0/8 foo 4").is_err());
-        assert!(parse_prefix_rule("10.0.0.0/33").is_err());
-        assert!(parse_community("70000:1").is_err());
-        assert!(parse_community("1:2:3:4").is_err());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;
