@@ -27,6 +27,10 @@ type Walk<'a> = (&'static str, Box<dyn Fn() -> Counts + 'a>);
 fn walks<'a>(bytes: &'a [u8], shared: &'a Bytes) -> Vec<Walk<'a>> {
     vec![
         (
+            "nexthop-core",
+            Box::new(move || walk::nexthop::walk(black_box(bytes))),
+        ),
+        (
             "bgpkit-parser",
             Box::new(move || walk::bgpkit::walk(black_box(shared))),
         ),

@@ -171,3 +171,9 @@ fn routecore_counts_what_the_generator_put_in() {
     let stream = small();
     assert_eq!(walk::routecore::walk(&stream.bytes), stream.counts);
 }
+
+#[test]
+fn nexthop_counts_what_the_generator_put_in() {
+    let stream = small();
+    assert_eq!(walk::nexthop::walk(&stream.bytes), stream.counts);
+}

@@ -13,6 +13,7 @@ use nexthop_core::wire::header::{HEADER_LEN, MAX_MESSAGE_LEN, frame};
 pub use crate::stream::Counts;
 
 pub mod bgpkit;
+pub mod nexthop;
 pub mod routecore;
 
 /// The messages of a stream, as byte ranges, framed by `header::frame`.
