@@ -9,21 +9,123 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use nexthop_core::wire::attribute::PathAttribute;
 use nexthop_core::wire::header::{self, HEADER_LEN, Header, frame};
 use nexthop_core::wire::keepalive::Keepalive;
 use nexthop_core::wire::notification::Notification;
 use nexthop_core::wire::open::Open;
 use nexthop_core::wire::route_refresh::RouteRefresh;
-use nexthop_core::wire::{EncodeError, MessageType, Negotiated};
+use nexthop_core::wire::update::{Update, UpdateBuilder};
+use nexthop_core::wire::{EncodeError, Family, MessageType, Negotiated};
 
 const FILL: u8 = 0xa5;
 
-/// Session parameters from the bits of one byte (the same map as frame_and_parse).
+/// Session parameters from the bits of one byte (the same map as frame_and_parse;
+/// the builder sends ADD-PATH for the families the parser receives it for).
 fn negotiated(bits: u8) -> Negotiated {
-    Negotiated {
+    let mut n = Negotiated {
         four_octet_as: bits & 1 != 0,
         extended_message: bits & 2 != 0,
         ..Negotiated::default()
+    };
+    if bits & 4 != 0 {
+        n.add_path_receive.insert(Family::IPV4_UNICAST);
+    }
+    if bits & 8 != 0 {
+        n.add_path_receive.insert(Family::IPV6_UNICAST);
+    }
+    n.add_path_send = n.add_path_receive;
+    n
+}
+
+/// UPDATE: parse, rebuild with the builder from what was parsed, parse again; the
+/// prefixes of every field and the attributes must be the same. The builder puts
+/// the MP attribute after the others, so MP attributes are compared apart.
+fn update_roundtrip(message: &[u8], negotiated: &Negotiated) {
+    let Ok(update) = Update::parse(message, negotiated) else {
+        return;
+    };
+    let attributes: Vec<_> = update.attributes().collect();
+    let (mp, others): (Vec<_>, Vec<_>) = attributes.iter().partition(|a| {
+        matches!(
+            a,
+            PathAttribute::MpReachNlri(_) | PathAttribute::MpUnreachNlri(_)
+        )
+    });
+    if mp.len() > 1 {
+        // The builder carries one MP attribute per message.
+        return;
+    }
+    let mut buffer = vec![FILL; negotiated.max_message_len() + 16];
+    let mut b = UpdateBuilder::new(&mut buffer, negotiated).expect("a builder");
+    for n in update.withdrawn() {
+        assert_eq!(b.withdraw(&n), Ok(true), "withdrawn {n:?}");
+    }
+    for a in &others {
+        b.attribute(a)
+            .unwrap_or_else(|e| panic!("attribute {a:?}: {e}"));
+    }
+    match mp.first() {
+        Some(PathAttribute::MpReachNlri(m)) => {
+            b.begin_mp_reach(m.family, m.next_hop)
+                .expect("MP_REACH_NLRI");
+            for n in m.nlri.iter() {
+                assert_eq!(b.mp_nlri(&n), Ok(true), "MP_REACH_NLRI {n:?}");
+            }
+        }
+        Some(PathAttribute::MpUnreachNlri(m)) => {
+            b.begin_mp_unreach(m.family).expect("MP_UNREACH_NLRI");
+            for n in m.withdrawn.iter() {
+                assert_eq!(b.mp_nlri(&n), Ok(true), "MP_UNREACH_NLRI {n:?}");
+            }
+        }
+        _ => {}
+    }
+    for n in update.nlri() {
+        assert_eq!(b.nlri(&n), Ok(true), "NLRI {n:?}");
+    }
+    let written = b.finish().expect("finish");
+    assert!(
+        buffer[written..].iter().all(|&x| x == FILL),
+        "builder wrote past its length"
+    );
+    let bytes = &buffer[..written];
+    let again = Update::parse(bytes, negotiated).expect("a rebuilt UPDATE must parse");
+    assert!(
+        update.withdrawn().eq(again.withdrawn()),
+        "withdrawn routes differ"
+    );
+    assert!(update.nlri().eq(again.nlri()), "NLRI differ");
+    let again_attributes: Vec<_> = again.attributes().collect();
+    assert_eq!(again_attributes.len(), attributes.len(), "attribute count");
+    let mut again_others = again_attributes.iter().filter(|a| {
+        !matches!(
+            a,
+            PathAttribute::MpReachNlri(_) | PathAttribute::MpUnreachNlri(_)
+        )
+    });
+    assert!(others.iter().eq(&mut again_others), "attributes differ");
+    match (update.mp_reach(), again.mp_reach()) {
+        (Some(a), Some(b)) => {
+            assert_eq!((a.family, a.next_hop), (b.family, b.next_hop));
+            assert!(
+                a.nlri.iter().eq(b.nlri.iter()),
+                "MP_REACH_NLRI prefixes differ"
+            );
+        }
+        (None, None) => {}
+        (a, b) => panic!("MP_REACH_NLRI {a:?} became {b:?}"),
+    }
+    match (update.mp_unreach(), again.mp_unreach()) {
+        (Some(a), Some(b)) => {
+            assert_eq!(a.family, b.family);
+            assert!(
+                a.withdrawn.iter().eq(b.withdrawn.iter()),
+                "MP_UNREACH_NLRI prefixes differ"
+            );
+        }
+        (None, None) => {}
+        (a, b) => panic!("MP_UNREACH_NLRI {a:?} became {b:?}"),
     }
 }
 
@@ -105,11 +207,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(bytes, message);
             }
         }
-        // TODO(fuzz): UPDATE round trip once core/src/wire/update.rs (parse and
-        // emit) lands on main; it will use `negotiated`.
-        MessageType::Update => {
-            let _ = negotiated;
-        }
+        MessageType::Update => update_roundtrip(message, &negotiated),
         MessageType::Unknown(_) => {}
     }
 });
