@@ -207,6 +207,7 @@ pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Resul
         cpu_at_start: Duration::ZERO,
         cpu_at_converged: None,
         hold_until: None,
+        counts_at_convergence: Vec::new(),
     };
     let receivers = scenario.receivers as usize;
     run.announce.complete = vec![None; receivers];
@@ -304,6 +305,16 @@ pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Resul
     Ok(run.report(&peers, started, usage_start, usage))
 }
 
+fn receiver_counts(peers: &[Peer]) -> Vec<u32> {
+    peers
+        .iter()
+        .filter_map(|p| match &p.role {
+            Role::Receiver { table, .. } => Some(table.count()),
+            Role::Sender { .. } => None,
+        })
+        .collect()
+}
+
 struct Run<'s> {
     scenario: &'s Scenario,
     plan: PrefixPlan,
@@ -319,6 +330,7 @@ struct Run<'s> {
     cpu_at_start: Duration,
     cpu_at_converged: Option<Duration>,
     hold_until: Option<StdInstant>,
+    counts_at_convergence: Vec<u32>,
 }
 
 impl Run<'_> {
@@ -565,6 +577,7 @@ impl Run<'_> {
                 if self.all_complete(peers, self.plan.total()) {
                     self.announce.done = Some(t);
                     self.cpu_at_converged = Some(Usage::of_this_thread().cpu);
+                    self.counts_at_convergence = receiver_counts(peers);
                     if self.scenario.withdraw > 0.0 && self.scenario.senders > 0 {
                         self.phase = Phase::Withdrawing;
                         self.withdraw.start = Some(StdInstant::now());
@@ -600,13 +613,7 @@ impl Run<'_> {
 
     fn progress(&self, peers: &[Peer], started: StdInstant, total_bytes: u64) -> Progress {
         let expected = self.expected();
-        let received: Vec<u32> = peers
-            .iter()
-            .filter_map(|p| match &p.role {
-                Role::Receiver { table, .. } => Some(table.count()),
-                Role::Sender { .. } => None,
-            })
-            .collect();
+        let received = receiver_counts(peers);
         Progress {
             phase: self.phase,
             elapsed: started.elapsed(),
@@ -682,6 +689,8 @@ impl Run<'_> {
             routes_received,
             routes_per_sec,
             receiver_complete: a.complete.iter().map(|t| since(*t)).collect(),
+            received_at_convergence: self.counts_at_convergence.clone(),
+            received: receiver_counts(peers),
             withdraw_convergence: w
                 .done
                 .and_then(|d| Some(d.saturating_duration_since(w.start?))),

@@ -1,10 +1,12 @@
 //! A trivial route reflector, to show what the load generator costs: it accepts
 //! any peer, runs a core session with it, and copies every UPDATE it reads,
 //! bytes unchanged, to every other Established peer. No RIB, no best path, no
-//! attribute changes (no ORIGINATOR_ID or CLUSTER_LIST, RFC 4456 §8): a peer
-//! that comes up late gets only what arrives after it. Every peer must
-//! negotiate the same UPDATE encoding (4-octet AS, no ADD-PATH), since the
-//! bytes are not rewritten.
+//! attribute changes (no ORIGINATOR_ID or CLUSTER_LIST, RFC 4456 §8). Instead
+//! of a RIB it keeps every UPDATE it has read, and replays them to a peer that
+//! reaches Established later (the peers' views of "all Established" differ by
+//! a KEEPALIVE's flight). With overlapping senders the last UPDATE wins, as
+//! there is no best-path selection. Every peer must negotiate the same UPDATE
+//! encoding (4-octet AS, no ADD-PATH), since the bytes are not rewritten.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -61,6 +63,8 @@ pub struct ReflectorStats {
 struct Peer {
     speaker: Speaker,
     established: bool,
+    /// Unique over the reflector's life (slots are reused).
+    uid: u64,
 }
 
 fn config(c: &ReflectorConfig, neighbor: IpAddr) -> SessionConfig {
@@ -97,6 +101,8 @@ pub fn reflect(c: &ReflectorConfig, stop: &AtomicBool) -> io::Result<ReflectorSt
     let mut session_events = Vec::new();
     let mut fwd: Vec<u8> = Vec::new();
     let mut stats = ReflectorStats::default();
+    // Every UPDATE read, by the peer it came from, for late peers.
+    let mut history: Vec<(u64, Vec<u8>)> = Vec::new();
 
     while !stop.load(Ordering::Relaxed) {
         let now = now_of();
@@ -130,6 +136,7 @@ pub fn reflect(c: &ReflectorConfig, stop: &AtomicBool) -> io::Result<ReflectorSt
                             peers[i] = Some(Peer {
                                 speaker,
                                 established: false,
+                                uid: stats.sessions,
                             });
                             touched.push(i);
                         }
@@ -165,6 +172,7 @@ pub fn reflect(c: &ReflectorConfig, stop: &AtomicBool) -> io::Result<ReflectorSt
             stats.updates_in += n;
             touched.push(i);
             if !fwd.is_empty() {
+                history.push((p.uid, fwd.clone()));
                 for (j, q) in peers.iter_mut().enumerate() {
                     if let Some(q) = q
                         && j != i
@@ -192,12 +200,25 @@ pub fn reflect(c: &ReflectorConfig, stop: &AtomicBool) -> io::Result<ReflectorSt
             session_events.clear();
             p.speaker.drive(now, poll.registry(), &mut session_events);
             let mut gone = false;
+            let mut replay = false;
             for e in &session_events {
                 match e {
-                    Event::Established { .. } => p.established = true,
+                    Event::Established { .. } => {
+                        p.established = true;
+                        replay = true;
+                    }
                     Event::Down { .. } => gone = true,
                     _ => {}
                 }
+            }
+            if replay && !gone {
+                for (from, bytes) in &history {
+                    if *from != p.uid && p.speaker.send_message(bytes) {
+                        stats.updates_out += 1;
+                    }
+                }
+                session_events.clear();
+                p.speaker.drive(now, poll.registry(), &mut session_events);
             }
             if gone || p.speaker.session.state() == nexthop_core::session::State::Idle {
                 peers[i] = None;

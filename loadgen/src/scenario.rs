@@ -255,6 +255,10 @@ pub struct Report {
     pub routes_per_sec: f64,
     /// When each receiver became complete.
     pub receiver_complete: Vec<Option<Duration>>,
+    /// Prefixes each receiver held when the last one became complete.
+    pub received_at_convergence: Vec<u32>,
+    /// Prefixes each receiver held at the end.
+    pub received: Vec<u32>,
     /// From the first withdrawal byte to the last receiver at the reduced table.
     pub withdraw_convergence: Option<Duration>,
     /// UPDATE messages and bytes the senders wrote.
@@ -303,6 +307,8 @@ impl Report {
             "routes_received": self.routes_received,
             "routes_per_sec": self.routes_per_sec,
             "receiver_complete_secs": self.receiver_complete.iter().map(|d| secs(*d)).collect::<Vec<_>>(),
+            "received_at_convergence": self.received_at_convergence,
+            "received": self.received,
             "withdraw_convergence_secs": secs(self.withdraw_convergence),
             "updates_sent": self.updates_sent,
             "bytes_sent": self.bytes_sent,
