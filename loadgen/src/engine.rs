@@ -213,6 +213,8 @@ pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Resul
     run.announce.complete = vec![None; receivers];
     run.withdraw.complete = vec![None; receivers];
 
+    let encoded = started.elapsed();
+    let connecting = StdInstant::now();
     let now = clock.now();
     for (i, p) in peers.iter_mut().enumerate() {
         p.speaker.session.handle_manual_start(now);
@@ -302,7 +304,10 @@ pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Resul
     }
 
     let usage = Usage::of_this_thread();
-    Ok(run.report(&peers, started, usage_start, usage))
+    let mut report = run.report(&peers, started, usage_start, usage);
+    report.encode_time = encoded;
+    report.established = run.established_at.map(|t| t.duration_since(connecting));
+    Ok(report)
 }
 
 fn receiver_counts(peers: &[Peer]) -> Vec<u32> {
@@ -681,6 +686,7 @@ impl Run<'_> {
             expected_after_withdraw: (self.scenario.withdraw > 0.0)
                 .then(|| self.plan.remaining_after_withdraw(self.scenario.withdraw)),
             established: self.established_at.map(|t| t.duration_since(started)),
+            encode_time: Duration::ZERO,
             complete,
             first_prefix: since(a.first),
             last_prefix: since(a.last),

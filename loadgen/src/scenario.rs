@@ -164,8 +164,8 @@ impl Scenario {
         if !self.dut.ip().is_loopback() {
             return Err("the device under test must be on loopback".into());
         }
-        if !self.ibgp && self.local_asn == self.dut_asn {
-            return Err("eBGP needs a local AS other than the DUT's".into());
+        if !self.ibgp && (0..self.peers()).any(|i| self.peer_asn(i) == self.dut_asn) {
+            return Err("eBGP: the peers' ASes (local AS + i) include the DUT's".into());
         }
         if self.ibgp && self.local_asn != self.dut_asn {
             return Err("iBGP needs the DUT's AS as local AS".into());
@@ -237,7 +237,9 @@ pub struct Report {
     pub expected: u32,
     /// Distinct prefixes left after the withdrawal.
     pub expected_after_withdraw: Option<u32>,
-    /// From the start to all sessions Established.
+    /// Encoding every sender's UPDATEs, before any session opens.
+    pub encode_time: Duration,
+    /// From the first connection attempt to all sessions Established.
     pub established: Option<Duration>,
     /// Every receiver held the full table (and the reduced one after withdrawal).
     pub complete: bool,
@@ -298,6 +300,7 @@ impl Report {
             "receivers": self.receivers,
             "expected": self.expected,
             "expected_after_withdraw": self.expected_after_withdraw,
+            "encode_secs": self.encode_time.as_secs_f64(),
             "established_secs": secs(self.established),
             "complete": self.complete,
             "first_prefix_secs": secs(self.first_prefix),
@@ -337,6 +340,11 @@ impl fmt::Display for Report {
             self.sessions, self.senders, self.receivers
         )?;
         writeln!(f, "complete              {}", self.complete)?;
+        writeln!(
+            f,
+            "UPDATEs encoded in    {:.3} s",
+            self.encode_time.as_secs_f64()
+        )?;
         writeln!(f, "all Established after {}", show(self.established))?;
         writeln!(f, "expected prefixes     {}", self.expected)?;
         writeln!(f, "first prefix          {}", show(self.first_prefix))?;

@@ -25,7 +25,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 pub type OnUpdate<'a> = dyn FnMut(&[u8], &Negotiated) -> Result<(), DecodeError> + 'a;
 
 /// Bytes a receive buffer starts with; it grows while reads fill it.
-const RX_INITIAL: usize = 16 * 1024;
+const RX_INITIAL: usize = 8 * 1024;
 /// The largest receive buffer.
 const RX_MAX: usize = 512 * 1024;
 /// Bytes of a bulk stream offered to one `write` call.
