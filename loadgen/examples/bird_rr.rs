@@ -32,6 +32,9 @@ struct Args {
     withdraw: f64,
     #[arg(long, default_value = "127.0.0.100")]
     peer_base: std::net::Ipv4Addr,
+    /// Seconds to let BIRD start before the peers connect.
+    #[arg(long, default_value_t = 0.0)]
+    wait: f64,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -54,6 +57,7 @@ fn main() {
     s.timeout = Duration::from_secs(600);
     let b = bird::Bird::start(&s);
     let pid = b.pid.expect("bird runs");
+    std::thread::sleep(Duration::from_secs_f64(a.wait));
     let before = Usage::of_pid(pid).unwrap_or_default();
     let report = run(&s, |_| {}).expect("run");
     let after = Usage::of_pid(pid).unwrap_or_default();
