@@ -208,6 +208,7 @@ pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Resul
         cpu_at_converged: None,
         hold_until: None,
         counts_at_convergence: Vec::new(),
+        stale: 0,
     };
     let receivers = scenario.receivers as usize;
     run.announce.complete = vec![None; receivers];
@@ -336,6 +337,7 @@ struct Run<'s> {
     cpu_at_converged: Option<Duration>,
     hold_until: Option<StdInstant>,
     counts_at_convergence: Vec<u32>,
+    stale: u64,
 }
 
 impl Run<'_> {
@@ -570,6 +572,7 @@ impl Run<'_> {
                     && t.duration_since(at) >= self.scenario.start_delay
                 {
                     self.phase = Phase::Announcing;
+                    self.stale = receiver_counts(peers).iter().map(|&c| u64::from(c)).sum();
                     self.announce.start = Some(StdInstant::now());
                     self.cpu_at_start = Usage::of_this_thread().cpu;
                     self.start_streams(peers, 1, now, reg);
@@ -697,6 +700,7 @@ impl Run<'_> {
             receiver_complete: a.complete.iter().map(|t| since(*t)).collect(),
             received_at_convergence: self.counts_at_convergence.clone(),
             received: receiver_counts(peers),
+            stale_prefixes: self.stale,
             withdraw_convergence: w
                 .done
                 .and_then(|d| Some(d.saturating_duration_since(w.start?))),

@@ -28,6 +28,10 @@ enum Cmd {
         /// The device under test.
         #[arg(long)]
         dut: SocketAddr,
+        /// PID of the device under test, to report its CPU time and peak RSS
+        /// beside the load generator's.
+        #[arg(long)]
+        dut_pid: Option<u32>,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -222,52 +226,73 @@ fn calibrate(listen: SocketAddr, load: &LoadArgs) -> Result<(), String> {
     let pid = guard.0.id();
     // The child binds quickly; the sessions retry each second anyway.
     std::thread::sleep(Duration::from_millis(200));
+    let before = Usage::of_pid(pid).unwrap_or_default();
     let report =
         run(&load.scenario(listen), show_progress(load.quiet)).map_err(|e| e.to_string())?;
     let theirs = Usage::of_pid(pid).ok_or("the reflector is gone")?;
     drop(guard);
-    let share = report.cpu.as_secs_f64() / (report.cpu + theirs.cpu).as_secs_f64().max(1e-9);
-    if load.json {
-        print(
-            &report,
-            true,
-            Some(serde_json::json!({
-                "reflector_cpu_secs": theirs.cpu.as_secs_f64(),
-                "reflector_peak_rss_bytes": theirs.peak_rss,
-                "loadgen_cpu_share": share,
-            })),
-        );
-    } else {
-        print(&report, false, None);
-        println!(
-            "reflector CPU         {:.3} s (peak RSS {:.1} MiB)",
-            theirs.cpu.as_secs_f64(),
-            theirs.peak_rss as f64 / (1024.0 * 1024.0)
-        );
-        println!(
-            "loadgen CPU share     {:.1} % of loadgen + reflector",
-            share * 100.0
-        );
+    let extra = other_usage("reflector", before, theirs, &report);
+    print(&report, load.json, Some(extra.clone()));
+    if !load.json {
+        print_other("reflector", &extra, "reflector");
     }
-    Ok(())
+    if report.complete {
+        Ok(())
+    } else {
+        Err("incomplete: not every receiver got the expected table".into())
+    }
+}
+
+/// The CPU time and peak RSS of another process over a run, and the load
+/// generator's share of the CPU time of both, as JSON fields.
+fn other_usage(prefix: &str, before: Usage, after: Usage, report: &Report) -> serde_json::Value {
+    let cpu = after.cpu.saturating_sub(before.cpu);
+    let share = report.cpu.as_secs_f64() / (report.cpu + cpu).as_secs_f64().max(1e-9);
+    serde_json::json!({
+        format!("{prefix}_cpu_secs"): cpu.as_secs_f64(),
+        format!("{prefix}_peak_rss_bytes"): after.peak_rss,
+        "loadgen_cpu_share": share,
+    })
+}
+
+fn print_other(name: &str, extra: &serde_json::Value, prefix: &str) {
+    println!(
+        "{:<22}{:.3} s (peak RSS {:.1} MiB)",
+        format!("{name} CPU"),
+        extra[format!("{prefix}_cpu_secs")].as_f64().unwrap_or(0.0),
+        extra[format!("{prefix}_peak_rss_bytes")]
+            .as_f64()
+            .unwrap_or(0.0)
+            / (1024.0 * 1024.0)
+    );
+    println!(
+        "loadgen CPU share     {:.1} % of loadgen + {name}",
+        extra["loadgen_cpu_share"].as_f64().unwrap_or(0.0) * 100.0
+    );
+}
+
+fn run_against(dut: SocketAddr, dut_pid: Option<u32>, load: &LoadArgs) -> Result<(), String> {
+    let before = dut_pid.and_then(Usage::of_pid);
+    let report = run(&load.scenario(dut), show_progress(load.quiet)).map_err(|e| e.to_string())?;
+    let extra = match (dut_pid.and_then(Usage::of_pid), before) {
+        (Some(after), Some(before)) => Some(other_usage("dut", before, after, &report)),
+        _ => None,
+    };
+    print(&report, load.json, extra.clone());
+    if let (false, Some(e)) = (load.json, &extra) {
+        print_other("DUT", e, "dut");
+    }
+    if report.complete {
+        Ok(())
+    } else {
+        Err("incomplete: not every receiver got the expected table".into())
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Cmd::Run { dut, load } => run(&load.scenario(dut), show_progress(load.quiet))
-            .map(|r| {
-                print(&r, load.json, None);
-                r.complete
-            })
-            .map_err(|e| e.to_string())
-            .and_then(|complete| {
-                if complete {
-                    Ok(())
-                } else {
-                    Err("incomplete: not every receiver got the expected table".into())
-                }
-            }),
+        Cmd::Run { dut, dut_pid, load } => run_against(dut, dut_pid, &load),
         Cmd::Reflect { listen, asn } => {
             let mut c = ReflectorConfig::new(listen);
             c.asn = asn;

@@ -221,6 +221,9 @@ pub fn reflect(c: &ReflectorConfig, stop: &AtomicBool) -> io::Result<ReflectorSt
                 p.speaker.drive(now, poll.registry(), &mut session_events);
             }
             if gone || p.speaker.session.state() == nexthop_core::session::State::Idle {
+                // Its UPDATEs are not replayed to later peers.
+                let uid = p.uid;
+                history.retain(|(from, _)| *from != uid);
                 peers[i] = None;
             }
         }

@@ -261,6 +261,9 @@ pub struct Report {
     pub received_at_convergence: Vec<u32>,
     /// Prefixes each receiver held at the end.
     pub received: Vec<u32>,
+    /// Prefixes of the plan the receivers already held before the first UPDATE
+    /// was sent (summed): nonzero means the DUT kept routes of an earlier run.
+    pub stale_prefixes: u64,
     /// From the first withdrawal byte to the last receiver at the reduced table.
     pub withdraw_convergence: Option<Duration>,
     /// UPDATE messages and bytes the senders wrote.
@@ -312,6 +315,7 @@ impl Report {
             "receiver_complete_secs": self.receiver_complete.iter().map(|d| secs(*d)).collect::<Vec<_>>(),
             "received_at_convergence": self.received_at_convergence,
             "received": self.received,
+            "stale_prefixes": self.stale_prefixes,
             "withdraw_convergence_secs": secs(self.withdraw_convergence),
             "updates_sent": self.updates_sent,
             "bytes_sent": self.bytes_sent,
@@ -373,6 +377,13 @@ impl fmt::Display for Report {
         )?;
         writeln!(f, "session drops         {}", self.session_drops)?;
         writeln!(f, "unexpected prefixes   {}", self.unexpected_prefixes)?;
+        if self.stale_prefixes > 0 {
+            writeln!(
+                f,
+                "stale prefixes        {} (held before the first UPDATE)",
+                self.stale_prefixes
+            )?;
+        }
         writeln!(f, "update errors         {}", self.update_errors)?;
         writeln!(
             f,

@@ -91,9 +91,25 @@ impl Drop for Bird {
     fn drop(&mut self) {
         if let Some(pid) = self.pid {
             let _ = Command::new("kill").arg(pid.to_string()).status();
+            // Wait until it is gone, so that the next BIRD can bind the address.
+            let until = Instant::now() + Duration::from_secs(5);
+            while alive(pid) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether process `pid` exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let state = s.get(s.rfind(')')? + 2..)?.chars().next()?;
+            Some(state != 'Z')
+        })
+        .unwrap_or(false)
 }
 
 /// Whether `bird` runs at all.
