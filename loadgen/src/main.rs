@@ -29,7 +29,7 @@ enum Cmd {
         #[arg(long)]
         dut: SocketAddr,
         /// PID of the device under test, to report its CPU time and peak RSS
-        /// beside the load generator's.
+        /// (summed over its child processes) beside the load generator's.
         #[arg(long)]
         dut_pid: Option<u32>,
         #[command(flatten)]
@@ -272,9 +272,9 @@ fn print_other(name: &str, extra: &serde_json::Value, prefix: &str) {
 }
 
 fn run_against(dut: SocketAddr, dut_pid: Option<u32>, load: &LoadArgs) -> Result<(), String> {
-    let before = dut_pid.and_then(Usage::of_pid);
+    let before = dut_pid.and_then(Usage::of_process_tree);
     let report = run(&load.scenario(dut), show_progress(load.quiet)).map_err(|e| e.to_string())?;
-    let extra = match (dut_pid.and_then(Usage::of_pid), before) {
+    let extra = match (dut_pid.and_then(Usage::of_process_tree), before) {
         (Some(after), Some(before)) => Some(other_usage("dut", before, after, &report)),
         _ => None,
     };

@@ -62,4 +62,33 @@ impl Usage {
             .map_or(0, |kb| kb * 1024);
         Some(Usage { cpu, peak_rss })
     }
+
+    /// [`Usage::of_pid`] summed over `pid` and all its descendants (daemons
+    /// such as OpenBGPD and FRR work in several processes); peak RSS is the
+    /// sum of each process's peak. `None` once `pid` is gone.
+    pub fn of_process_tree(pid: u32) -> Option<Usage> {
+        let mut total = Usage::of_pid(pid)?;
+        let mut parents = vec![pid];
+        let procs: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter_map(|p| {
+                let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+                let rest = stat.get(stat.rfind(')')? + 2..)?;
+                let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;
+                Some((p, ppid))
+            })
+            .collect();
+        while let Some(parent) = parents.pop() {
+            for &(child, _) in procs.iter().filter(|(_, pp)| *pp == parent) {
+                if let Some(u) = Usage::of_pid(child) {
+                    total.cpu += u.cpu;
+                    total.peak_rss += u.peak_rss;
+                }
+                parents.push(child);
+            }
+        }
+        Some(total)
+    }
 }
