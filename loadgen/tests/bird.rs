@@ -89,3 +89,32 @@ fn passive_peers_are_dialled_by_bird() {
     assert!(report.complete, "{report}");
     assert_eq!(report.received, vec![1_000; 2]);
 }
+
+/// ADD-PATH (RFC 7911) both ways: three senders announce the same prefixes
+/// with path identifiers, BIRD sends every path to the receivers, which count
+/// each prefix once; withdrawing half from every sender takes half away.
+#[test]
+fn add_path_receivers_count_prefixes_not_paths() {
+    if !bird_installed() {
+        eprintln!("skipped: bird is not installed (apt-get install bird2)");
+        return;
+    }
+    let dut: SocketAddr = "127.0.0.95:1795".parse().unwrap();
+    let mut s = Scenario::new(dut);
+    s.peer_base = "127.0.0.230".parse().unwrap();
+    s.add_path = true;
+    s.senders = 3;
+    s.receivers = 2;
+    s.prefixes = 1_000;
+    s.overlap = 1.0;
+    s.withdraw = 0.5;
+    s.timeout = Duration::from_secs(120);
+    let _bird = Bird::start(&s);
+    let report = run(&s, |_| {}).unwrap();
+    eprintln!("{report}");
+    assert!(report.complete, "{report}");
+    assert_eq!(report.received_at_convergence, vec![1_000; 2]);
+    assert_eq!(report.received, vec![500; 2]);
+    // Several paths per prefix arrived: more announcements than prefixes.
+    assert_eq!(report.update_errors, 0);
+}

@@ -42,14 +42,15 @@ impl Bird {
                strict bind; multihop;{passive}\n\
                rr client;\n\
                hold time 90;\n\
-               ipv4 {{ import all; export all; igp table igp4; }};\n\
-               ipv6 {{ import all; export all; igp table igp6; }};\n\
+               ipv4 {{ import all; export all; igp table igp4;{add_paths} }};\n\
+               ipv6 {{ import all; export all; igp table igp6;{add_paths} }};\n\
              }}\n",
             log = dir.join("bird.log").display(),
             port = s.dut.port(),
             asn = s.dut_asn,
             // Peers that listen are dialled; the others dial BIRD.
             passive = if s.passive { "" } else { " passive on;" },
+            add_paths = if s.add_path { " add paths on;" } else { "" },
         );
         for i in 0..s.peers() {
             writeln!(
