@@ -203,7 +203,6 @@ pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Resul
         announce: Count::default(),
         withdraw: Count::default(),
         drops: 0,
-        update_errors: 0,
         cpu_at_start: Duration::ZERO,
         cpu_at_converged: None,
         hold_until: None,
@@ -247,7 +246,11 @@ pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Resul
         if let Some(h) = run.hold_until {
             wait = wait.min(h.saturating_duration_since(wall));
         }
-        poll.poll(&mut events, Some(wait))?;
+        match poll.poll(&mut events, Some(wait)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
         let now = clock.now();
         for ev in events.iter() {
             let t = ev.token().0;
@@ -332,7 +335,6 @@ struct Run<'s> {
     announce: Count,
     withdraw: Count,
     drops: u32,
-    update_errors: u64,
     cpu_at_start: Duration,
     cpu_at_converged: Option<Duration>,
     hold_until: Option<StdInstant>,
@@ -675,11 +677,10 @@ impl Run<'_> {
                 }
             }
         }
-        let update_errors = self.update_errors
-            + peers
-                .iter()
-                .map(|p| p.speaker.counters.update_errors)
-                .sum::<u64>();
+        let update_errors = peers
+            .iter()
+            .map(|p| p.speaker.counters.update_errors)
+            .sum::<u64>();
         let w = &self.withdraw;
         Report {
             sessions: self.scenario.peers(),

@@ -115,7 +115,11 @@ pub fn reflect(c: &ReflectorConfig, stop: &AtomicBool) -> io::Result<ReflectorSt
             Duration::from_millis(t.total_millis().saturating_sub(now.total_millis()))
                 .min(Duration::from_millis(200))
         });
-        poll.poll(&mut events, Some(wait))?;
+        match poll.poll(&mut events, Some(wait)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
         let now = now_of();
         let mut touched: Vec<usize> = Vec::new();
         for ev in events.iter() {
