@@ -366,11 +366,17 @@ impl Speaker {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return Err(ConnectionError::Reset),
             };
+            let short = c.rx_end + n < c.rx.len();
             c.rx_end += n;
             self.counters.bytes_read += n as u64;
             let id = c.id;
-            // Read on until WouldBlock: mio's readiness is edge-triggered.
             self.process(now, slot, id, on_update);
+            // A short read drained the socket; data arriving later raises a new
+            // edge (Linux wakes epoll on every arrival; tokio relies on the
+            // same). Otherwise read on until WouldBlock.
+            if short {
+                return Ok(());
+            }
         }
     }
 
