@@ -11,6 +11,7 @@ use std::collections::BinaryHeap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant as StdInstant};
 
 use mio::net::TcpListener;
@@ -133,7 +134,18 @@ struct Count {
 }
 
 /// Runs `scenario`, reporting progress to `progress`.
-pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Result<Report> {
+pub fn run(scenario: &Scenario, progress: impl FnMut(Progress)) -> io::Result<Report> {
+    run_with_stop(scenario, progress, &AtomicBool::new(false))
+}
+
+/// [`run`], ending early (sessions closed with a Cease, the report marked
+/// incomplete unless it already was complete) once `stop` is set, e.g. on
+/// Ctrl-C.
+pub fn run_with_stop(
+    scenario: &Scenario,
+    mut progress: impl FnMut(Progress),
+    stop: &AtomicBool,
+) -> io::Result<Report> {
     scenario.validate().map_err(io::Error::other)?;
     let plan = scenario.plan().map_err(io::Error::other)?;
     let usage_start = Usage::of_this_thread();
@@ -287,7 +299,7 @@ pub fn run(scenario: &Scenario, mut progress: impl FnMut(Progress)) -> io::Resul
         }
         run.advance(&mut peers, now, poll.registry());
         let wall = StdInstant::now();
-        if wall >= deadline {
+        if wall >= deadline || stop.load(Ordering::Relaxed) {
             run.phase = Phase::Done;
         }
         let due = last_progress.is_none_or(|t| wall.duration_since(t) >= PROGRESS_EVERY);

@@ -35,7 +35,7 @@ mod speaker;
 pub mod table;
 mod usage;
 
-pub use engine::run;
+pub use engine::{run, run_with_stop};
 pub use reflector::{ReflectorConfig, ReflectorStats, reflect};
 pub use scenario::{Phase, Progress, Report, Scenario};
 pub use usage::Usage;

@@ -4,11 +4,11 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, ExitCode};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use nexthop_loadgen::{Progress, ReflectorConfig, Report, Scenario, Usage, reflect, run};
+use nexthop_loadgen::{Progress, ReflectorConfig, Report, Scenario, Usage, reflect, run_with_stop};
 
 #[derive(Parser)]
 #[command(
@@ -125,6 +125,24 @@ struct LoadArgs {
     quiet: bool,
 }
 
+/// Set by SIGINT and SIGTERM: the run stops and still prints its report.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::Relaxed);
+}
+
+fn catch_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic, which is
+        // async-signal-safe.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
 fn parse_prefix(s: &str) -> Result<(Ipv4Addr, u8), String> {
     let (a, l) = s.split_once('/').ok_or("expected ADDRESS/LENGTH")?;
     Ok((
@@ -227,8 +245,8 @@ fn calibrate(listen: SocketAddr, load: &LoadArgs) -> Result<(), String> {
     // The child binds quickly; the sessions retry each second anyway.
     std::thread::sleep(Duration::from_millis(200));
     let before = Usage::of_pid(pid).unwrap_or_default();
-    let report =
-        run(&load.scenario(listen), show_progress(load.quiet)).map_err(|e| e.to_string())?;
+    let report = run_with_stop(&load.scenario(listen), show_progress(load.quiet), &STOP)
+        .map_err(|e| e.to_string())?;
     let theirs = Usage::of_pid(pid).ok_or("the reflector is gone")?;
     drop(guard);
     let extra = other_usage("reflector", before, theirs, &report);
@@ -273,7 +291,8 @@ fn print_other(name: &str, extra: &serde_json::Value, prefix: &str) {
 
 fn run_against(dut: SocketAddr, dut_pid: Option<u32>, load: &LoadArgs) -> Result<(), String> {
     let before = dut_pid.and_then(Usage::of_process_tree);
-    let report = run(&load.scenario(dut), show_progress(load.quiet)).map_err(|e| e.to_string())?;
+    let report = run_with_stop(&load.scenario(dut), show_progress(load.quiet), &STOP)
+        .map_err(|e| e.to_string())?;
     let extra = match (dut_pid.and_then(Usage::of_process_tree), before) {
         (Some(after), Some(before)) => Some(other_usage("dut", before, after, &report)),
         _ => None,
@@ -291,13 +310,13 @@ fn run_against(dut: SocketAddr, dut_pid: Option<u32>, load: &LoadArgs) -> Result
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    catch_signals();
     let result = match cli.command {
         Cmd::Run { dut, dut_pid, load } => run_against(dut, dut_pid, &load),
         Cmd::Reflect { listen, asn } => {
             let mut c = ReflectorConfig::new(listen);
             c.asn = asn;
-            let stop = AtomicBool::new(false);
-            reflect(&c, &stop).map(|_| ()).map_err(|e| e.to_string())
+            reflect(&c, &STOP).map(|_| ()).map_err(|e| e.to_string())
         }
         Cmd::Calibrate { listen, load } => calibrate(listen, &load),
     };

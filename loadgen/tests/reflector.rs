@@ -176,3 +176,33 @@ fn calibrate_reports_both_cpu_times() {
     assert!(v["reflector_cpu_secs"].as_f64().is_some());
     assert!(v["loadgen_cpu_share"].as_f64().is_some());
 }
+
+/// A stop flag ends a run early: sessions up, nothing counted, incomplete.
+#[test]
+fn a_stop_flag_ends_the_run() {
+    let dut: SocketAddr = "127.0.0.93:1793".parse().unwrap();
+    let _r = Reflector::start(dut, 65000);
+    let mut s = Scenario::new(dut);
+    s.peer_base = "127.0.0.160".parse().unwrap();
+    s.senders = 0;
+    s.receivers = 3;
+    s.prefixes = 0;
+    s.hold = Duration::from_secs(600);
+    s.timeout = Duration::from_secs(60);
+    let stop = AtomicBool::new(false);
+    let report = nexthop_loadgen::run_with_stop(
+        &s,
+        |p| {
+            if p.phase == Phase::Holding {
+                stop.store(true, Ordering::Relaxed);
+            }
+        },
+        &stop,
+    )
+    .unwrap();
+    assert!(report.established.is_some());
+    assert!(
+        report.wall < Duration::from_secs(60),
+        "stopped, not timed out"
+    );
+}
