@@ -35,6 +35,9 @@ struct Args {
     /// Seconds to let BIRD start before the peers connect.
     #[arg(long, default_value_t = 0.0)]
     wait: f64,
+    /// Milliseconds between two sessions' starts.
+    #[arg(long, default_value_t = 0.0)]
+    connect_interval_ms: f64,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -55,6 +58,7 @@ fn main() {
     s.withdraw = a.withdraw;
     s.peer_base = a.peer_base;
     s.timeout = Duration::from_secs(600);
+    s.connect_interval = Duration::from_secs_f64(a.connect_interval_ms / 1000.0);
     let b = bird::Bird::start(&s);
     let pid = b.pid.expect("bird runs");
     std::thread::sleep(Duration::from_secs_f64(a.wait));

@@ -227,11 +227,23 @@ pub fn run_with_stop(
 
     let encoded = started.elapsed();
     let connecting = StdInstant::now();
-    let now = clock.now();
-    for (i, p) in peers.iter_mut().enumerate() {
-        p.speaker.session.handle_manual_start(now);
-        run.drive(p, i, now, poll.registry());
-    }
+    // Sessions start `connect_interval` apart (all at once by default).
+    let mut started_sessions = 0usize;
+    let mut start_due = |peers: &mut [Peer], run: &mut Run<'_>, registry: &mio::Registry| {
+        let now = clock.now();
+        let elapsed = connecting.elapsed();
+        while started_sessions < peers.len()
+            && scenario.connect_interval * started_sessions as u32 <= elapsed
+        {
+            let i = started_sessions;
+            peers[i].speaker.session.handle_manual_start(now);
+            run.drive(&mut peers[i], i, now, registry);
+            started_sessions += 1;
+        }
+        (started_sessions < peers.len())
+            .then(|| (scenario.connect_interval * started_sessions as u32).saturating_sub(elapsed))
+    };
+    let mut next_start = start_due(&mut peers, &mut run, poll.registry());
 
     let deadline = started + scenario.timeout;
     let mut events = Events::with_capacity(4096);
@@ -257,6 +269,9 @@ pub fn run_with_stop(
         }
         if let Some(h) = run.hold_until {
             wait = wait.min(h.saturating_duration_since(wall));
+        }
+        if let Some(d) = next_start {
+            wait = wait.min(d);
         }
         match poll.poll(&mut events, Some(wait)) {
             Ok(()) => {}
@@ -296,6 +311,9 @@ pub fn run_with_stop(
                 p.speaker.session.handle_timeout(now);
                 run.drive(p, i, now, poll.registry());
             }
+        }
+        if next_start.is_some() {
+            next_start = start_due(&mut peers, &mut run, poll.registry());
         }
         run.advance(&mut peers, now, poll.registry());
         let wall = StdInstant::now();

@@ -105,6 +105,9 @@ struct LoadArgs {
     /// Hold time offered, seconds.
     #[arg(long, default_value_t = 90)]
     hold_time: u16,
+    /// Milliseconds between two sessions' starts (0: all at once).
+    #[arg(long, default_value_t = 0.0)]
+    connect_interval_ms: f64,
     /// Seconds between all sessions up and the first UPDATE.
     #[arg(long, default_value_t = 0.0)]
     start_delay: f64,
@@ -170,6 +173,7 @@ impl LoadArgs {
         s.peer_base = self.peer_base;
         s.passive = self.passive;
         s.hold_time = self.hold_time;
+        s.connect_interval = Duration::from_secs_f64(self.connect_interval_ms / 1000.0);
         s.start_delay = Duration::from_secs_f64(self.start_delay);
         s.hold = Duration::from_secs_f64(self.hold);
         s.timeout = Duration::from_secs_f64(self.timeout);

@@ -51,6 +51,10 @@ pub struct Scenario {
     pub passive: bool,
     /// Hold time to offer, in seconds.
     pub hold_time: u16,
+    /// Between two sessions' starts (zero: all at once). A DUT with a short
+    /// listen backlog (BIRD's is 8) drops SYNs of simultaneous connections,
+    /// which TCP retries after 1, 3, 7 s.
+    pub connect_interval: Duration,
     /// Pause between all sessions Established and the first UPDATE.
     pub start_delay: Duration,
     /// How long to keep the sessions up once the run is complete (for idle CPU).
@@ -83,6 +87,7 @@ impl Scenario {
             peer_base: Ipv4Addr::new(127, 0, 0, 100),
             passive: false,
             hold_time: 90,
+            connect_interval: Duration::ZERO,
             start_delay: Duration::ZERO,
             hold: Duration::ZERO,
             timeout: Duration::from_secs(600),

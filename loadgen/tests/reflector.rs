@@ -206,3 +206,28 @@ fn a_stop_flag_ends_the_run() {
         "stopped, not timed out"
     );
 }
+
+/// Sessions started one at a time all come up and get the table; the
+/// progress callback never sees the count of sessions up go down.
+#[test]
+fn paced_session_starts() {
+    let dut: SocketAddr = "127.0.0.94:1794".parse().unwrap();
+    let _r = Reflector::start(dut, 65000);
+    let mut s = Scenario::new(dut);
+    s.peer_base = "127.0.0.170".parse().unwrap();
+    s.receivers = 4;
+    s.prefixes = 1_000;
+    s.connect_interval = Duration::from_millis(150);
+    s.timeout = Duration::from_secs(60);
+    let mut seen = Vec::new();
+    let report = run(&s, |p| {
+        if seen.last() != Some(&p.established) {
+            seen.push(p.established);
+        }
+    })
+    .unwrap();
+    assert!(report.complete, "{report}");
+    assert_eq!(report.received, vec![1_000; 4]);
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert_eq!(seen.last(), Some(&5));
+}
