@@ -1,7 +1,7 @@
 //! Through BIRD 2 as an iBGP route reflector, when `bird` is installed (skipped
 //! otherwise, saying so). BIRD runs from a generated config in a temporary
 //! directory with its own pid file and is killed by that PID on drop, also
-//! when an assertion fails. BIRD on 127.0.0.96:1796, peers from 127.0.0.200.
+//! when an assertion fails. BIRDs on 127.0.0.95-99, peers from 127.0.0.200 to .249.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -101,7 +101,7 @@ fn add_path_receivers_count_prefixes_not_paths() {
     }
     let dut: SocketAddr = "127.0.0.95:1795".parse().unwrap();
     let mut s = Scenario::new(dut);
-    s.peer_base = "127.0.0.230".parse().unwrap();
+    s.peer_base = "127.0.0.245".parse().unwrap();
     s.add_path = true;
     s.senders = 3;
     s.receivers = 2;
