@@ -132,6 +132,10 @@ pub struct Options {
     pub backlog: i32,
     /// Reads per connection and readiness event before others get a turn.
     pub reads_per_turn: usize,
+    /// SO_SNDBUF of every connection; `None` leaves the kernel's autotuning.
+    /// A small value moves a slow peer's backlog from kernel memory to the
+    /// speaker, which keeps it bounded.
+    pub send_buffer: Option<usize>,
 }
 
 impl Default for Options {
@@ -141,6 +145,7 @@ impl Default for Options {
             linger: Duration::from_secs(2),
             backlog: 1024,
             reads_per_turn: 16,
+            send_buffer: None,
         }
     }
 }

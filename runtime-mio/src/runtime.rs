@@ -143,6 +143,7 @@ fn connect_socket(
     bind: Option<IpAddr>,
     md5_key: Option<&[u8]>,
     min_ttl: Option<u8>,
+    send_buffer: Option<usize>,
 ) -> io::Result<std::net::TcpStream> {
     let s = Socket::new(
         Domain::for_address(remote),
@@ -151,6 +152,9 @@ fn connect_socket(
     )?;
     s.set_nonblocking(true)?;
     s.set_tcp_nodelay(true)?;
+    if let Some(n) = send_buffer {
+        s.set_send_buffer_size(n)?;
+    }
     let v6 = remote.is_ipv6();
     if let Some(b) = bind {
         s.bind(&SocketAddr::new(b, 0).into())?;
@@ -248,6 +252,11 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     /// Open sockets (connecting, established or lingering after a close).
     pub fn open_connections(&self) -> usize {
         self.conns.len()
+    }
+
+    /// The open connections and their peers.
+    pub fn connections(&self) -> Vec<(ConnKey, SocketAddr)> {
+        self.conns.iter().map(|(k, c)| (*k, c.remote)).collect()
     }
 
     /// Counters so far.
@@ -425,7 +434,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             } => {
                 let now = (self.clock)();
                 self.stats.connects += 1;
-                let sock = connect_socket(remote, bind, md5_key.as_deref(), min_ttl);
+                let sock = connect_socket(
+                    remote,
+                    bind,
+                    md5_key.as_deref(),
+                    min_ttl,
+                    self.opts.send_buffer,
+                );
                 let mut stream = match sock {
                     Ok(s) => TcpStream::from_std(s),
                     Err(e) => {
@@ -605,6 +620,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     ) {
         let now = (self.clock)();
         let mut setup = stream.set_nodelay(true);
+        if let (Ok(()), Some(n)) = (&setup, self.opts.send_buffer) {
+            setup = socket2::SockRef::from(&stream).set_send_buffer_size(n);
+        }
         if let (Ok(()), Some(t)) = (&setup, self.peers.get(&remote.ip()).and_then(|p| p.min_ttl)) {
             let v6 = remote.is_ipv6();
             setup = sockopt::set_ttl_255(stream.as_fd(), v6)
