@@ -147,7 +147,7 @@ pub fn nexthopd_toml(s: &Scenario, kind: Kind) -> String {
     for i in 0..s.peers() {
         let _ = writeln!(
             c,
-            "\n[[neighbor]]\naddress = \"{}\"\nremote_asn = {}\npassive = true\nhold_time = {}\nfamilies = [\"ipv4-unicast\"]\n{} = true",
+            "\n[[neighbor]]\naddress = \"{}\"\nremote_asn = {}\npassive = true\nmrai = 0\nhold_time = {}\nfamilies = [\"ipv4-unicast\"]\n{} = true",
             s.peer_addr(i),
             s.peer_asn(i),
             s.hold_time,

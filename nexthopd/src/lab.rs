@@ -133,7 +133,7 @@ pub fn config_toml(s: &Scenario, runtime: LabRuntime) -> String {
     for i in 0..s.peers() {
         let _ = writeln!(
             c,
-            "\n[[neighbor]]\naddress = \"{}\"\nremote_asn = {}\npassive = true\nroute_reflector_client = true\nhold_time = {}\nfamilies = [\"ipv4-unicast\"]",
+            "\n[[neighbor]]\naddress = \"{}\"\nremote_asn = {}\npassive = true\nmrai = 0\nroute_reflector_client = true\nhold_time = {}\nfamilies = [\"ipv4-unicast\"]",
             s.peer_addr(i),
             s.peer_asn(i),
             s.hold_time
