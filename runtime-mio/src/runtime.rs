@@ -216,6 +216,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             pending_reads: Vec::new(),
             stats: Stats::default(),
         };
+        rt.refresh_peer_options();
         rt.drain();
         Ok(rt)
     }
@@ -271,6 +272,14 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             .map(|c| (c.rbuf.capacity(), c.out.bytes()))
     }
 
+    /// Applies the speaker's [`SansIo::peer_socket_options`] (after a reload).
+    pub fn refresh_peer_options(&mut self) {
+        let peers = self.speaker.peer_socket_options();
+        if peers != self.peers {
+            self.set_peer_options(peers);
+        }
+    }
+
     /// Sets the per-peer options for inbound connections: MD5 keys are installed
     /// on (and removed from) the listeners of the peer's family; minimum TTLs are
     /// applied to connections accepted from then on.
@@ -287,6 +296,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 {
                     warn!(neighbor = %addr, error = %e, "cannot remove the TCP-MD5 key");
                 }
+            }
+            // The listener answers SYNs (SYN-ACK) itself: with TTL 255, or a
+            // GTSM peer drops them (RFC 5082 §3).
+            if peers.iter().any(|(a, p)| family(a) && p.min_ttl.is_some())
+                && let Err(e) = sockopt::set_ttl_255(fd, l.addr.is_ipv6())
+            {
+                warn!(listener = %l.addr, error = %e, "cannot set TTL 255 for GTSM");
             }
             for (addr, p) in &peers {
                 if let (true, Some(key)) = (family(addr), &p.md5_key)
