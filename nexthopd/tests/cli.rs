@@ -80,6 +80,7 @@ fn check_names_the_key_and_line_of_an_error() {
             "{sub}: {err}"
         );
     }
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
