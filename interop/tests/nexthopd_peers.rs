@@ -3,7 +3,8 @@
 //! communities both ways; withdrawals; route reflection between two BIRD iBGP
 //! clients; ADD-PATH; route refresh; a peer's SIGKILL seen at once (90 s hold
 //! time) and its return; NOTIFICATION 2/2 for a wrong AS; an unconfigured
-//! address closed; SIGHUP reload and SIGTERM's Cease 6/2 with exit status 0.
+//! address closed; a dynamic neighbour range; SIGHUP reload and SIGTERM's
+//! Cease 6/2 with exit status 0.
 //!
 //! nexthopd has no query interface: what it received is observed through what
 //! it sends on, decoded by ExaBGP (which accepts any next hop) and the daemons.
@@ -545,11 +546,19 @@ fn nexthopd_refuses_a_wrong_as_and_an_unknown_address() {
         SpeakerConfig::new(ae, 65141).neighbor(Neighbor::new(me, 65006)),
     )
     .unwrap();
-    let n = Nexthopd::start(
+    // A dynamic range 127.0.0.144/30: ExaBGP at .145 gets a session without a
+    // [[neighbor]] of its own.
+    let ad = lo(145);
+    let dynamic = ExaBgp::start(
         &run,
-        SpeakerConfig::new(me, 65006).neighbor(Neighbor::new(ae, 65999).passive()),
+        SpeakerConfig::new(ad, 65144).neighbor(Neighbor::new(me, 65006)),
     )
     .unwrap();
+    let ncfg = SpeakerConfig::new(me, 65006).neighbor(Neighbor::new(ae, 65999).passive());
+    let toml = nexthop_interop::nexthopd::render(&ncfg).unwrap()
+        + "\n[[dynamic_neighbor]]\nprefix = \"127.0.0.144/30\"\nremote_asn = 65144\n";
+    let n = Nexthopd::start_toml(&run, ncfg, toml).unwrap();
+    or_log(dynamic.wait_established(me, WAIT), &n);
     let got = or_log(
         wait_for(WAIT, "NOTIFICATION from nexthopd", || {
             let v = exa.notifications(me).unwrap();
@@ -567,7 +576,14 @@ fn nexthopd_refuses_a_wrong_as_and_an_unknown_address() {
     )
     .unwrap();
     assert_eq!(probe, Probe::Closed(Vec::new()), "{}", n.log_tail(20));
+    assert!(
+        n.log()
+            .contains("connection from an unconfigured address closed"),
+        "{}",
+        n.log_tail(20)
+    );
     drop(n);
+    drop(dynamic);
     drop(exa);
     assert_no_leftovers(&run);
 }
