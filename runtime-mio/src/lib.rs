@@ -12,6 +12,16 @@
 //! speaker in the same loop turn. All protocol timers are the speaker's: the mio
 //! poll timeout is its next deadline.
 //!
+//! Per-peer socket options come from [`SansIo::peer_socket_options`]: a TCP-MD5
+//! key is installed on every listener of the peer's family (the kernel then
+//! refuses unsigned SYNs from it) and given to the outbound socket before
+//! `connect`; with GTSM the listeners and the peer's sockets send with TTL 255 and
+//! the peer's sockets drop segments below its minimum TTL. The minimum is set on
+//! the accepted socket, so segments queued before the accept are not checked.
+//!
+//! The runtime's own deadlines (connect timeouts, the linger of a closed
+//! connection) are kept beside the speaker's; the loop sleeps until the earliest.
+//!
 //! ```no_run
 //! use nexthop_runtime_mio::{Options, Runtime, SansIo, monotonic_clock};
 //! fn run(speaker: impl SansIo) -> std::io::Result<()> {
