@@ -123,6 +123,9 @@ pub struct Runtime<S: SansIo, C> {
     peers: HashMap<IpAddr, PeerSockOpts>,
     dirty: Vec<ConnKey>,
     pending_reads: Vec<ConnKey>,
+    /// Listeners whose accept failed (out of descriptors...): retried after a
+    /// pause, since edge-triggered readiness will not fire again for the queue.
+    retry_accept: Vec<usize>,
     stats: Stats,
 }
 
@@ -214,6 +217,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             peers: HashMap::new(),
             dirty: Vec::new(),
             pending_reads: Vec::new(),
+            retry_accept: Vec::new(),
             stats: Stats::default(),
         };
         rt.refresh_peer_options();
@@ -329,6 +333,10 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         if !self.pending_reads.is_empty() {
             wait = Some(std::time::Duration::ZERO);
         }
+        if !self.retry_accept.is_empty() {
+            let pause = std::time::Duration::from_millis(100);
+            wait = Some(wait.map_or(pause, |w| w.min(pause)));
+        }
         if let Some(m) = max_wait {
             wait = Some(wait.map_or(m, |w| w.min(m)));
         }
@@ -349,6 +357,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         }));
         for k in std::mem::take(&mut self.pending_reads) {
             self.read(k);
+        }
+        for i in std::mem::take(&mut self.retry_accept) {
+            self.accept(i);
         }
         for &(token, readable, writable) in &ready {
             if token == USER {
@@ -609,6 +620,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     warn!(listener = %self.listeners[i].addr, error = %e, "accept failed");
+                    if !self.retry_accept.contains(&i) {
+                        self.retry_accept.push(i);
+                    }
                     return;
                 }
             };
