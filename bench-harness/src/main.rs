@@ -188,7 +188,13 @@ pub struct RunResult {
     pub idle_cpu_per_min: Option<f64>,
     /// The load generator's CPU seconds.
     pub loadgen_cpu: f64,
+    /// Seconds from convergence until the DUT's CPU time stood still (to
+    /// within the 100 ms the progress callback samples at).
+    pub settle: Option<f64>,
 }
+
+/// How long the DUT's CPU time must stand still after convergence.
+const QUIET: Duration = Duration::from_secs(1);
 
 fn scenario(w: &Workload, kind: Kind, a: &Args) -> Scenario {
     let mut s = Scenario::new(SocketAddr::new(IpAddr::V4(kind.address()), 179));
@@ -202,9 +208,9 @@ fn scenario(w: &Workload, kind: Kind, a: &Args) -> Scenario {
     s.peer_base = Ipv4Addr::new(127, 2, 0, 1);
     s.timeout = Duration::from_secs(a.timeout.unwrap_or(if a.quick { 120 } else { 300 }));
     s.connect_interval = Duration::from_secs_f64(a.connect_interval_ms / 1000.0);
-    if let Some(idle) = w.idle {
-        s.hold = idle;
-    }
+    // Idle workloads hold for their window; the others until the DUT is
+    // quiet (see `one_run`), at most a minute.
+    s.hold = w.idle.unwrap_or(Duration::from_secs(60));
     s
 }
 
@@ -230,15 +236,40 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
     }
     let start = usage(pid);
     let mut idle_start: Option<(Instant, Usage)> = None;
+    // After convergence (non-idle workloads) the sessions stay up until the
+    // DUT's CPU time has not moved for QUIET: it may still be working (best
+    // path over the later senders' copies in (d)) when the receivers first
+    // hold every prefix.
+    let run_stop = AtomicBool::new(false);
+    let mut last_change: Option<(Instant, Duration)> = None;
     let report = run_with_stop(
         &s,
         |p| {
+            if stop.load(Ordering::Relaxed) {
+                run_stop.store(true, Ordering::Relaxed);
+            }
             if p.phase == Phase::Holding && idle_start.is_none() {
                 idle_start = Some((Instant::now(), usage(pid)));
             }
+            if p.phase == Phase::Holding && w.idle.is_none() {
+                let cpu = usage(pid).cpu;
+                match last_change {
+                    Some((_, c)) if c == cpu => {}
+                    _ => last_change = Some((Instant::now(), cpu)),
+                }
+                if last_change.is_some_and(|(t, _)| t.elapsed() >= QUIET) {
+                    run_stop.store(true, Ordering::Relaxed);
+                }
+            }
         },
-        stop,
+        &run_stop,
     );
+    let settle = match (idle_start, last_change) {
+        (Some((t0, _)), Some((t1, _))) if w.idle.is_none() => {
+            Some(t1.saturating_duration_since(t0).as_secs_f64())
+        }
+        _ => None,
+    };
     let end = usage(pid);
     let idle_end = Instant::now();
     drop(dut);
@@ -258,13 +289,16 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
         ok,
         error: (!ok).then(|| {
             format!(
-                "incomplete: {}/{} receivers complete, {} session drops{}",
+                "incomplete after {:.0} s: {}/{} receivers complete, {} of {} routes delivered, {} session drops{}",
+                report.wall.as_secs_f64(),
                 report
                     .receiver_complete
                     .iter()
                     .filter(|c| c.is_some())
                     .count(),
                 report.receivers,
+                report.received.iter().map(|&r| u64::from(r)).sum::<u64>(),
+                u64::from(report.expected) * u64::from(report.receivers),
                 report.session_drops,
                 if report.established.is_none() {
                     ", not all sessions Established"
@@ -281,6 +315,7 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
         dut_rss_start: start.peak_rss,
         idle_cpu_per_min,
         loadgen_cpu: report.cpu.as_secs_f64(),
+        settle,
     }
 }
 

@@ -106,9 +106,10 @@ pub fn describe(w: &Workload, r: &RunResult) -> String {
             cpm.unwrap_or(f64::NAN)
         ),
         _ => format!(
-            "up {:.3} s, converged {:.3} s, {} routes/s, DUT CPU {:.2} s, RSS {mib:.1} MiB, loadgen CPU {:.2} s",
+            "up {:.3} s, converged {:.3} s (DUT busy {:.1} s more), {} routes/s, DUT CPU {:.2} s, RSS {mib:.1} MiB, loadgen CPU {:.2} s",
             r.established.unwrap_or(f64::NAN),
             r.convergence.unwrap_or(f64::NAN),
+            r.settle.unwrap_or(f64::NAN),
             si(r.routes_per_sec),
             r.dut_cpu,
             r.loadgen_cpu
@@ -135,7 +136,8 @@ pub fn markdown(cells: &[Cell], command: &str, runs: usize) -> String {
          Each figure is the median of up to {runs} runs (min–max in parentheses), a fresh daemon per run, \
          every daemon on its own 127.0.60.x:179 with the load generator's peers from 127.2.0.1 on. \
          Times count from the senders' first UPDATE byte to the last receiver holding the full table; \
-         DUT CPU is the daemon's process tree from after its start to the end of the run; \
+         DUT CPU is the daemon's process tree from after its start until its CPU time stood still for 1 s after convergence \
+         (\"DUT busy after\": how long after convergence it kept working, sampled every 100 ms, so values under 0.1 s read as 0.0–0.1); \
          RSS growth per path is (peak RSS − RSS at start) / stored paths (senders × prefixes), \
          per session for (c). A daemon is skipped after its first failed run of a workload.\n"
     );
@@ -164,19 +166,20 @@ pub fn markdown(cells: &[Cell], command: &str, runs: usize) -> String {
                 );
             }
         } else {
-            m.push_str("| daemon | runs ok | convergence (s) | routes/s | DUT CPU (s) | peak RSS (MiB) | RSS growth per path (B) | loadgen CPU (s) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            m.push_str("| daemon | runs ok | convergence (s) | routes/s | DUT busy after (s) | DUT CPU (s) | peak RSS (MiB) | RSS growth per path (B) | loadgen CPU (s) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
             for c in &cs {
                 let rps = c
                     .stat(|r| Some(r.routes_per_sec))
                     .map_or("-".into(), |s| si(s.median));
                 let _ = writeln!(
                     m,
-                    "| {} | {}/{} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {}/{} | {} | {} | {} | {} | {} | {} | {} |",
                     c.kind.name(),
                     c.ok_runs().count(),
                     c.runs.len(),
                     fmt_stat(c.time(), 3),
                     rps,
+                    fmt_stat(c.stat(|r| r.settle), 1),
                     fmt_stat(c.stat(|r| Some(r.dut_cpu)), 2),
                     fmt_stat(c.stat(|r| Some(r.dut_rss as f64 / 1048576.0)), 1),
                     fmt_stat(c.stat(|r| rss_per_unit(w, r)), 0),
@@ -346,6 +349,7 @@ pub fn json(cells: &[Cell]) -> serde_json::Value {
                         "convergence_secs": r.convergence,
                         "routes_per_sec": r.routes_per_sec,
                         "dut_cpu_secs": r.dut_cpu,
+                        "dut_busy_after_convergence_secs": r.settle,
                         "dut_peak_rss_bytes": r.dut_rss,
                         "dut_rss_at_start_bytes": r.dut_rss_start,
                         "idle_cpu_secs_per_min": r.idle_cpu_per_min,
