@@ -1,0 +1,922 @@
+//! The event loop: one thread, one ring. A turn reaps every completion, feeds each
+//! to the speaker (draining the speaker's outputs after every input), queues the
+//! sends, receives, connects and the single timeout the turn produced, and submits
+//! them all with one `io_uring_enter` that also waits for the next completion.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::conn::{Conn, Phase};
+use crate::sys::ring::{Completion, Kind, Ring, RingFeatures};
+use crate::sys::sockopt;
+use crate::{Closed, Command, ConnKey, Instant, Options, SansIo};
+
+/// Tokens of listeners have the top bit set; connections' tokens never do.
+const LISTENER: u32 = 1 << 31;
+
+/// Per-peer socket options for connections the peer opens to us: the TCP-MD5 key
+/// is installed on every listener of the peer's address family, the minimum TTL on
+/// each accepted connection from the peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerSockOpts {
+    /// The peer's address.
+    pub address: IpAddr,
+    /// RFC 2385 key.
+    pub md5_key: Option<Vec<u8>>,
+    /// RFC 5082 minimum TTL (hop limit).
+    pub min_ttl: Option<u8>,
+}
+
+/// Counters of what the loop did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Loop turns.
+    pub turns: u64,
+    /// Completions reaped.
+    pub completions: u64,
+    /// Connections accepted and kept.
+    pub accepted: u64,
+    /// Connections accepted and refused by the speaker.
+    pub refused: u64,
+    /// Send operations submitted.
+    pub sends: u64,
+    /// Bytes the kernel took.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+    /// Connections open now (including those closing).
+    pub connections: usize,
+    /// The most unsent bytes any connection held at once.
+    pub max_output_bytes: usize,
+    /// Unsent bytes across all connections now.
+    pub output_bytes: usize,
+}
+
+/// What one [`Runtime::turn`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Turn {
+    /// Completions handled.
+    pub completions: usize,
+    /// Whether the speaker's timers ran.
+    pub timers: bool,
+    /// Whether a [`Waker`] woke the loop.
+    pub woken: bool,
+}
+
+/// Wakes a runtime's loop from another thread (a signal handler thread, a test).
+#[derive(Clone, Debug)]
+pub struct Waker {
+    tx: Arc<UnixStream>,
+    flag: Arc<AtomicBool>,
+}
+
+impl Waker {
+    /// Makes the loop's current or next wait return; that turn reports `woken`.
+    pub fn wake(&self) {
+        self.flag.store(true, Ordering::Release);
+        let _ = (&*self.tx).write(&[1]);
+    }
+}
+
+/// The loop's end of the wake-up socket pair, polled by the ring.
+struct Wake {
+    rx: UnixStream,
+    waker: Waker,
+}
+
+impl Wake {
+    fn new() -> io::Result<Wake> {
+        let (rx, tx) = UnixStream::pair()?;
+        rx.set_nonblocking(true)?;
+        tx.set_nonblocking(true)?;
+        Ok(Wake {
+            rx,
+            waker: Waker {
+                tx: Arc::new(tx),
+                flag: Arc::new(AtomicBool::new(false)),
+            },
+        })
+    }
+
+    /// Empties the socket; whether a waker asked since the last time.
+    fn drain(&mut self) -> bool {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = self.rx.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+        self.waker.flag.swap(false, Ordering::AcqRel)
+    }
+}
+
+struct Listener {
+    socket: Socket,
+    local: SocketAddr,
+    armed: bool,
+}
+
+/// Work found while draining the speaker's outputs that feeds back into it.
+enum Deferred {
+    ConnectFailed(ConnKey),
+}
+
+/// The io_uring runtime driving a sans-IO speaker `S` with clock `C`.
+pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
+    speaker: S,
+    clock: C,
+    options: Options,
+    // Field order matters: the ring is dropped (cancelling and waiting for every
+    // operation) before the connections whose sockets it names.
+    ring: Ring<S::Transmit>,
+    listeners: Vec<Listener>,
+    conns: HashMap<u32, Conn<S::Transmit>>,
+    tokens: HashMap<ConnKey, u32>,
+    next_token: u32,
+    peers: Vec<PeerSockOpts>,
+    wake: Wake,
+    completions: Vec<Completion<S::Transmit>>,
+    /// Connections with queued transmits and no send in flight.
+    dirty: HashSet<u32>,
+    /// Connections whose receive must be armed again (the buffers ran out).
+    rearm: HashSet<u32>,
+    /// Connections the speaker closed, by linger deadline.
+    closing: HashSet<u32>,
+    /// Outbound connects in flight and when they are given up.
+    connect_deadlines: HashMap<u32, Instant>,
+    deferred: Vec<Deferred>,
+    armed: Option<Instant>,
+    stats: Stats,
+}
+
+impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
+    /// A runtime for `speaker`, listening on its listen addresses. Create it on the
+    /// thread that runs it (the ring is single-issuer).
+    pub fn new(speaker: S, clock: C, options: Options) -> io::Result<Self> {
+        let mut ring = Ring::new(
+            options.ring_entries,
+            options.recv_buffers,
+            options.recv_buffer_size,
+        )?;
+        let wake = Wake::new()?;
+        ring.wake_on(wake.rx.as_raw_fd());
+        let mut rt = Runtime {
+            speaker,
+            clock,
+            options,
+            ring,
+            listeners: Vec::new(),
+            conns: HashMap::new(),
+            tokens: HashMap::new(),
+            next_token: 1,
+            peers: Vec::new(),
+            wake,
+            completions: Vec::new(),
+            dirty: HashSet::new(),
+            rearm: HashSet::new(),
+            closing: HashSet::new(),
+            connect_deadlines: HashMap::new(),
+            deferred: Vec::new(),
+            armed: None,
+            stats: Stats::default(),
+        };
+        for addr in rt.speaker.listen_addresses() {
+            rt.listen(addr)?;
+        }
+        let now = (rt.clock)();
+        rt.drain(now);
+        Ok(rt)
+    }
+
+    /// Opens one more listener (the speaker's are opened by [`Runtime::new`]).
+    pub fn listen(&mut self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.nonblocking(),
+            Some(Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        if addr.is_ipv6() {
+            socket.set_only_v6(true)?;
+        }
+        socket.bind(&SockAddr::from(addr))?;
+        socket.listen(self.options.backlog)?;
+        let local = socket.local_addr()?.as_socket().unwrap_or(addr);
+        for p in &self.peers {
+            if let Some(key) = &p.md5_key
+                && p.address.is_ipv6() == addr.is_ipv6()
+            {
+                sockopt::set_tcp_md5(socket.as_fd(), SocketAddr::new(p.address, 0), key)?;
+            }
+        }
+        let token = LISTENER | self.listeners.len() as u32;
+        self.ring.accept(token, socket.as_raw_fd());
+        self.listeners.push(Listener {
+            socket,
+            local,
+            armed: true,
+        });
+        Ok(local)
+    }
+
+    /// The addresses listened on (with the ports the kernel chose for port 0).
+    pub fn local_addresses(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().map(|l| l.local).collect()
+    }
+
+    /// Sets the options for connections peers open to us: MD5 keys go on the
+    /// listeners now, minimum TTLs on connections accepted from now on.
+    pub fn set_peer_sockopts(&mut self, peers: Vec<PeerSockOpts>) -> io::Result<()> {
+        for l in &self.listeners {
+            for p in &peers {
+                if p.address.is_ipv6() != l.local.is_ipv6() {
+                    continue;
+                }
+                let old = self
+                    .peers
+                    .iter()
+                    .find(|o| o.address == p.address)
+                    .and_then(|o| o.md5_key.clone());
+                match (&p.md5_key, old) {
+                    (Some(k), _) => {
+                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(p.address, 0), k)?
+                    }
+                    (None, Some(_)) => {
+                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(p.address, 0), &[])?
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        self.peers = peers;
+        Ok(())
+    }
+
+    /// The speaker.
+    pub fn speaker(&self) -> &S {
+        &self.speaker
+    }
+
+    /// The speaker, to give it an input outside the loop (a shutdown, a reload);
+    /// the next [`Runtime::turn`] drains its outputs.
+    pub fn speaker_mut(&mut self) -> &mut S {
+        &mut self.speaker
+    }
+
+    /// Gives the speaker back, closing every socket.
+    pub fn into_speaker(self) -> S {
+        let Runtime {
+            speaker,
+            ring,
+            conns,
+            listeners,
+            ..
+        } = self;
+        drop(ring);
+        drop(conns);
+        drop(listeners);
+        speaker
+    }
+
+    /// The clock's now.
+    pub fn now(&mut self) -> Instant {
+        (self.clock)()
+    }
+
+    /// A handle that wakes the loop from another thread.
+    pub fn waker(&self) -> Waker {
+        self.wake.waker.clone()
+    }
+
+    /// Which optional io_uring setup flags the kernel accepted.
+    pub fn ring_features(&self) -> RingFeatures {
+        self.ring.features()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats;
+        s.connections = self.conns.len();
+        s.output_bytes = self.conns.values().map(|c| c.out_bytes).sum();
+        s
+    }
+
+    /// Unsent bytes held for the connection `conn`, if the runtime has it.
+    pub fn output_bytes(&self, conn: ConnKey) -> Option<usize> {
+        self.tokens
+            .get(&conn)
+            .and_then(|t| self.conns.get(t))
+            .map(|c| c.out_bytes)
+    }
+
+    /// Turns until `done(speaker)` holds.
+    pub fn run_until(&mut self, mut done: impl FnMut(&S) -> bool) -> io::Result<()> {
+        while !done(&self.speaker) {
+            self.turn(None)?;
+        }
+        Ok(())
+    }
+
+    /// One loop turn: submit what is queued, wait for a completion (at most
+    /// `timeout`, and no later than the speaker's next deadline), handle every
+    /// completion, and queue the resulting work.
+    pub fn turn(&mut self, timeout: Option<std::time::Duration>) -> io::Result<Turn> {
+        let mut turn = Turn::default();
+        self.stats.turns += 1;
+        self.prepare(timeout);
+        let busy = !self.deferred.is_empty();
+        self.ring.submit(!busy)?;
+        let now = (self.clock)();
+        let mut completions = std::mem::take(&mut self.completions);
+        self.ring.reap(&mut completions);
+        turn.completions = completions.len();
+        self.stats.completions += completions.len() as u64;
+        for c in completions.drain(..) {
+            match c {
+                Completion::Timeout => {}
+                Completion::Wake { more } => {
+                    turn.woken |= self.wake.drain();
+                    if !more {
+                        self.ring.wake_on(self.wake.rx.as_raw_fd());
+                    }
+                }
+                other => self.complete(now, other),
+            }
+        }
+        self.completions = completions;
+        self.run_deferred(now);
+        if self.speaker.poll_timeout().is_some_and(|t| t <= now) {
+            self.speaker.handle_timeout(now);
+            self.drain(now);
+            turn.timers = true;
+        }
+        self.expire_lingering(now);
+        Ok(turn)
+    }
+
+    /// Queues what the turn produced: sends, receives to re-arm, the timeout.
+    fn prepare(&mut self, timeout: Option<std::time::Duration>) {
+        let now = (self.clock)();
+        // Inputs given outside the loop (`speaker_mut`) have outputs waiting.
+        self.drain(now);
+        self.run_deferred(now);
+        for token in std::mem::take(&mut self.rearm) {
+            if let Some(c) = self.conns.get_mut(&token)
+                && !c.recv_live
+                && !matches!(c.phase, Phase::Dead)
+            {
+                c.recv_live = true;
+                self.ring.recv(token, c.raw_fd());
+            }
+        }
+        for i in 0..self.listeners.len() {
+            if !self.listeners[i].armed {
+                self.listeners[i].armed = true;
+                self.ring
+                    .accept(LISTENER | i as u32, self.listeners[i].socket.as_raw_fd());
+            }
+        }
+        self.flush();
+        // The single timeout: the speaker's next deadline, a lingering close's, or
+        // the caller's bound, whichever is first.
+        let mut deadline = self.speaker.poll_timeout();
+        for t in &self.closing {
+            if let Some(Conn {
+                phase: Phase::Closing { deadline: d, .. },
+                ..
+            }) = self.conns.get(t)
+            {
+                deadline = Some(deadline.map_or(*d, |x| x.min(*d)));
+            }
+        }
+        for d in self.connect_deadlines.values() {
+            deadline = Some(deadline.map_or(*d, |x| x.min(*d)));
+        }
+        if let Some(t) = timeout {
+            let d = now.saturating_add(crate::Duration::from_millis(t.as_millis().max(1) as u64));
+            deadline = Some(deadline.map_or(d, |x| x.min(d)));
+        }
+        if !self.ring.timeout_armed() {
+            self.armed = None;
+        }
+        if deadline != self.armed {
+            let after = deadline.map(|d| {
+                std::time::Duration::from_millis(d.saturating_duration_since(now).total_millis())
+            });
+            self.ring.set_timeout(after);
+            self.armed = deadline;
+        }
+    }
+
+    /// Hands every connection's queued transmits to the kernel, one `sendmsg` per
+    /// connection with no send in flight.
+    fn flush(&mut self) {
+        for token in std::mem::take(&mut self.dirty) {
+            let Some(c) = self.conns.get_mut(&token) else {
+                continue;
+            };
+            if c.sending || c.out.is_empty() || matches!(c.phase, Phase::Dead | Phase::Connecting) {
+                continue;
+            }
+            let (batch, offset) = c.take_batch(self.options.send_batch);
+            c.sending = true;
+            self.stats.sends += 1;
+            self.ring
+                .send(token, c.raw_fd(), batch, offset, self.options.zero_copy);
+        }
+    }
+
+    fn complete(&mut self, now: Instant, c: Completion<S::Transmit>) {
+        match c {
+            Completion::Accept {
+                token,
+                result,
+                more,
+            } => {
+                if !more && let Some(l) = self.listeners.get_mut((token & !LISTENER) as usize) {
+                    l.armed = false;
+                }
+                if let Ok(fd) = result {
+                    self.accepted(now, fd);
+                }
+            }
+            Completion::Recv {
+                token,
+                result,
+                buffer,
+                more,
+            } => self.received(now, token, result, buffer, more),
+            Completion::Send {
+                token,
+                result,
+                batch,
+            } => self.sent(now, token, result, batch),
+            Completion::Connect { token, result } => self.connected(now, token, result),
+            Completion::Timeout | Completion::Wake { .. } => {}
+        }
+    }
+
+    fn accepted(&mut self, now: Instant, fd: OwnedFd) {
+        let socket = Socket::from(fd);
+        let (Ok(local), Ok(remote)) = (socket.local_addr(), socket.peer_addr()) else {
+            return;
+        };
+        let (Some(local), Some(remote)) = (local.as_socket(), remote.as_socket()) else {
+            return;
+        };
+        let Some(key) = self.speaker.handle_accepted(now, local, remote) else {
+            // Refused: closed at once (the socket drops here), no state kept.
+            self.stats.refused += 1;
+            self.drain(now);
+            return;
+        };
+        self.stats.accepted += 1;
+        let _ = socket.set_tcp_nodelay(true);
+        if let Some(ttl) = self
+            .peers
+            .iter()
+            .find(|p| p.address == remote.ip())
+            .and_then(|p| p.min_ttl)
+        {
+            let _ = sockopt::set_min_ttl(socket.as_fd(), remote.is_ipv6(), ttl);
+            let _ = set_ttl_255(&socket, remote.is_ipv6());
+        }
+        let token = self.new_token();
+        let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Open);
+        conn.recv_live = true;
+        self.ring.recv(token, conn.raw_fd());
+        self.conns.insert(token, conn);
+        self.tokens.insert(key, token);
+        self.drain(now);
+    }
+
+    fn received(
+        &mut self,
+        now: Instant,
+        token: u32,
+        result: io::Result<usize>,
+        buffer: Option<u16>,
+        more: bool,
+    ) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            if let Some(bid) = buffer {
+                self.ring.recycle(bid);
+            }
+            return;
+        };
+        if !more {
+            c.recv_live = false;
+        }
+        match result {
+            Ok(n) if n > 0 => {
+                self.stats.bytes_received += n as u64;
+                let Some(bid) = buffer else { return };
+                if c.reported_to_speaker() {
+                    let data = self.ring.buffer(bid, n);
+                    if c.inbuf.is_empty() {
+                        let used = self.speaker.handle_read(now, c.key, data);
+                        c.inbuf.extend_from_slice(data.get(used..).unwrap_or(&[]));
+                    } else {
+                        c.inbuf.extend_from_slice(data);
+                        let used = self.speaker.handle_read(now, c.key, &c.inbuf);
+                        c.consume_inbuf(used);
+                    }
+                }
+                // Closing connections: what the peer still sends is read and dropped.
+                self.ring.recycle(bid);
+                if !more {
+                    self.rearm.insert(token);
+                }
+                self.drain(now);
+            }
+            Ok(_) => {
+                // End of stream: the peer closed.
+                if let Some(bid) = buffer {
+                    self.ring.recycle(bid);
+                }
+                self.gone(now, token, Closed::PeerClosed);
+            }
+            Err(e) => {
+                if let Some(bid) = buffer {
+                    self.ring.recycle(bid);
+                }
+                match e.raw_os_error() {
+                    Some(libc::ENOBUFS) => {
+                        self.rearm.insert(token);
+                    }
+                    Some(libc::ECANCELED) => {
+                        self.maybe_drop(token);
+                    }
+                    Some(libc::ECONNRESET)
+                    | Some(libc::EPIPE)
+                    | Some(libc::ETIMEDOUT)
+                    | Some(libc::EHOSTUNREACH) => self.gone(now, token, Closed::Reset),
+                    _ => self.gone(now, token, Closed::LocalError),
+                }
+            }
+        }
+    }
+
+    fn sent(
+        &mut self,
+        now: Instant,
+        token: u32,
+        result: io::Result<usize>,
+        batch: Vec<S::Transmit>,
+    ) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.sending = false;
+        match result {
+            Ok(n) => {
+                self.stats.bytes_sent += n as u64;
+                let offset = c.sending_offset;
+                c.sent(batch, offset, n);
+                self.stats.max_output_bytes = self.stats.max_output_bytes.max(c.out_bytes);
+                if !c.out.is_empty() {
+                    self.dirty.insert(token);
+                }
+                match c.phase {
+                    Phase::Open if c.wants_pull => self.pull(now, token),
+                    Phase::Closing { .. } if c.drained() => self.finish_close(token),
+                    _ => {}
+                }
+                if matches!(self.conns.get(&token).map(|c| c.phase), Some(Phase::Dead)) {
+                    self.maybe_drop(token);
+                }
+            }
+            Err(e) => {
+                drop(batch);
+                if e.raw_os_error() == Some(libc::ECANCELED) {
+                    self.maybe_drop(token);
+                } else {
+                    self.gone(now, token, Closed::SendFailed);
+                }
+            }
+        }
+    }
+
+    fn connected(&mut self, now: Instant, token: u32, result: io::Result<()>) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.connect_live = false;
+        self.connect_deadlines.remove(&token);
+        let key = c.key;
+        if !matches!(c.phase, Phase::Connecting) {
+            self.maybe_drop(token);
+            return;
+        }
+        let local = match result {
+            Ok(()) => socket2::SockRef::from(&c.fd)
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket()),
+            Err(_) => None,
+        };
+        match local {
+            Some(local) => {
+                c.phase = Phase::Open;
+                c.recv_live = true;
+                self.ring.recv(token, c.raw_fd());
+                self.speaker.handle_connected(now, key, local);
+            }
+            None => {
+                c.phase = Phase::Dead;
+                self.tokens.remove(&key);
+                self.maybe_drop(token);
+                self.speaker.handle_connect_failed(now, key);
+            }
+        }
+        self.drain(now);
+    }
+
+    /// The connection failed: the speaker hears it now; its operations are
+    /// cancelled and the socket closes when the last one ends.
+    fn gone(&mut self, now: Instant, token: u32, reason: Closed) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let tell = c.reported_to_speaker();
+        let key = c.key;
+        c.phase = Phase::Dead;
+        c.out.clear();
+        c.out_bytes = 0;
+        c.wants_pull = false;
+        self.closing.remove(&token);
+        if self.tokens.get(&key) == Some(&token) {
+            self.tokens.remove(&key);
+        }
+        if c.recv_live {
+            self.ring.cancel(Kind::Recv, token);
+        }
+        if c.sending {
+            self.ring.cancel(Kind::Send, token);
+        }
+        self.maybe_drop(token);
+        if tell {
+            self.speaker.handle_closed(now, key, reason);
+            self.drain(now);
+        }
+    }
+
+    /// Closes the socket of a dead connection once the ring has no operation on it.
+    fn maybe_drop(&mut self, token: u32) {
+        if let Some(c) = self.conns.get(&token)
+            && matches!(c.phase, Phase::Dead)
+            && !c.recv_live
+            && !c.sending
+            && !c.connect_live
+        {
+            self.conns.remove(&token);
+            self.dirty.remove(&token);
+            self.rearm.remove(&token);
+        }
+    }
+
+    /// Everything handed out was written: send FIN and wait (lingering) for the
+    /// peer's, which ends the receive.
+    fn finish_close(&mut self, token: u32) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if let Phase::Closing {
+            deadline,
+            fin_sent: false,
+        } = c.phase
+        {
+            let _ = socket2::SockRef::from(&c.fd).shutdown(std::net::Shutdown::Write);
+            c.phase = Phase::Closing {
+                deadline,
+                fin_sent: true,
+            };
+            if !c.recv_live {
+                c.phase = Phase::Dead;
+                self.closing.remove(&token);
+                self.maybe_drop(token);
+            }
+        }
+    }
+
+    fn expire_lingering(&mut self, now: Instant) {
+        let late: Vec<u32> = self
+            .connect_deadlines
+            .iter()
+            .filter(|(_, d)| **d <= now)
+            .map(|(t, _)| *t)
+            .collect();
+        for token in late {
+            // Given up: the cancelled connect completes as timed out.
+            self.connect_deadlines.remove(&token);
+            self.ring.cancel(Kind::Connect, token);
+        }
+        let expired: Vec<u32> = self
+            .closing
+            .iter()
+            .copied()
+            .filter(|t| matches!(self.conns.get(t).map(|c| c.phase), Some(Phase::Closing { deadline, .. }) if deadline <= now))
+            .collect();
+        for token in expired {
+            self.kill(token);
+        }
+    }
+
+    /// Ends a closing connection now (linger over, or the peer's FIN came).
+    fn kill(&mut self, token: u32) {
+        self.closing.remove(&token);
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.phase = Phase::Dead;
+        c.out.clear();
+        c.out_bytes = 0;
+        if c.recv_live {
+            self.ring.cancel(Kind::Recv, token);
+        }
+        if c.sending {
+            self.ring.cancel(Kind::Send, token);
+        }
+        self.maybe_drop(token);
+    }
+
+    fn new_token(&mut self) -> u32 {
+        loop {
+            let t = self.next_token & !LISTENER;
+            self.next_token = self.next_token.wrapping_add(1);
+            if t != 0 && !self.conns.contains_key(&t) {
+                return t;
+            }
+        }
+    }
+
+    /// Pulls transmits for `token` while its output is under the bound.
+    fn pull(&mut self, now: Instant, token: u32) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        while c.out_bytes < self.options.output_bound {
+            match self.speaker.poll_transmit(now, c.key) {
+                Some(t) => c.queue(t),
+                None => {
+                    c.wants_pull = false;
+                    break;
+                }
+            }
+        }
+        self.stats.max_output_bytes = self.stats.max_output_bytes.max(c.out_bytes);
+        if !c.out.is_empty() {
+            self.dirty.insert(token);
+        }
+    }
+
+    /// Drains the speaker's outputs after an input: commands, then ready
+    /// connections and their transmits.
+    fn drain(&mut self, now: Instant) {
+        while let Some(cmd) = self.speaker.poll_command() {
+            match cmd {
+                Command::Connect {
+                    conn,
+                    remote,
+                    bind,
+                    md5_key,
+                    min_ttl,
+                    timeout,
+                } => {
+                    match self.connect(
+                        now,
+                        conn,
+                        remote,
+                        bind,
+                        md5_key.as_deref(),
+                        min_ttl,
+                        timeout,
+                    ) {
+                        Ok(()) => {}
+                        Err(_) => self.deferred.push(Deferred::ConnectFailed(conn)),
+                    }
+                }
+                Command::Close { conn } => self.close(now, conn),
+            }
+        }
+        while let Some(key) = self.speaker.poll_ready() {
+            match self.tokens.get(&key).copied() {
+                Some(token)
+                    if matches!(self.conns.get(&token).map(|c| c.phase), Some(Phase::Open)) =>
+                {
+                    if let Some(c) = self.conns.get_mut(&token) {
+                        c.wants_pull = true;
+                    }
+                    self.pull(now, token);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn run_deferred(&mut self, now: Instant) {
+        while let Some(d) = self.deferred.pop() {
+            match d {
+                Deferred::ConnectFailed(key) => {
+                    self.speaker.handle_connect_failed(now, key);
+                    self.drain(now);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn connect(
+        &mut self,
+        now: Instant,
+        key: ConnKey,
+        remote: SocketAddr,
+        bind: Option<IpAddr>,
+        md5_key: Option<&[u8]>,
+        min_ttl: Option<u8>,
+        timeout: crate::Duration,
+    ) -> io::Result<()> {
+        let socket = Socket::new(
+            Domain::for_address(remote),
+            Type::STREAM.nonblocking(),
+            Some(Protocol::TCP),
+        )?;
+        socket.set_tcp_nodelay(true)?;
+        if let Some(ip) = bind {
+            socket.bind(&SockAddr::from(SocketAddr::new(ip, 0)))?;
+        }
+        if let Some(k) = md5_key {
+            sockopt::set_tcp_md5(socket.as_fd(), remote, k)?;
+        }
+        if let Some(ttl) = min_ttl {
+            sockopt::set_min_ttl(socket.as_fd(), remote.is_ipv6(), ttl)?;
+            set_ttl_255(&socket, remote.is_ipv6())?;
+        }
+        let token = self.new_token();
+        let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Connecting);
+        conn.connect_live = true;
+        self.ring
+            .connect(token, conn.raw_fd(), SockAddr::from(remote));
+        self.connect_deadlines
+            .insert(token, now.saturating_add(timeout));
+        self.conns.insert(token, conn);
+        self.tokens.insert(key, token);
+        Ok(())
+    }
+
+    /// The speaker closed `key`: what it already handed out is written first.
+    fn close(&mut self, now: Instant, key: ConnKey) {
+        let Some(token) = self.tokens.remove(&key) else {
+            return;
+        };
+        // Whatever the speaker queued before the Close (a NOTIFICATION) goes out.
+        if let Some(c) = self.conns.get_mut(&token)
+            && matches!(c.phase, Phase::Open)
+        {
+            while let Some(t) = self.speaker.poll_transmit(now, key) {
+                c.queue(t);
+            }
+            c.wants_pull = false;
+            if !c.out.is_empty() {
+                self.dirty.insert(token);
+            }
+        }
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        match c.phase {
+            Phase::Open => {
+                c.phase = Phase::Closing {
+                    deadline: now.saturating_add(self.options.linger),
+                    fin_sent: false,
+                };
+                self.closing.insert(token);
+                if c.drained() {
+                    self.finish_close(token);
+                }
+            }
+            Phase::Connecting => {
+                // The connect is cancelled; its completion drops the socket.
+                c.phase = Phase::Dead;
+                self.connect_deadlines.remove(&token);
+                self.ring.cancel(Kind::Connect, token);
+            }
+            Phase::Closing { .. } | Phase::Dead => {}
+        }
+    }
+}
+
+fn set_ttl_255(socket: &Socket, ipv6: bool) -> io::Result<()> {
+    if ipv6 {
+        socket.set_unicast_hops_v6(255)
+    } else {
+        socket.set_ttl_v4(255)
+    }
+}
