@@ -778,45 +778,54 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     }
 
     /// Drains the speaker's outputs after an input: commands, then ready
-    /// connections and their transmits.
+    /// connections and their transmits, again until neither gives anything (a
+    /// `Close` can follow the NOTIFICATION a transmit handed out).
     fn drain(&mut self, now: Instant) {
-        while let Some(cmd) = self.speaker.poll_command() {
-            match cmd {
-                Command::Connect {
-                    conn,
-                    remote,
-                    bind,
-                    md5_key,
-                    min_ttl,
-                    timeout,
-                } => {
-                    match self.connect(
-                        now,
+        loop {
+            let mut progressed = false;
+            while let Some(cmd) = self.speaker.poll_command() {
+                progressed = true;
+                match cmd {
+                    Command::Connect {
                         conn,
                         remote,
                         bind,
-                        md5_key.as_deref(),
+                        md5_key,
                         min_ttl,
                         timeout,
-                    ) {
-                        Ok(()) => {}
-                        Err(_) => self.deferred.push(Deferred::ConnectFailed(conn)),
+                    } => {
+                        let opened = self.connect(
+                            now,
+                            conn,
+                            remote,
+                            bind,
+                            md5_key.as_deref(),
+                            min_ttl,
+                            timeout,
+                        );
+                        if opened.is_err() {
+                            self.deferred.push(Deferred::ConnectFailed(conn));
+                        }
                     }
+                    Command::Close { conn } => self.close(now, conn),
                 }
-                Command::Close { conn } => self.close(now, conn),
             }
-        }
-        while let Some(key) = self.speaker.poll_ready() {
-            match self.tokens.get(&key).copied() {
-                Some(token)
-                    if matches!(self.conns.get(&token).map(|c| c.phase), Some(Phase::Open)) =>
-                {
-                    if let Some(c) = self.conns.get_mut(&token) {
-                        c.wants_pull = true;
+            while let Some(key) = self.speaker.poll_ready() {
+                progressed = true;
+                match self.tokens.get(&key).copied() {
+                    Some(token)
+                        if matches!(self.conns.get(&token).map(|c| c.phase), Some(Phase::Open)) =>
+                    {
+                        if let Some(c) = self.conns.get_mut(&token) {
+                            c.wants_pull = true;
+                        }
+                        self.pull(now, token);
                     }
-                    self.pull(now, token);
+                    _ => {}
                 }
-                _ => {}
+            }
+            if !progressed {
+                return;
             }
         }
     }
