@@ -4,7 +4,7 @@
 //! arrives with the runtime (issue 5), `lab` with the load generator (issue 7).
 #![deny(unsafe_code)]
 
-mod config;
+use nexthop_speaker::config;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,4 +1,5 @@
-//! The TOML configuration of nexthopd, and its validation.
+//! The TOML configuration of nexthopd (and of any runtime driving the speaker),
+//! and its validation.
 //!
 //! Parsing is two steps: serde reads the file into raw, span-carrying structs
 //! (unknown keys and wrong types are refused there, with their line), then
@@ -129,6 +130,8 @@ pub struct Neighbor {
     pub address: IpAddr,
     /// The peer's AS.
     pub remote_asn: u32,
+    /// The peer's TCP port for outbound connections (default 179).
+    pub port: u16,
     /// Wait for the peer to connect (RFC 4271 §8.1.1 PassiveTcpEstablishment).
     pub passive: bool,
     /// Hold time we offer, seconds (0, or 3 and more).
@@ -165,12 +168,15 @@ pub struct Neighbor {
     pub med: Option<u32>,
     /// LOCAL_PREF to set on routes learned from the peer.
     pub local_pref: Option<u32>,
-    /// Communities attached to routes learned from the peer.
+    /// Communities (standard or large) attached to routes sent to the peer.
     pub communities: Vec<Community>,
     /// Most prefixes accepted before Cease 6/1 (RFC 4486).
     pub max_prefix: Option<u32>,
     /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
     pub enforce_first_as: bool,
+    /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None` for
+    /// the RFC's 5 s (iBGP) or 30 s (eBGP).
+    pub mrai: Option<u16>,
 }
 
 /// `[[dynamic_neighbor]]`: peers accepted from a range of addresses.
@@ -187,6 +193,13 @@ pub struct DynamicNeighbor {
 pub struct Originate {
     /// The prefix.
     pub prefix: Prefix,
+    /// Its NEXT_HOP, of the prefix's family; `None`: the router's own address on
+    /// each session.
+    pub next_hop: Option<IpAddr>,
+    /// COMMUNITIES (RFC 1997), each `ASN:VALUE` as 32 bits.
+    pub communities: Vec<u32>,
+    /// LARGE_COMMUNITY values (RFC 8092), `ASN:DATA1:DATA2`.
+    pub large_communities: Vec<[u32; 3]>,
 }
 
 /// A validated configuration.
@@ -233,6 +246,8 @@ struct RawNeighbor {
     address: Spanned<String>,
     remote_asn: Spanned<i64>,
     #[serde(default)]
+    port: Option<Spanned<i64>>,
+    #[serde(default)]
     passive: bool,
     #[serde(default)]
     hold_time: Option<Spanned<i64>>,
@@ -274,6 +289,8 @@ struct RawNeighbor {
     max_prefix: Option<Spanned<i64>>,
     #[serde(default)]
     enforce_first_as: bool,
+    #[serde(default)]
+    mrai: Option<Spanned<i64>>,
 }
 
 fn yes() -> bool {
@@ -291,6 +308,12 @@ struct RawDynamicNeighbor {
 #[serde(deny_unknown_fields)]
 struct RawOriginate {
     prefix: Spanned<String>,
+    #[serde(default)]
+    next_hop: Option<Spanned<String>>,
+    #[serde(default)]
+    communities: Vec<Spanned<String>>,
+    #[serde(default)]
+    large_communities: Vec<Spanned<String>>,
 }
 
 /// Turns byte spans into line numbers and builds errors.
@@ -504,6 +527,74 @@ fn parse_community(s: &str) -> Result<Community, String> {
             "{s:?} is not a community (ASN:VALUE, or ASN:DATA1:DATA2 for a large one)"
         )),
     }
+}
+
+fn originate(src: &Source<'_>, i: usize, o: &RawOriginate) -> Result<Originate, ConfigError> {
+    let k = |f: &str| format!("originate[{i}].{f}");
+    let prefix = src.prefix(&k("prefix"), &o.prefix)?;
+    let next_hop = match &o.next_hop {
+        None => None,
+        Some(v) => {
+            let a = src.ip(&k("next_hop"), v)?;
+            if a.is_ipv4() != prefix.addr.is_ipv4() {
+                return Err(src.err(
+                    &k("next_hop"),
+                    v,
+                    format!("next hop {a} is not of the family of {prefix}"),
+                ));
+            }
+            if a.is_unspecified() || a.is_multicast() {
+                return Err(src.err(
+                    &k("next_hop"),
+                    v,
+                    format!("{a} cannot be a next hop (RFC 4271 §6.3)"),
+                ));
+            }
+            Some(a)
+        }
+    };
+    let mut communities = Vec::new();
+    for (j, c) in o.communities.iter().enumerate() {
+        match parse_community(c.get_ref()) {
+            Ok(Community::Standard(v)) => communities.push(v),
+            Ok(Community::Large(_)) => {
+                return Err(src.err(
+                    &format!("originate[{i}].communities[{j}]"),
+                    c,
+                    format!(
+                        "{:?} is a large community; put it in large_communities",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            Err(m) => return Err(src.err(&format!("originate[{i}].communities[{j}]"), c, m)),
+        }
+    }
+    let mut large_communities = Vec::new();
+    for (j, c) in o.large_communities.iter().enumerate() {
+        match parse_community(c.get_ref()) {
+            Ok(Community::Large(v)) => large_communities.push(v),
+            Ok(Community::Standard(_)) => {
+                return Err(src.err(
+                    &format!("originate[{i}].large_communities[{j}]"),
+                    c,
+                    format!(
+                        "{:?} is not a large community (ASN:DATA1:DATA2, RFC 8092)",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            Err(m) => {
+                return Err(src.err(&format!("originate[{i}].large_communities[{j}]"), c, m));
+            }
+        }
+    }
+    Ok(Originate {
+        prefix,
+        next_hop,
+        communities,
+        large_communities,
+    })
 }
 
 impl Config {
@@ -739,9 +830,24 @@ impl Config {
                     "a neighbour cannot be both a route server client and a route reflector client",
                 ));
             }
+            let port = match &n.port {
+                None => BGP_PORT,
+                Some(v) => {
+                    let p: u16 = src.int(&k("port"), v, "a TCP port (1..=65535)")?;
+                    if p == 0 {
+                        return Err(src.err(&k("port"), v, "port 0 is not a TCP port"));
+                    }
+                    p
+                }
+            };
+            let mrai = match &n.mrai {
+                None => None,
+                Some(v) => Some(src.int(&k("mrai"), v, "a time in seconds (0..=65535)")?),
+            };
             neighbors.push(Neighbor {
                 address,
                 remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
+                port,
                 passive: n.passive,
                 hold_time,
                 keepalive_time,
@@ -775,6 +881,7 @@ impl Config {
                 communities,
                 max_prefix,
                 enforce_first_as: n.enforce_first_as,
+                mrai,
             });
         }
 
@@ -794,11 +901,7 @@ impl Config {
             .originate
             .iter()
             .enumerate()
-            .map(|(i, o)| {
-                Ok(Originate {
-                    prefix: src.prefix(&format!("originate[{i}].prefix"), &o.prefix)?,
-                })
-            })
+            .map(|(i, o)| originate(&src, i, o))
             .collect::<Result<_, ConfigError>>()?;
 
         Ok(Config {
@@ -957,6 +1060,73 @@ prefix = "198.51.100.0/24"
         let n = "[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\n";
         let e = error(&format!("{HEAD}{n}{n}"));
         assert_eq!((e.key.as_str(), e.line), ("neighbor[1].address", Some(8)));
+    }
+
+    #[test]
+    fn neighbor_port_and_mrai() {
+        let c = Config::from_toml(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nport = 10179\nmrai = 0\n[[neighbor]]\naddress = \"127.0.0.3\"\nremote_asn = 1\n"
+        ))
+        .unwrap();
+        assert_eq!((c.neighbors[0].port, c.neighbors[0].mrai), (10179, Some(0)));
+        assert_eq!((c.neighbors[1].port, c.neighbors[1].mrai), (179, None));
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nport = 70000\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].port", Some(7)));
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nport = 0\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].port", Some(7)));
+        let e = error(&format!(
+            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nmrai = -1\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].mrai", Some(7)));
+    }
+
+    #[test]
+    fn originate_next_hop_and_communities() {
+        let c = Config::from_toml(&format!(
+            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\nnext_hop = \"198.51.100.1\"\ncommunities = [\"65000:7\"]\nlarge_communities = [\"65000:1:2\"]\n[[originate]]\nprefix = \"2001:db8::/32\"\n"
+        ))
+        .unwrap();
+        let o = &c.originate[0];
+        assert_eq!(o.next_hop, Some("198.51.100.1".parse().unwrap()));
+        assert_eq!(o.communities, vec![65000 << 16 | 7]);
+        assert_eq!(o.large_communities, vec![[65000, 1, 2]]);
+        assert_eq!(c.originate[1].next_hop, None);
+        assert!(c.originate[1].communities.is_empty());
+
+        let e = error(&format!(
+            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\nnext_hop = \"2001:db8::1\"\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("originate[0].next_hop", Some(6)));
+        assert!(e.message.contains("family"), "{e}");
+        let e = error(&format!(
+            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\nnext_hop = \"nowhere\"\n"
+        ));
+        assert_eq!((e.key.as_str(), e.line), ("originate[0].next_hop", Some(6)));
+        let e = error(&format!(
+            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\ncommunities = [\"1:2\", \"1:2:3\"]\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("originate[0].communities[1]", Some(6))
+        );
+        let e = error(&format!(
+            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\n\nlarge_communities = [\n  \"1:2\",\n]\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("originate[0].large_communities[0]", Some(8))
+        );
+        let e = error(&format!(
+            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\nlarge_communities = [\"1:x:3\"]\n"
+        ));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            ("originate[0].large_communities[0]", Some(6))
+        );
     }
 
     #[test]

@@ -1,0 +1,418 @@
+//! Update groups: peers that would be sent exactly the same UPDATEs share one
+//! group, which keeps one Adj-RIB-Out (RFC 4271 §3.2) and encodes each UPDATE once
+//! for all its members.
+//!
+//! Every entry of the Adj-RIB-Out carries the version (flush number) at which it
+//! last changed, and a withdrawn path stays as a tombstone until every member has
+//! been sent its withdrawal, so a member that fell behind (or just joined) is brought up to date
+//! by walking the Adj-RIB-Out for entries newer than what it has, instead of
+//! replaying a queue of stale messages.
+
+use crate::time::Duration;
+use std::collections::{BTreeMap, VecDeque};
+
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+use crate::attributes::{AttrRef, FxHashMap, FxHashSet};
+use crate::encode::{EncodeParams, UpdateEncoder};
+use crate::export::Target;
+use crate::peer::AddPathSend;
+use crate::policy::Policy;
+use crate::prefix::{Ipv4Prefix, Ipv6Prefix, RoutePrefix};
+use crate::rib::PeerId;
+use crate::time::Instant;
+
+/// Everything that makes two peers' output identical.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct GroupKey {
+    /// The kind of peer and our addresses on its sessions.
+    pub target: Target,
+    /// The export policy.
+    pub export: Policy,
+    /// The 4-octet AS capability.
+    pub four_octet_as: bool,
+    /// IPv4 unicast: `None` if not negotiated, else the ADD-PATH send mode in
+    /// effect (best only when the session did not negotiate sending).
+    pub ipv4: Option<AddPathSend>,
+    /// IPv6 unicast, likewise.
+    pub ipv6: Option<AddPathSend>,
+    /// The session negotiated sending ADD-PATH for IPv4 unicast: every NLRI carries
+    /// a path identifier, whichever paths are sent (RFC 7911 §3).
+    pub ipv4_path_ids: bool,
+    /// Likewise for IPv6 unicast.
+    pub ipv6_path_ids: bool,
+    /// The largest message the peers accept.
+    pub max_message_len: usize,
+    /// The MinRouteAdvertisementInterval.
+    pub mrai: Duration,
+}
+
+impl GroupKey {
+    /// The encoding parameters for the family of `P`.
+    pub fn params<P: RoutePrefix>(&self) -> EncodeParams {
+        EncodeParams {
+            four_octet_as: self.four_octet_as,
+            add_path: if P::IPV6 {
+                self.ipv6_path_ids
+            } else {
+                self.ipv4_path_ids
+            },
+            max_message_len: self.max_message_len,
+        }
+    }
+}
+
+/// One path as advertised to the group.
+#[derive(Clone, Debug)]
+pub struct OutPath {
+    /// The path identifier sent (RFC 7911); 0 without ADD-PATH.
+    pub out_id: u32,
+    /// The peer the path was learned from.
+    pub source: PeerId,
+    /// Its path identifier there.
+    pub source_path_id: u32,
+    /// The flush at which this entry last changed.
+    pub version: Version,
+    /// The attributes sent; `None` for a withdrawn path kept as a tombstone.
+    pub attrs: Option<AttrRef>,
+}
+
+const _: () = assert!(std::mem::size_of::<OutPath>() == 24);
+
+/// A group's flush count, which versions its Adj-RIB-Out entries (32 bits: a
+/// flush a second would take 136 years to wrap).
+pub type Version = u32;
+
+/// The paths advertised for one prefix: one, inline, without ADD-PATH.
+pub type OutPaths = SmallVec<[OutPath; 1]>;
+
+/// A group's state for one family.
+#[derive(Debug)]
+pub struct GroupFamily<P> {
+    /// What the members have been sent, by prefix, in prefix order (so a walk can
+    /// resume from a key).
+    pub adj_rib_out: BTreeMap<P, OutPaths>,
+    /// Prefixes changed since the last flush.
+    pub pending: Vec<P>,
+    pending_set: FxHashSet<P>,
+    /// Prefixes given a tombstone, with its version, oldest first, so tombstones
+    /// are purged in time proportional to their number.
+    pub tombstones: VecDeque<(P, Version)>,
+}
+
+impl<P: RoutePrefix> Default for GroupFamily<P> {
+    fn default() -> Self {
+        GroupFamily {
+            adj_rib_out: BTreeMap::new(),
+            pending: Vec::new(),
+            pending_set: FxHashSet::default(),
+            tombstones: VecDeque::new(),
+        }
+    }
+}
+
+impl<P: RoutePrefix> GroupFamily<P> {
+    /// Notes that `prefix` must be looked at in the next flush.
+    pub fn mark(&mut self, prefix: P) {
+        if self.pending_set.insert(prefix) {
+            self.pending.push(prefix);
+        }
+    }
+
+    /// Drops tombstones (and emptied entries) of version `safe` or older: every
+    /// member has been sent, or has dropped and will walk past, their withdrawal.
+    pub fn purge_tombstones(&mut self, safe: Version) {
+        while let Some(&(prefix, v)) = self.tombstones.front() {
+            if v > safe {
+                break;
+            }
+            self.tombstones.pop_front();
+            if let Some(e) = self.adj_rib_out.get_mut(&prefix) {
+                e.retain(|o| o.attrs.is_some() || o.version > safe);
+                if e.is_empty() {
+                    self.adj_rib_out.remove(&prefix);
+                }
+            }
+        }
+    }
+
+    /// Takes the pending prefixes, in prefix order.
+    pub fn take_pending(&mut self) -> Vec<P> {
+        if self.pending_set.capacity() > 1024 {
+            // After a large batch, give the memory back rather than keep it idle.
+            self.pending_set = FxHashSet::default();
+        } else {
+            self.pending_set.clear();
+        }
+        let mut v = std::mem::take(&mut self.pending);
+        v.sort_unstable();
+        v
+    }
+}
+
+/// Export memo key: source attributes (by address), source peer, policy rule.
+pub type MemoKey = (usize, PeerId, u16);
+
+/// An update group.
+#[derive(Debug)]
+pub struct UpdateGroup {
+    /// What the members share.
+    pub key: GroupKey,
+    /// The members, in join order.
+    pub members: Vec<PeerId>,
+    /// IPv4 unicast state.
+    pub ipv4: GroupFamily<Ipv4Prefix>,
+    /// IPv6 unicast state.
+    pub ipv6: GroupFamily<Ipv6Prefix>,
+    /// Number of flushes so far; the version of the newest Adj-RIB-Out entries.
+    pub version: Version,
+    /// When the next flush is due, if anything is pending.
+    pub flush_at: Option<Instant>,
+    /// When the last flush ran.
+    pub last_flush: Option<Instant>,
+    /// Exported attributes by source attributes, source peer and export rule, so a
+    /// set is transformed once however many prefixes share it.
+    pub memo: FxHashMap<MemoKey, (AttrRef, AttrRef)>,
+}
+
+impl UpdateGroup {
+    /// An empty group for `key`.
+    pub fn new(key: GroupKey) -> Self {
+        UpdateGroup {
+            key,
+            members: Vec::new(),
+            ipv4: GroupFamily::default(),
+            ipv6: GroupFamily::default(),
+            version: 0,
+            flush_at: None,
+            last_flush: None,
+            memo: FxHashMap::default(),
+        }
+    }
+
+    /// Whether `peer` is a member.
+    pub fn is_member(&self, peer: PeerId) -> bool {
+        self.members.contains(&peer)
+    }
+
+    /// Schedules a flush: now if the last was at least an MRAI ago, else at the
+    /// MRAI's end (RFC 4271 §9.2.1.1).
+    pub fn schedule(&mut self, now: Instant) {
+        if self.flush_at.is_none() {
+            let earliest = self
+                .last_flush
+                .map_or(now, |t| t.saturating_add(self.key.mrai));
+            self.flush_at = Some(earliest.max(now));
+        }
+    }
+}
+
+/// Which members a message is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// Every member.
+    All,
+    /// Every member but one: the peer the path came from.
+    AllExcept(PeerId),
+    /// One member only.
+    Only(PeerId),
+}
+
+impl Audience {
+    /// Whether `peer` is in the audience.
+    pub fn includes(self, peer: PeerId) -> bool {
+        match self {
+            Audience::All => true,
+            Audience::AllExcept(p) => p != peer,
+            Audience::Only(p) => p == peer,
+        }
+    }
+}
+
+/// The content of an UPDATE, for one family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update<P> {
+    /// Withdrawn (path identifier, prefix) pairs.
+    pub withdrawn: Vec<(u32, P)>,
+    /// The attributes of the announced prefixes.
+    pub attrs: Option<AttrRef>,
+    /// Announced (path identifier, prefix) pairs.
+    pub announced: Vec<(u32, P)>,
+}
+
+/// What a message says, beside its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// An IPv4 unicast UPDATE.
+    Ipv4(Update<Ipv4Prefix>),
+    /// An IPv6 unicast UPDATE.
+    Ipv6(Update<Ipv6Prefix>),
+    /// End-of-RIB (RFC 4724 §2) for IPv4 (`false`) or IPv6 (`true`) unicast.
+    EndOfRib {
+        /// The family is IPv6.
+        ipv6: bool,
+    },
+}
+
+/// An encoded UPDATE, shared by every peer it goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The message as it goes on the wire.
+    pub bytes: Box<[u8]>,
+    /// What it says (for simulation and inspection; the wire carries `bytes`).
+    pub content: Content,
+}
+
+/// A prefix type with a place in a group and a message.
+pub trait GroupPrefix: RoutePrefix {
+    /// The group's state for this family.
+    fn family(g: &mut UpdateGroup) -> &mut GroupFamily<Self>;
+    /// The group's state for this family, shared.
+    fn family_ref(g: &UpdateGroup) -> &GroupFamily<Self>;
+    /// The message content for an UPDATE of this family.
+    fn content(u: Update<Self>) -> Content;
+}
+
+impl GroupPrefix for Ipv4Prefix {
+    fn family(g: &mut UpdateGroup) -> &mut GroupFamily<Self> {
+        &mut g.ipv4
+    }
+    fn family_ref(g: &UpdateGroup) -> &GroupFamily<Self> {
+        &g.ipv4
+    }
+    fn content(u: Update<Self>) -> Content {
+        Content::Ipv4(u)
+    }
+}
+
+impl GroupPrefix for Ipv6Prefix {
+    fn family(g: &mut UpdateGroup) -> &mut GroupFamily<Self> {
+        &mut g.ipv6
+    }
+    fn family_ref(g: &UpdateGroup) -> &GroupFamily<Self> {
+        &g.ipv6
+    }
+    fn content(u: Update<Self>) -> Content {
+        Content::Ipv6(u)
+    }
+}
+
+/// (path identifier, prefix) pairs.
+pub type Nlri<P> = Vec<(u32, P)>;
+
+/// Changes collected in one flush or walk step, grouped for packing: withdrawals
+/// by audience, announcements by attribute set and audience.
+#[derive(Debug)]
+pub struct Batch<P> {
+    withdraw: Vec<(Audience, Nlri<P>)>,
+    announce: Vec<(AttrRef, Audience, Nlri<P>)>,
+    index: FxHashMap<(usize, Audience), usize>,
+}
+
+impl<P: GroupPrefix> Default for Batch<P> {
+    fn default() -> Self {
+        Batch {
+            withdraw: Vec::new(),
+            announce: Vec::new(),
+            index: FxHashMap::default(),
+        }
+    }
+}
+
+impl<P: GroupPrefix> Batch<P> {
+    /// Adds a withdrawal.
+    pub fn withdraw(&mut self, audience: Audience, id: u32, prefix: P) {
+        match self.withdraw.iter_mut().find(|(a, _)| *a == audience) {
+            Some((_, v)) => v.push((id, prefix)),
+            None => self.withdraw.push((audience, vec![(id, prefix)])),
+        }
+    }
+
+    /// Adds an announcement.
+    pub fn announce(&mut self, audience: Audience, attrs: &AttrRef, id: u32, prefix: P) {
+        let i = *self
+            .index
+            .entry((attrs.addr(), audience))
+            .or_insert_with(|| {
+                self.announce.push((attrs.clone(), audience, Vec::new()));
+                self.announce.len() - 1
+            });
+        self.announce[i].2.push((id, prefix));
+    }
+
+    /// Whether nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.withdraw.is_empty() && self.announce.is_empty()
+    }
+
+    /// Encodes the batch, withdrawals first, as many prefixes per message as fit,
+    /// skipping audiences for which `wanted` says no one listens. Each message is
+    /// handed to `deliver` once; returns how many were encoded.
+    pub fn encode<E: UpdateEncoder>(
+        self,
+        encoder: &mut E,
+        params: &EncodeParams,
+        mut wanted: impl FnMut(Audience) -> bool,
+        mut deliver: impl FnMut(Audience, Arc<Message>),
+    ) -> u64 {
+        let mut count = 0;
+        for (audience, nlri) in self.withdraw {
+            if !wanted(audience) {
+                continue;
+            }
+            let mut rest = &nlri[..];
+            while !rest.is_empty() {
+                let mut bytes = Vec::new();
+                let n = encoder.withdraw(params, rest, &mut bytes);
+                if n == 0 {
+                    break;
+                }
+                let content = P::content(Update {
+                    withdrawn: rest[..n].to_vec(),
+                    attrs: None,
+                    announced: Vec::new(),
+                });
+                rest = &rest[n..];
+                count += 1;
+                deliver(
+                    audience,
+                    Arc::new(Message {
+                        bytes: bytes.into(),
+                        content,
+                    }),
+                );
+            }
+        }
+        for (attrs, audience, nlri) in self.announce {
+            if !wanted(audience) {
+                continue;
+            }
+            let encoded = encoder.path_attributes(params, &attrs);
+            let mut rest = &nlri[..];
+            while !rest.is_empty() {
+                let mut bytes = Vec::new();
+                let n = encoder.announce(params, &attrs, &encoded, rest, &mut bytes);
+                if n == 0 {
+                    // The attributes leave no room for a prefix: not sendable.
+                    break;
+                }
+                let content = P::content(Update {
+                    withdrawn: Vec::new(),
+                    attrs: Some(attrs.clone()),
+                    announced: rest[..n].to_vec(),
+                });
+                rest = &rest[n..];
+                count += 1;
+                deliver(
+                    audience,
+                    Arc::new(Message {
+                        bytes: bytes.into(),
+                        content,
+                    }),
+                );
+            }
+        }
+        count
+    }
+}

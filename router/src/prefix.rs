@@ -1,0 +1,319 @@
+//! IP prefixes as the RIB keys them (RFC 4271 §4.3 NLRI, RFC 4760 §5 for IPv6),
+//! and the prefix-length ranges (`ge`/`le`) that prefix allow-lists match with.
+//!
+//! These are owned, compact keys (5 and 17 bytes); the wire layer converts core's
+//! NLRI views into them.
+
+use std::fmt;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+/// An IPv4 prefix: address with the host bits cleared, and length 0..=32.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ipv4Prefix {
+    addr: [u8; 4],
+    len: u8,
+}
+
+/// An IPv6 prefix: address with the host bits cleared, and length 0..=128.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ipv6Prefix {
+    addr: [u8; 16],
+    len: u8,
+}
+
+/// A prefix of either family, for configuration and policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IpPrefix {
+    /// IPv4.
+    V4(Ipv4Prefix),
+    /// IPv6.
+    V6(Ipv6Prefix),
+}
+
+/// Error of prefix construction or parsing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixError;
+
+impl fmt::Display for PrefixError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid prefix")
+    }
+}
+
+impl std::error::Error for PrefixError {}
+
+fn mask_bytes<const N: usize>(mut addr: [u8; N], len: u8) -> [u8; N] {
+    for (i, b) in addr.iter_mut().enumerate() {
+        let bit = (i * 8) as u32;
+        let len = u32::from(len);
+        if len <= bit {
+            *b = 0;
+        } else if len < bit + 8 {
+            *b &= 0xffu8 << (8 - (len - bit));
+        }
+    }
+    addr
+}
+
+impl Ipv4Prefix {
+    /// The prefix `addr/len`, host bits cleared; `None` if `len > 32`.
+    pub fn new(addr: Ipv4Addr, len: u8) -> Option<Self> {
+        (len <= 32).then(|| Ipv4Prefix {
+            addr: mask_bytes(addr.octets(), len),
+            len,
+        })
+    }
+    /// The network address.
+    pub fn addr(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.addr)
+    }
+}
+
+impl Ipv6Prefix {
+    /// The prefix `addr/len`, host bits cleared; `None` if `len > 128`.
+    pub fn new(addr: Ipv6Addr, len: u8) -> Option<Self> {
+        (len <= 128).then(|| Ipv6Prefix {
+            addr: mask_bytes(addr.octets(), len),
+            len,
+        })
+    }
+    /// The network address.
+    pub fn addr(&self) -> Ipv6Addr {
+        Ipv6Addr::from(self.addr)
+    }
+}
+
+/// What the RIB, policy and encoder need of a prefix type.
+pub trait RoutePrefix: Copy + Eq + Hash + Ord + fmt::Debug + Send + Sync + 'static {
+    /// Whether it is an IPv6 prefix (carried in MP_REACH_NLRI, RFC 4760) rather
+    /// than IPv4 (the UPDATE's own NLRI fields).
+    const IPV6: bool;
+    /// Builds a prefix from `len` and the first `ceil(len/8)` address octets as
+    /// NLRI carries them (RFC 4271 §4.3); `None` if the length is too long.
+    fn from_nlri(len: u8, octets: &[u8]) -> Option<Self>;
+    /// Prefix length in bits.
+    fn prefix_len(&self) -> u8;
+    /// The address octets in network order (4 or 16 of them).
+    fn octets(&self) -> &[u8];
+    /// The family-independent form, for policy.
+    fn to_ip_prefix(self) -> IpPrefix;
+}
+
+impl RoutePrefix for Ipv4Prefix {
+    const IPV6: bool = false;
+    fn from_nlri(len: u8, octets: &[u8]) -> Option<Self> {
+        let mut a = [0u8; 4];
+        let n = usize::from(len).div_ceil(8);
+        a.get_mut(..n)?.copy_from_slice(octets.get(..n)?);
+        Ipv4Prefix::new(Ipv4Addr::from(a), len)
+    }
+    fn prefix_len(&self) -> u8 {
+        self.len
+    }
+    fn octets(&self) -> &[u8] {
+        &self.addr
+    }
+    fn to_ip_prefix(self) -> IpPrefix {
+        IpPrefix::V4(self)
+    }
+}
+
+impl RoutePrefix for Ipv6Prefix {
+    const IPV6: bool = true;
+    fn from_nlri(len: u8, octets: &[u8]) -> Option<Self> {
+        let mut a = [0u8; 16];
+        let n = usize::from(len).div_ceil(8);
+        a.get_mut(..n)?.copy_from_slice(octets.get(..n)?);
+        Ipv6Prefix::new(Ipv6Addr::from(a), len)
+    }
+    fn prefix_len(&self) -> u8 {
+        self.len
+    }
+    fn octets(&self) -> &[u8] {
+        &self.addr
+    }
+    fn to_ip_prefix(self) -> IpPrefix {
+        IpPrefix::V6(self)
+    }
+}
+
+impl IpPrefix {
+    /// Prefix length in bits.
+    pub fn prefix_len(&self) -> u8 {
+        match self {
+            IpPrefix::V4(p) => p.len,
+            IpPrefix::V6(p) => p.len,
+        }
+    }
+
+    /// Whether `other` lies within this prefix (same family, at least as long, and
+    /// equal in this prefix's leading bits).
+    pub fn covers(&self, other: &IpPrefix) -> bool {
+        fn covers<const N: usize>(a: &[u8; N], alen: u8, b: &[u8; N], blen: u8) -> bool {
+            blen >= alen && mask_bytes(*b, alen) == *a
+        }
+        match (self, other) {
+            (IpPrefix::V4(a), IpPrefix::V4(b)) => covers(&a.addr, a.len, &b.addr, b.len),
+            (IpPrefix::V6(a), IpPrefix::V6(b)) => covers(&a.addr, a.len, &b.addr, b.len),
+            _ => false,
+        }
+    }
+}
+
+impl From<Ipv4Prefix> for IpPrefix {
+    fn from(p: Ipv4Prefix) -> Self {
+        IpPrefix::V4(p)
+    }
+}
+
+impl From<Ipv6Prefix> for IpPrefix {
+    fn from(p: Ipv6Prefix) -> Self {
+        IpPrefix::V6(p)
+    }
+}
+
+impl fmt::Display for Ipv4Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr(), self.len)
+    }
+}
+
+impl fmt::Display for Ipv6Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr(), self.len)
+    }
+}
+
+impl fmt::Display for IpPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IpPrefix::V4(p) => p.fmt(f),
+            IpPrefix::V6(p) => p.fmt(f),
+        }
+    }
+}
+
+impl FromStr for IpPrefix {
+    type Err = PrefixError;
+    /// `192.0.2.0/24` or `2001:db8::/32`; host bits must be clear.
+    fn from_str(s: &str) -> Result<Self, PrefixError> {
+        let (addr, len) = s.split_once('/').ok_or(PrefixError)?;
+        let len: u8 = len.parse().map_err(|_| PrefixError)?;
+        let addr: IpAddr = addr.parse().map_err(|_| PrefixError)?;
+        let p = match addr {
+            IpAddr::V4(a) => IpPrefix::V4(Ipv4Prefix::new(a, len).ok_or(PrefixError)?),
+            IpAddr::V6(a) => IpPrefix::V6(Ipv6Prefix::new(a, len).ok_or(PrefixError)?),
+        };
+        let same = match (p, addr) {
+            (IpPrefix::V4(p), IpAddr::V4(a)) => p.addr() == a,
+            (IpPrefix::V6(p), IpAddr::V6(a)) => p.addr() == a,
+            _ => false,
+        };
+        same.then_some(p).ok_or(PrefixError)
+    }
+}
+
+impl FromStr for Ipv4Prefix {
+    type Err = PrefixError;
+    fn from_str(s: &str) -> Result<Self, PrefixError> {
+        match s.parse()? {
+            IpPrefix::V4(p) => Ok(p),
+            IpPrefix::V6(_) => Err(PrefixError),
+        }
+    }
+}
+
+impl FromStr for Ipv6Prefix {
+    type Err = PrefixError;
+    fn from_str(s: &str) -> Result<Self, PrefixError> {
+        match s.parse()? {
+            IpPrefix::V6(p) => Ok(p),
+            IpPrefix::V4(_) => Err(PrefixError),
+        }
+    }
+}
+
+/// A prefix with a length range, as prefix lists write it: `10.0.0.0/8 ge 16 le 24`
+/// matches every prefix inside 10.0.0.0/8 whose length is 16..=24. Without `ge`/`le`
+/// it matches the prefix exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PrefixRange {
+    /// The covering prefix.
+    pub prefix: IpPrefix,
+    /// Shortest matching length (`ge`); defaults to the prefix's own length.
+    pub ge: u8,
+    /// Longest matching length (`le`): the family's maximum when only `ge` is given,
+    /// else the prefix's own length.
+    pub le: u8,
+}
+
+impl PrefixRange {
+    /// Exactly `prefix`.
+    pub fn exact(prefix: IpPrefix) -> Self {
+        PrefixRange {
+            prefix,
+            ge: prefix.prefix_len(),
+            le: prefix.prefix_len(),
+        }
+    }
+
+    /// `prefix ge ge le le`, where a missing `ge` is the prefix's length and a missing
+    /// `le` is the family's maximum if `ge` is given, else the prefix's length.
+    pub fn new(prefix: IpPrefix, ge: Option<u8>, le: Option<u8>) -> Self {
+        let max = match prefix {
+            IpPrefix::V4(_) => 32,
+            IpPrefix::V6(_) => 128,
+        };
+        let ge_v = ge.unwrap_or(prefix.prefix_len()).max(prefix.prefix_len());
+        let le_v = match (ge, le) {
+            (_, Some(le)) => le.min(max),
+            (Some(_), None) => max,
+            (None, None) => prefix.prefix_len(),
+        };
+        PrefixRange {
+            prefix,
+            ge: ge_v,
+            le: le_v,
+        }
+    }
+
+    /// Whether `p` lies in the range.
+    pub fn matches(&self, p: &IpPrefix) -> bool {
+        (self.ge..=self.le).contains(&p.prefix_len()) && self.prefix.covers(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_bits_are_cleared_and_parse_rejects_them() {
+        let p = Ipv4Prefix::new(Ipv4Addr::new(10, 1, 2, 3), 12).unwrap();
+        assert_eq!(p.to_string(), "10.0.0.0/12");
+        assert!("10.1.0.0/12".parse::<IpPrefix>().is_err());
+        assert!("10.0.0.0/33".parse::<IpPrefix>().is_err());
+        assert_eq!(
+            "2001:db8::/32".parse::<IpPrefix>().unwrap().to_string(),
+            "2001:db8::/32"
+        );
+    }
+
+    #[test]
+    fn ranges_match_by_cover_and_length() {
+        let p: IpPrefix = "10.0.0.0/8".parse().unwrap();
+        let r = PrefixRange::new(p, Some(16), Some(24));
+        assert!(r.matches(&"10.1.0.0/16".parse().unwrap()));
+        assert!(r.matches(&"10.1.2.0/24".parse().unwrap()));
+        assert!(!r.matches(&"10.1.2.0/25".parse().unwrap()));
+        assert!(!r.matches(&"10.0.0.0/8".parse().unwrap()));
+        assert!(!r.matches(&"11.1.0.0/16".parse().unwrap()));
+        assert!(PrefixRange::exact(p).matches(&p));
+        let ge = PrefixRange::new(p, Some(24), None);
+        assert!(ge.matches(&"10.9.9.9/32".parse().unwrap()));
+        let v6: IpPrefix = "2001:db8::/32".parse().unwrap();
+        assert!(!PrefixRange::new(v6, None, Some(128)).matches(&p));
+    }
+}

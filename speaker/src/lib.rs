@@ -1,0 +1,1002 @@
+//! nexthop-speaker: the whole BGP speaker, sans-IO.
+//!
+//! A [`Speaker`] holds one core [`Session`] per configured (or dynamic) neighbour
+//! (RFC 4271 §8), the [`Router`] (RFC 4271 §9: RIBs, decision, update groups), the
+//! mapping between the runtime's connections and the sessions, every session's
+//! next deadline on core's [`TimerWheel`], and the [`config::Config`]. It owns no
+//! socket and reads no clock: a runtime (runtime-mio, runtime-uring, a test's
+//! virtual network) owns sockets, buffers and time, and drives it:
+//!
+//! - inputs, each carrying `now`: [`Speaker::handle_accepted`],
+//!   [`Speaker::handle_connected`], [`Speaker::handle_connect_failed`],
+//!   [`Speaker::handle_read`], [`Speaker::handle_closed`],
+//!   [`Speaker::handle_timeout`], [`Speaker::handle_shutdown`],
+//!   [`Speaker::handle_reload`];
+//! - outputs, drained after every input: [`Speaker::poll_command`] until `None`,
+//!   [`Speaker::poll_ready`] until `None` (and [`Speaker::poll_transmit`] on each
+//!   connection it names, while the runtime's output buffer for it is under its
+//!   bound), repeated until all three give nothing; then
+//!   [`Speaker::poll_timeout`].
+//!
+//! A `Close` command can follow the bytes of a NOTIFICATION handed out by
+//! `poll_transmit`, so the runtime loops over the outputs until none gives
+//! anything. A connection named by `poll_ready` stays the runtime's to poll (when
+//! its buffer drains) until `poll_transmit` on it returns `None`.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+mod log;
+mod neighbor;
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use nexthop_core::session::{
+    ConnectionCommand, ConnectionError, ConnectionId, Event, Session, State, TRANSMIT_BUFFER_LEN,
+};
+use nexthop_core::timer_wheel::{TimerHandle, TimerWheel};
+use nexthop_core::wire::codes::cease_subcode;
+use nexthop_core::wire::route_refresh::RouteRefreshSubtype;
+use nexthop_router::peer::{PeerConfig, SessionParams};
+use nexthop_router::prefix::IpPrefix;
+use nexthop_router::rib::PeerId;
+use nexthop_router::router::{ImportError, Router};
+use nexthop_router::wire::UpdateError;
+
+pub use log::TracingLog;
+pub use nexthop_core::time::{Duration, Instant};
+
+use config::Config;
+use neighbor::PeerSpec;
+
+/// A connection as the speaker knows it; assigned by the speaker, never reused
+/// while the runtime may still report on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnKey(pub u32);
+
+impl std::fmt::Display for ConnKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+/// What the runtime must do with its sockets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Open a TCP connection to `remote` (port 179 unless configured), from `bind`
+    /// when set, with TCP-MD5 key (RFC 2385) and GTSM minimum TTL (RFC 5082) when
+    /// set, giving up after `timeout`. Report the outcome with
+    /// [`Speaker::handle_connected`] or [`Speaker::handle_connect_failed`].
+    Connect {
+        /// The connection's key from now on.
+        conn: ConnKey,
+        /// The peer's address and port.
+        remote: SocketAddr,
+        /// Local address to bind to.
+        bind: Option<IpAddr>,
+        /// TCP-MD5 key.
+        md5_key: Option<Vec<u8>>,
+        /// GTSM minimum TTL (hop count for IPv6).
+        min_ttl: Option<u8>,
+        /// Give up after this long.
+        timeout: Duration,
+    },
+    /// Close `conn` once what was already handed out by `poll_transmit` is
+    /// written (bounded: the runtime gives up after a short linger). The speaker
+    /// has forgotten it; reports on it are ignored.
+    Close {
+        /// The connection.
+        conn: ConnKey,
+    },
+}
+
+/// Bytes to write: one whole BGP message, owned (the session's OPEN, KEEPALIVE,
+/// NOTIFICATION, ...) or shared by every member of an update group (the same
+/// allocation handed to each member: encoded once, sent many times).
+#[derive(Clone, Debug)]
+pub enum Transmit {
+    /// A message of the session.
+    Owned(Vec<u8>),
+    /// An UPDATE from the router.
+    Shared(Arc<nexthop_router::group::Message>),
+}
+
+impl AsRef<[u8]> for Transmit {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Transmit::Owned(v) => v,
+            Transmit::Shared(m) => &m.bytes,
+        }
+    }
+}
+
+/// How a connection ended, as the runtime saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closed {
+    /// A read returned zero bytes.
+    PeerClosed,
+    /// The connection was reset.
+    Reset,
+    /// A write failed.
+    SendFailed,
+    /// Something else local went wrong (the runtime gave up on the socket).
+    LocalError,
+}
+
+impl From<Closed> for ConnectionError {
+    fn from(c: Closed) -> Self {
+        match c {
+            Closed::PeerClosed => ConnectionError::PeerClosed,
+            Closed::Reset | Closed::LocalError => ConnectionError::Reset,
+            Closed::SendFailed => ConnectionError::SendFailed,
+        }
+    }
+}
+
+/// What [`Speaker::handle_reload`] did to the `[[neighbor]]`s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReloadSummary {
+    /// New neighbours, started.
+    pub added: usize,
+    /// Neighbours no longer configured, stopped with Cease 6/3.
+    pub removed: usize,
+    /// Neighbours whose configuration changed, reset with Cease 6/6.
+    pub changed: usize,
+    /// Neighbours left as they were, sessions untouched.
+    pub unchanged: usize,
+}
+
+type Wheel = TimerWheel<u32, 1024, 4096>;
+
+/// Where a session's next deadline is armed.
+#[derive(Clone, Copy, Debug)]
+enum Armed {
+    Wheel(TimerHandle, Instant),
+    /// The wheel was full: kept in the overflow set.
+    Overflow(Instant),
+}
+
+impl Armed {
+    fn at(self) -> Instant {
+        match self {
+            Armed::Wheel(_, t) | Armed::Overflow(t) => t,
+        }
+    }
+}
+
+struct Peer {
+    spec: PeerSpec,
+    dynamic: bool,
+    session: Session<TracingLog>,
+    router_peer: PeerId,
+    /// The session's connections and their keys.
+    conns: Vec<(ConnectionId, ConnKey)>,
+    /// The connection the session is Established on (the router's output goes
+    /// there).
+    established: Option<ConnKey>,
+    timer: Option<Armed>,
+}
+
+struct Conn {
+    peer: usize,
+    id: ConnectionId,
+    local: Option<SocketAddr>,
+    remote: SocketAddr,
+    /// Session messages not yet handed out.
+    queue: VecDeque<Vec<u8>>,
+    /// The session closed it: once `queue` is handed out, `Close` is issued and
+    /// the entry dropped. A closing connection no longer refers to its peer.
+    closing: bool,
+}
+
+/// The sans-IO BGP speaker. See the [crate docs](crate).
+pub struct Speaker {
+    config: Config,
+    router: Router,
+    peers: Vec<Option<Peer>>,
+    free_slots: Vec<usize>,
+    by_addr: HashMap<IpAddr, usize>,
+    /// Router peers not in use, kept for a neighbour with the same config.
+    idle_router_peers: Vec<(PeerConfig, PeerId)>,
+    conns: HashMap<ConnKey, Conn>,
+    next_key: u32,
+    wheel: Box<Wheel>,
+    overflow: BTreeSet<(Instant, usize)>,
+    commands: VecDeque<Command>,
+    ready: VecDeque<ConnKey>,
+    reported: HashSet<ConnKey>,
+    shutting_down: bool,
+    buf: Box<[u8]>,
+}
+
+impl std::fmt::Debug for Speaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Speaker")
+            .field("asn", &self.config.router.asn)
+            .field("router_id", &self.config.router.router_id)
+            .field("peers", &self.by_addr.len())
+            .field("connections", &self.conns.len())
+            .field("shutting_down", &self.shutting_down)
+            .finish()
+    }
+}
+
+impl Speaker {
+    /// A speaker for `config`; sessions of configured neighbours start (passive
+    /// ones wait for the peer), and the first Connect commands come from
+    /// [`Speaker::poll_command`].
+    pub fn new(config: Config, now: Instant) -> Speaker {
+        let router = Router::new(neighbor::router_config(&config.router));
+        let mut s = Speaker {
+            config,
+            router,
+            peers: Vec::new(),
+            free_slots: Vec::new(),
+            by_addr: HashMap::new(),
+            idle_router_peers: Vec::new(),
+            conns: HashMap::new(),
+            next_key: 1,
+            wheel: Box::new(Wheel::new(Duration::from_millis(10))),
+            overflow: BTreeSet::new(),
+            commands: VecDeque::new(),
+            ready: VecDeque::new(),
+            reported: HashSet::new(),
+            shutting_down: false,
+            buf: vec![0; TRANSMIT_BUFFER_LEN].into_boxed_slice(),
+        };
+        let neighbors = s.config.neighbors.clone();
+        for n in &neighbors {
+            let spec = neighbor::static_peer(&s.config.router, n);
+            let i = s.add_peer(spec, false);
+            s.start(i, now);
+        }
+        let originate = s.config.originate.clone();
+        for o in &originate {
+            s.originate(o, now);
+        }
+        s
+    }
+
+    // ----- getters --------------------------------------------------------
+
+    /// Where to listen (from `[router] listen`).
+    pub fn listen_addresses(&self) -> Vec<SocketAddr> {
+        self.config.router.listen.clone()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The router (RIBs, update groups, counters), for inspection.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// The session state of the neighbour at `address`, configured or dynamic.
+    pub fn session_state(&self, address: IpAddr) -> Option<State> {
+        self.peer_at(address).map(|p| p.session.state())
+    }
+
+    /// The router's id for the neighbour at `address`.
+    pub fn router_peer(&self, address: IpAddr) -> Option<PeerId> {
+        self.peer_at(address).map(|p| p.router_peer)
+    }
+
+    /// Neighbours with state (configured, and dynamic ones with a session).
+    pub fn neighbors(&self) -> Vec<(IpAddr, State)> {
+        let mut v: Vec<_> = self
+            .peers
+            .iter()
+            .flatten()
+            .map(|p| (p.spec.address, p.session.state()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Connections the speaker knows (including closing ones with bytes left).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Bytes of session messages waiting on `conn` (the router's UPDATEs are
+    /// counted by [`Router::pending_output`]).
+    pub fn queued_bytes(&self, conn: ConnKey) -> usize {
+        self.conns
+            .get(&conn)
+            .map_or(0, |c| c.queue.iter().map(Vec::len).sum())
+    }
+
+    fn peer_at(&self, address: IpAddr) -> Option<&Peer> {
+        let i = *self.by_addr.get(&address.to_canonical())?;
+        self.peers.get(i)?.as_ref()
+    }
+
+    // ----- inputs ---------------------------------------------------------
+
+    /// A connection was accepted from `remote` on `local`. `None`: no neighbour
+    /// or dynamic range matches (or the session refuses it, or the speaker is
+    /// shutting down): the runtime closes the socket at once and keeps no state
+    /// for it; neither does the speaker.
+    pub fn handle_accepted(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<ConnKey> {
+        if self.shutting_down {
+            return None;
+        }
+        let ip = remote.ip().to_canonical();
+        let (i, created) = match self.by_addr.get(&ip) {
+            Some(&i) => (i, false),
+            None => {
+                let d = self
+                    .config
+                    .dynamic_neighbors
+                    .iter()
+                    .find(|d| neighbor::in_range(&d.prefix, ip))?;
+                let spec = neighbor::dynamic_peer(&self.config.router, d, ip);
+                let i = self.add_peer(spec, true);
+                if let Some(p) = self.peers[i].as_mut() {
+                    p.session.handle_manual_start(now);
+                }
+                (i, true)
+            }
+        };
+        let p = self.peers[i].as_mut()?;
+        let Some(id) = p.session.handle_accepted(now) else {
+            tracing::info!(neighbor = %ip, state = %p.session.state(), "connection refused by the session");
+            if created {
+                self.free_peer(i, now);
+            } else {
+                self.drive(i, now);
+            }
+            return None;
+        };
+        let key = ConnKey(self.next_key);
+        self.next_key = self.next_key.wrapping_add(1).max(1);
+        p.conns.push((id, key));
+        self.conns.insert(
+            key,
+            Conn {
+                peer: i,
+                id,
+                local: Some(local),
+                remote,
+                queue: VecDeque::new(),
+                closing: false,
+            },
+        );
+        tracing::debug!(neighbor = %ip, conn = %key, connection_id = id.0, "accepted");
+        self.drive(i, now);
+        Some(key)
+    }
+
+    /// An outbound connect of `Command::Connect { conn, .. }` completed, from
+    /// `local`.
+    pub fn handle_connected(&mut self, now: Instant, conn: ConnKey, local: SocketAddr) {
+        let Some(c) = self.conns.get_mut(&conn).filter(|c| !c.closing) else {
+            return;
+        };
+        c.local = Some(local);
+        let (i, id) = (c.peer, c.id);
+        if let Some(p) = self.peers[i].as_mut() {
+            p.session.handle_connected(now, id);
+            self.drive(i, now);
+        }
+    }
+
+    /// The outbound connect of `conn` failed (refused, unreachable, timed out).
+    pub fn handle_connect_failed(&mut self, now: Instant, conn: ConnKey) {
+        self.lose(now, conn, ConnectionError::ConnectFailed);
+    }
+
+    /// Bytes arrived on `conn`. Returns how many were consumed (whole messages);
+    /// the runtime keeps the rest and passes it again, with more, next time.
+    /// Each UPDATE goes to the router as it is framed.
+    pub fn handle_read(&mut self, now: Instant, conn: ConnKey, bytes: &[u8]) -> usize {
+        let Some(c) = self.conns.get(&conn) else {
+            return bytes.len();
+        };
+        if c.closing {
+            return bytes.len();
+        }
+        let (i, id) = (c.peer, c.id);
+        let mut consumed = 0;
+        loop {
+            let Some(p) = self.peers[i].as_mut() else {
+                return bytes.len();
+            };
+            let rest = &bytes[consumed..];
+            let read = p.session.handle_read(now, id, rest);
+            consumed += read.consumed;
+            if let Some(update) = read.update {
+                let rp = p.router_peer;
+                match self.router.handle_update_bytes(rp, update, now) {
+                    Ok(()) => {}
+                    Err(UpdateError::Decode(e)) => {
+                        tracing::warn!(neighbor = %p.spec.address, error = %e, "malformed UPDATE");
+                        p.session.handle_update_error(now, &e, update);
+                    }
+                    Err(UpdateError::Import(ImportError::MaxPrefix {
+                        limit,
+                        count,
+                        family,
+                    })) => {
+                        tracing::warn!(neighbor = %p.spec.address, limit, count, "maximum prefixes reached");
+                        p.session.handle_max_prefix_exceeded(now, family, limit);
+                    }
+                    Err(UpdateError::Import(e)) => {
+                        tracing::debug!(neighbor = %p.spec.address, error = %e, "UPDATE not taken");
+                    }
+                }
+            }
+            self.drive(i, now);
+            if read.consumed == 0 || consumed >= bytes.len() {
+                break;
+            }
+            // The session may have closed the connection meanwhile.
+            if self.conns.get(&conn).is_none_or(|c| c.closing) {
+                return bytes.len();
+            }
+        }
+        consumed
+    }
+
+    /// `conn` is gone: a read of zero bytes, a reset, or a failed send. Its
+    /// session goes down in this same call; nothing more is sent on `conn`.
+    pub fn handle_closed(&mut self, now: Instant, conn: ConnKey, reason: Closed) {
+        self.lose(now, conn, reason.into());
+    }
+
+    /// Timers (sessions', the router's decision batching and MRAI) due at or
+    /// before `now` run.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut due = Vec::new();
+        while let Some((_, i)) = self.wheel.poll(now) {
+            due.push(i as usize);
+        }
+        while let Some(&(t, i)) = self.overflow.first() {
+            if t > now {
+                break;
+            }
+            self.overflow.pop_first();
+            due.push(i);
+        }
+        for i in due {
+            if let Some(p) = self.peers.get_mut(i).and_then(Option::as_mut) {
+                p.timer = None;
+                p.session.handle_timeout(now);
+                self.drive(i, now);
+            }
+        }
+        if self.router.poll_timeout().is_some_and(|t| t <= now) {
+            self.router.handle_timeout(now);
+            self.mark_router_output();
+        }
+    }
+
+    /// Administrative shutdown of every session: Cease 6/2 with the RFC 9003
+    /// shutdown `communication` to every peer past OpenSent, then no restarts and
+    /// no new connections. The runtime keeps looping until
+    /// [`Speaker::is_shut_down`].
+    pub fn handle_shutdown(&mut self, now: Instant, communication: &str) {
+        self.shutting_down = true;
+        tracing::info!(communication, "shutting down");
+        for i in 0..self.peers.len() {
+            if let Some(p) = self.peers[i].as_mut() {
+                p.session.handle_manual_stop(
+                    now,
+                    cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+                    communication,
+                );
+                self.drive(i, now);
+            }
+        }
+        for i in 0..self.peers.len() {
+            if self.peers[i].is_some() {
+                self.free_peer(i, now);
+            }
+        }
+    }
+
+    /// Applies a new config (SIGHUP): untouched neighbours keep their sessions,
+    /// removed ones get Cease 6/3 (Peer De-configured), changed ones Cease 6/6
+    /// (Other Configuration Change) and restart, new ones start. Dynamic sessions
+    /// no longer covered by a range (or whose range changed) end the same way. A
+    /// change of `[router]` AS, router ID or cluster ID resets every session.
+    /// Listen addresses are the runtime's to compare
+    /// ([`Speaker::listen_addresses`]).
+    pub fn handle_reload(&mut self, now: Instant, config: Config) -> ReloadSummary {
+        let mut summary = ReloadSummary::default();
+        if self.shutting_down {
+            return summary;
+        }
+        let old = std::mem::replace(&mut self.config, config);
+        let r = &self.config.router;
+        if (r.asn, r.router_id, r.cluster_id)
+            != (old.router.asn, old.router.router_id, old.router.cluster_id)
+        {
+            tracing::info!("router identity changed: every session restarts");
+            for i in 0..self.peers.len() {
+                if self.peers[i].is_some() {
+                    self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
+                }
+            }
+            self.router = Router::new(neighbor::router_config(&self.config.router));
+            self.idle_router_peers.clear();
+            for n in &self.config.neighbors.clone() {
+                if old.neighbors.iter().any(|o| o.address == n.address) {
+                    summary.changed += 1;
+                } else {
+                    summary.added += 1;
+                }
+                let i = self.add_peer(neighbor::static_peer(&self.config.router, n), false);
+                self.start(i, now);
+            }
+            summary.removed = old
+                .neighbors
+                .iter()
+                .filter(|o| !self.config.neighbors.iter().any(|n| n.address == o.address))
+                .count();
+            for o in &self.config.originate.clone() {
+                self.originate(o, now);
+            }
+            self.mark_router_output();
+            return summary;
+        }
+
+        // Removed neighbours.
+        for o in &old.neighbors {
+            if !self.config.neighbors.iter().any(|n| n.address == o.address)
+                && let Some(&i) = self.by_addr.get(&o.address)
+            {
+                tracing::info!(neighbor = %o.address, "neighbour removed");
+                self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED);
+                summary.removed += 1;
+            }
+        }
+        // Changed and new ones.
+        for n in &self.config.neighbors.clone() {
+            let spec = neighbor::static_peer(&self.config.router, n);
+            match self.by_addr.get(&n.address).copied() {
+                Some(i) => {
+                    let same = self.peers[i]
+                        .as_ref()
+                        .is_some_and(|p| !p.dynamic && p.spec == spec);
+                    if same {
+                        summary.unchanged += 1;
+                        continue;
+                    }
+                    let was_static = self.peers[i].as_ref().is_some_and(|p| !p.dynamic);
+                    tracing::info!(neighbor = %n.address, "neighbour changed");
+                    self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
+                    if was_static {
+                        summary.changed += 1;
+                    } else {
+                        summary.added += 1;
+                    }
+                }
+                None => summary.added += 1,
+            }
+            let i = self.add_peer(spec, false);
+            self.start(i, now);
+        }
+        // Dynamic sessions.
+        for i in 0..self.peers.len() {
+            let Some(p) = self.peers[i].as_ref().filter(|p| p.dynamic) else {
+                continue;
+            };
+            let address = p.spec.address;
+            let want = self
+                .config
+                .dynamic_neighbors
+                .iter()
+                .find(|d| neighbor::in_range(&d.prefix, address))
+                .map(|d| neighbor::dynamic_peer(&self.config.router, d, address));
+            match want {
+                Some(spec) if spec == p.spec => {}
+                Some(_) => self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE),
+                None => self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED),
+            }
+        }
+        // Originated routes.
+        for o in &old.originate {
+            if !self.config.originate.iter().any(|n| n.prefix == o.prefix) {
+                match neighbor::ip_prefix(&o.prefix) {
+                    IpPrefix::V4(p) => self.router.withdraw_originated(p, now),
+                    IpPrefix::V6(p) => self.router.withdraw_originated(p, now),
+                }
+            }
+        }
+        for o in &self.config.originate.clone() {
+            if !old.originate.contains(o) {
+                self.originate(o, now);
+            }
+        }
+        summary
+    }
+
+    // ----- outputs --------------------------------------------------------
+
+    /// The next socket command.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// A connection that has bytes to send, each reported once until
+    /// `poll_transmit` on it returns `None`.
+    pub fn poll_ready(&mut self) -> Option<ConnKey> {
+        while let Some(k) = self.ready.pop_front() {
+            if self.conns.contains_key(&k) {
+                return Some(k);
+            }
+            self.reported.remove(&k);
+        }
+        None
+    }
+
+    /// The next message to write on `conn`: the session's own messages first
+    /// (KEEPALIVE and NOTIFICATION are never stuck behind UPDATEs), then the
+    /// router's UPDATEs. Call it only while the runtime's output buffer for
+    /// `conn` is under its bound: a slow peer's backlog stays in the router,
+    /// bounded, and catches up from the Adj-RIB-Out.
+    pub fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Transmit> {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            self.reported.remove(&conn);
+            return None;
+        };
+        if let Some(bytes) = c.queue.pop_front() {
+            if c.closing && c.queue.is_empty() {
+                self.conns.remove(&conn);
+                self.reported.remove(&conn);
+                self.commands.push_back(Command::Close { conn });
+            }
+            return Some(Transmit::Owned(bytes));
+        }
+        let i = c.peer;
+        if !c.closing
+            && let Some(p) = self.peers[i].as_mut()
+            && p.established == Some(conn)
+            && let Some(m) = self.router.poll_transmit(p.router_peer)
+        {
+            p.session.handle_update_sent(now);
+            self.rearm(i);
+            return Some(Transmit::Shared(m));
+        }
+        self.reported.remove(&conn);
+        None
+    }
+
+    /// When [`Speaker::handle_timeout`] is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.wheel.next_expiry(),
+            self.overflow.first().map(|&(t, _)| t),
+            self.router.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// After [`Speaker::handle_shutdown`]: every NOTIFICATION was handed out and
+    /// every connection closed (its `Close` command taken).
+    pub fn is_shut_down(&self) -> bool {
+        self.shutting_down && self.conns.is_empty() && self.commands.is_empty()
+    }
+
+    // ----- internals ------------------------------------------------------
+
+    fn add_peer(&mut self, spec: PeerSpec, dynamic: bool) -> usize {
+        let router_peer = match self
+            .idle_router_peers
+            .iter()
+            .position(|(c, _)| *c == spec.router)
+        {
+            Some(j) => self.idle_router_peers.swap_remove(j).1,
+            None => self.router.add_peer(spec.router.clone()),
+        };
+        let peer = Peer {
+            session: Session::with_log(
+                spec.session,
+                TracingLog {
+                    neighbor: spec.address,
+                },
+            ),
+            spec,
+            dynamic,
+            router_peer,
+            conns: Vec::new(),
+            established: None,
+            timer: None,
+        };
+        let address = peer.spec.address;
+        let i = match self.free_slots.pop() {
+            Some(i) => {
+                self.peers[i] = Some(peer);
+                i
+            }
+            None => {
+                self.peers.push(Some(peer));
+                self.peers.len() - 1
+            }
+        };
+        self.by_addr.insert(address, i);
+        i
+    }
+
+    fn start(&mut self, i: usize, now: Instant) {
+        if let Some(p) = self.peers[i].as_mut() {
+            p.session.handle_manual_start(now);
+            self.drive(i, now);
+        }
+    }
+
+    fn originate(&mut self, o: &config::Originate, now: Instant) {
+        let attrs = neighbor::originate_attributes(o);
+        match neighbor::ip_prefix(&o.prefix) {
+            IpPrefix::V4(p) => self.router.originate(p, attrs, now),
+            IpPrefix::V6(p) => self.router.originate(p, attrs, now),
+        }
+    }
+
+    /// ManualStop with Cease `subcode`, then forget the peer.
+    fn stop_peer(&mut self, i: usize, now: Instant, subcode: u8) {
+        if let Some(p) = self.peers[i].as_mut() {
+            p.session.handle_manual_stop(now, subcode, "");
+            self.drive(i, now);
+            self.free_peer(i, now);
+        }
+    }
+
+    /// Forgets peer `i`: its router peer goes down and back to the idle pool, its
+    /// connections close (after what is queued on them), its timer is cancelled.
+    fn free_peer(&mut self, i: usize, now: Instant) {
+        let Some(p) = self.peers[i].take() else {
+            return;
+        };
+        self.free_slots.push(i);
+        if self.by_addr.get(&p.spec.address) == Some(&i) {
+            self.by_addr.remove(&p.spec.address);
+        }
+        if self.router.session(p.router_peer).is_some() {
+            self.router.handle_session_down(p.router_peer, now);
+        }
+        self.idle_router_peers.push((p.spec.router, p.router_peer));
+        match p.timer {
+            Some(Armed::Wheel(h, _)) => {
+                self.wheel.cancel(h);
+            }
+            Some(Armed::Overflow(t)) => {
+                self.overflow.remove(&(t, i));
+            }
+            None => {}
+        }
+        for (_, key) in p.conns {
+            self.close_conn(key);
+        }
+    }
+
+    /// The session let go of `key`: close it once its queue is handed out.
+    fn close_conn(&mut self, key: ConnKey) {
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        c.closing = true;
+        if c.queue.is_empty() {
+            self.conns.remove(&key);
+            self.reported.remove(&key);
+            self.commands.push_back(Command::Close { conn: key });
+        } else {
+            self.mark_ready(key);
+        }
+    }
+
+    /// The runtime lost `conn`.
+    fn lose(&mut self, now: Instant, conn: ConnKey, error: ConnectionError) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        self.reported.remove(&conn);
+        if c.closing {
+            return;
+        }
+        let i = c.peer;
+        if let Some(p) = self.peers[i].as_mut() {
+            p.conns.retain(|&(_, k)| k != conn);
+            tracing::info!(neighbor = %p.spec.address, conn = %conn, remote = %c.remote, ?error, "connection lost");
+            p.session.handle_connection_failed(now, c.id, error);
+            self.drive(i, now);
+        }
+    }
+
+    fn mark_ready(&mut self, key: ConnKey) {
+        if self.reported.insert(key) {
+            self.ready.push_back(key);
+        }
+    }
+
+    /// Every Established connection with router output waiting is ready.
+    fn mark_router_output(&mut self) {
+        let mut keys = Vec::new();
+        for p in self.peers.iter().flatten() {
+            if let Some(k) = p.established
+                && (self.router.pending_output(p.router_peer) > 0
+                    || self.router.is_catching_up(p.router_peer))
+            {
+                keys.push(k);
+            }
+        }
+        for k in keys {
+            self.mark_ready(k);
+        }
+    }
+
+    /// Moves peer `i`'s session output where it goes: messages to connection
+    /// queues, commands to the runtime, events to the router; then re-arms its
+    /// deadline. A dynamic peer left without connections is forgotten.
+    fn drive(&mut self, i: usize, now: Instant) {
+        let Some(p) = self.peers[i].as_mut() else {
+            return;
+        };
+        while let Some((id, n)) = p.session.poll_transmit(now, &mut self.buf) {
+            let Some(&(_, key)) = p.conns.iter().find(|(c, _)| *c == id) else {
+                continue;
+            };
+            let Some(c) = self.conns.get_mut(&key) else {
+                continue;
+            };
+            let msg = &self.buf[..n];
+            // A KEEPALIVE behind another unsent one adds nothing (a peer that
+            // does not read must not grow the queue).
+            let keepalive = n == 19 && msg.get(18) == Some(&4);
+            if keepalive && c.queue.back().is_some_and(|m| m.len() == 19 && m[18] == 4) {
+                continue;
+            }
+            c.queue.push_back(msg.to_vec());
+            if self.reported.insert(key) {
+                self.ready.push_back(key);
+            }
+        }
+        while let Some(cmd) = p.session.poll_connection_command() {
+            match cmd {
+                ConnectionCommand::Connect(id) => {
+                    let key = ConnKey(self.next_key);
+                    self.next_key = self.next_key.wrapping_add(1).max(1);
+                    let remote = SocketAddr::new(p.spec.address, p.spec.port);
+                    p.conns.push((id, key));
+                    self.conns.insert(
+                        key,
+                        Conn {
+                            peer: i,
+                            id,
+                            local: None,
+                            remote,
+                            queue: VecDeque::new(),
+                            closing: false,
+                        },
+                    );
+                    self.commands.push_back(Command::Connect {
+                        conn: key,
+                        remote,
+                        bind: p.spec.bind,
+                        md5_key: p.spec.md5_key.clone(),
+                        min_ttl: p.spec.min_ttl,
+                        timeout: p.spec.connect_timeout,
+                    });
+                }
+                ConnectionCommand::Close(id) => {
+                    let Some(j) = p.conns.iter().position(|(c, _)| *c == id) else {
+                        continue;
+                    };
+                    let (_, key) = p.conns.swap_remove(j);
+                    if let Some(c) = self.conns.get_mut(&key) {
+                        c.closing = true;
+                        if c.queue.is_empty() {
+                            self.conns.remove(&key);
+                            self.reported.remove(&key);
+                            self.commands.push_back(Command::Close { conn: key });
+                        }
+                    }
+                }
+            }
+        }
+        while let Some(ev) = p.session.poll_event() {
+            match ev {
+                Event::Established { connection, info } => {
+                    let Some(&(_, key)) = p.conns.iter().find(|(c, _)| *c == connection) else {
+                        continue;
+                    };
+                    let mut params = SessionParams::from(&info);
+                    params.local_address = self
+                        .conns
+                        .get(&key)
+                        .and_then(|c| c.local)
+                        .map(|a| a.ip().to_canonical());
+                    if self.router.session(p.router_peer).is_some() {
+                        self.router.handle_session_down(p.router_peer, now);
+                    }
+                    tracing::info!(
+                        neighbor = %p.spec.address,
+                        peer_asn = info.peer_asn,
+                        hold_time = info.hold_time,
+                        conn = %key,
+                        "session established"
+                    );
+                    self.router.handle_session_up(p.router_peer, params, now);
+                    p.established = Some(key);
+                    if self.reported.insert(key) {
+                        self.ready.push_back(key);
+                    }
+                }
+                Event::Down {
+                    reason,
+                    was_established,
+                } => {
+                    p.established = None;
+                    if self.router.session(p.router_peer).is_some() {
+                        self.router.handle_session_down(p.router_peer, now);
+                    }
+                    if was_established {
+                        tracing::info!(neighbor = %p.spec.address, ?reason, "session down");
+                    } else {
+                        tracing::debug!(neighbor = %p.spec.address, ?reason, "connection attempt ended");
+                    }
+                }
+                Event::RouteRefreshRequested { family, subtype } => {
+                    if matches!(subtype, RouteRefreshSubtype::Normal)
+                        && let Some(key) = p.established
+                    {
+                        tracing::info!(neighbor = %p.spec.address, ?family, "route refresh requested");
+                        self.router.handle_route_refresh(p.router_peer, now);
+                        if self.reported.insert(key) {
+                            self.ready.push_back(key);
+                        }
+                    }
+                }
+                Event::StateChanged { .. } => {}
+            }
+        }
+        let forget = p.dynamic && p.conns.is_empty();
+        if forget {
+            self.free_peer(i, now);
+        } else {
+            self.rearm(i);
+        }
+    }
+
+    /// Puts peer `i`'s next deadline on the wheel (or the overflow set).
+    fn rearm(&mut self, i: usize) {
+        let Some(p) = self.peers[i].as_mut() else {
+            return;
+        };
+        let want = p.session.poll_timeout();
+        if p.timer.map(Armed::at) == want {
+            return;
+        }
+        match p.timer.take() {
+            Some(Armed::Wheel(h, _)) => {
+                self.wheel.cancel(h);
+            }
+            Some(Armed::Overflow(t)) => {
+                self.overflow.remove(&(t, i));
+            }
+            None => {}
+        }
+        if let Some(t) = want {
+            p.timer = Some(match self.wheel.arm(t, i as u32) {
+                Ok(h) => Armed::Wheel(h, t),
+                Err(_) => {
+                    self.overflow.insert((t, i));
+                    Armed::Overflow(t)
+                }
+            });
+        }
+    }
+}
