@@ -29,12 +29,13 @@
 
 mod conn;
 mod runtime;
-mod shim;
+mod speaker;
 mod sys;
 
 pub use nexthop_core as core;
+pub use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker, Transmit};
 pub use runtime::{PeerSockOpts, Runtime, Stats, Turn, Waker};
-pub use shim::{Closed, Command, ConnKey, Duration, Instant};
+pub use speaker::peer_options;
 pub use sys::ring::RingFeatures;
 
 use std::net::SocketAddr;
@@ -73,6 +74,16 @@ pub trait SansIo {
     fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Self::Transmit>;
     /// When `handle_timeout` is next due.
     fn poll_timeout(&self) -> Option<Instant>;
+    /// Administrative shutdown of every session (a speaker without sessions has
+    /// nothing to do).
+    fn handle_shutdown(&mut self, now: Instant, communication: &str) {
+        let _ = (now, communication);
+    }
+    /// After `handle_shutdown`: every NOTIFICATION handed out, every connection
+    /// closed.
+    fn is_shut_down(&self) -> bool {
+        true
+    }
 }
 
 /// A clock in milliseconds since the call, from the monotonic system clock.

@@ -21,53 +21,49 @@ use crate::{Closed, Command, ConnKey, Instant, Options, SansIo};
 /// Tokens of listeners have the top bit set; connections' tokens never do.
 const LISTENER: u32 = 1 << 31;
 
-/// Per-peer socket options for connections the peer opens to us: the TCP-MD5 key
-/// is installed on every listener of the peer's address family, the minimum TTL on
-/// each accepted connection from the peer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Per-peer socket options the speaker's commands do not carry for inbound
+/// connections: the TCP-MD5 key goes on every listener of the peer's family, the
+/// GTSM minimum TTL on each connection accepted from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PeerSockOpts {
-    /// The peer's address.
-    pub address: IpAddr,
-    /// RFC 2385 key.
+    /// TCP-MD5 key (RFC 2385).
     pub md5_key: Option<Vec<u8>>,
-    /// RFC 5082 minimum TTL (hop limit).
+    /// GTSM minimum TTL (RFC 5082).
     pub min_ttl: Option<u8>,
 }
 
-/// Counters of what the loop did.
+/// Counters, for logs, tests and the backend comparison.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Loop turns.
+    /// Connections accepted and handed to the speaker.
+    pub accepted: u64,
+    /// Connections accepted and closed at once (no neighbour for the address).
+    pub refused: u64,
+    /// Outbound connects started.
+    pub connects: u64,
+    /// Outbound connects that failed or timed out.
+    pub connect_failures: u64,
+    /// Bytes received.
+    pub bytes_read: u64,
+    /// Bytes the kernel took.
+    pub bytes_written: u64,
+    /// Largest unsent output of any connection seen.
+    pub max_out_buffered: usize,
+    /// Largest receive tail buffer of any connection.
+    pub max_read_buffer: usize,
+    /// Loop turns (each one `io_uring_enter`, plus one per full submission queue).
     pub turns: u64,
     /// Completions reaped.
     pub completions: u64,
-    /// Connections accepted and kept.
-    pub accepted: u64,
-    /// Connections accepted and refused by the speaker.
-    pub refused: u64,
-    /// Send operations submitted.
+    /// `sendmsg` operations submitted.
     pub sends: u64,
-    /// Bytes the kernel took.
-    pub bytes_sent: u64,
-    /// Bytes received.
-    pub bytes_received: u64,
-    /// Connections open now (including those closing).
-    pub connections: usize,
-    /// The most unsent bytes any connection held at once.
-    pub max_output_bytes: usize,
-    /// Unsent bytes across all connections now.
-    pub output_bytes: usize,
 }
 
-/// What one [`Runtime::turn`] did.
+/// What a [`Runtime::turn`] saw besides the speaker's sockets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Turn {
-    /// Completions handled.
-    pub completions: usize,
-    /// Whether the speaker's timers ran.
-    pub timers: bool,
-    /// Whether a [`Waker`] woke the loop.
-    pub woken: bool,
+    /// A [`Waker`] woke the loop (runtime-mio's `user` source).
+    pub user: bool,
 }
 
 /// Wakes a runtime's loop from another thread (a signal handler thread, a test).
@@ -78,7 +74,7 @@ pub struct Waker {
 }
 
 impl Waker {
-    /// Makes the loop's current or next wait return; that turn reports `woken`.
+    /// Makes the loop's current or next wait return; that turn reports `user`.
     pub fn wake(&self) {
         self.flag.store(true, Ordering::Release);
         let _ = (&*self.tx).write(&[1]);
@@ -140,7 +136,7 @@ pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
     conns: HashMap<u32, Conn<S::Transmit>>,
     tokens: HashMap<ConnKey, u32>,
     next_token: u32,
-    peers: Vec<PeerSockOpts>,
+    peers: HashMap<IpAddr, PeerSockOpts>,
     wake: Wake,
     completions: Vec<Completion<S::Transmit>>,
     /// Connections with queued transmits and no send in flight.
@@ -176,7 +172,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             conns: HashMap::new(),
             tokens: HashMap::new(),
             next_token: 1,
-            peers: Vec::new(),
+            peers: HashMap::new(),
             wake,
             completions: Vec::new(),
             dirty: HashSet::new(),
@@ -209,11 +205,11 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         socket.bind(&SockAddr::from(addr))?;
         socket.listen(self.options.backlog)?;
         let local = socket.local_addr()?.as_socket().unwrap_or(addr);
-        for p in &self.peers {
+        for (peer, p) in &self.peers {
             if let Some(key) = &p.md5_key
-                && p.address.is_ipv6() == addr.is_ipv6()
+                && peer.is_ipv6() == addr.is_ipv6()
             {
-                sockopt::set_tcp_md5(socket.as_fd(), SocketAddr::new(p.address, 0), key)?;
+                sockopt::set_tcp_md5(socket.as_fd(), SocketAddr::new(*peer, 0), key)?;
             }
         }
         let token = LISTENER | self.listeners.len() as u32;
@@ -231,32 +227,34 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.listeners.iter().map(|l| l.local).collect()
     }
 
-    /// Sets the options for connections peers open to us: MD5 keys go on the
-    /// listeners now, minimum TTLs on connections accepted from now on.
-    pub fn set_peer_sockopts(&mut self, peers: Vec<PeerSockOpts>) -> io::Result<()> {
+    /// Sets the per-peer options for inbound connections: MD5 keys are installed
+    /// on (and removed from) the listeners of the peer's family; minimum TTLs are
+    /// applied to connections accepted from then on.
+    pub fn set_peer_options(&mut self, peers: HashMap<IpAddr, PeerSockOpts>) {
         for l in &self.listeners {
-            for p in &peers {
-                if p.address.is_ipv6() != l.local.is_ipv6() {
-                    continue;
+            let family = |a: &IpAddr| a.is_ipv6() == l.local.is_ipv6();
+            for (addr, old) in &self.peers {
+                let gone = peers.get(addr).and_then(|p| p.md5_key.as_ref()).is_none();
+                // An empty key removes it.
+                if family(addr)
+                    && old.md5_key.is_some()
+                    && gone
+                    && let Err(e) =
+                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(*addr, 0), &[])
+                {
+                    tracing::warn!(neighbor = %addr, error = %e, "cannot remove the TCP-MD5 key");
                 }
-                let old = self
-                    .peers
-                    .iter()
-                    .find(|o| o.address == p.address)
-                    .and_then(|o| o.md5_key.clone());
-                match (&p.md5_key, old) {
-                    (Some(k), _) => {
-                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(p.address, 0), k)?
-                    }
-                    (None, Some(_)) => {
-                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(p.address, 0), &[])?
-                    }
-                    (None, None) => {}
+            }
+            for (addr, p) in &peers {
+                if let (true, Some(key)) = (family(addr), &p.md5_key)
+                    && let Err(e) =
+                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(*addr, 0), key)
+                {
+                    tracing::warn!(neighbor = %addr, listener = %l.local, error = %e, "cannot set the TCP-MD5 key");
                 }
             }
         }
         self.peers = peers;
-        Ok(())
     }
 
     /// The speaker.
@@ -264,10 +262,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         &self.speaker
     }
 
-    /// The speaker, to give it an input outside the loop (a shutdown, a reload);
-    /// the next [`Runtime::turn`] drains its outputs.
-    pub fn speaker_mut(&mut self) -> &mut S {
-        &mut self.speaker
+    /// Feeds the speaker an input (`handle_shutdown`, `handle_reload`...) with the
+    /// current time, then drains its outputs.
+    pub fn input<R>(&mut self, f: impl FnOnce(&mut S, Instant) -> R) -> R {
+        let now = (self.clock)();
+        let r = f(&mut self.speaker, now);
+        self.drain(now);
+        r
     }
 
     /// Gives the speaker back, closing every socket.
@@ -300,20 +301,38 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.ring.features()
     }
 
-    /// Counters.
+    /// Counters so far.
     pub fn stats(&self) -> Stats {
-        let mut s = self.stats;
-        s.connections = self.conns.len();
-        s.output_bytes = self.conns.values().map(|c| c.out_bytes).sum();
-        s
+        self.stats
     }
 
-    /// Unsent bytes held for the connection `conn`, if the runtime has it.
-    pub fn output_bytes(&self, conn: ConnKey) -> Option<usize> {
+    /// Open sockets (connecting, established or lingering after a close).
+    pub fn open_connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// `(receive tail bytes allocated, unsent output bytes)` of `conn`.
+    pub fn buffered(&self, conn: ConnKey) -> Option<(usize, usize)> {
         self.tokens
             .get(&conn)
             .and_then(|t| self.conns.get(t))
-            .map(|c| c.out_bytes)
+            .map(|c| (c.inbuf.capacity(), c.out_bytes))
+    }
+
+    /// Administrative shutdown: the speaker sends a Cease (6/2, with
+    /// `communication`) to every peer and closes every connection; turns until it
+    /// has, and until the runtime has written what it was handed (each close
+    /// bounded by the linger).
+    pub fn shutdown(&mut self, communication: &str) -> io::Result<()> {
+        let now = (self.clock)();
+        self.input(|s, now| s.handle_shutdown(now, communication));
+        let give_up = now
+            .saturating_add(self.options.linger)
+            .saturating_add(crate::Duration::from_secs(1));
+        while !(self.speaker.is_shut_down() && self.conns.is_empty()) && (self.clock)() < give_up {
+            self.turn(Some(std::time::Duration::from_millis(100)))?;
+        }
+        Ok(())
     }
 
     /// Turns until `done(speaker)` holds.
@@ -336,13 +355,12 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let now = (self.clock)();
         let mut completions = std::mem::take(&mut self.completions);
         self.ring.reap(&mut completions);
-        turn.completions = completions.len();
         self.stats.completions += completions.len() as u64;
         for c in completions.drain(..) {
             match c {
                 Completion::Timeout => {}
                 Completion::Wake { more } => {
-                    turn.woken |= self.wake.drain();
+                    turn.user |= self.wake.drain();
                     if !more {
                         self.ring.wake_on(self.wake.rx.as_raw_fd());
                     }
@@ -355,7 +373,6 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         if self.speaker.poll_timeout().is_some_and(|t| t <= now) {
             self.speaker.handle_timeout(now);
             self.drain(now);
-            turn.timers = true;
         }
         self.expire_lingering(now);
         Ok(turn)
@@ -364,7 +381,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     /// Queues what the turn produced: sends, receives to re-arm, the timeout.
     fn prepare(&mut self, timeout: Option<std::time::Duration>) {
         let now = (self.clock)();
-        // Inputs given outside the loop (`speaker_mut`) have outputs waiting.
+        // Inputs given outside the loop (`input`) have outputs waiting.
         self.drain(now);
         self.run_deferred(now);
         for token in std::mem::take(&mut self.rearm) {
@@ -481,8 +498,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let _ = socket.set_tcp_nodelay(true);
         if let Some(ttl) = self
             .peers
-            .iter()
-            .find(|p| p.address == remote.ip())
+            .get(&remote.ip().to_canonical())
             .and_then(|p| p.min_ttl)
         {
             let _ = sockopt::set_min_ttl(socket.as_fd(), remote.is_ipv6(), ttl);
@@ -516,7 +532,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         }
         match result {
             Ok(n) if n > 0 => {
-                self.stats.bytes_received += n as u64;
+                self.stats.bytes_read += n as u64;
                 let Some(bid) = buffer else { return };
                 if c.reported_to_speaker() {
                     let data = self.ring.buffer(bid, n);
@@ -528,6 +544,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                         let used = self.speaker.handle_read(now, c.key, &c.inbuf);
                         c.consume_inbuf(used);
                     }
+                    self.stats.max_read_buffer = self.stats.max_read_buffer.max(c.inbuf.capacity());
                 }
                 // Closing connections: what the peer still sends is read and dropped.
                 self.ring.recycle(bid);
@@ -577,10 +594,10 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         c.sending = false;
         match result {
             Ok(n) => {
-                self.stats.bytes_sent += n as u64;
+                self.stats.bytes_written += n as u64;
                 let offset = c.sending_offset;
                 c.sent(batch, offset, n);
-                self.stats.max_output_bytes = self.stats.max_output_bytes.max(c.out_bytes);
+                self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
                 if !c.out.is_empty() {
                     self.dirty.insert(token);
                 }
@@ -633,6 +650,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 c.phase = Phase::Dead;
                 self.tokens.remove(&key);
                 self.maybe_drop(token);
+                self.stats.connect_failures += 1;
                 self.speaker.handle_connect_failed(now, key);
             }
         }
@@ -771,7 +789,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 }
             }
         }
-        self.stats.max_output_bytes = self.stats.max_output_bytes.max(c.out_bytes);
+        self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
         if !c.out.is_empty() {
             self.dirty.insert(token);
         }
@@ -834,6 +852,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         while let Some(d) = self.deferred.pop() {
             match d {
                 Deferred::ConnectFailed(key) => {
+                    self.stats.connect_failures += 1;
                     self.speaker.handle_connect_failed(now, key);
                     self.drain(now);
                 }
@@ -869,6 +888,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             set_ttl_255(&socket, remote.is_ipv6())?;
         }
         let token = self.new_token();
+        self.stats.connects += 1;
         let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Connecting);
         conn.connect_live = true;
         self.ring
