@@ -151,8 +151,9 @@ impl<P: RoutePrefix> GroupFamily<P> {
     }
 }
 
-/// Export memo key: source attributes (by address), source peer, policy rule.
-pub type MemoKey = (usize, PeerId, u16);
+/// Export memo key: source attributes (by address), source peer and its BGP
+/// Identifier at the time (it becomes ORIGINATOR_ID), export policy rule.
+pub type MemoKey = (usize, PeerId, u32, u16);
 
 /// An update group.
 #[derive(Debug)]
@@ -308,6 +309,7 @@ pub struct Batch<P> {
     withdraw: Vec<(Audience, Nlri<P>)>,
     announce: Vec<(AttrRef, Audience, Nlri<P>)>,
     index: FxHashMap<(usize, Audience), usize>,
+    last: Option<((usize, Audience), usize)>,
 }
 
 impl<P: GroupPrefix> Default for Batch<P> {
@@ -316,6 +318,7 @@ impl<P: GroupPrefix> Default for Batch<P> {
             withdraw: Vec::new(),
             announce: Vec::new(),
             index: FxHashMap::default(),
+            last: None,
         }
     }
 }
@@ -331,13 +334,19 @@ impl<P: GroupPrefix> Batch<P> {
 
     /// Adds an announcement.
     pub fn announce(&mut self, audience: Audience, attrs: &AttrRef, id: u32, prefix: P) {
-        let i = *self
-            .index
-            .entry((attrs.addr(), audience))
-            .or_insert_with(|| {
-                self.announce.push((attrs.clone(), audience, Vec::new()));
-                self.announce.len() - 1
-            });
+        let key = (attrs.addr(), audience);
+        // Neighbouring prefixes mostly share attributes: skip the lookup then.
+        let i = match self.last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let i = *self.index.entry(key).or_insert_with(|| {
+                    self.announce.push((attrs.clone(), audience, Vec::new()));
+                    self.announce.len() - 1
+                });
+                self.last = Some((key, i));
+                i
+            }
+        };
         self.announce[i].2.push((id, prefix));
     }
 

@@ -7,11 +7,12 @@
 //! allocate.
 //!
 //! [`router::Router`] is the whole of it. Its methods, as quinn-proto's:
-//! - inputs: `handle_session_up(peer, params, now)` when a session reaches
-//!   Established, `handle_update(peer, withdrawn, announced, attrs, now)` for each
-//!   UPDATE's routes of one family (attributes already turned into an owned
-//!   [`attributes::Attributes`]), `handle_treat_as_withdraw`, `handle_route_refresh`,
-//!   `handle_session_down(peer, now)`;
+//! - inputs: `handle_session_up(peer, SessionParams::from(&info), now)` when core's
+//!   session FSM reports Established, `handle_update_bytes(peer, message, now)` for
+//!   each UPDATE the FSM hands over (parsed by core, RFC 7606 applied; or
+//!   `handle_update` with owned routes of one family), `handle_route_refresh`,
+//!   `handle_session_down(peer, now)`, `handle_igp_change(now)`; configuration:
+//!   `add_peer`, `reconfigure_peer`, `remove_peer`, `originate`;
 //! - timers: `poll_timeout()` says when `handle_timeout(now)` is due: it runs the
 //!   decision process on what changed, then flushes the update groups whose
 //!   MinRouteAdvertisementInterval has run;
@@ -22,7 +23,8 @@
 //! attributes), [`rib`] (paths per prefix, best path), [`decision`] (RFC 4271
 //! §9.1.2.2), [`as_path`] (RFC 6793), [`export`] (what may be sent to whom, and how
 //! it changes), [`policy`] (per-neighbour rule lists), [`group`] (update groups and
-//! their Adj-RIB-Out), [`encode`] (UPDATE encoding), [`peer`], [`time`].
+//! their Adj-RIB-Out), [`encode`] (the UPDATE encoder seam), [`wire`] (core's
+//! codec on both sides), [`peer`], [`time`].
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -7,6 +7,8 @@
 //! Changes are collected as dirty prefixes and decided in a batch, so the work per
 //! batch is proportional to the prefixes that changed.
 
+use smallvec::SmallVec;
+
 use crate::attributes::{AttrRef, AttributeStore, FxHashMap};
 use crate::decision::{self, DecisionOptions, Reason, SelectionKey};
 
@@ -36,8 +38,9 @@ const _: () = assert!(std::mem::size_of::<Path>() == 16);
 /// Everything known about one prefix.
 #[derive(Debug, Default)]
 struct Destination {
-    /// Every peer's paths; after a decision, the best is first.
-    paths: Vec<Path>,
+    /// Every peer's paths; after a decision, the best is first. A lone path is
+    /// kept inline, without a heap block of its own.
+    paths: SmallVec<[Path; 1]>,
     /// Why `paths[0]` won, or `None` when the prefix is awaiting a decision or has
     /// no usable path.
     best: Option<Reason>,

@@ -88,5 +88,5 @@ fn heap_bytes_per_path() {
     eprintln!("heap bytes per path with one eBGP update group's Adj-RIB-Out: {with_out:.1}");
     let (one_peer, _) = measure(1, false);
     eprintln!("heap bytes per path, {PREFIXES} prefixes from one peer: {one_peer:.1}");
-    assert!(one_peer < 96.0, "{one_peer:.1} bytes per path");
+    assert!(one_peer < 64.0, "{one_peer:.1} bytes per path");
 }

@@ -161,3 +161,114 @@ fn rule_list_with_as_path_and_community_matching() {
     let (best, _) = r.best(&nth(3)).unwrap();
     assert_eq!(best.attrs.communities, vec![Community::new(65000, 1)]);
 }
+
+/// A configuration reload: a changed export policy moves the peer to another
+/// update group; what it no longer gets is withdrawn, the rest re-sent with the
+/// new attributes; the other members see nothing.
+#[test]
+fn export_policy_change_without_session_reset() {
+    use nexthop_router::router::Reconfigured;
+    let mut r = router(AS, "192.0.2.1");
+    let src = up(&mut r, peer("172.16.0.9", 65009), "172.16.0.9");
+    let cfg = |addr: &str, asn: u32| {
+        let mut c = peer(addr, asn);
+        c.local_v4 = Some(ip("192.0.2.1"));
+        c
+    };
+    let e1 = up(&mut r, cfg("172.16.0.1", 65001), "172.16.0.1");
+    let e2 = up(&mut r, cfg("172.16.0.2", 65002), "172.16.0.2");
+    let ps: Vec<_> = (0..20).map(|i| (0, nth(i))).collect();
+    r.handle_update(src, &[], &ps, Some(attrs(&[65009], "172.16.0.9")), T0)
+        .unwrap();
+    let mut t = vec![Table::default(), Table::default()];
+    settle(&mut r, T0, &[e1, e2], &mut t);
+    assert_eq!(t[0].routes.len(), 20);
+    assert_eq!(r.group_count(), 2, "the source's group and the receivers'");
+    let before = t[0].messages;
+
+    let mut changed = cfg("172.16.0.2", 65002);
+    changed.export = NeighborPolicy {
+        allow_export: Some(vec![range("10.0.0.0/16", None, Some(24))]),
+        med: Some(5),
+        ..Default::default()
+    }
+    .compile()
+    .1;
+    assert_eq!(r.reconfigure_peer(e2, changed, T0), Reconfigured::Applied);
+    assert_eq!(r.group_count(), 3);
+    settle(&mut r, T0, &[e1, e2], &mut t);
+    assert_eq!(t[0].messages, before, "the other member saw nothing");
+    assert_eq!(t[1].routes.len(), 20, "all 20 are inside 10.0.0.0/16");
+    assert!(t[1].routes.values().all(|a| a.med == Some(5)));
+
+    let mut narrower = cfg("172.16.0.2", 65002);
+    narrower.export = NeighborPolicy {
+        allow_export: Some(vec![range("10.0.0.0/20", None, Some(24))]),
+        ..Default::default()
+    }
+    .compile()
+    .1;
+    r.reconfigure_peer(e2, narrower, T0);
+    settle(&mut r, T0, &[e1, e2], &mut t);
+    assert_eq!(t[1].routes.len(), 16, "10.0.0.0/24 .. 10.0.15.0/24");
+    assert!(t[1].routes.values().all(|a| a.med.is_none()));
+
+    // Back to the shared policy: back in the shared group, with everything.
+    r.reconfigure_peer(e2, cfg("172.16.0.2", 65002), T0);
+    assert_eq!(r.group_count(), 2);
+    assert_eq!(r.group_of(e1), r.group_of(e2));
+    settle(&mut r, T0, &[e1, e2], &mut t);
+    assert_eq!(t[0].routes, t[1].routes);
+
+    let mut import = cfg("172.16.0.2", 65002);
+    import.max_prefix = Some(5);
+    assert_eq!(
+        r.reconfigure_peer(e2, import, T0),
+        Reconfigured::RouteRefreshNeeded
+    );
+    assert_eq!(
+        r.reconfigure_peer(e2, cfg("172.16.0.3", 65002), T0),
+        Reconfigured::ResetNeeded
+    );
+}
+
+/// Making a peer a route reflector client makes its routes reflected to the
+/// other non-clients (RFC 4456 §6).
+#[test]
+fn becoming_a_client_is_reflected() {
+    let mut r = router(AS, "192.0.2.1");
+    let a = up(&mut r, peer("10.0.0.1", AS), "10.0.0.1");
+    let b = up(&mut r, peer("10.0.0.2", AS), "10.0.0.2");
+    r.handle_update(a, &[], &[(0, nth(1))], Some(attrs(&[], "10.0.0.1")), T0)
+        .unwrap();
+    let mut t = vec![Table::default()];
+    settle(&mut r, T0, &[b], &mut t);
+    assert!(t[0].routes.is_empty(), "non-client to non-client");
+    let mut client = peer("10.0.0.1", AS);
+    client.route_reflector_client = true;
+    r.reconfigure_peer(a, client, T0);
+    settle(&mut r, T0, &[b], &mut t);
+    let got = t[0].get(nth(1)).expect("reflected now");
+    assert_eq!(got.originator_id, Some(ip("10.0.0.1")));
+}
+
+/// A removed neighbour's routes go, and its session does not come back.
+#[test]
+fn removed_peer_stays_down() {
+    let mut r = router(AS, "192.0.2.1");
+    let e = up(&mut r, peer("172.16.0.1", 65001), "172.16.0.1");
+    r.handle_update(
+        e,
+        &[],
+        &[(0, nth(1))],
+        Some(attrs(&[65001], "172.16.0.1")),
+        T0,
+    )
+    .unwrap();
+    r.handle_timeout(T0);
+    r.remove_peer(e, T0);
+    r.handle_timeout(T0);
+    assert!(r.best(&nth(1)).is_none());
+    r.handle_session_up(e, SessionParams::ipv4(ip("172.16.0.1")), T0);
+    assert!(r.session(e).is_none());
+}

@@ -4,6 +4,7 @@
 //! once for all members.
 
 use super::*;
+use crate::group::MemoKey;
 
 impl Router {
     pub(super) fn decide<P: FamilyPrefix>(&mut self) {
@@ -163,6 +164,8 @@ pub(super) struct Scratch {
     keys: Vec<SelectionKey>,
     select: Vec<usize>,
     left: Vec<usize>,
+    /// The last memo entry used.
+    last: Option<(MemoKey, AttrRef)>,
 }
 
 /// The paths of `prefix` that `group` is to be sent, best first: the best only,
@@ -222,7 +225,23 @@ pub(super) fn export_paths<P: FamilyPrefix>(
             Outcome::Reject => continue,
             Outcome::Accept(r) => r,
         };
-        let memo_key = (path.attrs.addr(), path.peer, rule.unwrap_or(u16::MAX));
+        let source_id = match source {
+            Source::Ibgp { router_id, .. } => u32::from(router_id),
+            _ => 0,
+        };
+        let memo_key = (
+            path.attrs.addr(),
+            path.peer,
+            source_id,
+            rule.unwrap_or(u16::MAX),
+        );
+        // Neighbouring prefixes mostly share a source and attributes.
+        if let Some((k, a)) = &scratch.last
+            && *k == memo_key
+        {
+            out.push((path.peer, path.path_id, a.clone()));
+            continue;
+        }
         let exported = group
             .memo
             .entry(memo_key)
@@ -236,6 +255,7 @@ pub(super) fn export_paths<P: FamilyPrefix>(
             })
             .1
             .clone();
+        scratch.last = Some((memo_key, exported.clone()));
         out.push((path.peer, path.path_id, exported));
     }
 }

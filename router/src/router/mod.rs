@@ -33,6 +33,9 @@ use nexthop_core::wire::Family;
 mod catch_up;
 mod dissemination;
 mod import;
+mod reconfig;
+
+pub use reconfig::Reconfigured;
 
 use catch_up::{CatchUp, Output, Walk, deliver};
 
@@ -149,6 +152,7 @@ struct Peer {
     prefixes: u32,
     import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
     output: Output,
+    removed: bool,
 }
 
 /// The per-family tables.
@@ -423,8 +427,19 @@ impl Router {
             prefixes: 0,
             import_memo: FxHashMap::default(),
             output: Output::default(),
+            removed: false,
         });
         id
+    }
+
+    /// Removes a neighbour (a configuration reload dropped it): its session is
+    /// taken down as by [`Router::handle_session_down`] and never comes up again.
+    /// Its id is not reused.
+    pub fn remove_peer(&mut self, peer: PeerId, now: Instant) {
+        self.handle_session_down(peer, now);
+        if let Some(p) = self.peers.get_mut(peer.0 as usize) {
+            p.removed = true;
+        }
     }
 
     /// Sets the IGP-cost hook of the decision process (§9.1.2.2 (e)).
@@ -451,7 +466,7 @@ impl Router {
         let Some(p) = self.peers.get_mut(peer.0 as usize) else {
             return;
         };
-        if p.session.is_some() {
+        if p.session.is_some() || p.removed {
             return;
         }
         p.session = Some(params);
