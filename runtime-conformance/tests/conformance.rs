@@ -58,7 +58,12 @@ fn accept_and_connect<B: Backend>() {
         config(&format!(
             "{}{}[[originate]]\nprefix = \"198.51.100.0/24\"\n",
             router_toml(65001, &a.to_string(), &[SocketAddr::new(a, pa)]),
-            neighbor_toml(b, 65002, pb, &format!("bind_addr = \"{a}\"\nmrai = 0"))
+            neighbor_toml(
+                b,
+                65002,
+                pb,
+                &format!("bind_addr = \"{a}\"\nmrai = 0\nconnect_retry_time = 2")
+            )
         )),
         BOUND,
     );
@@ -274,7 +279,7 @@ fn thousand_sessions<B: Backend>() {
         IpAddr::V4(Ipv4Addr::new(
             127,
             201,
-            octet * 10 + (i / 250) as u8,
+            octet * 16 + (i / 250) as u8,
             (i % 250 + 1) as u8,
         ))
     };
@@ -282,7 +287,7 @@ fn thousand_sessions<B: Backend>() {
         IpAddr::V4(Ipv4Addr::new(
             127,
             202,
-            octet * 10 + (i / 250) as u8,
+            octet * 16 + (i / 250) as u8,
             (i % 250 + 1) as u8,
         ))
     };
@@ -293,7 +298,7 @@ fn thousand_sessions<B: Backend>() {
         config(&format!(
             "{}[[dynamic_neighbor]]\nprefix = \"127.202.{}.0/22\"\nremote_asn = 65000\n",
             router_toml(65000, "10.0.0.1", &listen),
-            octet * 10
+            octet * 16
         )),
         BOUND,
     );
