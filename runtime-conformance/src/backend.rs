@@ -39,6 +39,8 @@ pub trait Backend: 'static {
 pub struct Mio;
 /// runtime-uring.
 pub struct Uring;
+/// runtime-uring sending with `IORING_OP_SENDMSG_ZC` (zero copy).
+pub struct UringZeroCopy;
 
 type Clock = Box<dyn FnMut() -> Instant>;
 
@@ -234,6 +236,24 @@ impl Backend for Uring {
     ) -> io::Result<Box<dyn Driver>> {
         let opts = nexthop_runtime_uring::Options {
             output_bound,
+            ..nexthop_runtime_uring::Options::default()
+        };
+        let mut rt = nexthop_runtime_uring::Runtime::new(speaker, clock(), opts)?;
+        rt.set_peer_options(nexthop_runtime_uring::peer_options(config));
+        Ok(Box::new(UringDriver(rt)))
+    }
+}
+
+impl Backend for UringZeroCopy {
+    const NAME: &'static str = "uring-zc";
+    fn start(
+        speaker: Speaker,
+        config: &Config,
+        output_bound: usize,
+    ) -> io::Result<Box<dyn Driver>> {
+        let opts = nexthop_runtime_uring::Options {
+            output_bound,
+            zero_copy: true,
             ..nexthop_runtime_uring::Options::default()
         };
         let mut rt = nexthop_runtime_uring::Runtime::new(speaker, clock(), opts)?;

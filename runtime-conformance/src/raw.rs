@@ -153,6 +153,11 @@ impl RawPeer {
         drop(self);
     }
 
+    /// The socket and the bytes already read past the last whole message.
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+        (self.stream, self.buf)
+    }
+
     /// The local address.
     pub fn local_addr(&self) -> SocketAddr {
         self.stream.local_addr().expect("local address")

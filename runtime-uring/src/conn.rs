@@ -43,6 +43,10 @@ pub(crate) struct Conn<T> {
     pub(crate) front_offset: usize,
     /// Bytes in `out` (and in flight) not yet sent.
     pub(crate) out_bytes: usize,
+    /// Listed among the connections to flush this turn.
+    pub(crate) dirty: bool,
+    /// The last batch's vector, emptied, for the next batch.
+    spare: Vec<T>,
 }
 
 /// Larger than this, an emptied receive tail buffer is given back.
@@ -63,6 +67,8 @@ impl<T: AsRef<[u8]>> Conn<T> {
             out: VecDeque::new(),
             front_offset: 0,
             out_bytes: 0,
+            dirty: false,
+            spare: Vec::new(),
         }
     }
 
@@ -93,7 +99,8 @@ impl<T: AsRef<[u8]>> Conn<T> {
     /// Takes up to `max` queued transmits to send, and the offset into the first.
     pub(crate) fn take_batch(&mut self, max: usize) -> (Vec<T>, usize) {
         let n = self.out.len().min(max.max(1));
-        let batch: Vec<T> = self.out.drain(..n).collect();
+        let mut batch = std::mem::take(&mut self.spare);
+        batch.extend(self.out.drain(..n));
         let offset = std::mem::take(&mut self.front_offset);
         self.sending_offset = offset;
         (batch, offset)
@@ -105,7 +112,8 @@ impl<T: AsRef<[u8]>> Conn<T> {
         self.out_bytes = self.out_bytes.saturating_sub(written);
         let mut rest: Vec<T> = Vec::new();
         let mut first_rest_offset = 0;
-        for (i, t) in batch.into_iter().enumerate() {
+        let mut batch = batch;
+        for (i, t) in batch.drain(..).enumerate() {
             let len = t.as_ref().len()
                 - if i == 0 {
                     offset.min(t.as_ref().len())
@@ -128,11 +136,98 @@ impl<T: AsRef<[u8]>> Conn<T> {
             }
             self.front_offset = first_rest_offset;
         }
+        self.spare = batch;
     }
 
     /// Nothing is left to write.
     pub(crate) fn drained(&self) -> bool {
         self.out.is_empty() && !self.sending
+    }
+}
+
+/// The runtime's connections by token: a token is a slot index plus one, reused
+/// only after the connection's last operation ended (so no completion can name
+/// an older connection in the same slot).
+pub(crate) struct Slab<T> {
+    slots: Vec<Option<Conn<T>>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<T> Slab<T> {
+    pub(crate) fn new() -> Self {
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// The token the next [`Slab::insert`] must use.
+    pub(crate) fn vacant_token(&self) -> u32 {
+        self.free
+            .last()
+            .copied()
+            .unwrap_or(self.slots.len() as u32 + 1)
+    }
+
+    /// Puts `conn` at `token`, which [`Slab::vacant_token`] just gave.
+    pub(crate) fn insert(&mut self, token: u32, conn: Conn<T>) {
+        if self.free.last() == Some(&token) {
+            self.free.pop();
+        } else {
+            debug_assert_eq!(token as usize, self.slots.len() + 1);
+            self.slots.push(None);
+        }
+        if let Some(slot) = (token as usize)
+            .checked_sub(1)
+            .and_then(|i| self.slots.get_mut(i))
+        {
+            *slot = Some(conn);
+            self.len += 1;
+        }
+    }
+
+    pub(crate) fn get(&self, token: &u32) -> Option<&Conn<T>> {
+        self.slots.get((*token as usize).checked_sub(1)?)?.as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, token: &u32) -> Option<&mut Conn<T>> {
+        self.slots
+            .get_mut((*token as usize).checked_sub(1)?)?
+            .as_mut()
+    }
+
+    pub(crate) fn remove(&mut self, token: &u32) -> Option<Conn<T>> {
+        let c = self
+            .slots
+            .get_mut((*token as usize).checked_sub(1)?)?
+            .take()?;
+        self.free.push(*token);
+        self.len -= 1;
+        Some(c)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// A hasher for small integer keys (connection keys): one multiply.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -176,6 +271,22 @@ mod tests {
         assert_eq!(batch.len(), 1);
         c.sent(batch, off, 4);
         assert_eq!((c.out.len(), c.front_offset, c.out_bytes), (1, 0, 4));
+    }
+
+    #[test]
+    fn a_slab_reuses_a_token_only_after_removal() {
+        let mut s: Slab<Vec<u8>> = Slab::new();
+        let t1 = s.vacant_token();
+        s.insert(t1, conn());
+        let t2 = s.vacant_token();
+        s.insert(t2, conn());
+        assert_eq!((t1, t2, s.len()), (1, 2, 2));
+        assert!(s.remove(&t1).is_some());
+        assert!(s.get(&t1).is_none());
+        assert_eq!(s.vacant_token(), t1);
+        s.insert(t1, conn());
+        assert_eq!(s.vacant_token(), 3);
+        assert!(s.get(&0).is_none() && s.get(&99).is_none());
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl Default for Options {
             ring_entries: 4096,
             recv_buffers: 1024,
             recv_buffer_size: 16 * 1024,
-            send_batch: 64,
+            send_batch: 1024,
             zero_copy: false,
         }
     }

@@ -4,6 +4,7 @@
 //! them all with one `io_uring_enter` that also waits for the next completion.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::conn::{Conn, Phase};
+use crate::conn::{Conn, KeyHasher, Phase, Slab};
 use crate::sys::ring::{Completion, Kind, Ring, RingFeatures};
 use crate::sys::sockopt;
 use crate::{Closed, Command, ConnKey, Instant, Options, SansIo};
@@ -133,14 +134,13 @@ pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
     // operation) before the connections whose sockets it names.
     ring: Ring<S::Transmit>,
     listeners: Vec<Listener>,
-    conns: HashMap<u32, Conn<S::Transmit>>,
-    tokens: HashMap<ConnKey, u32>,
-    next_token: u32,
+    conns: Slab<S::Transmit>,
+    tokens: HashMap<ConnKey, u32, BuildHasherDefault<KeyHasher>>,
     peers: HashMap<IpAddr, PeerSockOpts>,
     wake: Wake,
     completions: Vec<Completion<S::Transmit>>,
     /// Connections with queued transmits and no send in flight.
-    dirty: HashSet<u32>,
+    dirty: Vec<u32>,
     /// Connections whose receive must be armed again (the buffers ran out).
     rearm: HashSet<u32>,
     /// Connections the speaker closed, by linger deadline.
@@ -169,13 +169,12 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             options,
             ring,
             listeners: Vec::new(),
-            conns: HashMap::new(),
-            tokens: HashMap::new(),
-            next_token: 1,
+            conns: Slab::new(),
+            tokens: HashMap::default(),
             peers: HashMap::new(),
             wake,
             completions: Vec::new(),
-            dirty: HashSet::new(),
+            dirty: Vec::new(),
             rearm: HashSet::new(),
             closing: HashSet::new(),
             connect_deadlines: HashMap::new(),
@@ -329,7 +328,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let give_up = now
             .saturating_add(self.options.linger)
             .saturating_add(crate::Duration::from_secs(1));
-        while !(self.speaker.is_shut_down() && self.conns.is_empty()) && (self.clock)() < give_up {
+        while !(self.speaker.is_shut_down() && self.conns.len() == 0) && (self.clock)() < give_up {
             self.turn(Some(std::time::Duration::from_millis(100)))?;
         }
         Ok(())
@@ -435,10 +434,12 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     /// Hands every connection's queued transmits to the kernel, one `sendmsg` per
     /// connection with no send in flight.
     fn flush(&mut self) {
-        for token in std::mem::take(&mut self.dirty) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for token in dirty.drain(..) {
             let Some(c) = self.conns.get_mut(&token) else {
                 continue;
             };
+            c.dirty = false;
             if c.sending || c.out.is_empty() || matches!(c.phase, Phase::Dead | Phase::Connecting) {
                 continue;
             }
@@ -448,6 +449,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             self.ring
                 .send(token, c.raw_fd(), batch, offset, self.options.zero_copy);
         }
+        self.dirty = dirty;
     }
 
     fn complete(&mut self, now: Instant, c: Completion<S::Transmit>) {
@@ -598,8 +600,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 let offset = c.sending_offset;
                 c.sent(batch, offset, n);
                 self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
-                if !c.out.is_empty() {
-                    self.dirty.insert(token);
+                if !c.out.is_empty() && !c.dirty {
+                    c.dirty = true;
+                    self.dirty.push(token);
                 }
                 match c.phase {
                     Phase::Open if c.wants_pull => self.pull(now, token),
@@ -695,7 +698,6 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             && !c.connect_live
         {
             self.conns.remove(&token);
-            self.dirty.remove(&token);
             self.rearm.remove(&token);
         }
     }
@@ -766,13 +768,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     }
 
     fn new_token(&mut self) -> u32 {
-        loop {
-            let t = self.next_token & !LISTENER;
-            self.next_token = self.next_token.wrapping_add(1);
-            if t != 0 && !self.conns.contains_key(&t) {
-                return t;
-            }
-        }
+        self.conns.vacant_token()
     }
 
     /// Pulls transmits for `token` while its output is under the bound.
@@ -790,8 +786,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             }
         }
         self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
-        if !c.out.is_empty() {
-            self.dirty.insert(token);
+        if !c.out.is_empty() && !c.dirty {
+            c.dirty = true;
+            self.dirty.push(token);
         }
     }
 
@@ -913,8 +910,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 c.queue(t);
             }
             c.wants_pull = false;
-            if !c.out.is_empty() {
-                self.dirty.insert(token);
+            if !c.out.is_empty() && !c.dirty {
+                c.dirty = true;
+                self.dirty.push(token);
             }
         }
         let Some(c) = self.conns.get_mut(&token) else {

@@ -117,6 +117,8 @@ pub(crate) struct Ring<T: AsRef<[u8]>> {
     live: usize,
     features: RingFeatures,
     completions: Vec<(u64, i32, u32)>,
+    /// `iovec` arrays and `msghdr`s of finished sends, for the next ones.
+    pool: Vec<(Vec<libc::iovec>, Box<libc::msghdr>)>,
 }
 
 impl<T: AsRef<[u8]>> Ring<T> {
@@ -136,6 +138,7 @@ impl<T: AsRef<[u8]>> Ring<T> {
             live: 0,
             features,
             completions: Vec::with_capacity(1024),
+            pool: Vec::new(),
         })
     }
 
@@ -207,7 +210,11 @@ impl<T: AsRef<[u8]>> Ring<T> {
         zero_copy: bool,
     ) {
         debug_assert!(!self.sends.contains_key(&token));
-        let mut iov = Vec::with_capacity(batch.len());
+        let (mut iov, mut msg) = self.pool.pop().unwrap_or_else(|| {
+            // SAFETY: msghdr is plain old data; all-zero is a valid empty header.
+            (Vec::new(), Box::new(unsafe { std::mem::zeroed() }))
+        });
+        iov.clear();
         for (i, t) in batch.iter().enumerate() {
             let bytes = t.as_ref();
             let bytes = if i == 0 {
@@ -222,8 +229,6 @@ impl<T: AsRef<[u8]>> Ring<T> {
                 });
             }
         }
-        // SAFETY: msghdr is plain old data; all-zero is a valid empty header.
-        let mut msg: Box<libc::msghdr> = Box::new(unsafe { std::mem::zeroed() });
         msg.msg_iov = iov.as_mut_ptr();
         msg.msg_iovlen = iov.len() as _;
         let ud = user_data(Kind::Send, token);
@@ -383,7 +388,7 @@ impl<T: AsRef<[u8]>> Ring<T> {
                     if cqueue::notif(flags) {
                         // The zero-copy notification: the kernel is done with the pages.
                         match self.sends.remove(&token) {
-                            Some(op) => send_done(token, op),
+                            Some(op) => self.send_done(token, op),
                             None => continue,
                         }
                     } else if more {
@@ -396,7 +401,7 @@ impl<T: AsRef<[u8]>> Ring<T> {
                         match self.sends.remove(&token) {
                             Some(mut op) => {
                                 op.result = Some(res);
-                                send_done(token, op)
+                                self.send_done(token, op)
                             }
                             None => continue,
                         }
@@ -431,6 +436,31 @@ impl<T: AsRef<[u8]>> Ring<T> {
         }
     }
 
+    /// A send's last completion: its storage goes back to the pool, its batch to
+    /// the caller.
+    fn send_done(&mut self, token: u32, op: SendOp<T>) -> Completion<T> {
+        let res = op.result.unwrap_or(-libc::ECANCELED);
+        let SendOp {
+            batch,
+            mut iov,
+            msg,
+            ..
+        } = op;
+        iov.clear();
+        if self.pool.len() < 4096 {
+            self.pool.push((iov, msg));
+        }
+        Completion::Send {
+            token,
+            result: if res >= 0 {
+                Ok(res as usize)
+            } else {
+                Err(io::Error::from_raw_os_error(-res))
+            },
+            batch,
+        }
+    }
+
     /// Cancels everything and waits (bounded) until the kernel has finished with all
     /// lent memory; false if it did not in time (the memory is then leaked).
     fn quiesce(&mut self) -> bool {
@@ -454,21 +484,6 @@ impl<T: AsRef<[u8]>> Ring<T> {
             self.reap(&mut sink);
         }
         self.live == 0
-    }
-}
-
-fn send_done<T>(token: u32, op: SendOp<T>) -> Completion<T> {
-    let res = op.result.unwrap_or(-libc::ECANCELED);
-    drop(op.msg);
-    drop(op.iov);
-    Completion::Send {
-        token,
-        result: if res >= 0 {
-            Ok(res as usize)
-        } else {
-            Err(io::Error::from_raw_os_error(-res))
-        },
-        batch: op.batch,
     }
 }
 
