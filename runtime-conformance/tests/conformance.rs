@@ -230,7 +230,7 @@ fn stalled_reader_is_bounded_and_delays_no_one<B: Backend>() {
     for i in 0..ROUTES {
         originate.push_str(&format!(
             "[[originate]]\nprefix = \"10.{}.{}.0/24\"\ncommunities = [\"65010:{}\"]\n",
-            i >> 8 & 0xff,
+            (i >> 8) & 0xff,
             i & 0xff,
             i
         ));

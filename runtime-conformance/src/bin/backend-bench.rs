@@ -271,7 +271,7 @@ fn encode_updates(routes: u32, next_hop: Ipv4Addr) -> Vec<u8> {
         attrs.extend_from_slice(&next_hop.octets());
         attrs.extend_from_slice(&[0xc0, 8, 4]);
         attrs.extend_from_slice(
-            &(0xfde9_0000u32 | (i / PREFIXES_PER_UPDATE & 0xffff)).to_be_bytes(),
+            &(0xfde9_0000u32 | ((i / PREFIXES_PER_UPDATE) & 0xffff)).to_be_bytes(),
         );
         let mut body = vec![0, 0];
         body.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
