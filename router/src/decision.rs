@@ -15,6 +15,11 @@ pub struct SelectionKey {
     /// Degree of preference (§9.1.1): LOCAL_PREF for iBGP-learned paths, the
     /// import policy's value for eBGP-learned ones. Higher wins.
     pub local_pref: u32,
+    /// The path was originated by this speaker (a configured network or an
+    /// aggregate). Among paths of equal preference a speaker keeps its own, as
+    /// BIRD, FRR and others do, so that a prefix it originates is never replaced by
+    /// a reflected copy of itself or another site's (anycast) and withdrawn.
+    pub locally_originated: bool,
     /// AS_PATH length as §9.1.2.2 (a) counts it: an AS_SET counts 1, confederation
     /// segments count 0 (RFC 5065 §5.3). Shorter wins.
     pub as_path_len: u32,
@@ -55,6 +60,8 @@ pub enum Reason {
     OnlyPath,
     /// Highest degree of preference / LOCAL_PREF (§9.1.1).
     LocalPref,
+    /// Originated by this speaker, over learned from a peer.
+    LocallyOriginated,
     /// Shortest AS_PATH (§9.1.2.2 (a)).
     AsPathLength,
     /// Lowest ORIGIN (§9.1.2.2 (b)).
@@ -79,6 +86,7 @@ impl Reason {
         match self {
             Reason::OnlyPath => "only path",
             Reason::LocalPref => "LOCAL_PREF",
+            Reason::LocallyOriginated => "locally originated",
             Reason::AsPathLength => "AS_PATH length",
             Reason::Origin => "ORIGIN",
             Reason::MultiExitDisc => "MULTI_EXIT_DISC",
@@ -138,6 +146,9 @@ pub fn select(
 
     keep_best(scratch, &mut reason, Reason::LocalPref, &|a, b| {
         b.local_pref.cmp(&a.local_pref)
+    });
+    keep_best(scratch, &mut reason, Reason::LocallyOriginated, &|a, b| {
+        b.locally_originated.cmp(&a.locally_originated)
     });
     keep_best(scratch, &mut reason, Reason::AsPathLength, &|a, b| {
         a.as_path_len.cmp(&b.as_path_len)

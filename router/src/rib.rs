@@ -278,6 +278,7 @@ mod tests {
     fn key(p: &Path) -> Option<SelectionKey> {
         Some(SelectionKey {
             local_pref: p.attrs.local_pref.unwrap_or(100),
+            locally_originated: false,
             as_path_len: p.attrs.as_path.route_selection_len(),
             origin: 0,
             med: 0,

@@ -8,6 +8,7 @@ use nexthop_router::decision::{DecisionOptions, Reason, SelectionKey, select};
 fn base() -> SelectionKey {
     SelectionKey {
         local_pref: 100,
+        locally_originated: false,
         as_path_len: 3,
         origin: 0,
         med: 50,
@@ -26,6 +27,7 @@ fn better_after(step: Reason) -> SelectionKey {
     let mut k = base();
     let steps = [
         Reason::LocalPref,
+        Reason::LocallyOriginated,
         Reason::AsPathLength,
         Reason::Origin,
         Reason::MultiExitDisc,
@@ -38,6 +40,7 @@ fn better_after(step: Reason) -> SelectionKey {
     let pos = steps.iter().position(|s| *s == step).unwrap();
     for s in &steps[pos + 1..] {
         match s {
+            Reason::LocallyOriginated => k.locally_originated = true,
             Reason::AsPathLength => k.as_path_len = 1,
             Reason::Origin => k.origin = 0,
             Reason::MultiExitDisc => k.med = 0,
@@ -84,6 +87,17 @@ fn highest_local_pref_wins() {
     winner.local_pref = 200;
     winner.as_path_len = 9;
     check(winner, loser, Reason::LocalPref);
+}
+
+/// Among equally preferred paths, the speaker's own wins, even with a longer
+/// AS_PATH (a reflected copy of an anycast prefix must not replace it).
+#[test]
+fn locally_originated_wins() {
+    let loser = better_after(Reason::LocallyOriginated);
+    let mut winner = base();
+    winner.locally_originated = true;
+    winner.as_path_len = 9;
+    check(winner, loser, Reason::LocallyOriginated);
 }
 
 /// §9.1.2.2 (a): the shortest AS_PATH wins.

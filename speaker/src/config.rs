@@ -3,7 +3,7 @@
 //!
 //! Parsing is two steps: serde reads the file into raw, span-carrying structs
 //! (unknown keys and wrong types are refused there, with their line), then
-//! [`Config::from_str`] checks every value against the RFCs and the daemon's limits.
+//! [`Config::from_toml`] checks every value against the RFCs and the daemon's limits.
 //! Every error names the key and the line; nothing starts on an invalid config.
 
 use std::collections::HashSet;
@@ -177,6 +177,12 @@ pub struct Neighbor {
     /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None` for
     /// the RFC's 5 s (iBGP) or 30 s (eBGP).
     pub mrai: Option<u16>,
+    /// The IPv4 next hop this speaker advertises as itself to the peer ("next
+    /// hop self"); default: `bind_addr`, else the session's local address.
+    pub next_hop_v4: Option<Ipv4Addr>,
+    /// The IPv6 next hop "self" (needed for IPv6 routes over an IPv4 session);
+    /// default: `bind_addr`, else the session's local address when IPv6.
+    pub next_hop_v6: Option<std::net::Ipv6Addr>,
 }
 
 /// `[[dynamic_neighbor]]`: peers accepted from a range of addresses.
@@ -291,6 +297,10 @@ struct RawNeighbor {
     enforce_first_as: bool,
     #[serde(default)]
     mrai: Option<Spanned<i64>>,
+    #[serde(default)]
+    next_hop_v4: Option<Spanned<String>>,
+    #[serde(default)]
+    next_hop_v6: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -844,6 +854,21 @@ impl Config {
                 None => None,
                 Some(v) => Some(src.int(&k("mrai"), v, "a time in seconds (0..=65535)")?),
             };
+            let next_hop_v4 = n
+                .next_hop_v4
+                .as_ref()
+                .map(|v| src.ipv4(&k("next_hop_v4"), v))
+                .transpose()?;
+            let next_hop_v6 = match &n.next_hop_v6 {
+                None => None,
+                Some(v) => Some(v.get_ref().parse::<std::net::Ipv6Addr>().map_err(|_| {
+                    src.err(
+                        &k("next_hop_v6"),
+                        v,
+                        format!("{:?} is not an IPv6 address", v.get_ref()),
+                    )
+                })?),
+            };
             neighbors.push(Neighbor {
                 address,
                 remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
@@ -882,6 +907,8 @@ impl Config {
                 max_prefix,
                 enforce_first_as: n.enforce_first_as,
                 mrai,
+                next_hop_v4,
+                next_hop_v6,
             });
         }
 
@@ -914,239 +941,5 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const EXAMPLE: &str = r#"
-[router]
-asn = 65000
-router_id = "192.0.2.1"
-listen = ["127.0.0.1:179"]
-runtime = "mio"
-cluster_id = "192.0.2.1"
-
-[[neighbor]]
-address = "127.0.0.2"
-remote_asn = 65001
-passive = false
-hold_time = 90
-keepalive_time = 30
-connect_retry_time = 5
-route_server_client = false
-route_reflector_client = false
-add_path = "receive"
-families = ["ipv4-unicast", "ipv6-unicast"]
-import = ["198.18.0.0/15 le 24"]
-communities = ["65000:100", "65000:1:2"]
-max_prefix = 1000
-
-[[dynamic_neighbor]]
-prefix = "127.0.1.0/24"
-remote_asn = 65000
-
-[[originate]]
-prefix = "198.51.100.0/24"
-"#;
-
-    #[test]
-    fn the_issue_example_parses() {
-        let c = Config::from_toml(EXAMPLE).unwrap();
-        assert_eq!(c.router.asn, 65000);
-        assert_eq!(c.router.listen, vec!["127.0.0.1:179".parse().unwrap()]);
-        assert_eq!(c.router.runtime, Some(RuntimeKind::Mio));
-        let n = &c.neighbors[0];
-        assert_eq!(n.address, "127.0.0.2".parse::<IpAddr>().unwrap());
-        assert_eq!(
-            (n.hold_time, n.keepalive_time, n.connect_retry_time),
-            (90, 30, 5)
-        );
-        assert_eq!(n.add_path, Some(AddPath::Receive));
-        assert_eq!(
-            n.families,
-            vec![FamilyName::Ipv4Unicast, FamilyName::Ipv6Unicast]
-        );
-        assert_eq!(n.import.as_ref().unwrap()[0].le, 24);
-        assert_eq!(
-            n.communities,
-            vec![
-                Community::Standard(65000 << 16 | 100),
-                Community::Large([65000, 1, 2])
-            ]
-        );
-        assert_eq!(c.dynamic_neighbors[0].prefix.len, 24);
-        assert_eq!(c.originate[0].prefix.to_string(), "198.51.100.0/24");
-    }
-
-    fn error(text: &str) -> ConfigError {
-        Config::from_toml(text).unwrap_err()
-    }
-
-    const HEAD: &str = "[router]\nasn = 65000\nrouter_id = \"192.0.2.1\"\n";
-
-    #[test]
-    fn errors_name_key_and_line() {
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nhold_time = 2\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].hold_time", Some(7)));
-        assert!(e.message.contains("at least 3"), "{e}");
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.300\"\nremote_asn = 65001\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].address", Some(5)));
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nhold_tme = 30\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].hold_tme", Some(7)));
-        assert!(e.message.contains("hold_tme"), "{e}");
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\n[[neighbor]]\naddress = \"127.0.0.3\"\nremote_asn = 1\nhold_time = \"x\"\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("neighbor[1].hold_time", Some(10))
-        );
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 0\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("neighbor[0].remote_asn", Some(6))
-        );
-
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 5000000000\n"
-        ));
-        assert_eq!(e.key, "neighbor[0].remote_asn");
-
-        let e = error("[router]\nasn = 65000\nrouter_id = \"0.0.0.0\"\n");
-        assert_eq!((e.key.as_str(), e.line), ("router.router_id", Some(3)));
-
-        let e = error(&format!(
-            "{HEAD}[[originate]]\nprefix = \"198.51.100.1/24\"\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("originate[0].prefix", Some(5)));
-        assert!(e.message.contains("host bits"), "{e}");
-
-        let e = error(&format!("{HEAD}runtime = \"epoll\"\n"));
-        assert_eq!((e.key.as_str(), e.line), ("router.runtime", Some(4)));
-
-        let e = error("[router]\nasn = 65000\n");
-        assert!(e.message.contains("router_id"), "{e}");
-    }
-
-    #[test]
-    fn keepalive_over_a_third_of_hold_is_refused() {
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nhold_time = 9\nkeepalive_time = 4\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("neighbor[0].keepalive_time", Some(8))
-        );
-        let c = Config::from_toml(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nhold_time = 0\n"
-        ))
-        .unwrap();
-        assert_eq!(c.neighbors[0].keepalive_time, 0);
-    }
-
-    #[test]
-    fn duplicate_neighbor_is_refused() {
-        let n = "[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\n";
-        let e = error(&format!("{HEAD}{n}{n}"));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[1].address", Some(8)));
-    }
-
-    #[test]
-    fn neighbor_port_and_mrai() {
-        let c = Config::from_toml(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nport = 10179\nmrai = 0\n[[neighbor]]\naddress = \"127.0.0.3\"\nremote_asn = 1\n"
-        ))
-        .unwrap();
-        assert_eq!((c.neighbors[0].port, c.neighbors[0].mrai), (10179, Some(0)));
-        assert_eq!((c.neighbors[1].port, c.neighbors[1].mrai), (179, None));
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nport = 70000\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].port", Some(7)));
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nport = 0\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].port", Some(7)));
-        let e = error(&format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 1\nmrai = -1\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("neighbor[0].mrai", Some(7)));
-    }
-
-    #[test]
-    fn originate_next_hop_and_communities() {
-        let c = Config::from_toml(&format!(
-            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\nnext_hop = \"198.51.100.1\"\ncommunities = [\"65000:7\"]\nlarge_communities = [\"65000:1:2\"]\n[[originate]]\nprefix = \"2001:db8::/32\"\n"
-        ))
-        .unwrap();
-        let o = &c.originate[0];
-        assert_eq!(o.next_hop, Some("198.51.100.1".parse().unwrap()));
-        assert_eq!(o.communities, vec![65000 << 16 | 7]);
-        assert_eq!(o.large_communities, vec![[65000, 1, 2]]);
-        assert_eq!(c.originate[1].next_hop, None);
-        assert!(c.originate[1].communities.is_empty());
-
-        let e = error(&format!(
-            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\nnext_hop = \"2001:db8::1\"\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("originate[0].next_hop", Some(6)));
-        assert!(e.message.contains("family"), "{e}");
-        let e = error(&format!(
-            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\nnext_hop = \"nowhere\"\n"
-        ));
-        assert_eq!((e.key.as_str(), e.line), ("originate[0].next_hop", Some(6)));
-        let e = error(&format!(
-            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\ncommunities = [\"1:2\", \"1:2:3\"]\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("originate[0].communities[1]", Some(6))
-        );
-        let e = error(&format!(
-            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\n\nlarge_communities = [\n  \"1:2\",\n]\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("originate[0].large_communities[0]", Some(8))
-        );
-        let e = error(&format!(
-            "{HEAD}[[originate]]\nprefix = \"198.51.100.0/24\"\nlarge_communities = [\"1:x:3\"]\n"
-        ));
-        assert_eq!(
-            (e.key.as_str(), e.line),
-            ("originate[0].large_communities[0]", Some(6))
-        );
-    }
-
-    #[test]
-    fn prefix_rules_and_communities() {
-        assert_eq!(
-            parse_prefix_rule("10.0.0.0/8 ge 16 le 24").map(|r| (r.ge, r.le)),
-            Ok((16, 24))
-        );
-        assert_eq!(
-            parse_prefix_rule("10.0.0.0/8 ge 16").map(|r| (r.ge, r.le)),
-            Ok((16, 32))
-        );
-        assert_eq!(
-            parse_prefix_rule("2001:db8::/32 le 48").map(|r| (r.ge, r.le)),
-            Ok((32, 48))
-        );
-        assert!(parse_prefix_rule("10.0.0.0/8 le 4").is_err());
-        assert!(parse_prefix_rule("10.0.0.0/8 foo 4").is_err());
-        assert!(parse_prefix_rule("10.0.0.0/33").is_err());
-        assert!(parse_community("70000:1").is_err());
-        assert!(parse_community("1:2:3:4").is_err());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

@@ -18,28 +18,42 @@
 //!   bound), repeated until all three give nothing; then
 //!   [`Speaker::poll_timeout`].
 //!
-//! A `Close` command can follow the bytes of a NOTIFICATION handed out by
-//! `poll_transmit`, so the runtime loops over the outputs until none gives
-//! anything. A connection named by `poll_ready` stays the runtime's to poll (when
-//! its buffer drains) until `poll_transmit` on it returns `None`.
+//! What a runtime must know:
+//! - A `Close` command can follow the bytes of a NOTIFICATION handed out by
+//!   `poll_transmit` (the speaker holds it back until they are), so loop over
+//!   the outputs until none of them gives anything.
+//! - A connection named by `poll_ready` stays the runtime's to poll until
+//!   `poll_transmit` on it returns `None`: when its output buffer is full, stop,
+//!   and call `poll_transmit` again when the socket drains (writable).
+//! - Each [`Transmit`] is one whole BGP message; a `Shared` one is the same
+//!   allocation for every member of an update group: write its bytes, drop it.
+//! - `handle_accepted` and `handle_connected` take the socket's real local
+//!   address (`getsockname`, not the listen address): it is the next hop "self"
+//!   for peers with no `bind_addr`. IPv4-mapped IPv6 addresses (a listener on
+//!   `[::]`) are matched as IPv4.
+//! - A read of zero bytes, a reset or a failed write is `handle_closed` at once,
+//!   in the same loop turn; a failed or timed-out connect is
+//!   `handle_connect_failed`. A `Close` can name a connection whose connect is
+//!   still in progress: abort it. Reports on keys the speaker forgot are ignored.
+//! - `handle_read` consumes whole messages only; keep the rest and pass it again
+//!   with what follows.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod config;
+mod drive;
 mod log;
 mod neighbor;
+mod reload;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use nexthop_core::session::{
-    ConnectionCommand, ConnectionError, ConnectionId, Event, Session, State, TRANSMIT_BUFFER_LEN,
-};
+use nexthop_core::session::{ConnectionError, ConnectionId, Session, State, TRANSMIT_BUFFER_LEN};
 use nexthop_core::timer_wheel::{TimerHandle, TimerWheel};
 use nexthop_core::wire::codes::cease_subcode;
-use nexthop_core::wire::route_refresh::RouteRefreshSubtype;
-use nexthop_router::peer::{PeerConfig, SessionParams};
+use nexthop_router::peer::PeerConfig;
 use nexthop_router::prefix::IpPrefix;
 use nexthop_router::rib::PeerId;
 use nexthop_router::router::{ImportError, Router};
@@ -150,6 +164,10 @@ pub struct ReloadSummary {
 
 type Wheel = TimerWheel<u32, 1024, 4096>;
 
+/// How long a closing connection's last messages (a NOTIFICATION) wait for the
+/// runtime to take them before the connection is closed without them.
+pub const CLOSE_LINGER: Duration = Duration::from_secs(5);
+
 /// Where a session's next deadline is armed.
 #[derive(Clone, Copy, Debug)]
 enum Armed {
@@ -204,6 +222,9 @@ pub struct Speaker {
     next_key: u32,
     wheel: Box<Wheel>,
     overflow: BTreeSet<(Instant, usize)>,
+    /// Closing connections whose last messages were not taken yet, and when to
+    /// close them anyway.
+    lingering: BTreeSet<(Instant, ConnKey)>,
     commands: VecDeque<Command>,
     ready: VecDeque<ConnKey>,
     reported: HashSet<ConnKey>,
@@ -240,6 +261,7 @@ impl Speaker {
             next_key: 1,
             wheel: Box::new(Wheel::new(Duration::from_millis(10))),
             overflow: BTreeSet::new(),
+            lingering: BTreeSet::new(),
             commands: VecDeque::new(),
             ready: VecDeque::new(),
             reported: HashSet::new(),
@@ -416,6 +438,12 @@ impl Speaker {
             let read = p.session.handle_read(now, id, rest);
             consumed += read.consumed;
             if let Some(update) = read.update {
+                // Events before the UPDATE (Established, on the same read) go to
+                // the router first.
+                self.drive(i, now);
+                let Some(p) = self.peers[i].as_mut() else {
+                    return bytes.len();
+                };
                 let rp = p.router_peer;
                 match self.router.handle_update_bytes(rp, update, now) {
                     Ok(()) => {}
@@ -479,6 +507,18 @@ impl Speaker {
             self.router.handle_timeout(now);
             self.mark_router_output();
         }
+        while let Some(&(t, key)) = self.lingering.first() {
+            if t > now {
+                break;
+            }
+            self.lingering.pop_first();
+            if self.conns.get(&key).is_some_and(|c| c.closing) {
+                tracing::debug!(conn = %key, "closing without the last messages: not taken in time");
+                self.conns.remove(&key);
+                self.reported.remove(&key);
+                self.commands.push_back(Command::Close { conn: key });
+            }
+        }
     }
 
     /// Administrative shutdown of every session: Cease 6/2 with the RFC 9003
@@ -503,123 +543,6 @@ impl Speaker {
                 self.free_peer(i, now);
             }
         }
-    }
-
-    /// Applies a new config (SIGHUP): untouched neighbours keep their sessions,
-    /// removed ones get Cease 6/3 (Peer De-configured), changed ones Cease 6/6
-    /// (Other Configuration Change) and restart, new ones start. Dynamic sessions
-    /// no longer covered by a range (or whose range changed) end the same way. A
-    /// change of `[router]` AS, router ID or cluster ID resets every session.
-    /// Listen addresses are the runtime's to compare
-    /// ([`Speaker::listen_addresses`]).
-    pub fn handle_reload(&mut self, now: Instant, config: Config) -> ReloadSummary {
-        let mut summary = ReloadSummary::default();
-        if self.shutting_down {
-            return summary;
-        }
-        let old = std::mem::replace(&mut self.config, config);
-        let r = &self.config.router;
-        if (r.asn, r.router_id, r.cluster_id)
-            != (old.router.asn, old.router.router_id, old.router.cluster_id)
-        {
-            tracing::info!("router identity changed: every session restarts");
-            for i in 0..self.peers.len() {
-                if self.peers[i].is_some() {
-                    self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
-                }
-            }
-            self.router = Router::new(neighbor::router_config(&self.config.router));
-            self.idle_router_peers.clear();
-            for n in &self.config.neighbors.clone() {
-                if old.neighbors.iter().any(|o| o.address == n.address) {
-                    summary.changed += 1;
-                } else {
-                    summary.added += 1;
-                }
-                let i = self.add_peer(neighbor::static_peer(&self.config.router, n), false);
-                self.start(i, now);
-            }
-            summary.removed = old
-                .neighbors
-                .iter()
-                .filter(|o| !self.config.neighbors.iter().any(|n| n.address == o.address))
-                .count();
-            for o in &self.config.originate.clone() {
-                self.originate(o, now);
-            }
-            self.mark_router_output();
-            return summary;
-        }
-
-        // Removed neighbours.
-        for o in &old.neighbors {
-            if !self.config.neighbors.iter().any(|n| n.address == o.address)
-                && let Some(&i) = self.by_addr.get(&o.address)
-            {
-                tracing::info!(neighbor = %o.address, "neighbour removed");
-                self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED);
-                summary.removed += 1;
-            }
-        }
-        // Changed and new ones.
-        for n in &self.config.neighbors.clone() {
-            let spec = neighbor::static_peer(&self.config.router, n);
-            match self.by_addr.get(&n.address).copied() {
-                Some(i) => {
-                    let same = self.peers[i]
-                        .as_ref()
-                        .is_some_and(|p| !p.dynamic && p.spec == spec);
-                    if same {
-                        summary.unchanged += 1;
-                        continue;
-                    }
-                    let was_static = self.peers[i].as_ref().is_some_and(|p| !p.dynamic);
-                    tracing::info!(neighbor = %n.address, "neighbour changed");
-                    self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
-                    if was_static {
-                        summary.changed += 1;
-                    } else {
-                        summary.added += 1;
-                    }
-                }
-                None => summary.added += 1,
-            }
-            let i = self.add_peer(spec, false);
-            self.start(i, now);
-        }
-        // Dynamic sessions.
-        for i in 0..self.peers.len() {
-            let Some(p) = self.peers[i].as_ref().filter(|p| p.dynamic) else {
-                continue;
-            };
-            let address = p.spec.address;
-            let want = self
-                .config
-                .dynamic_neighbors
-                .iter()
-                .find(|d| neighbor::in_range(&d.prefix, address))
-                .map(|d| neighbor::dynamic_peer(&self.config.router, d, address));
-            match want {
-                Some(spec) if spec == p.spec => {}
-                Some(_) => self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE),
-                None => self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED),
-            }
-        }
-        // Originated routes.
-        for o in &old.originate {
-            if !self.config.originate.iter().any(|n| n.prefix == o.prefix) {
-                match neighbor::ip_prefix(&o.prefix) {
-                    IpPrefix::V4(p) => self.router.withdraw_originated(p, now),
-                    IpPrefix::V6(p) => self.router.withdraw_originated(p, now),
-                }
-            }
-        }
-        for o in &self.config.originate.clone() {
-            if !old.originate.contains(o) {
-                self.originate(o, now);
-            }
-        }
-        summary
     }
 
     // ----- outputs --------------------------------------------------------
@@ -678,6 +601,7 @@ impl Speaker {
         [
             self.wheel.next_expiry(),
             self.overflow.first().map(|&(t, _)| t),
+            self.lingering.first().map(|&(t, _)| t),
             self.router.poll_timeout(),
         ]
         .into_iter()
@@ -768,7 +692,12 @@ impl Speaker {
         if self.router.session(p.router_peer).is_some() {
             self.router.handle_session_down(p.router_peer, now);
         }
-        self.idle_router_peers.push((p.spec.router, p.router_peer));
+        if p.dynamic {
+            // Kept for the next session from this address.
+            self.idle_router_peers.push((p.spec.router, p.router_peer));
+        } else {
+            self.router.remove_peer(p.router_peer, now);
+        }
         match p.timer {
             Some(Armed::Wheel(h, _)) => {
                 self.wheel.cancel(h);
@@ -779,12 +708,12 @@ impl Speaker {
             None => {}
         }
         for (_, key) in p.conns {
-            self.close_conn(key);
+            self.close_conn(key, now);
         }
     }
 
     /// The session let go of `key`: close it once its queue is handed out.
-    fn close_conn(&mut self, key: ConnKey) {
+    fn close_conn(&mut self, key: ConnKey, now: Instant) {
         let Some(c) = self.conns.get_mut(&key) else {
             return;
         };
@@ -794,6 +723,8 @@ impl Speaker {
             self.reported.remove(&key);
             self.commands.push_back(Command::Close { conn: key });
         } else {
+            self.lingering
+                .insert((now.saturating_add(CLOSE_LINGER), key));
             self.mark_ready(key);
         }
     }
@@ -835,168 +766,6 @@ impl Speaker {
         }
         for k in keys {
             self.mark_ready(k);
-        }
-    }
-
-    /// Moves peer `i`'s session output where it goes: messages to connection
-    /// queues, commands to the runtime, events to the router; then re-arms its
-    /// deadline. A dynamic peer left without connections is forgotten.
-    fn drive(&mut self, i: usize, now: Instant) {
-        let Some(p) = self.peers[i].as_mut() else {
-            return;
-        };
-        while let Some((id, n)) = p.session.poll_transmit(now, &mut self.buf) {
-            let Some(&(_, key)) = p.conns.iter().find(|(c, _)| *c == id) else {
-                continue;
-            };
-            let Some(c) = self.conns.get_mut(&key) else {
-                continue;
-            };
-            let msg = &self.buf[..n];
-            // A KEEPALIVE behind another unsent one adds nothing (a peer that
-            // does not read must not grow the queue).
-            let keepalive = n == 19 && msg.get(18) == Some(&4);
-            if keepalive && c.queue.back().is_some_and(|m| m.len() == 19 && m[18] == 4) {
-                continue;
-            }
-            c.queue.push_back(msg.to_vec());
-            if self.reported.insert(key) {
-                self.ready.push_back(key);
-            }
-        }
-        while let Some(cmd) = p.session.poll_connection_command() {
-            match cmd {
-                ConnectionCommand::Connect(id) => {
-                    let key = ConnKey(self.next_key);
-                    self.next_key = self.next_key.wrapping_add(1).max(1);
-                    let remote = SocketAddr::new(p.spec.address, p.spec.port);
-                    p.conns.push((id, key));
-                    self.conns.insert(
-                        key,
-                        Conn {
-                            peer: i,
-                            id,
-                            local: None,
-                            remote,
-                            queue: VecDeque::new(),
-                            closing: false,
-                        },
-                    );
-                    self.commands.push_back(Command::Connect {
-                        conn: key,
-                        remote,
-                        bind: p.spec.bind,
-                        md5_key: p.spec.md5_key.clone(),
-                        min_ttl: p.spec.min_ttl,
-                        timeout: p.spec.connect_timeout,
-                    });
-                }
-                ConnectionCommand::Close(id) => {
-                    let Some(j) = p.conns.iter().position(|(c, _)| *c == id) else {
-                        continue;
-                    };
-                    let (_, key) = p.conns.swap_remove(j);
-                    if let Some(c) = self.conns.get_mut(&key) {
-                        c.closing = true;
-                        if c.queue.is_empty() {
-                            self.conns.remove(&key);
-                            self.reported.remove(&key);
-                            self.commands.push_back(Command::Close { conn: key });
-                        }
-                    }
-                }
-            }
-        }
-        while let Some(ev) = p.session.poll_event() {
-            match ev {
-                Event::Established { connection, info } => {
-                    let Some(&(_, key)) = p.conns.iter().find(|(c, _)| *c == connection) else {
-                        continue;
-                    };
-                    let mut params = SessionParams::from(&info);
-                    params.local_address = self
-                        .conns
-                        .get(&key)
-                        .and_then(|c| c.local)
-                        .map(|a| a.ip().to_canonical());
-                    if self.router.session(p.router_peer).is_some() {
-                        self.router.handle_session_down(p.router_peer, now);
-                    }
-                    tracing::info!(
-                        neighbor = %p.spec.address,
-                        peer_asn = info.peer_asn,
-                        hold_time = info.hold_time,
-                        conn = %key,
-                        "session established"
-                    );
-                    self.router.handle_session_up(p.router_peer, params, now);
-                    p.established = Some(key);
-                    if self.reported.insert(key) {
-                        self.ready.push_back(key);
-                    }
-                }
-                Event::Down {
-                    reason,
-                    was_established,
-                } => {
-                    p.established = None;
-                    if self.router.session(p.router_peer).is_some() {
-                        self.router.handle_session_down(p.router_peer, now);
-                    }
-                    if was_established {
-                        tracing::info!(neighbor = %p.spec.address, ?reason, "session down");
-                    } else {
-                        tracing::debug!(neighbor = %p.spec.address, ?reason, "connection attempt ended");
-                    }
-                }
-                Event::RouteRefreshRequested { family, subtype } => {
-                    if matches!(subtype, RouteRefreshSubtype::Normal)
-                        && let Some(key) = p.established
-                    {
-                        tracing::info!(neighbor = %p.spec.address, ?family, "route refresh requested");
-                        self.router.handle_route_refresh(p.router_peer, now);
-                        if self.reported.insert(key) {
-                            self.ready.push_back(key);
-                        }
-                    }
-                }
-                Event::StateChanged { .. } => {}
-            }
-        }
-        let forget = p.dynamic && p.conns.is_empty();
-        if forget {
-            self.free_peer(i, now);
-        } else {
-            self.rearm(i);
-        }
-    }
-
-    /// Puts peer `i`'s next deadline on the wheel (or the overflow set).
-    fn rearm(&mut self, i: usize) {
-        let Some(p) = self.peers[i].as_mut() else {
-            return;
-        };
-        let want = p.session.poll_timeout();
-        if p.timer.map(Armed::at) == want {
-            return;
-        }
-        match p.timer.take() {
-            Some(Armed::Wheel(h, _)) => {
-                self.wheel.cancel(h);
-            }
-            Some(Armed::Overflow(t)) => {
-                self.overflow.remove(&(t, i));
-            }
-            None => {}
-        }
-        if let Some(t) = want {
-            p.timer = Some(match self.wheel.arm(t, i as u32) {
-                Ok(h) => Armed::Wheel(h, t),
-                Err(_) => {
-                    self.overflow.insert((t, i));
-                    Armed::Overflow(t)
-                }
-            });
         }
     }
 }

@@ -139,6 +139,12 @@ pub(crate) fn static_peer(r: &config::Router, n: &Neighbor) -> PeerSpec {
         p.local_v6 = Some(a);
     }
     p.mrai = n.mrai.map(secs);
+    if n.next_hop_v4.is_some() {
+        p.local_v4 = n.next_hop_v4;
+    }
+    if n.next_hop_v6.is_some() {
+        p.local_v6 = n.next_hop_v6;
+    }
 
     PeerSpec {
         address: n.address,
@@ -189,6 +195,8 @@ pub(crate) fn dynamic_peer(
         max_prefix: None,
         enforce_first_as: false,
         mrai: None,
+        next_hop_v4: None,
+        next_hop_v6: None,
     };
     let mut spec = static_peer(r, &n);
     // Nobody redials a dynamic peer: when its session ends, it is forgotten.

@@ -268,7 +268,7 @@ impl fmt::Display for Open<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::vec::Vec;
 
     use super::*;
@@ -278,7 +278,7 @@ mod tests {
 
     /// An OPEN with the given fixed fields, Optional Parameters Length octet and
     /// parameter bytes; the header's length counts whatever is there.
-    fn open_bytes(version: u8, hold_time: u16, id: u32, opt_len: u8, params: &[u8]) -> Vec<u8> {
+    pub(crate) fn open_bytes(version: u8, hold_time: u16, id: u32, opt_len: u8, params: &[u8]) -> Vec<u8> {
         let mut m = Vec::from([0xffu8; 16]);
         m.extend_from_slice(&[0, 0, 1, version]);
         m.extend_from_slice(&65001u16.to_be_bytes());
@@ -292,13 +292,13 @@ mod tests {
     }
 
     /// A well-formed OPEN with these parameters.
-    fn with_params(params: &[u8]) -> Vec<u8> {
+    pub(crate) fn with_params(params: &[u8]) -> Vec<u8> {
         open_bytes(4, 90, 0x0a00_0001, params.len() as u8, params)
     }
 
     /// Checks every part of a session-reset error.
     #[track_caller]
-    fn assert_error(
+    pub(crate) fn assert_error(
         message: &[u8],
         kind: ErrorKind,
         offset: usize,

@@ -241,6 +241,7 @@ impl Ctx<'_> {
         };
         Some(SelectionKey {
             local_pref: a.local_pref.unwrap_or(self.local.default_local_pref),
+            locally_originated: path.peer == PeerId::LOCAL,
             as_path_len: a.as_path.route_selection_len(),
             origin: a.origin.code(),
             med: a.med.unwrap_or(0),

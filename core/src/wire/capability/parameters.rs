@@ -182,47 +182,9 @@ mod tests {
 
     use super::*;
     use crate::wire::capability::Capability;
-    use crate::wire::codes::NotificationCode;
-    use crate::wire::error::ErrorAction;
     use crate::wire::family::Family;
     use crate::wire::open::Open;
-
-    /// An OPEN with the given fixed fields, Optional Parameters Length octet and
-    /// parameter bytes; the header's length counts whatever is there.
-    fn open_bytes(version: u8, hold_time: u16, id: u32, opt_len: u8, params: &[u8]) -> Vec<u8> {
-        let mut m = Vec::from([0xffu8; 16]);
-        m.extend_from_slice(&[0, 0, 1, version]);
-        m.extend_from_slice(&65001u16.to_be_bytes());
-        m.extend_from_slice(&hold_time.to_be_bytes());
-        m.extend_from_slice(&id.to_be_bytes());
-        m.push(opt_len);
-        m.extend_from_slice(params);
-        let len = (m.len() as u16).to_be_bytes();
-        m[16..18].copy_from_slice(&len);
-        m
-    }
-
-    /// A well-formed OPEN with these parameters.
-    fn with_params(params: &[u8]) -> Vec<u8> {
-        open_bytes(4, 90, 0x0a00_0001, params.len() as u8, params)
-    }
-
-    /// Checks every part of a session-reset error.
-    #[track_caller]
-    fn assert_error(
-        message: &[u8],
-        kind: ErrorKind,
-        offset: usize,
-        (code, subcode): (u8, u8),
-        data: &[u8],
-    ) {
-        let e = Open::parse(message).unwrap_err();
-        assert_eq!(e.kind, kind);
-        assert_eq!(e.offset, offset, "offset of {kind}");
-        assert_eq!(e.notification, NotificationCode::from_wire(code, subcode));
-        assert_eq!(e.data.resolve(message), data);
-        assert_eq!(e.action, ErrorAction::SessionReset);
-    }
+    use crate::wire::open::tests::{assert_error, open_bytes, with_params};
 
     /// §6.2: "If one of the Optional Parameters in the OPEN message is not
     /// supported, then the Error Subcode MUST be set to Unsupported Optional

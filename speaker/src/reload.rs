@@ -1,0 +1,213 @@
+//! Configuration reload (SIGHUP): neighbours added, removed (Cease 6/3, RFC
+//! 4486), changed (Cease 6/6, or in place when only the router's side of the
+//! neighbour changed, with ROUTE-REFRESH, RFC 2918, for an import change), and
+//! originated routes updated.
+
+use std::collections::{HashMap, HashSet};
+
+use nexthop_core::wire::codes::cease_subcode;
+use nexthop_router::prefix::IpPrefix;
+use nexthop_router::router::{Reconfigured, Router};
+
+use crate::config::Config;
+use crate::neighbor::{self, PeerSpec};
+use crate::{Instant, ReloadSummary, Speaker};
+
+impl Speaker {
+    /// Applies a new config (SIGHUP): untouched neighbours keep their sessions,
+    /// removed ones get Cease 6/3 (Peer De-configured), changed ones Cease 6/6
+    /// (Other Configuration Change) and restart, new ones start. Dynamic sessions
+    /// no longer covered by a range (or whose range changed) end the same way. A
+    /// change of `[router]` AS, router ID or cluster ID resets every session.
+    /// Listen addresses are the runtime's to compare
+    /// ([`Speaker::listen_addresses`]).
+    pub fn handle_reload(&mut self, now: Instant, config: Config) -> ReloadSummary {
+        let mut summary = ReloadSummary::default();
+        if self.shutting_down {
+            return summary;
+        }
+        let old = std::mem::replace(&mut self.config, config);
+        let r = &self.config.router;
+        if (r.asn, r.router_id, r.cluster_id)
+            != (old.router.asn, old.router.router_id, old.router.cluster_id)
+        {
+            tracing::info!("router identity changed: every session restarts");
+            for i in 0..self.peers.len() {
+                if self.peers[i].is_some() {
+                    self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
+                }
+            }
+            self.router = Router::new(neighbor::router_config(&self.config.router));
+            self.idle_router_peers.clear();
+            for n in &self.config.neighbors.clone() {
+                if old.neighbors.iter().any(|o| o.address == n.address) {
+                    summary.changed += 1;
+                } else {
+                    summary.added += 1;
+                }
+                let i = self.add_peer(neighbor::static_peer(&self.config.router, n), false);
+                self.start(i, now);
+            }
+            summary.removed = old
+                .neighbors
+                .iter()
+                .filter(|o| !self.config.neighbors.iter().any(|n| n.address == o.address))
+                .count();
+            for o in &self.config.originate.clone() {
+                self.originate(o, now);
+            }
+            self.mark_router_output();
+            return summary;
+        }
+
+        // Removed neighbours.
+        for o in &old.neighbors {
+            if !self.config.neighbors.iter().any(|n| n.address == o.address)
+                && let Some(&i) = self.by_addr.get(&o.address)
+            {
+                tracing::info!(neighbor = %o.address, "neighbour removed");
+                self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED);
+                summary.removed += 1;
+            }
+        }
+        // Changed and new ones.
+        for n in &self.config.neighbors.clone() {
+            let spec = neighbor::static_peer(&self.config.router, n);
+            match self.by_addr.get(&n.address).copied() {
+                Some(i) => {
+                    let same = self.peers[i]
+                        .as_ref()
+                        .is_some_and(|p| !p.dynamic && p.spec == spec);
+                    if same {
+                        summary.unchanged += 1;
+                        continue;
+                    }
+                    if self.reconfigure_in_place(i, &spec, now) {
+                        tracing::info!(neighbor = %n.address, "neighbour policy changed in place");
+                        summary.changed += 1;
+                        continue;
+                    }
+                    let was_static = self.peers[i].as_ref().is_some_and(|p| !p.dynamic);
+                    tracing::info!(neighbor = %n.address, "neighbour changed");
+                    self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE);
+                    if was_static {
+                        summary.changed += 1;
+                    } else {
+                        summary.added += 1;
+                    }
+                }
+                None => summary.added += 1,
+            }
+            let i = self.add_peer(spec, false);
+            self.start(i, now);
+        }
+        // Dynamic sessions.
+        for i in 0..self.peers.len() {
+            let Some(p) = self.peers[i].as_ref().filter(|p| p.dynamic) else {
+                continue;
+            };
+            let address = p.spec.address;
+            let want = self
+                .config
+                .dynamic_neighbors
+                .iter()
+                .find(|d| neighbor::in_range(&d.prefix, address))
+                .map(|d| neighbor::dynamic_peer(&self.config.router, d, address));
+            match want {
+                Some(spec) if spec == p.spec => {}
+                Some(_) => self.stop_peer(i, now, cease_subcode::OTHER_CONFIGURATION_CHANGE),
+                None => self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED),
+            }
+        }
+        // Originated routes.
+        let before: HashMap<_, _> = old.originate.iter().map(|o| (o.prefix, o)).collect();
+        let after: HashSet<_> = self.config.originate.iter().map(|o| o.prefix).collect();
+        for o in &old.originate {
+            if !after.contains(&o.prefix) {
+                match neighbor::ip_prefix(&o.prefix) {
+                    IpPrefix::V4(p) => self.router.withdraw_originated(p, now),
+                    IpPrefix::V6(p) => self.router.withdraw_originated(p, now),
+                }
+            }
+        }
+        for o in &self.config.originate.clone() {
+            if before.get(&o.prefix) != Some(&o) {
+                self.originate(o, now);
+            }
+        }
+        summary
+    }
+
+    /// A change of the router side only (policy, reflection, max-prefix) applied
+    /// to peer `i` without a reset; an import change asks the peer for its
+    /// routes again with ROUTE-REFRESH (RFC 2918) when it supports it. `false`
+    /// when the session must be reset instead.
+    fn reconfigure_in_place(&mut self, i: usize, spec: &PeerSpec, now: Instant) -> bool {
+        let Some(p) = self.peers[i].as_mut().filter(|p| !p.dynamic) else {
+            return false;
+        };
+        let old = &p.spec;
+        let session_same = old.session == spec.session
+            && (
+                old.port,
+                old.bind,
+                &old.md5_key,
+                old.min_ttl,
+                old.connect_timeout,
+            ) == (
+                spec.port,
+                spec.bind,
+                &spec.md5_key,
+                spec.min_ttl,
+                spec.connect_timeout,
+            );
+        if !session_same {
+            return false;
+        }
+        let info = p.session.session_info().copied();
+        let refresh_ok = info.is_some_and(|i| i.route_refresh) && p.established.is_some();
+        if p.established.is_some() && !refresh_ok && old.router.import != spec.router.import {
+            // The peer's routes cannot be asked for again.
+            return false;
+        }
+        match self
+            .router
+            .reconfigure_peer(p.router_peer, spec.router.clone(), now)
+        {
+            Reconfigured::Applied => {}
+            Reconfigured::RouteRefreshNeeded => {
+                let (Some(info), Some(key)) = (info.filter(|_| refresh_ok), p.established) else {
+                    return false;
+                };
+                if let Some(c) = self.conns.get_mut(&key) {
+                    for f in [
+                        nexthop_core::wire::Family::IPV4_UNICAST,
+                        nexthop_core::wire::Family::IPV6_UNICAST,
+                    ] {
+                        if info.families.contains(f) {
+                            c.queue.push_back(route_refresh(f));
+                        }
+                    }
+                    if self.reported.insert(key) {
+                        self.ready.push_back(key);
+                    }
+                }
+            }
+            Reconfigured::ResetNeeded => return false,
+        }
+        p.spec = spec.clone();
+        self.mark_router_output();
+        true
+    }
+}
+
+/// A ROUTE-REFRESH message for `family` (RFC 2918 §3).
+fn route_refresh(family: nexthop_core::wire::Family) -> Vec<u8> {
+    let mut m = vec![0xff; 16];
+    m.extend_from_slice(&23u16.to_be_bytes());
+    m.push(5);
+    m.extend_from_slice(&u16::from(family.afi).to_be_bytes());
+    m.push(0);
+    m.push(u8::from(family.safi));
+    m
+}

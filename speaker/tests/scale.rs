@@ -1,0 +1,178 @@
+//! Many speakers, and a slow one: a network of 50 speakers converges; a peer
+//! whose runtime never drains its connection is bounded by the router's output
+//! limit and does not hold back the others (it catches up from the
+//! Adj-RIB-Out when it reads again).
+
+mod net;
+
+use std::net::IpAddr;
+
+use net::{Net, OUTPUT_BOUND, addr, config, neighbor, neighbor_hold, originate};
+use nexthop_speaker::Duration;
+use nexthop_speaker::config::Config;
+
+#[test]
+fn fifty_speakers_converge() {
+    // Five ASes, each a reflector with nine clients; the reflectors in an eBGP
+    // ring. Every speaker originates one prefix.
+    const ASES: usize = 5;
+    const PER_AS: usize = 10;
+    let mut net = Net::new();
+    let node = |a: usize, k: usize| addr(a * PER_AS + k);
+    let asn = |a: usize| 65100 + a as u32;
+    let prefix = |a: usize, k: usize| format!("10.{}.{}.0/24", 100 + a, k);
+    for a in 0..ASES {
+        for k in 0..PER_AS {
+            let me = node(a, k);
+            let mut text = String::new();
+            if k == 0 {
+                for c in 1..PER_AS {
+                    text += &neighbor(node(a, c), asn(a), "route_reflector_client = true");
+                }
+                text += &neighbor(node((a + 1) % ASES, 0), asn((a + 1) % ASES), "");
+                text += &neighbor(
+                    node((a + ASES - 1) % ASES, 0),
+                    asn((a + ASES - 1) % ASES),
+                    "",
+                );
+            } else {
+                text += &neighbor(node(a, 0), asn(a), "");
+            }
+            text += &originate(&prefix(a, k), "");
+            net.add(me, &config(asn(a), me, &text));
+        }
+    }
+    let total = ASES * PER_AS;
+    assert_eq!(net.nodes.len(), 50);
+    let converged = |n: &Net| {
+        (0..total).all(|i| {
+            (0..ASES).all(|a| (0..PER_AS).all(|k| n.nodes[i].best(&prefix(a, k)).is_some()))
+        })
+    };
+    assert!(net.run_until(Duration::from_secs(120), converged));
+    // Shortest AS paths around the ring: at most two ASes away.
+    for a in 0..ASES {
+        for k in 0..PER_AS {
+            let i = a * PER_AS + k;
+            for b in 0..ASES {
+                let p = net.nodes[i].best(&prefix(b, 1)).unwrap();
+                let hops = (b + ASES - a) % ASES;
+                let want = hops.min(ASES - hops) as u32;
+                assert_eq!(p.attrs.as_path.route_selection_len(), want, "{i} -> AS {b}");
+            }
+        }
+    }
+    // Stable: nothing more to send once converged, and no session reset.
+    net.run_for(Duration::from_secs(30));
+    for n in &net.nodes {
+        assert!(n.notifications().iter().all(|&x| x == (6, 7)));
+        assert!(
+            n.speaker
+                .neighbors()
+                .iter()
+                .all(|(_, s)| *s == nexthop_core::session::State::Established)
+        );
+    }
+}
+
+#[test]
+fn a_slow_reader_is_bounded_and_does_not_delay_the_others() {
+    let rr = addr(0);
+    let clients: Vec<IpAddr> = (1..=4).map(addr).collect();
+    let slow = clients[3];
+    let head = |extra: &str| {
+        let mut t = String::new();
+        for &c in &clients {
+            t += &neighbor_hold(c, 65000, 240, "route_reflector_client = true");
+        }
+        config(65000, rr, &(t + extra))
+    };
+    let mut net = Net::new();
+    let nrr = net.add(rr, &head(""));
+    let nc: Vec<usize> = clients
+        .iter()
+        .map(|&c| net.add(c, &config(65000, c, &neighbor_hold(rr, 65000, 240, ""))))
+        .collect();
+    let ns = nc[3];
+    assert!(net.run_until(Duration::from_secs(30), |n| {
+        clients.iter().all(|&c| n.established(nrr, c))
+    }));
+    net.drive();
+    // The slow client's runtime stops reading its socket.
+    net.nodes[ns].reading = false;
+
+    // A burst: 1 500 prefixes, each with its own attributes and 80 large
+    // communities (one UPDATE of about 1 KB each, 1.5 MB per peer, more than the
+    // router's 1 MiB output bound).
+    const N: usize = 1_500;
+    let common: String = (1..80).map(|c| format!(", \"65001:{c}:0\"")).collect();
+    let mut burst = String::new();
+    for i in 0..N {
+        burst += &originate(
+            &format!("10.{}.{}.0/24", i / 256, i % 256),
+            &format!("large_communities = [\"65000:{i}:0\"{common}]"),
+        );
+    }
+    let limit = net.nodes[nrr].speaker.router().config().output_limit;
+    let cfg = Config::from_toml(&head(&burst)).unwrap();
+    net.nodes[nrr].speaker.handle_reload(net.now, cfg);
+    let last = format!("10.{}.{}.0/24", (N - 1) / 256, (N - 1) % 256);
+    let fast_done = |n: &Net| {
+        nc[..3].iter().all(|&i| {
+            n.nodes[i].best(&last).is_some()
+                && n.nodes[i]
+                    .speaker
+                    .router()
+                    .rib::<nexthop_router::prefix::Ipv4Prefix>()
+                    .len()
+                    == N
+        })
+    };
+    let slow_peer = net.nodes[nrr].speaker.router_peer(slow).unwrap();
+    let mut peak = 0;
+    assert!(net.run_until(Duration::from_secs(10), |n| {
+        peak = peak.max(n.nodes[nrr].speaker.router().pending_output(slow_peer));
+        fast_done(n)
+    }));
+    assert!(net.nodes[nc[0]].best(&last).is_some());
+    let big = net.nodes[nrr]
+        .sent
+        .iter()
+        .filter(|s| s.to == Some(clients[0]) && s.message_type() == 2 && s.bytes.len() > 1000)
+        .count();
+    assert!(big >= N, "{big}");
+    // The slow peer got (almost) nothing, and what waits for it is bounded: the
+    // runtime's buffer by its bound, the router's queue by its output limit, the
+    // speaker's own queue by a message or two.
+    assert!(net.nodes[ns].best(&last).is_none());
+    assert!(peak <= limit + 65535, "{peak} > {limit}");
+    let conn = net.nodes[nrr]
+        .sent
+        .iter()
+        .rev()
+        .find(|s| s.to == Some(slow))
+        .unwrap()
+        .conn;
+    assert!(net.nodes[nrr].buffered(conn) <= OUTPUT_BOUND + 65535);
+    assert!(net.nodes[nrr].speaker.queued_bytes(conn) <= 2 * 19);
+    assert!(net.nodes[nrr].speaker.router().stats().catch_ups >= 1);
+
+    // Still stalled a while later (KEEPALIVEs keep coming due): nothing grows.
+    net.run_for(Duration::from_secs(60));
+    assert!(net.nodes[nrr].speaker.router().pending_output(slow_peer) <= limit + 65535);
+    assert!(net.nodes[nrr].speaker.queued_bytes(conn) <= 2 * 19);
+    assert!(net.established(nrr, slow));
+
+    // It reads again: it catches up from the Adj-RIB-Out, the whole table.
+    net.nodes[ns].reading = true;
+    assert!(net.run_until(Duration::from_secs(30), |n| {
+        n.nodes[ns].best(&last).is_some()
+            && n.nodes[ns]
+                .speaker
+                .router()
+                .rib::<nexthop_router::prefix::Ipv4Prefix>()
+                .len()
+                == N
+    }));
+    assert!(net.established(nrr, slow));
+}
