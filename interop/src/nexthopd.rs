@@ -66,10 +66,9 @@ pub fn nexthopd_binary() -> Result<PathBuf> {
     }
 }
 
-/// nexthopd's TOML for `cfg`. Neighbours must use port 179 (nexthopd's config
-/// has no neighbour port); originated routes carry a prefix only (nexthopd's
-/// `[[originate]]` has no attributes yet); speaker-level next hops are not
-/// expressed (nexthopd picks its own).
+/// nexthopd's TOML for `cfg`: neighbours with their port, originated routes
+/// with their next hop (the route's, else the speaker's 198.51.100.x /
+/// 2001:db8::x), communities and large communities; MRAI 0 on every neighbour.
 pub fn render(cfg: &SpeakerConfig) -> Result<String> {
     cfg.validate()?;
     let mut c = String::new();
@@ -82,12 +81,6 @@ pub fn render(cfg: &SpeakerConfig) -> Result<String> {
         let _ = writeln!(c, "cluster_id = \"{id}\"");
     }
     for n in &cfg.neighbors {
-        if n.port != 179 {
-            return Err(Error::new(format!(
-                "nexthopd: neighbour {} on port {}: nexthopd connects to port 179 only",
-                n.address, n.port
-            )));
-        }
         let fams: Vec<&str> = n
             .families
             .iter()
@@ -109,6 +102,12 @@ pub fn render(cfg: &SpeakerConfig) -> Result<String> {
             fams.join(", "),
             cfg.local_address
         );
+        // Changes go out at once: with the RFC's 30 s eBGP MRAI a second path or
+        // a withdrawal would arrive near the end of the harness's waits.
+        let _ = writeln!(c, "mrai = 0");
+        if n.port != 179 {
+            let _ = writeln!(c, "port = {}", n.port);
+        }
         if let Some(ap) = n.add_path {
             let mode = match (ap.receives(), ap.sends()) {
                 (true, true) => "both",
@@ -119,15 +118,41 @@ pub fn render(cfg: &SpeakerConfig) -> Result<String> {
         }
     }
     for r in &cfg.routes {
-        if !r.communities.is_empty() || !r.large_communities.is_empty() || r.next_hop.is_some() {
-            return Err(Error::new(format!(
-                "nexthopd: route {}: [[originate]] takes a prefix only",
-                r.prefix
-            )));
-        }
         let _ = writeln!(c, "\n[[originate]]\nprefix = \"{}\"", r.prefix);
+        if let Some(nh) = cfg.next_hop_of(r) {
+            let _ = writeln!(c, "next_hop = \"{nh}\"");
+        }
+        let list = |v: Vec<String>| v.join(", ");
+        if !r.communities.is_empty() {
+            let v = r.communities.iter().map(|x| format!("\"{}:{}\"", x.0, x.1));
+            let _ = writeln!(c, "communities = [{}]", list(v.collect()));
+        }
+        if !r.large_communities.is_empty() {
+            let v = r
+                .large_communities
+                .iter()
+                .map(|x| format!("\"{}:{}:{}\"", x.0, x.1, x.2));
+            let _ = writeln!(c, "large_communities = [{}]", list(v.collect()));
+        }
     }
     Ok(c)
+}
+
+/// `toml` (from [`render`]) with `keys` (TOML lines) added to the
+/// `[[neighbor]]` at `address`: the keys the harness model has no field for
+/// (`export = [...]`, `md5_key`, ...).
+pub fn with_neighbor_keys(toml: &str, address: Ipv4Addr, keys: &str) -> String {
+    let line = format!("address = \"{address}\"");
+    let mut out = String::new();
+    for l in toml.lines() {
+        out.push_str(l);
+        out.push('\n');
+        if l.trim() == line {
+            out.push_str(keys.trim_end());
+            out.push('\n');
+        }
+    }
+    out
 }
 
 impl Nexthopd {
@@ -258,6 +283,21 @@ mod tests {
     use crate::{AddPath, Neighbor, Route};
 
     #[test]
+    fn adds_keys_to_one_neighbor() {
+        let cfg = SpeakerConfig::new(Ipv4Addr::new(127, 0, 0, 2), 65002)
+            .neighbor(Neighbor::new(Ipv4Addr::new(127, 0, 0, 3), 1))
+            .neighbor(Neighbor::new(Ipv4Addr::new(127, 0, 0, 4), 1));
+        let t = with_neighbor_keys(
+            &render(&cfg).unwrap(),
+            Ipv4Addr::new(127, 0, 0, 4),
+            "export = [\"198.18.2.0/24\"]",
+        );
+        let at = t.find("export").unwrap();
+        assert!(t.find("127.0.0.4").unwrap() < at && t.find("127.0.0.3").unwrap() < at);
+        assert_eq!(t.matches("export").count(), 1);
+    }
+
+    #[test]
     fn renders_the_documented_keys() {
         let cfg = SpeakerConfig::new(Ipv4Addr::new(127, 0, 0, 2), 65002)
             .cluster_id(Ipv4Addr::new(192, 0, 2, 200))
@@ -279,9 +319,23 @@ mod tests {
         ] {
             assert!(t.contains(k), "{k} missing from\n{t}");
         }
-        let bad = cfg
-            .clone()
-            .route(Route::new("198.18.3.0/24").community(1, 1));
-        assert!(render(&bad).is_err());
+        let t = render(
+            &cfg.clone()
+                .route(
+                    Route::new("198.18.3.0/24")
+                        .community(1, 2)
+                        .large_community(3, 4, 5),
+                )
+                .neighbor(Neighbor::new(Ipv4Addr::new(127, 0, 0, 4), 1).port(1179)),
+        )
+        .unwrap();
+        for k in [
+            "next_hop = \"198.51.100.2\"",
+            "communities = [\"1:2\"]",
+            "large_communities = [\"3:4:5\"]",
+            "port = 1179",
+        ] {
+            assert!(t.contains(k), "{k} missing from\n{t}");
+        }
     }
 }

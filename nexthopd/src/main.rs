@@ -1,21 +1,39 @@
 //! nexthopd, the nexthop BGP daemon.
 //!
-//! `nexthopd check --config FILE` validates a configuration and exits; `run`
-//! arrives with the runtime (issue 5), `lab` with the load generator (issue 7).
+//! `nexthopd run --config FILE` runs the speaker on the runtime the config names
+//! (`[router] runtime`, "mio" by default); `nexthopd check --config FILE`
+//! validates a configuration and exits. Logs go through `tracing`: readable text
+//! on stderr by default, JSON lines with `--log-format json`, levels from
+//! `RUST_LOG` (default `info`). SIGTERM and SIGINT shut every session down with a
+//! Cease (administrative shutdown, RFC 9003 communication) and exit 0; SIGHUP
+//! re-reads the config and applies it, keeping the running one if it is invalid.
 #![deny(unsafe_code)]
 
-use nexthop_speaker::config;
+mod run;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use nexthop_speaker::config::{self, Config};
 
 #[derive(Parser)]
 #[command(name = "nexthopd", version, about = "the nexthop BGP daemon")]
 struct Cli {
+    /// Log format: readable text, or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, fields as keys.
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -26,34 +44,63 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Run the daemon.
+    Run {
+        /// The TOML configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+}
+
+/// Reads and validates `path`; the error names the file, and the key and line.
+pub fn load(path: &Path) -> Result<Config, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { config } => {
-            let text = match std::fs::read_to_string(&config) {
-                Ok(t) => t,
+        Command::Check { config } => match load(&config) {
+            Ok(c) => {
+                println!(
+                    "{}: valid: AS {}, router ID {}, {} neighbors, {} dynamic ranges, {} originated prefixes",
+                    config.display(),
+                    c.router.asn,
+                    c.router.router_id,
+                    c.neighbors.len(),
+                    c.dynamic_neighbors.len(),
+                    c.originate.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("nexthopd: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run { config: path } => {
+            let cfg = match load(&path) {
+                Ok(c) => c,
                 Err(e) => {
-                    eprintln!("nexthopd: cannot read {}: {e}", config.display());
+                    eprintln!("nexthopd: {e}");
                     return ExitCode::FAILURE;
                 }
             };
-            match config::Config::from_toml(&text) {
-                Ok(c) => {
-                    println!(
-                        "{}: valid: AS {}, router ID {}, {} neighbors, {} dynamic ranges, {} originated prefixes",
-                        config.display(),
-                        c.router.asn,
-                        c.router.router_id,
-                        c.neighbors.len(),
-                        c.dynamic_neighbors.len(),
-                        c.originate.len()
-                    );
-                    ExitCode::SUCCESS
-                }
+            if cfg.router.runtime == Some(config::RuntimeKind::Uring) {
+                eprintln!(
+                    "nexthopd: {}: runtime = \"uring\" is not built yet (it arrives with issue 6); use runtime = \"mio\"",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+            run::init_logging(cli.log_format);
+            match run::run_mio(&path, cfg) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("nexthopd: {}: {e}", config.display());
+                    tracing::error!(error = %e, "nexthopd stopped");
+                    eprintln!("nexthopd: {e}");
                     ExitCode::FAILURE
                 }
             }

@@ -26,13 +26,13 @@
 
 mod buffers;
 mod runtime;
-mod shim;
 pub mod sockopt;
 
 pub use buffers::READ_BOUND;
+pub use mio;
 pub use nexthop_core as core;
-pub use runtime::{PeerSockOpts, Runtime, Stats, Turn};
-pub use shim::{Closed, Command, ConnKey, Duration, Instant};
+pub use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker, Transmit};
+pub use runtime::{PeerSockOpts, Runtime, Stats, Turn, USER_TOKEN};
 
 use std::net::SocketAddr;
 
@@ -69,6 +69,48 @@ pub trait SansIo {
     fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Self::Transmit>;
     /// When `handle_timeout` is next due.
     fn poll_timeout(&self) -> Option<Instant>;
+}
+
+impl SansIo for Speaker {
+    type Transmit = Transmit;
+    fn listen_addresses(&self) -> Vec<SocketAddr> {
+        Speaker::listen_addresses(self)
+    }
+    fn handle_accepted(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<ConnKey> {
+        Speaker::handle_accepted(self, now, local, remote)
+    }
+    fn handle_connected(&mut self, now: Instant, conn: ConnKey, local: SocketAddr) {
+        Speaker::handle_connected(self, now, conn, local)
+    }
+    fn handle_connect_failed(&mut self, now: Instant, conn: ConnKey) {
+        Speaker::handle_connect_failed(self, now, conn)
+    }
+    fn handle_read(&mut self, now: Instant, conn: ConnKey, bytes: &[u8]) -> usize {
+        Speaker::handle_read(self, now, conn, bytes)
+    }
+    fn handle_closed(&mut self, now: Instant, conn: ConnKey, reason: Closed) {
+        Speaker::handle_closed(self, now, conn, reason)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        Speaker::handle_timeout(self, now)
+    }
+    fn poll_command(&mut self) -> Option<Command> {
+        Speaker::poll_command(self)
+    }
+    fn poll_ready(&mut self) -> Option<ConnKey> {
+        Speaker::poll_ready(self)
+    }
+    fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Transmit> {
+        Speaker::poll_transmit(self, now, conn)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        Speaker::poll_timeout(self)
+    }
 }
 
 /// A clock in milliseconds since the call, from the monotonic system clock.

@@ -14,8 +14,10 @@ use tracing::{debug, info, warn};
 use crate::buffers::{OutQueue, ReadBuf};
 use crate::{Closed, Command, ConnKey, Instant, Options, SansIo, sockopt};
 
-/// Token of the caller's own event sources (signals): see [`Runtime::registry`].
-const USER: Token = Token(usize::MAX);
+/// The token for the caller's own event sources (signals): register them with
+/// [`Runtime::registry`] under it, and [`Turn::user`] says when one is ready.
+pub const USER_TOKEN: Token = Token(usize::MAX);
+const USER: Token = USER_TOKEN;
 
 fn listener_token(i: usize) -> Token {
     Token(usize::MAX - 1 - i)
@@ -44,7 +46,7 @@ pub struct PeerSockOpts {
 /// What a [`Runtime::turn`] saw besides the speaker's sockets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Turn {
-    /// A source registered with [`Runtime::USER_TOKEN`] is ready.
+    /// A source registered with [`USER_TOKEN`] is ready.
     pub user: bool,
 }
 
@@ -179,11 +181,6 @@ fn closed_reason(e: &io::Error) -> Closed {
 }
 
 impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
-    /// The token for the caller's own event sources: register them with
-    /// [`registry`](Self::registry) under it, and [`Turn::user`] says when one is
-    /// ready.
-    pub const USER_TOKEN: Token = USER;
-
     /// Binds a listener on each of the speaker's listen addresses (SO_REUSEADDR)
     /// and carries out the speaker's first commands (connects of its non-passive
     /// neighbours).
@@ -243,7 +240,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.listeners.iter().map(|l| l.addr).collect()
     }
 
-    /// The registry, to add the caller's sources under [`Self::USER_TOKEN`].
+    /// The registry, to add the caller's sources under [`USER_TOKEN`].
     pub fn registry(&self) -> &Registry {
         self.poll.registry()
     }
@@ -372,7 +369,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             };
             match c.phase {
                 Phase::Connecting { deadline } if deadline == d => {
-                    info!(connection_id = k.0, remote = %c.remote, "connect timed out");
+                    debug!(connection_id = k.0, remote = %c.remote, "connect timed out");
                     self.fail(k, Closed::LocalError);
                     self.drain();
                 }
@@ -432,7 +429,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 let mut stream = match sock {
                     Ok(s) => TcpStream::from_std(s),
                     Err(e) => {
-                        info!(connection_id = conn.0, %remote, error = %e, "connect failed");
+                        debug!(connection_id = conn.0, %remote, error = %e, "connect failed");
                         self.stats.connect_failures += 1;
                         self.speaker.handle_connect_failed(now, conn);
                         return;
@@ -555,7 +552,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             },
         };
         if let Some(e) = err {
-            info!(connection_id = k.0, remote = %c.remote, error = %e, "connect failed");
+            debug!(connection_id = k.0, remote = %c.remote, error = %e, "connect failed");
             self.fail(k, Closed::LocalError);
             self.drain();
             return;
@@ -566,7 +563,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.deadlines.remove(&(deadline, k));
         c.phase = Phase::Open;
         let local = c.stream.local_addr().unwrap_or(c.remote);
-        info!(connection_id = k.0, remote = %c.remote, %local, direction = "outbound", "connected");
+        debug!(connection_id = k.0, remote = %c.remote, %local, direction = "outbound", "connected");
         let now = (self.clock)();
         self.speaker.handle_connected(now, k, local);
         self.dirty.push(k);
@@ -625,7 +622,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             self.speaker.handle_closed(now, k, Closed::LocalError);
             return;
         }
-        info!(connection_id = k.0, %remote, %local, direction = "inbound", "accepted");
+        debug!(connection_id = k.0, %remote, %local, direction = "inbound", "accepted");
         self.conns.insert(
             k,
             Conn {

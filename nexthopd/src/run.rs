@@ -1,0 +1,135 @@
+//! `nexthopd run`: logging, the runtime's loop, and the signals.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant as StdInstant};
+
+use nexthop_runtime_mio::{Options, PeerSockOpts, Runtime, USER_TOKEN, mio, monotonic_clock};
+use nexthop_speaker::Speaker;
+use nexthop_speaker::config::Config;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+use tracing::{error, info, warn};
+use tracing_subscriber::EnvFilter;
+
+use crate::LogFormat;
+
+/// The shutdown communication sent in every Cease (RFC 9003).
+const SHUTDOWN_MESSAGE: &str = "nexthopd shutting down";
+/// How long a shutdown may wait for NOTIFICATIONs to be written.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// Logs to stderr, text or JSON, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => b.with_ansi(false).init(),
+        LogFormat::Json => b.json().flatten_event(true).init(),
+    }
+}
+
+/// Per-peer options of inbound connections (MD5 keys on the listeners, GTSM).
+fn peer_options(cfg: &Config) -> HashMap<std::net::IpAddr, PeerSockOpts> {
+    cfg.neighbors
+        .iter()
+        .filter(|n| n.md5_key.is_some() || n.min_ttl.is_some())
+        .map(|n| {
+            (
+                n.address,
+                PeerSockOpts {
+                    md5_key: n.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
+                    min_ttl: n.min_ttl,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Runs the speaker on the mio runtime until a SIGTERM or SIGINT shutdown ends.
+pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
+    let mut clock = monotonic_clock();
+    let now = clock();
+    info!(
+        asn = cfg.router.asn,
+        router_id = %cfg.router.router_id,
+        neighbors = cfg.neighbors.len(),
+        runtime = "mio",
+        "nexthopd starting"
+    );
+    let peers = peer_options(&cfg);
+    let speaker = Speaker::new(cfg, now);
+    let mut rt = Runtime::new(speaker, clock, Options::default()).map_err(|e| e.to_string())?;
+    rt.set_peer_options(peers);
+    let mut signals =
+        Signals::new([SIGTERM, SIGINT, SIGHUP]).map_err(|e| format!("signals: {e}"))?;
+    rt.registry()
+        .register(&mut signals, USER_TOKEN, mio::Interest::READABLE)
+        .map_err(|e| format!("signals: {e}"))?;
+    let mut shutdown: Option<StdInstant> = None;
+    loop {
+        let wait = shutdown.map(|_| Duration::from_millis(50));
+        let turn = rt.turn(wait).map_err(|e| format!("event loop: {e}"))?;
+        if turn.user {
+            for sig in signals.pending() {
+                match sig {
+                    SIGTERM | SIGINT if shutdown.is_none() => {
+                        let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
+                        info!(signal = name, "shutting down: Cease to every peer");
+                        rt.input(|s, now| s.handle_shutdown(now, SHUTDOWN_MESSAGE));
+                        shutdown = Some(StdInstant::now() + SHUTDOWN_WAIT);
+                    }
+                    SIGTERM | SIGINT => {
+                        warn!("second signal during shutdown: exiting now");
+                        return Ok(());
+                    }
+                    SIGHUP => reload(path, &mut rt),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(deadline) = shutdown {
+            if rt.speaker().is_shut_down() && rt.open_connections() == 0 {
+                info!("shut down");
+                return Ok(());
+            }
+            if StdInstant::now() >= deadline {
+                warn!(
+                    open_connections = rt.open_connections(),
+                    "shutdown took too long: exiting"
+                );
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn reload<C: FnMut() -> nexthop_runtime_mio::Instant>(path: &Path, rt: &mut Runtime<Speaker, C>) {
+    info!(config = %path.display(), "SIGHUP: reloading the config");
+    let cfg = match crate::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            error!(error = %e, "config reload failed: keeping the running config");
+            return;
+        }
+    };
+    let old = rt.speaker().config();
+    if cfg.router.listen != old.router.listen {
+        warn!("listen addresses changed: they take effect at the next start");
+    }
+    if cfg.router.runtime != old.router.runtime {
+        warn!("runtime changed: it takes effect at the next start");
+    }
+    let peers = peer_options(&cfg);
+    let s = rt.input(|s, now| s.handle_reload(now, cfg));
+    rt.set_peer_options(peers);
+    info!(
+        added = s.added,
+        removed = s.removed,
+        changed = s.changed,
+        unchanged = s.unchanged,
+        "config reloaded"
+    );
+}
