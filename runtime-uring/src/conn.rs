@@ -49,6 +49,9 @@ pub(crate) struct Conn<T> {
     spare: Vec<T>,
 }
 
+/// Larger than this (in transmits), a batch's vector is not kept for the next.
+const SPARE_KEEP: usize = 128;
+
 /// Larger than this, an emptied receive tail buffer is given back.
 const INBUF_KEEP: usize = 4096;
 
@@ -136,7 +139,10 @@ impl<T: AsRef<[u8]>> Conn<T> {
             }
             self.front_offset = first_rest_offset;
         }
-        self.spare = batch;
+        // A small vector is kept for the next batch; a large one is given back.
+        if batch.capacity() <= SPARE_KEEP {
+            self.spare = batch;
+        }
     }
 
     /// Nothing is left to write.

@@ -129,7 +129,7 @@ impl Default for Options {
             linger: Duration::from_secs(2),
             backlog: 1024,
             ring_entries: 4096,
-            recv_buffers: 1024,
+            recv_buffers: 256,
             recv_buffer_size: 16 * 1024,
             send_batch: 1024,
             zero_copy: false,

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use nexthop_runtime_conformance::{Backend, Config, Mio, RawPeer, Speaker, Uring, UringZeroCopy};
 
-const USAGE: &str = "usage: backend-bench compare [--routes N] [--receivers N,N] [--idle-sessions N] [--idle-secs S] [--no-strace] [--only mio|uring] [--zc]\n       backend-bench dut --runtime mio|uring|uring-zc --config FILE";
+const USAGE: &str = "usage: backend-bench compare [--routes N] [--receivers N,N] [--idle-sessions N] [--idle-secs S] [--reps N] [--no-strace] [--only mio|uring] [--zc]\n       backend-bench dut --runtime mio|uring|uring-zc --config FILE";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -87,7 +87,13 @@ fn dut(args: &[String]) -> io::Result<()> {
     while !stop.load(Ordering::Acquire) {
         driver.turn(Duration::from_secs(1))?;
     }
-    println!("bytes_written {}", driver.bytes_written());
+    let r = driver.speaker().router().stats();
+    eprintln!(
+        "dut {runtime}: {} bytes written, {} UPDATEs encoded, {} catch-ups",
+        driver.bytes_written(),
+        r.encoded_messages,
+        r.catch_ups
+    );
     Ok(())
 }
 
@@ -543,6 +549,13 @@ fn idle(runtime: &str, sessions: u32, secs: u64, strace: bool) -> io::Result<Out
 
 // ----- the comparison --------------------------------------------------------
 
+/// The run with the median convergence time.
+fn median(mut runs: Vec<Outcome>) -> Outcome {
+    runs.sort_by_key(|o| o.convergence);
+    let mid = runs.len() / 2;
+    runs.swap_remove(mid)
+}
+
 struct Row {
     workload: String,
     runtime: &'static str,
@@ -566,6 +579,10 @@ fn compare(args: &[String]) -> io::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
     let strace = !args.iter().any(|a| a == "--no-strace");
+    let reps: usize = flag(args, "--reps")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let mut runtimes: Vec<&'static str> = match flag(args, "--only") {
         Some("mio") => vec!["mio"],
         Some("uring") => vec!["uring"],
@@ -581,7 +598,11 @@ fn compare(args: &[String]) -> io::Result<()> {
     for &n in &receivers {
         for &rt in &runtimes {
             eprintln!("fan-out 1 x {routes} routes -> {n} receivers on {rt}...");
-            let clean = fan_out(rt, routes, n, false)?;
+            let clean = median(
+                (0..reps)
+                    .map(|_| fan_out(rt, routes, n, false))
+                    .collect::<io::Result<Vec<_>>>()?,
+            );
             let syscalls = if strace {
                 eprintln!("  again under strace -c -f...");
                 let t = fan_out(rt, routes, n, true)?;
@@ -617,7 +638,7 @@ fn compare(args: &[String]) -> io::Result<()> {
         }
     }
     println!(
-        "| workload | runtime | convergence (s) | routes/s delivered | CPU (s) | syscalls | messages sent | syscalls per message | peak RSS (MiB) |"
+        "| workload | runtime | convergence (s) | routes/s delivered | CPU (s) | syscalls | messages sent | syscalls per 1000 messages | peak RSS (MiB) |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
@@ -638,7 +659,7 @@ fn compare(args: &[String]) -> io::Result<()> {
             Some((c, m)) if m > 0 => (
                 c.to_string(),
                 m.to_string(),
-                format!("{:.3}", c as f64 / m as f64),
+                format!("{:.2}", 1000.0 * c as f64 / m as f64),
             ),
             Some((c, m)) => (c.to_string(), m.to_string(), "-".into()),
             None => ("-".into(), r.clean.updates.to_string(), "-".into()),

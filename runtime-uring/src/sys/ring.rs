@@ -447,7 +447,7 @@ impl<T: AsRef<[u8]>> Ring<T> {
             ..
         } = op;
         iov.clear();
-        if self.pool.len() < 4096 {
+        if self.pool.len() < 256 && iov.capacity() <= 128 {
             self.pool.push((iov, msg));
         }
         Completion::Send {
