@@ -242,9 +242,11 @@ impl<T: AsRef<[u8]>> Ring<T> {
                 .build()
         }
         .user_data(ud);
-        // The iovecs point into `batch`'s heap data (an `Arc`'s or a `Vec`'s), which
-        // does not move when `batch` moves into the map; `msg` and `iov` are heap
-        // allocations that do not move either.
+        // The iovecs point into the elements of `batch` (or the memory they own: an
+        // `Arc`'s or a `Vec`'s heap data). The elements live in `batch`'s heap
+        // buffer, which does not move when the `Vec` moves into the map and is not
+        // touched until the last completion; `msg` and `iov` are heap allocations
+        // that do not move either.
         self.sends.insert(
             token,
             SendOp {
