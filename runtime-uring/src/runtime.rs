@@ -422,11 +422,15 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         if !self.ring.timeout_armed() {
             self.armed = None;
         }
-        if deadline != self.armed {
-            let after = deadline.map(|d| {
-                std::time::Duration::from_millis(d.saturating_duration_since(now).total_millis())
-            });
-            self.ring.set_timeout(after);
+        // Moved only when the deadline comes earlier: an armed timeout that is now
+        // too early fires once for nothing (a spurious `handle_timeout` is a no-op)
+        // and is armed again then, which costs less than an update every turn.
+        if let Some(d) = deadline
+            && self.armed.is_none_or(|a| d < a)
+        {
+            let after =
+                std::time::Duration::from_millis(d.saturating_duration_since(now).total_millis());
+            self.ring.set_timeout(Some(after));
             self.armed = deadline;
         }
     }
