@@ -1,9 +1,11 @@
 //! nexthopd (mio runtime) against real daemons, issue 5: Established with BIRD 2,
 //! GoBGP, FRR bgpd and OpenBGPD; IPv4 and IPv6 routes with communities and large
-//! communities both ways; withdrawals; route reflection between two BIRD iBGP
+//! communities both ways (and in transit between GoBGP and FRR over eBGP);
+//! withdrawals; route reflection between two BIRD iBGP
 //! clients; ADD-PATH; route refresh; a peer's SIGKILL seen at once (90 s hold
 //! time) and its return; NOTIFICATION 2/2 for a wrong AS; an unconfigured
-//! address closed; SIGHUP reload and SIGTERM's Cease 6/2 with exit status 0.
+//! address closed; a dynamic neighbour range; SIGHUP reload and SIGTERM's
+//! Cease 6/2 with exit status 0.
 //!
 //! nexthopd has no query interface: what it received is observed through what
 //! it sends on, decoded by ExaBGP (which accepts any next hop) and the daemons.
@@ -331,6 +333,106 @@ fn nexthopd_peers_with_bird_gobgp_frr_openbgpd() {
 }
 
 #[test]
+fn nexthopd_transits_between_gobgp_and_frr_over_ebgp() {
+    require(&["gobgpd", "gobgp", "/usr/lib/frr/bgpd", "vtysh"]);
+    let t0 = Instant::now();
+    let run = RunDir::new("nexthopd_transit").unwrap();
+    let (me, ag, af) = (lo(7), lo(106), lo(107));
+    let peer = |a: Ipv4Addr, asn: u32, v4: &str, v6: &str| {
+        tagged(
+            SpeakerConfig::new(a, asn).neighbor(Neighbor::new(me, 65007).passive()),
+            asn,
+            v4,
+            v6,
+        )
+    };
+    let gobgp = GoBgp::start(
+        &run,
+        peer(ag, 65106, "198.18.106.0/24", "2001:db8:106::/48"),
+    )
+    .unwrap();
+    let frr = Frr::start(
+        &run,
+        peer(af, 65107, "198.18.107.0/24", "2001:db8:107::/48"),
+    )
+    .unwrap();
+    // On eBGP nexthopd sends itself as next hop: a documentation address, which
+    // GoBGP and FRR take (they refuse its 127.0.0.7).
+    let ncfg = SpeakerConfig::new(me, 65007)
+        .neighbor(Neighbor::new(ag, 65106))
+        .neighbor(Neighbor::new(af, 65107));
+    let own_nh = "next_hop_v4 = \"198.51.100.7\"\nnext_hop_v6 = \"2001:db8::7\"";
+    let toml = nexthop_interop::nexthopd::render(&ncfg).unwrap();
+    let toml = nexthop_interop::nexthopd::with_neighbor_keys(&toml, ag, own_nh);
+    let toml = nexthop_interop::nexthopd::with_neighbor_keys(&toml, af, own_nh);
+    let n = Nexthopd::start_toml(&run, ncfg, toml).unwrap();
+    or_log(gobgp.wait_established(me, WAIT), &n);
+    or_log(frr.wait_established(me, WAIT), &n);
+    step("transit", t0, "Established");
+    for (to, from_asn, v4, v6) in [
+        (
+            &frr as &dyn Speaker,
+            65106u32,
+            "198.18.106.0/24",
+            "2001:db8:106::/48",
+        ),
+        (&gobgp, 65107, "198.18.107.0/24", "2001:db8:107::/48"),
+    ] {
+        let r4 = or_log(to.wait_route(me, Prefix::new(v4), WAIT), &n);
+        assert_eq!(r4.as_path, vec![65007, from_asn], "{}: {r4:?}", to.name());
+        assert_eq!(
+            r4.next_hop,
+            Some(ip("198.51.100.7")),
+            "{}: {r4:?}",
+            to.name()
+        );
+        assert_eq!(
+            r4.communities,
+            vec![Community(from_asn as u16, 1)],
+            "{r4:?}"
+        );
+        assert_eq!(
+            r4.large_communities,
+            vec![LargeCommunity(from_asn, 1, 2)],
+            "{r4:?}"
+        );
+        let r6 = or_log(to.wait_route(me, Prefix::new(v6), WAIT), &n);
+        assert_eq!(r6.as_path, vec![65007, from_asn], "{}: {r6:?}", to.name());
+        assert_eq!(
+            r6.next_hop,
+            Some(ip("2001:db8::7")),
+            "{}: {r6:?}",
+            to.name()
+        );
+        assert_eq!(
+            r6.large_communities,
+            vec![LargeCommunity(from_asn, 6, 6)],
+            "{r6:?}"
+        );
+    }
+    step(
+        "transit",
+        t0,
+        "GoBGP's routes at FRR and FRR's at GoBGP through nexthopd",
+    );
+    let mut gobgp = gobgp;
+    gobgp.withdraw(Prefix::new("198.18.106.0/24")).unwrap();
+    or_log(
+        frr.wait_no_route(me, Prefix::new("198.18.106.0/24"), WAIT),
+        &n,
+    );
+    or_log(
+        frr.wait_route(me, Prefix::new("2001:db8:106::/48"), WAIT),
+        &n,
+    );
+    step("transit", t0, "withdrawal passed on");
+    drop(n);
+    drop(frr);
+    drop(gobgp);
+    assert_no_leftovers(&run);
+}
+
+#[test]
 fn nexthopd_reflects_between_two_bird_ibgp_clients() {
     require(&["bird", "birdc"]);
     let t0 = Instant::now();
@@ -545,11 +647,19 @@ fn nexthopd_refuses_a_wrong_as_and_an_unknown_address() {
         SpeakerConfig::new(ae, 65141).neighbor(Neighbor::new(me, 65006)),
     )
     .unwrap();
-    let n = Nexthopd::start(
+    // A dynamic range 127.0.0.144/30: ExaBGP at .145 gets a session without a
+    // [[neighbor]] of its own.
+    let ad = lo(145);
+    let dynamic = ExaBgp::start(
         &run,
-        SpeakerConfig::new(me, 65006).neighbor(Neighbor::new(ae, 65999).passive()),
+        SpeakerConfig::new(ad, 65144).neighbor(Neighbor::new(me, 65006)),
     )
     .unwrap();
+    let ncfg = SpeakerConfig::new(me, 65006).neighbor(Neighbor::new(ae, 65999).passive());
+    let toml = nexthop_interop::nexthopd::render(&ncfg).unwrap()
+        + "\n[[dynamic_neighbor]]\nprefix = \"127.0.0.144/30\"\nremote_asn = 65144\n";
+    let n = Nexthopd::start_toml(&run, ncfg, toml).unwrap();
+    or_log(dynamic.wait_established(me, WAIT), &n);
     let got = or_log(
         wait_for(WAIT, "NOTIFICATION from nexthopd", || {
             let v = exa.notifications(me).unwrap();
@@ -567,7 +677,14 @@ fn nexthopd_refuses_a_wrong_as_and_an_unknown_address() {
     )
     .unwrap();
     assert_eq!(probe, Probe::Closed(Vec::new()), "{}", n.log_tail(20));
+    assert!(
+        n.log()
+            .contains("connection from an unconfigured address closed"),
+        "{}",
+        n.log_tail(20)
+    );
     drop(n);
+    drop(dynamic);
     drop(exa);
     assert_no_leftovers(&run);
 }

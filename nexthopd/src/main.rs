@@ -100,7 +100,6 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = %e, "nexthopd stopped");
-                    eprintln!("nexthopd: {e}");
                     ExitCode::FAILURE
                 }
             }

@@ -1,10 +1,9 @@
 //! `nexthopd run`: logging, the runtime's loop, and the signals.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant as StdInstant};
 
-use nexthop_runtime_mio::{Options, PeerSockOpts, Runtime, USER_TOKEN, mio, monotonic_clock};
+use nexthop_runtime_mio::{Options, Runtime, USER_TOKEN, mio, monotonic_clock};
 use nexthop_speaker::Speaker;
 use nexthop_speaker::config::Config;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -31,23 +30,6 @@ pub fn init_logging(format: LogFormat) {
     }
 }
 
-/// Per-peer options of inbound connections (MD5 keys on the listeners, GTSM).
-fn peer_options(cfg: &Config) -> HashMap<std::net::IpAddr, PeerSockOpts> {
-    cfg.neighbors
-        .iter()
-        .filter(|n| n.md5_key.is_some() || n.min_ttl.is_some())
-        .map(|n| {
-            (
-                n.address,
-                PeerSockOpts {
-                    md5_key: n.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
-                    min_ttl: n.min_ttl,
-                },
-            )
-        })
-        .collect()
-}
-
 /// Runs the speaker on the mio runtime until a SIGTERM or SIGINT shutdown ends.
 pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
     let mut clock = monotonic_clock();
@@ -59,10 +41,8 @@ pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
         runtime = "mio",
         "nexthopd starting"
     );
-    let peers = peer_options(&cfg);
     let speaker = Speaker::new(cfg, now);
     let mut rt = Runtime::new(speaker, clock, Options::default()).map_err(|e| e.to_string())?;
-    rt.set_peer_options(peers);
     let mut signals =
         Signals::new([SIGTERM, SIGINT, SIGHUP]).map_err(|e| format!("signals: {e}"))?;
     rt.registry()
@@ -122,9 +102,8 @@ fn reload<C: FnMut() -> nexthop_runtime_mio::Instant>(path: &Path, rt: &mut Runt
     if cfg.router.runtime != old.router.runtime {
         warn!("runtime changed: it takes effect at the next start");
     }
-    let peers = peer_options(&cfg);
     let s = rt.input(|s, now| s.handle_reload(now, cfg));
-    rt.set_peer_options(peers);
+    rt.refresh_peer_options();
     info!(
         added = s.added,
         removed = s.removed,

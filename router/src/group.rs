@@ -152,8 +152,9 @@ impl<P: RoutePrefix> GroupFamily<P> {
 }
 
 /// Export memo key: source attributes (by address), source peer and its BGP
-/// Identifier at the time (it becomes ORIGINATOR_ID), export policy rule.
-pub type MemoKey = (usize, PeerId, u32, u16);
+/// Identifier at the time (it becomes ORIGINATOR_ID), export policy rule, and
+/// whether the prefix is IPv6 (the exported next hop depends on the family).
+pub type MemoKey = (usize, PeerId, u32, u16, bool);
 
 /// An update group.
 #[derive(Debug)]

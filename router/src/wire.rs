@@ -381,27 +381,35 @@ fn mp_next_hop(nh: Option<NextHop>) -> MpNextHop {
 
 /// Runs `fill` on a builder over a buffer of the session's maximum size, and
 /// appends the finished message to `out`; returns what `fill` returned.
+///
+/// The builder writes into a per-thread scratch buffer that is zeroed once, so an
+/// UPDATE costs a copy of its own length, not a clear of the largest message
+/// (64 KiB with extended messages).
 fn build<P: RoutePrefix>(
     params: &EncodeParams,
     out: &mut Vec<u8>,
     fill: impl FnOnce(&mut UpdateBuilder<'_>) -> usize,
 ) -> usize {
-    let start = out.len();
-    out.resize(start + params.max_message_len, 0);
-    let n = negotiated::<P>(params);
-    let Ok(mut b) = UpdateBuilder::new(&mut out[start..], &n) else {
-        out.truncate(start);
-        return 0;
-    };
-    let count = fill(&mut b);
-    match b.finish() {
-        Ok(len) => out.truncate(start + len),
-        Err(_) => {
-            out.truncate(start);
-            return 0;
-        }
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    count
+    SCRATCH.with_borrow_mut(|scratch| {
+        if scratch.len() < params.max_message_len {
+            scratch.resize(params.max_message_len, 0);
+        }
+        let n = negotiated::<P>(params);
+        let Ok(mut b) = UpdateBuilder::new(&mut scratch[..params.max_message_len], &n) else {
+            return 0;
+        };
+        let count = fill(&mut b);
+        match b.finish() {
+            Ok(len) => {
+                out.extend_from_slice(&scratch[..len]);
+                count
+            }
+            Err(_) => 0,
+        }
+    })
 }
 
 impl UpdateEncoder for CoreEncoder {

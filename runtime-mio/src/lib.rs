@@ -12,6 +12,16 @@
 //! speaker in the same loop turn. All protocol timers are the speaker's: the mio
 //! poll timeout is its next deadline.
 //!
+//! Per-peer socket options come from [`SansIo::peer_socket_options`]: a TCP-MD5
+//! key is installed on every listener of the peer's family (the kernel then
+//! refuses unsigned SYNs from it) and given to the outbound socket before
+//! `connect`; with GTSM the listeners and the peer's sockets send with TTL 255 and
+//! the peer's sockets drop segments below its minimum TTL. The minimum is set on
+//! the accepted socket, so segments queued before the accept are not checked.
+//!
+//! The runtime's own deadlines (connect timeouts, the linger of a closed
+//! connection) are kept beside the speaker's; the loop sleeps until the earliest.
+//!
 //! ```no_run
 //! use nexthop_runtime_mio::{Options, Runtime, SansIo, monotonic_clock};
 //! fn run(speaker: impl SansIo) -> std::io::Result<()> {
@@ -34,7 +44,8 @@ pub use nexthop_core as core;
 pub use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker, Transmit};
 pub use runtime::{PeerSockOpts, Runtime, Stats, Turn, USER_TOKEN};
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 /// What the runtime drives: the sans-IO speaker's inputs and outputs
 /// (`/work/briefs/api-speaker.md`). After every input the runtime drains the
@@ -69,6 +80,13 @@ pub trait SansIo {
     fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Self::Transmit>;
     /// When `handle_timeout` is next due.
     fn poll_timeout(&self) -> Option<Instant>;
+    /// TCP-MD5 keys and GTSM minimum TTLs of the configured peers, for inbound
+    /// connections (outbound ones get theirs with each `Command::Connect`).
+    /// [`Runtime::new`] applies them; [`Runtime::refresh_peer_options`] again
+    /// after a reload.
+    fn peer_socket_options(&self) -> HashMap<IpAddr, PeerSockOpts> {
+        HashMap::new()
+    }
 }
 
 impl SansIo for Speaker {
@@ -111,6 +129,20 @@ impl SansIo for Speaker {
     fn poll_timeout(&self) -> Option<Instant> {
         Speaker::poll_timeout(self)
     }
+    fn peer_socket_options(&self) -> HashMap<IpAddr, PeerSockOpts> {
+        self.config()
+            .neighbors
+            .iter()
+            .filter(|n| n.md5_key.is_some() || n.min_ttl.is_some())
+            .map(|n| {
+                let opts = PeerSockOpts {
+                    md5_key: n.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
+                    min_ttl: n.min_ttl,
+                };
+                (n.address, opts)
+            })
+            .collect()
+    }
 }
 
 /// A clock in milliseconds since the call, from the monotonic system clock.
@@ -132,6 +164,10 @@ pub struct Options {
     pub backlog: i32,
     /// Reads per connection and readiness event before others get a turn.
     pub reads_per_turn: usize,
+    /// SO_SNDBUF of every connection; `None` leaves the kernel's autotuning.
+    /// A small value moves a slow peer's backlog from kernel memory to the
+    /// speaker, which keeps it bounded.
+    pub send_buffer: Option<usize>,
 }
 
 impl Default for Options {
@@ -141,6 +177,7 @@ impl Default for Options {
             linger: Duration::from_secs(2),
             backlog: 1024,
             reads_per_turn: 16,
+            send_buffer: None,
         }
     }
 }

@@ -123,6 +123,9 @@ pub struct Runtime<S: SansIo, C> {
     peers: HashMap<IpAddr, PeerSockOpts>,
     dirty: Vec<ConnKey>,
     pending_reads: Vec<ConnKey>,
+    /// Listeners whose accept failed (out of descriptors...): retried after a
+    /// pause, since edge-triggered readiness will not fire again for the queue.
+    retry_accept: Vec<usize>,
     stats: Stats,
 }
 
@@ -143,6 +146,7 @@ fn connect_socket(
     bind: Option<IpAddr>,
     md5_key: Option<&[u8]>,
     min_ttl: Option<u8>,
+    send_buffer: Option<usize>,
 ) -> io::Result<std::net::TcpStream> {
     let s = Socket::new(
         Domain::for_address(remote),
@@ -151,6 +155,9 @@ fn connect_socket(
     )?;
     s.set_nonblocking(true)?;
     s.set_tcp_nodelay(true)?;
+    if let Some(n) = send_buffer {
+        s.set_send_buffer_size(n)?;
+    }
     let v6 = remote.is_ipv6();
     if let Some(b) = bind {
         s.bind(&SocketAddr::new(b, 0).into())?;
@@ -210,8 +217,10 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             peers: HashMap::new(),
             dirty: Vec::new(),
             pending_reads: Vec::new(),
+            retry_accept: Vec::new(),
             stats: Stats::default(),
         };
+        rt.refresh_peer_options();
         rt.drain();
         Ok(rt)
     }
@@ -250,6 +259,11 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.conns.len()
     }
 
+    /// The open connections and their peers.
+    pub fn connections(&self) -> Vec<(ConnKey, SocketAddr)> {
+        self.conns.iter().map(|(k, c)| (*k, c.remote)).collect()
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> Stats {
         self.stats
@@ -260,6 +274,14 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.conns
             .get(&conn)
             .map(|c| (c.rbuf.capacity(), c.out.bytes()))
+    }
+
+    /// Applies the speaker's [`SansIo::peer_socket_options`] (after a reload).
+    pub fn refresh_peer_options(&mut self) {
+        let peers = self.speaker.peer_socket_options();
+        if peers != self.peers {
+            self.set_peer_options(peers);
+        }
     }
 
     /// Sets the per-peer options for inbound connections: MD5 keys are installed
@@ -278,6 +300,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 {
                     warn!(neighbor = %addr, error = %e, "cannot remove the TCP-MD5 key");
                 }
+            }
+            // The listener answers SYNs (SYN-ACK) itself: with TTL 255, or a
+            // GTSM peer drops them (RFC 5082 §3).
+            if peers.iter().any(|(a, p)| family(a) && p.min_ttl.is_some())
+                && let Err(e) = sockopt::set_ttl_255(fd, l.addr.is_ipv6())
+            {
+                warn!(listener = %l.addr, error = %e, "cannot set TTL 255 for GTSM");
             }
             for (addr, p) in &peers {
                 if let (true, Some(key)) = (family(addr), &p.md5_key)
@@ -304,6 +333,10 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         if !self.pending_reads.is_empty() {
             wait = Some(std::time::Duration::ZERO);
         }
+        if !self.retry_accept.is_empty() {
+            let pause = std::time::Duration::from_millis(100);
+            wait = Some(wait.map_or(pause, |w| w.min(pause)));
+        }
         if let Some(m) = max_wait {
             wait = Some(wait.map_or(m, |w| w.min(m)));
         }
@@ -324,6 +357,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         }));
         for k in std::mem::take(&mut self.pending_reads) {
             self.read(k);
+        }
+        for i in std::mem::take(&mut self.retry_accept) {
+            self.accept(i);
         }
         for &(token, readable, writable) in &ready {
             if token == USER {
@@ -425,7 +461,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             } => {
                 let now = (self.clock)();
                 self.stats.connects += 1;
-                let sock = connect_socket(remote, bind, md5_key.as_deref(), min_ttl);
+                let sock = connect_socket(
+                    remote,
+                    bind,
+                    md5_key.as_deref(),
+                    min_ttl,
+                    self.opts.send_buffer,
+                );
                 let mut stream = match sock {
                     Ok(s) => TcpStream::from_std(s),
                     Err(e) => {
@@ -578,6 +620,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     warn!(listener = %self.listeners[i].addr, error = %e, "accept failed");
+                    if !self.retry_accept.contains(&i) {
+                        self.retry_accept.push(i);
+                    }
                     return;
                 }
             };
@@ -605,6 +650,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     ) {
         let now = (self.clock)();
         let mut setup = stream.set_nodelay(true);
+        if let (Ok(()), Some(n)) = (&setup, self.opts.send_buffer) {
+            setup = socket2::SockRef::from(&stream).set_send_buffer_size(n);
+        }
         if let (Ok(()), Some(t)) = (&setup, self.peers.get(&remote.ip()).and_then(|p| p.min_ttl)) {
             let v6 = remote.is_ipv6();
             setup = sockopt::set_ttl_255(stream.as_fd(), v6)

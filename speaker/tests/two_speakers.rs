@@ -251,7 +251,6 @@ fn ipv6_routes_over_an_ipv4_session_with_next_hop_self_v6() {
 /// same attribute set as an IPv4 one (two `[[originate]]`s without next hop or
 /// communities) is sent with the IPv4 "next hop self" (as `::ffff:a.b.c.d`).
 #[test]
-#[ignore = "router: export memo key lacks the family"]
 fn ipv6_and_ipv4_originated_with_the_same_attributes() {
     let (a, b) = (addr(0), addr(1));
     let fams = "families = [\"ipv4-unicast\", \"ipv6-unicast\"]";

@@ -278,7 +278,13 @@ pub(crate) mod tests {
 
     /// An OPEN with the given fixed fields, Optional Parameters Length octet and
     /// parameter bytes; the header's length counts whatever is there.
-    pub(crate) fn open_bytes(version: u8, hold_time: u16, id: u32, opt_len: u8, params: &[u8]) -> Vec<u8> {
+    pub(crate) fn open_bytes(
+        version: u8,
+        hold_time: u16,
+        id: u32,
+        opt_len: u8,
+        params: &[u8],
+    ) -> Vec<u8> {
         let mut m = Vec::from([0xffu8; 16]);
         m.extend_from_slice(&[0, 0, 1, version]);
         m.extend_from_slice(&65001u16.to_be_bytes());

@@ -234,6 +234,7 @@ pub(super) fn export_paths<P: FamilyPrefix>(
             path.peer,
             source_id,
             rule.unwrap_or(u16::MAX),
+            P::IPV6,
         );
         // Neighbouring prefixes mostly share a source and attributes.
         if let Some((k, a)) = &scratch.last

@@ -1,0 +1,120 @@
+//! Through BIRD 2 as an iBGP route reflector, when `bird` is installed (skipped
+//! otherwise, saying so). BIRD runs from a generated config in a temporary
+//! directory with its own pid file and is killed by that PID on drop, also
+//! when an assertion fails. BIRDs on 127.0.0.95-99, peers from 127.0.0.200 to .249.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use nexthop_loadgen::{Scenario, Usage, run};
+
+mod support;
+use support::bird::{Bird, bird_installed};
+
+/// 1 sender x 10,000 IPv4 and 1,000 IPv6 prefixes -> 5 receivers through BIRD
+/// as route reflector, then 30% withdrawn.
+#[test]
+fn through_bird_as_route_reflector() {
+    if !bird_installed() {
+        eprintln!("skipped: bird is not installed (apt-get install bird2)");
+        return;
+    }
+    let dut: SocketAddr = "127.0.0.96:1796".parse().unwrap();
+    let mut s = Scenario::new(dut);
+    s.peer_base = "127.0.0.200".parse().unwrap();
+    s.receivers = 5;
+    s.prefixes = 10_000;
+    s.ipv6_prefixes = 1_000;
+    s.withdraw = 0.3;
+    s.timeout = Duration::from_secs(120);
+    let bird = Bird::start(&s);
+    let report = run(&s, |_| {}).unwrap();
+    let theirs = Usage::of_pid(bird.pid.unwrap());
+    eprintln!("{report}\nbird: {theirs:?}");
+    assert!(report.complete, "{report}");
+    assert_eq!(report.expected, 11_000);
+    assert_eq!(report.received_at_convergence, vec![11_000; 5]);
+    assert_eq!(report.expected_after_withdraw, Some(7_700));
+    assert_eq!(report.received, vec![7_700; 5]);
+    assert_eq!(report.update_errors, 0);
+    assert_eq!(report.session_drops, 0);
+}
+
+/// Ten senders announcing the same 2,000 prefixes with different attributes
+/// (BIRD picks a best path for each), three receivers; then every sender
+/// withdraws half and the other half stays.
+#[test]
+fn overlapping_senders_through_bird() {
+    if !bird_installed() {
+        eprintln!("skipped: bird is not installed (apt-get install bird2)");
+        return;
+    }
+    let dut: SocketAddr = "127.0.0.97:1797".parse().unwrap();
+    let mut s = Scenario::new(dut);
+    s.peer_base = "127.0.0.220".parse().unwrap();
+    s.senders = 10;
+    s.receivers = 3;
+    s.prefixes = 2_000;
+    s.overlap = 1.0;
+    s.per_update = Some(50);
+    s.withdraw = 0.5;
+    s.timeout = Duration::from_secs(120);
+    let _bird = Bird::start(&s);
+    let report = run(&s, |_| {}).unwrap();
+    eprintln!("{report}");
+    assert!(report.complete, "{report}");
+    assert_eq!(report.expected, 2_000);
+    assert_eq!(report.received_at_convergence, vec![2_000; 3]);
+    assert_eq!(report.received, vec![1_000; 3]);
+}
+
+/// Peers that wait for BIRD to connect to them (passive TCP establishment,
+/// RFC 4271 §8.1.1), each listening on its own address.
+#[test]
+fn passive_peers_are_dialled_by_bird() {
+    if !bird_installed() {
+        eprintln!("skipped: bird is not installed (apt-get install bird2)");
+        return;
+    }
+    let dut: SocketAddr = "127.0.0.99:1799".parse().unwrap();
+    let mut s = Scenario::new(dut);
+    s.peer_base = "127.0.0.240".parse().unwrap();
+    s.passive = true;
+    s.receivers = 2;
+    s.prefixes = 1_000;
+    s.timeout = Duration::from_secs(120);
+    let _bird = Bird::start(&s);
+    let report = run(&s, |_| {}).unwrap();
+    eprintln!("{report}");
+    assert!(report.complete, "{report}");
+    assert_eq!(report.received, vec![1_000; 2]);
+}
+
+/// ADD-PATH (RFC 7911) both ways: three senders announce the same prefixes
+/// with path identifiers, BIRD sends every path to the receivers, which count
+/// each prefix once; withdrawing half from every sender takes half away.
+#[test]
+fn add_path_receivers_count_prefixes_not_paths() {
+    if !bird_installed() {
+        eprintln!("skipped: bird is not installed (apt-get install bird2)");
+        return;
+    }
+    let dut: SocketAddr = "127.0.0.95:1795".parse().unwrap();
+    let mut s = Scenario::new(dut);
+    s.peer_base = "127.0.0.245".parse().unwrap();
+    s.add_path = true;
+    s.senders = 3;
+    s.receivers = 2;
+    s.prefixes = 1_000;
+    s.overlap = 1.0;
+    s.withdraw = 0.5;
+    s.timeout = Duration::from_secs(120);
+    let _bird = Bird::start(&s);
+    let report = run(&s, |_| {}).unwrap();
+    eprintln!("{report}");
+    assert!(report.complete, "{report}");
+    assert_eq!(report.received_at_convergence, vec![1_000; 2]);
+    assert_eq!(report.received, vec![500; 2]);
+    // Several paths per prefix arrived: more announcements than prefixes.
+    assert_eq!(report.update_errors, 0);
+}
