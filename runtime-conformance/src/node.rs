@@ -33,8 +33,8 @@ impl Node {
         let thread = std::thread::Builder::new()
             .name(thread_name.clone())
             .spawn(move || {
-                let speaker = Speaker::new(config.clone(), Instant::ZERO);
-                let mut driver = match B::start(speaker, &config, output_bound) {
+                let speaker = Speaker::new(config, Instant::ZERO);
+                let mut driver = match B::start(speaker, output_bound) {
                     Ok(d) => d,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e.to_string()));

@@ -386,6 +386,53 @@ fn clean_shutdown<B: Backend>() {
     );
 }
 
+/// TCP-MD5 (RFC 2385) and GTSM (RFC 5082) on both ends: the passive side's
+/// listener carries the key and answers with TTL 255, the active side's socket
+/// carries the key and its minimum TTL; the session comes up.
+fn md5_and_gtsm<B: Backend>() {
+    // The addresses of `accept_and_connect`, on ports of their own.
+    let (a, b) = (ip::<B>(1), ip::<B>(2));
+    let (pa, pb) = (free_port(a), free_port(b));
+    let secure = "md5_key = \"conformance-secret\"\nmin_ttl = 255";
+    let b_node = Node::start::<B>(
+        "b",
+        config(&format!(
+            "{}{}",
+            router_toml(65002, &b.to_string(), &[SocketAddr::new(b, pb)]),
+            neighbor_toml(a, 65001, pa, &format!("passive = true\n{secure}"))
+        )),
+        BOUND,
+    );
+    let a_node = Node::start::<B>(
+        "a",
+        config(&format!(
+            "{}{}",
+            router_toml(65001, &a.to_string(), &[SocketAddr::new(a, pa)]),
+            neighbor_toml(
+                b,
+                65002,
+                pb,
+                &format!("bind_addr = \"{a}\"\nconnect_retry_time = 2\n{secure}")
+            )
+        )),
+        BOUND,
+    );
+    a_node.wait_until(
+        "A Established with B over TCP-MD5 and GTSM",
+        WAIT,
+        move |d| d.speaker().session_state(b) == Some(State::Established),
+    );
+    b_node.wait_until(
+        "B Established with A over TCP-MD5 and GTSM",
+        WAIT,
+        move |d| d.speaker().session_state(a) == Some(State::Established),
+    );
+    // The key is really on B's listener: an unsigned SYN from A's address gets
+    // no answer (the raw peer gives up after its 10 s connect timeout).
+    let unsigned = RawPeer::establish(SocketAddr::new(b, pb), a, 65001, HOLD, None);
+    assert!(unsigned.is_err(), "an unsigned connection was accepted");
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod mio {
@@ -404,4 +451,5 @@ suite!(
     stalled_reader_is_bounded_and_delays_no_one,
     thousand_sessions,
     clean_shutdown,
+    md5_and_gtsm,
 );

@@ -3,6 +3,7 @@
 //! the ring still runs on it (the socket is closed only when there are none).
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::{ConnKey, Instant};
@@ -22,6 +23,8 @@ pub(crate) enum Phase {
 
 pub(crate) struct Conn<T> {
     pub(crate) key: ConnKey,
+    /// The peer's address and port.
+    pub(crate) remote: Option<SocketAddr>,
     pub(crate) fd: OwnedFd,
     pub(crate) phase: Phase,
     /// The multishot receive is armed (its last completion has not come).
@@ -59,6 +62,7 @@ impl<T: AsRef<[u8]>> Conn<T> {
     pub(crate) fn new(key: ConnKey, fd: OwnedFd, phase: Phase) -> Self {
         Conn {
             key,
+            remote: None,
             fd,
             phase,
             recv_live: false,

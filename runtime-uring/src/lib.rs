@@ -38,7 +38,8 @@ pub use runtime::{PeerSockOpts, Runtime, Stats, Turn, Waker};
 pub use speaker::peer_options;
 pub use sys::ring::RingFeatures;
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 /// What the runtime drives: the sans-IO speaker's inputs and outputs
 /// (`/work/briefs/api-speaker.md`), the same trait as runtime-mio's. After every
@@ -83,6 +84,13 @@ pub trait SansIo {
     /// closed.
     fn is_shut_down(&self) -> bool {
         true
+    }
+    /// TCP-MD5 keys and GTSM minimum TTLs of the configured peers, for inbound
+    /// connections (outbound ones get theirs with each `Command::Connect`).
+    /// [`Runtime::new`] applies them; [`Runtime::refresh_peer_options`] again
+    /// after a reload.
+    fn peer_socket_options(&self) -> HashMap<IpAddr, PeerSockOpts> {
+        HashMap::new()
     }
 }
 

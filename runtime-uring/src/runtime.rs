@@ -183,8 +183,10 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             stats: Stats::default(),
         };
         for addr in rt.speaker.listen_addresses() {
-            rt.listen(addr)?;
+            rt.listen(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
         }
+        rt.refresh_peer_options();
         let now = (rt.clock)();
         rt.drain(now);
         Ok(rt)
@@ -226,6 +228,22 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.listeners.iter().map(|l| l.local).collect()
     }
 
+    /// Applies the speaker's [`SansIo::peer_socket_options`] (after a reload).
+    pub fn refresh_peer_options(&mut self) {
+        let peers = self.speaker.peer_socket_options();
+        if peers != self.peers {
+            self.set_peer_options(peers);
+        }
+    }
+
+    /// The open connections and their peers.
+    pub fn connections(&self) -> Vec<(ConnKey, SocketAddr)> {
+        self.tokens
+            .iter()
+            .filter_map(|(k, t)| Some((*k, self.conns.get(t)?.remote?)))
+            .collect()
+    }
+
     /// Sets the per-peer options for inbound connections: MD5 keys are installed
     /// on (and removed from) the listeners of the peer's family; minimum TTLs are
     /// applied to connections accepted from then on.
@@ -243,6 +261,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 {
                     tracing::warn!(neighbor = %addr, error = %e, "cannot remove the TCP-MD5 key");
                 }
+            }
+            // The listener answers SYNs (SYN-ACK) itself: with TTL 255, or a GTSM
+            // peer drops them (RFC 5082 §3).
+            if peers.iter().any(|(a, p)| family(a) && p.min_ttl.is_some())
+                && let Err(e) = set_ttl_255(&l.socket, l.local.is_ipv6())
+            {
+                tracing::warn!(listener = %l.local, error = %e, "cannot set TTL 255 for GTSM");
             }
             for (addr, p) in &peers {
                 if let (true, Some(key)) = (family(addr), &p.md5_key)
@@ -512,6 +537,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         }
         let token = self.new_token();
         let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Open);
+        conn.remote = Some(remote);
         conn.recv_live = true;
         self.ring.recv(token, conn.raw_fd());
         self.conns.insert(token, conn);
@@ -891,6 +917,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let token = self.new_token();
         self.stats.connects += 1;
         let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Connecting);
+        conn.remote = Some(remote);
         conn.connect_live = true;
         self.ring
             .connect(token, conn.raw_fd(), SockAddr::from(remote));

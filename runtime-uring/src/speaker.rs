@@ -56,6 +56,9 @@ impl SansIo for Speaker {
     fn is_shut_down(&self) -> bool {
         Speaker::is_shut_down(self)
     }
+    fn peer_socket_options(&self) -> HashMap<IpAddr, PeerSockOpts> {
+        peer_options(self.config())
+    }
 }
 
 /// The TCP-MD5 keys and GTSM minimum TTLs of `config`'s neighbours, for

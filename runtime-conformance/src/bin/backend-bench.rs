@@ -67,12 +67,12 @@ fn dut(args: &[String]) -> io::Result<()> {
     let path = flag(args, "--config").ok_or_else(|| io::Error::other(USAGE))?;
     let text = std::fs::read_to_string(path)?;
     let config = Config::from_toml(&text).map_err(|e| io::Error::other(e.to_string()))?;
-    let speaker = Speaker::new(config.clone(), nexthop_runtime_conformance::Instant::ZERO);
+    let speaker = Speaker::new(config, nexthop_runtime_conformance::Instant::ZERO);
     let bound = 256 * 1024;
     let mut driver = match runtime {
-        "mio" => Mio::start(speaker, &config, bound)?,
-        "uring" => Uring::start(speaker, &config, bound)?,
-        "uring-zc" => UringZeroCopy::start(speaker, &config, bound)?,
+        "mio" => Mio::start(speaker, bound)?,
+        "uring" => Uring::start(speaker, bound)?,
+        "uring-zc" => UringZeroCopy::start(speaker, bound)?,
         other => return Err(io::Error::other(format!("unknown runtime {other}"))),
     };
     let stop = Arc::new(AtomicBool::new(false));
