@@ -213,6 +213,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 sockopt::set_tcp_md5(socket.as_fd(), SocketAddr::new(*peer, 0), key)?;
             }
         }
+        tracing::info!(addr = %local, "listening");
         let token = LISTENER | self.listeners.len() as u32;
         self.ring.accept(token, socket.as_raw_fd());
         self.listeners.push(Listener {
@@ -491,8 +492,15 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 if !more && let Some(l) = self.listeners.get_mut((token & !LISTENER) as usize) {
                     l.armed = false;
                 }
-                if let Ok(fd) = result {
-                    self.accepted(now, fd);
+                match result {
+                    Ok(fd) => self.accepted(now, fd),
+                    Err(e) => {
+                        let listener = self
+                            .listeners
+                            .get((token & !LISTENER) as usize)
+                            .map(|l| l.local);
+                        tracing::warn!(?listener, error = %e, "accept failed");
+                    }
                 }
             }
             Completion::Recv {
@@ -521,11 +529,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         };
         let Some(key) = self.speaker.handle_accepted(now, local, remote) else {
             // Refused: closed at once (the socket drops here), no state kept.
+            tracing::info!(%remote, %local, "connection from an unconfigured address closed");
             self.stats.refused += 1;
             self.drain(now);
             return;
         };
         self.stats.accepted += 1;
+        tracing::debug!(connection_id = key.0, %remote, %local, direction = "inbound", "accepted");
         let _ = socket.set_tcp_nodelay(true);
         if let Some(ttl) = self
             .peers
@@ -674,6 +684,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         };
         match local {
             Some(local) => {
+                tracing::debug!(connection_id = key.0, remote = ?c.remote, %local, direction = "outbound", "connected");
                 c.phase = Phase::Open;
                 c.recv_live = true;
                 self.ring.recv(token, c.raw_fd());
@@ -698,6 +709,20 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         };
         let tell = c.reported_to_speaker();
         let key = c.key;
+        if tell {
+            let remote = c.remote.map(|r| r.to_string()).unwrap_or_default();
+            match reason {
+                Closed::PeerClosed => {
+                    tracing::info!(connection_id = key.0, %remote, "connection closed by the peer")
+                }
+                Closed::SendFailed => {
+                    tracing::info!(connection_id = key.0, %remote, "send failed, connection closed")
+                }
+                Closed::Reset | Closed::LocalError => {
+                    tracing::info!(connection_id = key.0, %remote, ?reason, "connection lost")
+                }
+            }
+        }
         c.phase = Phase::Dead;
         c.out.clear();
         c.out_bytes = 0;
