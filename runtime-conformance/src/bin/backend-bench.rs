@@ -441,6 +441,69 @@ fn fan_out(runtime: &str, routes: u32, receivers: u32, strace: bool) -> io::Resu
     })
 }
 
+/// One sender, `receivers` receivers, `routes` routes, the load from
+/// nexthop-loadgen (one thread, one mio poll): eBGP peers from 127.209.0.1, ten
+/// prefixes to an UPDATE. CPU and system calls cover the whole run (sessions
+/// coming up included); convergence is loadgen's (first UPDATE sent to the last
+/// receiver complete).
+fn fan_out_loadgen(
+    runtime: &str,
+    routes: u32,
+    receivers: u32,
+    strace: bool,
+) -> io::Result<Outcome> {
+    let dut_ip = IpAddr::V4(Ipv4Addr::new(127, 209, 255, 1));
+    let dut_addr = SocketAddr::new(dut_ip, free_port(dut_ip)?);
+    let mut s = nexthop_loadgen::Scenario::new(dut_addr);
+    s.senders = 1;
+    s.receivers = receivers;
+    s.prefixes = routes;
+    s.ibgp = false;
+    s.local_asn = 65001;
+    s.dut_asn = DUT_ASN;
+    s.per_update = Some(PREFIXES_PER_UPDATE);
+    s.peer_base = Ipv4Addr::new(127, 209, 0, 1);
+    s.timeout = Duration::from_secs(600);
+    s.validate().map_err(io::Error::other)?;
+    let neighbors: Vec<(IpAddr, u32)> = (0..s.peers())
+        .map(|i| (IpAddr::V4(s.peer_addr(i)), s.peer_asn(i)))
+        .collect();
+    let mut config = format!(
+        "[router]\nasn = {DUT_ASN}\nrouter_id = \"10.255.0.1\"\nlisten = [\"{dut_addr}\"]\n"
+    );
+    for (ip, asn) in &neighbors {
+        config.push_str(&format!(
+            "[[neighbor]]\naddress = \"{ip}\"\nremote_asn = {asn}\npassive = true\nmrai = 0\n"
+        ));
+    }
+    let dut = Dut::start(runtime, &config)?;
+    let trace = if strace {
+        Some(Strace::attach(dut.pid())?)
+    } else {
+        None
+    };
+    let cpu0 = cpu_seconds(dut.pid());
+    let report = nexthop_loadgen::run(&s, |_| {})?;
+    let cpu = cpu_seconds(dut.pid()) - cpu0;
+    let syscalls = match trace {
+        Some(t) => Some(t.finish()?),
+        None => None,
+    };
+    let rss = peak_rss_mib(dut.pid());
+    dut.stop();
+    let convergence = report
+        .convergence
+        .filter(|_| report.complete)
+        .ok_or_else(|| io::Error::other("loadgen: receivers did not converge"))?;
+    Ok(Outcome {
+        convergence,
+        cpu,
+        rss,
+        updates: report.updates_received,
+        syscalls,
+    })
+}
+
 /// `sessions` idle sessions with 3 s keepalives for `secs` seconds.
 fn idle(runtime: &str, sessions: u32, secs: u64, strace: bool) -> io::Result<Outcome> {
     let dut_ip = IpAddr::V4(Ipv4Addr::new(127, 207, 255, 1));
@@ -579,6 +642,14 @@ fn compare(args: &[String]) -> io::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
     let strace = !args.iter().any(|a| a == "--no-strace");
+    let threads = flag(args, "--load") == Some("threads");
+    let fan = |rt: &str, routes: u32, n: u32, strace: bool| {
+        if threads {
+            fan_out(rt, routes, n, strace)
+        } else {
+            fan_out_loadgen(rt, routes, n, strace)
+        }
+    };
     let reps: usize = flag(args, "--reps")
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
@@ -600,12 +671,12 @@ fn compare(args: &[String]) -> io::Result<()> {
             eprintln!("fan-out 1 x {routes} routes -> {n} receivers on {rt}...");
             let clean = median(
                 (0..reps)
-                    .map(|_| fan_out(rt, routes, n, false))
+                    .map(|_| fan(rt, routes, n, false))
                     .collect::<io::Result<Vec<_>>>()?,
             );
             let syscalls = if strace {
                 eprintln!("  again under strace -c -f...");
-                let t = fan_out(rt, routes, n, true)?;
+                let t = fan(rt, routes, n, true)?;
                 t.syscalls.map(|s| (s, t.updates))
             } else {
                 None
