@@ -48,6 +48,8 @@ pub(crate) struct Conn<T> {
     pub(crate) out_bytes: usize,
     /// Listed among the connections to flush this turn.
     pub(crate) dirty: bool,
+    /// Receive completions of this connection held over to a later turn.
+    pub(crate) held: u32,
     /// The last batch's vector, emptied, for the next batch.
     spare: Vec<T>,
 }
@@ -75,6 +77,7 @@ impl<T: AsRef<[u8]>> Conn<T> {
             front_offset: 0,
             out_bytes: 0,
             dirty: false,
+            held: 0,
             spare: Vec::new(),
         }
     }

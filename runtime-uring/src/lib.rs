@@ -124,6 +124,9 @@ pub struct Options {
     pub recv_buffers: u16,
     /// Size of one provided receive buffer.
     pub recv_buffer_size: u32,
+    /// Received bytes handed to the speaker in one loop turn; past it, receive
+    /// completions wait for the next turn (at least one is always handled).
+    pub recv_budget: usize,
     /// Most transmits gathered into one `sendmsg`.
     pub send_batch: usize,
     /// Send with `IORING_OP_SENDMSG_ZC` (zero copy) instead of `IORING_OP_SENDMSG`.
@@ -139,6 +142,7 @@ impl Default for Options {
             ring_entries: 4096,
             recv_buffers: 256,
             recv_buffer_size: 16 * 1024,
+            recv_budget: 256 * 1024,
             send_batch: 1024,
             zero_copy: false,
         }

@@ -3,7 +3,7 @@
 //! sends, receives, connects and the single timeout the turn produced, and submits
 //! them all with one `io_uring_enter` that also waits for the next completion.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::BuildHasherDefault;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
@@ -120,6 +120,20 @@ struct Listener {
     armed: bool,
 }
 
+/// A receive completion held over to a later turn.
+struct HeldRecv {
+    token: u32,
+    result: io::Result<usize>,
+    buffer: Option<u16>,
+    more: bool,
+}
+
+impl HeldRecv {
+    fn len(&self) -> usize {
+        *self.result.as_ref().unwrap_or(&0)
+    }
+}
+
 /// Work found while draining the speaker's outputs that feeds back into it.
 enum Deferred {
     ConnectFailed(ConnKey),
@@ -148,6 +162,8 @@ pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
     /// Outbound connects in flight and when they are given up.
     connect_deadlines: HashMap<u32, Instant>,
     deferred: Vec<Deferred>,
+    /// Receive completions past a turn's budget, in order.
+    held: VecDeque<HeldRecv>,
     armed: Option<Instant>,
     stats: Stats,
 }
@@ -179,6 +195,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             closing: HashSet::new(),
             connect_deadlines: HashMap::new(),
             deferred: Vec::new(),
+            held: VecDeque::new(),
             armed: None,
             stats: Stats::default(),
         };
@@ -375,14 +392,54 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let mut turn = Turn::default();
         self.stats.turns += 1;
         self.prepare(timeout);
-        let busy = !self.deferred.is_empty();
+        let busy = !self.deferred.is_empty() || !self.held.is_empty();
         self.ring.submit(!busy)?;
         let now = (self.clock)();
+        // Received bytes handed to the speaker this turn: past the budget, receive
+        // completions wait for the next turn (their buffers with them, which in
+        // the end pauses the receives), so a burst from one peer cannot fill
+        // every other peer's output before anything is written.
+        let mut budget = self.options.recv_budget;
+        let held = std::mem::take(&mut self.held);
+        for h in held {
+            if budget == 0 {
+                self.held.push_back(h);
+                continue;
+            }
+            if let Some(c) = self.conns.get_mut(&h.token) {
+                c.held -= 1;
+            }
+            budget = budget.saturating_sub(h.len());
+            self.received(now, h.token, h.result, h.buffer, h.more);
+        }
         let mut completions = std::mem::take(&mut self.completions);
         self.ring.reap(&mut completions);
         self.stats.completions += completions.len() as u64;
         for c in completions.drain(..) {
             match c {
+                Completion::Recv {
+                    token,
+                    result,
+                    buffer,
+                    more,
+                } => {
+                    let h = HeldRecv {
+                        token,
+                        result,
+                        buffer,
+                        more,
+                    };
+                    match self.conns.get_mut(&token) {
+                        Some(c) if budget == 0 || c.held > 0 => {
+                            c.held += 1;
+                            self.held.push_back(h);
+                        }
+                        _ => {
+                            budget = budget.saturating_sub(h.len());
+                            self.received(now, token, h.result, buffer, more);
+                        }
+                    }
+                }
                 Completion::Timeout => {}
                 Completion::Wake { more } => {
                     turn.user |= self.wake.drain();
@@ -751,6 +808,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             && !c.recv_live
             && !c.sending
             && !c.connect_live
+            && c.held == 0
         {
             self.conns.remove(&token);
             self.rearm.remove(&token);

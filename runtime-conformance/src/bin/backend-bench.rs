@@ -6,22 +6,24 @@
 //! ```
 //!
 //! Each workload runs the device under test (DUT) as a child process of this
-//! binary (`backend-bench dut --runtime mio|uring|uring-zc --config FILE`), so its CPU
-//! time, peak RSS and system calls are its own; the load (one sender, many
-//! receivers, or idle peers) runs in this process on plain blocking sockets, one
-//! thread per peer. Workloads:
+//! binary (`backend-bench dut --runtime mio|uring --config FILE`), so its CPU
+//! time, peak RSS and system calls are its own. Workloads:
 //!
-//! - fan-out: one eBGP sender announces `--routes` /24s (10 per UPDATE, each
-//!   UPDATE with its own COMMUNITIES value) to the DUT, which sends them to
-//!   `--receivers` eBGP receivers in one update group; convergence is from the
-//!   sender's first byte to the last receiver holding every route.
+//! - fan-out: one eBGP sender announces `--routes` IPv4 prefixes (ten to an
+//!   UPDATE) to the DUT, which sends them to `--receivers` eBGP receivers in one
+//!   update group. The load comes from nexthop-loadgen (one thread, one mio
+//!   poll; its convergence: first UPDATE sent to the last receiver complete;
+//!   CPU and system calls then cover the whole run, sessions coming up
+//!   included), or with `--load threads` from plain blocking sockets here, one
+//!   thread per peer (CPU and system calls then cover only the announcement).
 //! - idle: `--idle-sessions` sessions with a 9 s hold time (3 s keepalives) for
-//!   `--idle-secs`; "convergence" there is the time to establish them all.
+//!   `--idle-secs`, peers on plain sockets here; "convergence" there is the time
+//!   to establish them all.
 //!
 //! Every workload runs twice per runtime: once clean (convergence, CPU seconds
 //! from /proc/PID/stat, peak RSS from VmHWM) and once with `strace -c -f`
 //! attached to the DUT for the measured phase only (system calls; its timings are
-//! not used). Peers use 127.203.0.0/16 (senders) and 127.204.0.0/14.. addresses.
+//! not used). Peers use 127.203.0.0/16 to 127.209.0.0/16.
 #![deny(unsafe_code)]
 
 use std::io::{self, BufRead, BufReader, Read, Write};
