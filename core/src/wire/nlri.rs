@@ -28,19 +28,17 @@ pub struct Ipv6Prefix {
     len: u8,
 }
 
+/// The mask of a `len`-bit IPv4 prefix; `len` is at most 32. Branch-free: the
+/// shift is done in 64 bits, so length 0 shifts every one out.
 const fn mask32(len: u8) -> u32 {
-    if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - len as u32)
-    }
+    (u64::MAX << (32 - len as u32)) as u32
 }
 
+/// The mask of a `len`-bit IPv6 prefix; `len` is at most 128.
 const fn mask128(len: u8) -> u128 {
-    if len == 0 {
-        0
-    } else {
-        u128::MAX << (128 - len as u32)
+    match u128::MAX.checked_shl(128 - len as u32) {
+        Some(m) => m,
+        None => 0,
     }
 }
 
@@ -239,17 +237,39 @@ pub fn check(
     let Some(field) = message.get(start..end) else {
         return Err(invalid(start, 0));
     };
+    if add_path {
+        return check_add_path(field, start, max);
+    }
+    // One load, one compare and one add per entry: only the last entry can run
+    // past the field, so that is checked once, after the loop.
+    let mut at = 0;
+    let mut entry = 0;
+    let mut count = 0;
+    while let Some(&len) = field.get(at) {
+        if len > max {
+            return Err(invalid(start + at, len));
+        }
+        entry = at;
+        at += 1 + ((usize::from(len) + 7) >> 3);
+        count += 1;
+    }
+    if at > field.len() {
+        let len = field.get(entry).copied().unwrap_or(0);
+        return Err(invalid(start + entry, len));
+    }
+    Ok(count)
+}
+
+/// [`check`] for a field whose entries start with a path identifier.
+fn check_add_path(field: &[u8], start: usize, max: u8) -> Result<usize, DecodeError> {
     let mut at = 0;
     let mut count = 0;
     while at < field.len() {
         let entry = at;
-        if add_path {
-            at += 4;
-            if at >= field.len() {
-                return Err(invalid(start + entry, 0));
-            }
-        }
-        let len = field[at];
+        at += 4;
+        let Some(&len) = field.get(at) else {
+            return Err(invalid(start + entry, 0));
+        };
         if len > max {
             return Err(invalid(start + at, len));
         }
@@ -274,22 +294,23 @@ fn invalid(offset: usize, prefix_len: u8) -> DecodeError {
 
 /// An iterator over an NLRI field that [`check`] accepted.
 ///
-/// Over bytes `check` did not accept it never panics: it stops at the first entry
-/// that does not fit.
+/// It reads entries until the field ends, checking only what keeps it from
+/// panicking: over bytes `check` did not accept it stops at the first entry that
+/// does not fit (or whose length is past the family's maximum).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NlriIter<'a> {
     bytes: &'a [u8],
-    remaining: usize,
     ipv6: bool,
     add_path: bool,
 }
 
 impl<'a> NlriIter<'a> {
-    /// An iterator over `field`, a validated NLRI field of `count` entries.
+    /// An iterator over `field`, a validated NLRI field of `count` entries (the
+    /// count is not needed: the field's end ends the iteration).
     pub const fn new_unchecked(field: &'a [u8], count: usize, afi: Afi, add_path: bool) -> Self {
+        let _ = count;
         NlriIter {
             bytes: field,
-            remaining: count,
             ipv6: matches!(afi, Afi::Ipv6),
             add_path,
         }
@@ -306,7 +327,6 @@ impl<'a> NlriIter<'a> {
     pub const fn empty() -> Self {
         NlriIter {
             bytes: &[],
-            remaining: 0,
             ipv6: false,
             add_path: false,
         }
@@ -322,7 +342,8 @@ impl<'a> NlriIter<'a> {
         self.add_path
     }
 
-    #[inline]
+    /// Reads one entry, moving past it only when all of it fits.
+    #[inline(always)]
     fn step(&mut self) -> Option<Nlri> {
         let mut b = self.bytes;
         let path_id = if self.add_path {
@@ -333,7 +354,7 @@ impl<'a> NlriIter<'a> {
             None
         };
         let (&len, rest) = b.split_first()?;
-        let n = usize::from(len).div_ceil(8);
+        let n = (usize::from(len) + 7) >> 3;
         let prefix = if self.ipv6 {
             if len > 128 {
                 return None;
@@ -377,26 +398,17 @@ impl<'a> NlriIter<'a> {
 impl Iterator for NlriIter<'_> {
     type Item = Nlri;
 
+    /// A failed step leaves the iterator where it was, so it fails again: the
+    /// iterator is fused.
     #[inline]
     fn next(&mut self) -> Option<Nlri> {
-        if self.remaining == 0 {
-            return None;
-        }
-        match self.step() {
-            Some(n) => {
-                self.remaining -= 1;
-                Some(n)
-            }
-            None => {
-                self.remaining = 0;
-                self.bytes = &[];
-                None
-            }
-        }
+        self.step()
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.remaining))
+        // Each entry takes at least one octet (five with a path identifier).
+        let min = if self.add_path { 5 } else { 1 };
+        (0, Some(self.bytes.len() / min))
     }
 }
 
@@ -420,6 +432,11 @@ mod tests {
         assert!(Ipv4Prefix::new(Ipv4Addr::UNSPECIFIED, 33).is_none());
         let p = Ipv6Prefix::new("2001:db8::1".parse().unwrap(), 32).unwrap();
         assert_eq!(p.addr(), "2001:db8::".parse::<Ipv6Addr>().unwrap());
+        assert_eq!((mask32(0), mask32(1), mask32(32)), (0, 1 << 31, u32::MAX));
+        assert_eq!(
+            (mask128(0), mask128(1), mask128(128)),
+            (0, 1 << 127, u128::MAX)
+        );
     }
 
     #[test]
@@ -465,5 +482,60 @@ mod tests {
             Err(EncodeError::InsufficientSize { required: 7 })
         );
         assert_eq!(small, [0xa5; 6]);
+    }
+
+    /// The rules of §4.3 / RFC 7911 §3 written the plain way: entry by entry.
+    fn reference(field: &[u8], afi: Afi, add_path: bool) -> Result<usize, (usize, u8)> {
+        let max = if afi == Afi::Ipv6 { 128 } else { 32 };
+        let (mut at, mut count) = (0, 0);
+        while at < field.len() {
+            let entry = at;
+            if add_path {
+                at += 4;
+                if at >= field.len() {
+                    return Err((entry, 0));
+                }
+            }
+            let len = field[at];
+            if len > max {
+                return Err((at, len));
+            }
+            at += 1 + usize::from(len).div_ceil(8);
+            if at > field.len() {
+                return Err((entry, len));
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn check_and_iteration_follow_the_rules(
+            field in proptest::collection::vec(
+                proptest::prop_oneof![0u8..=40, 0u8..=130, proptest::num::u8::ANY], 0..40),
+            ipv6: bool,
+            add_path: bool,
+        ) {
+            let afi = if ipv6 { Afi::Ipv6 } else { Afi::Ipv4 };
+            let got = check(&field, 0, field.len(), afi, add_path)
+                .map_err(|e| match e.kind {
+                    ErrorKind::InvalidNetworkField { prefix_len } => (e.offset, prefix_len),
+                    _ => (usize::MAX, 0),
+                });
+            proptest::prop_assert_eq!(got, reference(&field, afi, add_path));
+            // Iterating unchecked bytes never panics and reads no more entries
+            // than fit; a valid field gives exactly its entries, all bytes used.
+            let it = NlriIter::new_unchecked(&field, 0, afi, add_path);
+            let n = it.count();
+            if let Ok(count) = got {
+                proptest::prop_assert_eq!(n, count);
+                let mut it = NlriIter::new_unchecked(&field, count, afi, add_path);
+                for _ in 0..count {
+                    it.next();
+                }
+                proptest::prop_assert!(it.as_bytes().is_empty());
+            }
+        }
     }
 }
