@@ -343,56 +343,82 @@ impl<'a> NlriIter<'a> {
     }
 
     /// Reads one entry, moving past it only when all of it fits.
-    #[inline(always)]
+    #[inline]
     fn step(&mut self) -> Option<Nlri> {
-        let mut b = self.bytes;
-        let path_id = if self.add_path {
-            let (id, rest) = b.split_first_chunk::<4>()?;
-            b = rest;
-            Some(u32::from_be_bytes(*id))
-        } else {
-            None
-        };
-        let (&len, rest) = b.split_first()?;
-        let n = (usize::from(len) + 7) >> 3;
-        let prefix = if self.ipv6 {
-            if len > 128 {
-                return None;
-            }
-            // Read a whole address where the field allows and mask: no
-            // variable-length copy on the fast path.
-            let bits = match rest.first_chunk::<16>() {
-                Some(a) => u128::from_be_bytes(*a),
-                None => {
-                    let mut a = [0u8; 16];
-                    a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
-                    u128::from_be_bytes(a)
-                }
-            };
-            Prefix::V6(Ipv6Prefix {
-                addr: (bits & mask128(len)).to_be_bytes(),
-                len,
-            })
-        } else {
-            if len > 32 {
-                return None;
-            }
-            let bits = match rest.first_chunk::<4>() {
-                Some(a) => u32::from_be_bytes(*a),
-                None => {
-                    let mut a = [0u8; 4];
-                    a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
-                    u32::from_be_bytes(a)
-                }
-            };
-            Prefix::V4(Ipv4Prefix {
-                addr: bits & mask32(len),
-                len,
-            })
-        };
-        self.bytes = rest.get(n..)?;
-        Some(Nlri { path_id, prefix })
+        match (self.ipv6, self.add_path) {
+            (false, false) => step::<false, false>(&mut self.bytes),
+            (false, true) => step::<false, true>(&mut self.bytes),
+            (true, false) => step::<true, false>(&mut self.bytes),
+            (true, true) => step::<true, true>(&mut self.bytes),
+        }
     }
+}
+
+/// Reads the entry at the start of `bytes` and moves `bytes` past it; leaves
+/// `bytes` as it was when the entry does not fit or its length is too long.
+/// One copy per family and ADD-PATH mode, so a loop over a field tests neither.
+#[inline(always)]
+fn step<const IPV6: bool, const ADD_PATH: bool>(bytes: &mut &[u8]) -> Option<Nlri> {
+    let mut b = *bytes;
+    let path_id = if ADD_PATH {
+        let (id, rest) = b.split_first_chunk::<4>()?;
+        b = rest;
+        Some(u32::from_be_bytes(*id))
+    } else {
+        None
+    };
+    let (&len, rest) = b.split_first()?;
+    let n = (usize::from(len) + 7) >> 3;
+    let prefix = if IPV6 {
+        if len > 128 {
+            return None;
+        }
+        // Read a whole address where the field allows and mask: no
+        // variable-length copy on the fast path.
+        let bits = match rest.first_chunk::<16>() {
+            Some(a) => u128::from_be_bytes(*a),
+            None => {
+                let mut a = [0u8; 16];
+                a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
+                u128::from_be_bytes(a)
+            }
+        };
+        Prefix::V6(Ipv6Prefix {
+            addr: (bits & mask128(len)).to_be_bytes(),
+            len,
+        })
+    } else {
+        if len > 32 {
+            return None;
+        }
+        let bits = match rest.first_chunk::<4>() {
+            Some(a) => u32::from_be_bytes(*a),
+            None => {
+                let mut a = [0u8; 4];
+                a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
+                u32::from_be_bytes(a)
+            }
+        };
+        Prefix::V4(Ipv4Prefix {
+            addr: bits & mask32(len),
+            len,
+        })
+    };
+    *bytes = rest.get(n..)?;
+    Some(Nlri { path_id, prefix })
+}
+
+/// Calls `f` on each entry of `bytes` with one copy of [`step`]'s loop.
+#[inline(always)]
+fn fold<const IPV6: bool, const ADD_PATH: bool, B, F>(mut bytes: &[u8], init: B, mut f: F) -> B
+where
+    F: FnMut(B, Nlri) -> B,
+{
+    let mut acc = init;
+    while let Some(n) = step::<IPV6, ADD_PATH>(&mut bytes) {
+        acc = f(acc, n);
+    }
+    acc
 }
 
 impl Iterator for NlriIter<'_> {
@@ -409,6 +435,21 @@ impl Iterator for NlriIter<'_> {
         // Each entry takes at least one octet (five with a path identifier).
         let min = if self.add_path { 5 } else { 1 };
         (0, Some(self.bytes.len() / min))
+    }
+
+    /// `for_each`, `count` and the like come here: the family and ADD-PATH mode
+    /// are tested once per field, not once per entry.
+    #[inline]
+    fn fold<B, F>(self, init: B, f: F) -> B
+    where
+        F: FnMut(B, Nlri) -> B,
+    {
+        match (self.ipv6, self.add_path) {
+            (false, false) => fold::<false, false, B, F>(self.bytes, init, f),
+            (false, true) => fold::<false, true, B, F>(self.bytes, init, f),
+            (true, false) => fold::<true, false, B, F>(self.bytes, init, f),
+            (true, true) => fold::<true, true, B, F>(self.bytes, init, f),
+        }
     }
 }
 
@@ -527,7 +568,14 @@ mod tests {
             // Iterating unchecked bytes never panics and reads no more entries
             // than fit; a valid field gives exactly its entries, all bytes used.
             let it = NlriIter::new_unchecked(&field, 0, afi, add_path);
-            let n = it.count();
+            let mut by_next = it;
+            let by_next: std::vec::Vec<Nlri> = core::iter::from_fn(|| by_next.next()).collect();
+            let by_fold = it.fold(std::vec::Vec::new(), |mut v, n| {
+                v.push(n);
+                v
+            });
+            proptest::prop_assert_eq!(&by_next, &by_fold);
+            let n = by_fold.len();
             if let Ok(count) = got {
                 proptest::prop_assert_eq!(n, count);
                 let mut it = NlriIter::new_unchecked(&field, count, afi, add_path);
