@@ -321,7 +321,7 @@ impl<'a> Update<'a> {
         }
         // RFC 7606 §3 (d): mandatory attributes, when there is NLRI. NEXT_HOP is
         // needed only for the classic NLRI field (RFC 4760 §3).
-        if u.nlri_count > 0 || u.mp_reach().is_some_and(|m| !m.nlri.is_empty()) {
+        if u.nlri_count > 0 || u.mp_reach_has_nlri() {
             let needed: &[u8] = if u.nlri_count > 0 {
                 &[type_code::ORIGIN, type_code::AS_PATH, type_code::NEXT_HOP]
             } else {
@@ -341,6 +341,15 @@ impl<'a> Update<'a> {
             return Err(u.error(f).with_action(ErrorAction::SessionReset));
         }
         Ok(u)
+    }
+
+    /// Whether the kept MP_REACH_NLRI has prefixes: its value runs past AFI,
+    /// SAFI, next hop length, next hop and Reserved octet. (The walk kept it only
+    /// if its next hop was readable, so this agrees with [`Update::mp_reach`]
+    /// without decoding the next hop.)
+    fn mp_reach_has_nlri(&self) -> bool {
+        self.value(type_code::MP_REACH_NLRI)
+            .is_some_and(|v| v.get(3).is_some_and(|&nh| v.len() > 5 + usize::from(nh)))
     }
 
     fn keep(&mut self, type_code: u8, at: usize) {
