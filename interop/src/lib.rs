@@ -114,6 +114,13 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// otherwise hang fails on it; it is not a performance threshold.
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// How long to wait for a session to come back after a peer was killed and
+/// restarted. Daemons back off after a peer's failures (OpenBGPD doubles its idle
+/// hold time, GoBGP refuses connections for a while after a reset), so on a loaded
+/// machine this takes longer than [`WAIT`]; the bound only keeps a broken run from
+/// hanging.
+pub const RESTART_WAIT: Duration = Duration::from_secs(150);
+
 /// Polls `condition` every 50 ms until it holds or `timeout` has passed.
 pub fn wait_until(
     timeout: Duration,

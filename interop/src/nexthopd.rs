@@ -80,6 +80,10 @@ pub fn render(cfg: &SpeakerConfig) -> Result<String> {
     if let Some(id) = cfg.cluster_id {
         let _ = writeln!(c, "cluster_id = \"{id}\"");
     }
+    // scripts/test runs the nexthopd interop tests once per runtime.
+    if let Ok(runtime) = std::env::var("NEXTHOP_RUNTIME") {
+        let _ = writeln!(c, "runtime = \"{runtime}\"");
+    }
     for n in &cfg.neighbors {
         let fams: Vec<&str> = n
             .families

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use nexthop_interop::process::leftovers_under;
 use nexthop_interop::{
     AddPath, Bird, Capture, Community, ExaBgp, Frr, GoBgp, LargeCommunity, Neighbor, OpenBgpd,
-    Prefix, ReceivedRoute, Route, RunDir, Speaker, SpeakerConfig, WAIT, require, wait_until,
+    Prefix, RESTART_WAIT, ReceivedRoute, Route, RunDir, Speaker, SpeakerConfig, WAIT, require,
+    wait_until,
 };
 
 /// Prints how long a test took to reach a step (run with --nocapture to see).
@@ -198,7 +199,7 @@ fn bird_and_gobgp_exchange_refresh_and_survive_kill9() {
     bird.wait_no_route(ag, Prefix::new("2001:db8:12::/48"), WAIT)
         .unwrap();
     gobgp.restart().unwrap();
-    bird.wait_established(ag, WAIT).unwrap();
+    bird.wait_established(ag, RESTART_WAIT).unwrap();
     bird.wait_route(ag, Prefix::new("2001:db8:12::/48"), WAIT)
         .unwrap();
     // GoBGP forgot its run-time withdrawal of 198.18.12.0/24? No: restart replays
@@ -268,7 +269,7 @@ fn bird_and_frr_exchange_and_refresh() {
     bird.wait_no_route(af, Prefix::new("2001:db8:22::/48"), WAIT)
         .unwrap();
     frr.restart().unwrap();
-    bird.wait_established(af, WAIT).unwrap();
+    bird.wait_established(af, RESTART_WAIT).unwrap();
     bird.wait_route(af, Prefix::new("2001:db8:22::/48"), WAIT)
         .unwrap();
     // kill -9 of BIRD: FRR sees it, BIRD restarts from its current config (the
@@ -276,7 +277,7 @@ fn bird_and_frr_exchange_and_refresh() {
     bird.kill9();
     frr.wait_not_established(ab, WAIT).unwrap();
     bird.restart().unwrap();
-    frr.wait_established(ab, WAIT).unwrap();
+    frr.wait_established(ab, RESTART_WAIT).unwrap();
     frr.wait_route(ab, Prefix::new("198.18.21.0/24"), WAIT)
         .unwrap();
     frr.wait_no_route(ab, Prefix::new("2001:db8:21::/48"), Duration::from_secs(1))
@@ -330,7 +331,7 @@ fn gobgp_and_openbgpd_exchange_and_refresh() {
     gobgp.wait_not_established(ao, WAIT).unwrap();
     step("gobgp_openbgpd", t0, "down after kill -9");
     obgpd.restart().unwrap();
-    gobgp.wait_established(ao, WAIT).unwrap();
+    gobgp.wait_established(ao, RESTART_WAIT).unwrap();
     gobgp
         .wait_route(ao, Prefix::new("2001:db8:32::/48"), WAIT)
         .unwrap();
@@ -447,7 +448,7 @@ fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
     exa.kill9();
     bird.wait_not_established(ae, WAIT).unwrap();
     exa.restart().unwrap();
-    bird.wait_established(ae, WAIT).unwrap();
+    bird.wait_established(ae, RESTART_WAIT).unwrap();
     let r = exa
         .wait_route(arr, Prefix::new("198.18.43.0/24"), WAIT)
         .unwrap();

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use nexthop_interop::process::leftovers_under;
 use nexthop_interop::{
     AddPath, Bird, Community, ExaBgp, Frr, GoBgp, LargeCommunity, Neighbor, Nexthopd, OpenBgpd,
-    Prefix, Probe, Route, RunDir, Speaker, SpeakerConfig, WAIT, probe_connection, require,
-    wait_for, wait_until,
+    Prefix, Probe, RESTART_WAIT, Route, RunDir, Speaker, SpeakerConfig, WAIT, probe_connection,
+    require, wait_for, wait_until,
 };
 
 fn lo(last: u8) -> Ipv4Addr {
@@ -628,7 +628,7 @@ fn nexthopd_sees_a_killed_peer_at_once_and_it_comes_back() {
         t.elapsed()
     );
     bird.restart().unwrap();
-    or_log(bird.wait_established(me, WAIT), &n);
+    or_log(bird.wait_established(me, RESTART_WAIT), &n);
     or_log(bird.wait_route(me, Prefix::new("198.18.5.0/24"), WAIT), &n);
     step("kill9", t0, "session back after restart");
     drop(n);

@@ -88,15 +88,32 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            if cfg.router.runtime == Some(config::RuntimeKind::Uring) {
-                eprintln!(
-                    "nexthopd: {}: runtime = \"uring\" is not built yet (it arrives with issue 6); use runtime = \"mio\"",
-                    path.display()
-                );
-                return ExitCode::from(2);
-            }
+            // io_uring where the kernel allows it; mio otherwise, unless the config
+            // demanded uring.
+            let uring = match cfg.router.runtime {
+                Some(config::RuntimeKind::Mio) => false,
+                demanded => match nexthop_runtime_uring::probe() {
+                    Ok(_) => true,
+                    Err(why) if demanded.is_some() => {
+                        eprintln!(
+                            "nexthopd: {}: runtime = \"uring\", but io_uring cannot be used here: {why}",
+                            path.display()
+                        );
+                        return ExitCode::from(2);
+                    }
+                    Err(why) => {
+                        eprintln!("nexthopd: io_uring cannot be used here ({why}); running on mio");
+                        false
+                    }
+                },
+            };
             run::init_logging(cli.log_format);
-            match run::run_mio(&path, cfg) {
+            let result = if uring {
+                run::run_uring(&path, cfg)
+            } else {
+                run::run_mio(&path, cfg)
+            };
+            match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = %e, "nexthopd stopped");

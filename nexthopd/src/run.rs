@@ -87,23 +87,34 @@ pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
 }
 
 fn reload<C: FnMut() -> nexthop_runtime_mio::Instant>(path: &Path, rt: &mut Runtime<Speaker, C>) {
+    let Some(cfg) = reloaded_config(path, rt.speaker().config()) else {
+        return;
+    };
+    let s = rt.input(|s, now| s.handle_reload(now, cfg));
+    rt.refresh_peer_options();
+    log_reload(s);
+}
+
+/// The config file again, for SIGHUP; `None` (logged) when it does not load.
+fn reloaded_config(path: &Path, old: &Config) -> Option<Config> {
     info!(config = %path.display(), "SIGHUP: reloading the config");
     let cfg = match crate::load(path) {
         Ok(c) => c,
         Err(e) => {
             error!(error = %e, "config reload failed: keeping the running config");
-            return;
+            return None;
         }
     };
-    let old = rt.speaker().config();
     if cfg.router.listen != old.router.listen {
         warn!("listen addresses changed: they take effect at the next start");
     }
     if cfg.router.runtime != old.router.runtime {
         warn!("runtime changed: it takes effect at the next start");
     }
-    let s = rt.input(|s, now| s.handle_reload(now, cfg));
-    rt.refresh_peer_options();
+    Some(cfg)
+}
+
+fn log_reload(s: nexthop_speaker::ReloadSummary) {
     info!(
         added = s.added,
         removed = s.removed,
@@ -111,4 +122,75 @@ fn reload<C: FnMut() -> nexthop_runtime_mio::Instant>(path: &Path, rt: &mut Runt
         unchanged = s.unchanged,
         "config reloaded"
     );
+}
+
+/// Runs the speaker on the io_uring runtime until a SIGTERM or SIGINT shutdown
+/// ends. Signals are caught on a thread that wakes the ring (`Turn::user`).
+pub fn run_uring(path: &Path, cfg: Config) -> Result<(), String> {
+    use nexthop_runtime_uring as uring;
+    let mut clock = uring::monotonic_clock();
+    let now = clock();
+    info!(
+        asn = cfg.router.asn,
+        router_id = %cfg.router.router_id,
+        neighbors = cfg.neighbors.len(),
+        runtime = "uring",
+        "nexthopd starting"
+    );
+    let speaker = Speaker::new(cfg, now);
+    let mut rt = uring::Runtime::new(speaker, clock, uring::Options::default())
+        .map_err(|e| e.to_string())?;
+    let pending = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .map_err(|e| format!("signals: {e}"))?;
+    let (queued, waker) = (pending.clone(), rt.waker());
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            queued.lock().unwrap_or_else(|e| e.into_inner()).push(sig);
+            waker.wake();
+        }
+    });
+    let mut shutdown: Option<StdInstant> = None;
+    loop {
+        let wait = shutdown.map(|_| Duration::from_millis(50));
+        let turn = rt.turn(wait).map_err(|e| format!("event loop: {e}"))?;
+        if turn.user {
+            let sigs = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
+            for sig in sigs {
+                match sig {
+                    SIGTERM | SIGINT if shutdown.is_none() => {
+                        let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
+                        info!(signal = name, "shutting down: Cease to every peer");
+                        rt.input(|s, now| s.handle_shutdown(now, SHUTDOWN_MESSAGE));
+                        shutdown = Some(StdInstant::now() + SHUTDOWN_WAIT);
+                    }
+                    SIGTERM | SIGINT => {
+                        warn!("second signal during shutdown: exiting now");
+                        return Ok(());
+                    }
+                    SIGHUP => {
+                        if let Some(cfg) = reloaded_config(path, rt.speaker().config()) {
+                            let s = rt.input(|s, now| s.handle_reload(now, cfg));
+                            rt.refresh_peer_options();
+                            log_reload(s);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(deadline) = shutdown {
+            if rt.speaker().is_shut_down() && rt.open_connections() == 0 {
+                info!("shut down");
+                return Ok(());
+            }
+            if StdInstant::now() >= deadline {
+                warn!(
+                    open_connections = rt.open_connections(),
+                    "shutdown took too long: exiting"
+                );
+                return Ok(());
+            }
+        }
+    }
 }

@@ -1,7 +1,150 @@
-//! The uring runtime for nexthop: sockets, buffers and the clock, nothing else.
+//! The io_uring runtime for nexthop: sockets, buffers and the clock, nothing else.
 //!
-//! A compiling skeleton: the event loop arrives with its own issue.
+//! [`Runtime`] is a single-threaded loop on one io_uring instance that drives a
+//! sans-IO speaker (the [`SansIo`] trait, the same inputs and outputs as
+//! runtime-mio's): a multishot accept per listen address; a multishot receive per
+//! connection from a ring of provided buffers, so an idle peer holds no receive
+//! buffer (an unconsumed tail is copied into a small per-connection buffer);
+//! `sendmsg` of the speaker's transmits as they are (an update group's shared bytes
+//! are lent to the kernel for every member, never copied), zero-copy when asked;
+//! all the speaker's timers behind one timeout entry; submissions batched, one
+//! `io_uring_enter` per loop turn. A zero-length receive, a reset or a failed send
+//! is reported to the speaker in the turn that sees it.
+//!
+//! Where io_uring cannot be used, [`probe`] says why in one line, so the daemon can
+//! fall back to runtime-mio.
+//!
+//! ```no_run
+//! use nexthop_runtime_uring::{Options, Runtime, SansIo, monotonic_clock};
+//! fn run(speaker: impl SansIo) -> std::io::Result<()> {
+//!     nexthop_runtime_uring::probe().map_err(std::io::Error::other)?;
+//!     let mut rt = Runtime::new(speaker, monotonic_clock(), Options::default())?;
+//!     loop {
+//!         rt.turn(None)?;
+//!     }
+//! }
+//! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod conn;
+mod runtime;
+mod speaker;
+mod sys;
+
 pub use nexthop_core as core;
+pub use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker, Transmit};
+pub use runtime::{PeerSockOpts, Runtime, Stats, Turn, Waker};
+pub use speaker::peer_options;
+pub use sys::ring::RingFeatures;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+/// What the runtime drives: the sans-IO speaker's inputs and outputs
+/// (`/work/briefs/api-speaker.md`), the same trait as runtime-mio's. After every
+/// input the runtime drains the outputs: commands, then ready connections and
+/// their transmits.
+pub trait SansIo {
+    /// Bytes to write, owned or shared; kept alive until the kernel has sent them.
+    type Transmit: AsRef<[u8]>;
+    /// Where to listen.
+    fn listen_addresses(&self) -> Vec<SocketAddr>;
+    /// A connection was accepted; `None`: close it at once.
+    fn handle_accepted(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<ConnKey>;
+    /// An outbound connect completed.
+    fn handle_connected(&mut self, now: Instant, conn: ConnKey, local: SocketAddr);
+    /// An outbound connect failed or timed out.
+    fn handle_connect_failed(&mut self, now: Instant, conn: ConnKey);
+    /// Bytes arrived; returns how many were consumed.
+    fn handle_read(&mut self, now: Instant, conn: ConnKey, bytes: &[u8]) -> usize;
+    /// The connection is gone.
+    fn handle_closed(&mut self, now: Instant, conn: ConnKey, reason: Closed);
+    /// Timers at or before `now` run.
+    fn handle_timeout(&mut self, now: Instant);
+    /// The next socket command.
+    fn poll_command(&mut self) -> Option<Command>;
+    /// A connection with bytes to send.
+    fn poll_ready(&mut self) -> Option<ConnKey>;
+    /// The next bytes to write on `conn`.
+    fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Self::Transmit>;
+    /// When `handle_timeout` is next due.
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// Administrative shutdown of every session (a speaker without sessions has
+    /// nothing to do).
+    fn handle_shutdown(&mut self, now: Instant, communication: &str) {
+        let _ = (now, communication);
+    }
+    /// After `handle_shutdown`: every NOTIFICATION handed out, every connection
+    /// closed.
+    fn is_shut_down(&self) -> bool {
+        true
+    }
+    /// TCP-MD5 keys and GTSM minimum TTLs of the configured peers, for inbound
+    /// connections (outbound ones get theirs with each `Command::Connect`).
+    /// [`Runtime::new`] applies them; [`Runtime::refresh_peer_options`] again
+    /// after a reload.
+    fn peer_socket_options(&self) -> HashMap<IpAddr, PeerSockOpts> {
+        HashMap::new()
+    }
+}
+
+/// A clock in milliseconds since the call, from the monotonic system clock.
+pub fn monotonic_clock() -> impl FnMut() -> Instant {
+    let start = std::time::Instant::now();
+    move || Instant::from_millis(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Whether this runtime can run here: the setup flags the kernel accepts, or one
+/// line saying why not (kernel too old, io_uring disabled by sysctl or refused by a
+/// seccomp filter, an operation missing), for the daemon's fallback to mio.
+pub fn probe() -> Result<RingFeatures, String> {
+    sys::ring::probe()
+}
+
+/// Tunables of the runtime.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Most unsent bytes per connection before the runtime stops pulling from the
+    /// speaker (one transmit may overshoot it).
+    pub output_bound: usize,
+    /// How long a connection the speaker closed may take to write what it was
+    /// handed and see the peer's FIN.
+    pub linger: Duration,
+    /// Listen backlog.
+    pub backlog: i32,
+    /// Submission queue entries (a power of two); the completion queue is 8 times that.
+    pub ring_entries: u32,
+    /// Provided receive buffers shared by all connections (a power of two).
+    pub recv_buffers: u16,
+    /// Size of one provided receive buffer.
+    pub recv_buffer_size: u32,
+    /// Received bytes handed to the speaker in one loop turn; past it, receive
+    /// completions wait for the next turn (at least one is always handled).
+    pub recv_budget: usize,
+    /// Most transmits gathered into one `sendmsg`.
+    pub send_batch: usize,
+    /// Send with `IORING_OP_SENDMSG_ZC` (zero copy) instead of `IORING_OP_SENDMSG`.
+    pub zero_copy: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            output_bound: 256 * 1024,
+            linger: Duration::from_secs(2),
+            backlog: 1024,
+            ring_entries: 4096,
+            recv_buffers: 256,
+            recv_buffer_size: 16 * 1024,
+            recv_budget: 256 * 1024,
+            send_batch: 1024,
+            zero_copy: false,
+        }
+    }
+}

@@ -28,19 +28,17 @@ pub struct Ipv6Prefix {
     len: u8,
 }
 
+/// The mask of a `len`-bit IPv4 prefix; `len` is at most 32. Branch-free: the
+/// shift is done in 64 bits, so length 0 shifts every one out.
 const fn mask32(len: u8) -> u32 {
-    if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - len as u32)
-    }
+    (u64::MAX << (32 - len as u32)) as u32
 }
 
+/// The mask of a `len`-bit IPv6 prefix; `len` is at most 128.
 const fn mask128(len: u8) -> u128 {
-    if len == 0 {
-        0
-    } else {
-        u128::MAX << (128 - len as u32)
+    match u128::MAX.checked_shl(128 - len as u32) {
+        Some(m) => m,
+        None => 0,
     }
 }
 
@@ -239,17 +237,39 @@ pub fn check(
     let Some(field) = message.get(start..end) else {
         return Err(invalid(start, 0));
     };
+    if add_path {
+        return check_add_path(field, start, max);
+    }
+    // One load, one compare and one add per entry: only the last entry can run
+    // past the field, so that is checked once, after the loop.
+    let mut at = 0;
+    let mut entry = 0;
+    let mut count = 0;
+    while let Some(&len) = field.get(at) {
+        if len > max {
+            return Err(invalid(start + at, len));
+        }
+        entry = at;
+        at += 1 + ((usize::from(len) + 7) >> 3);
+        count += 1;
+    }
+    if at > field.len() {
+        let len = field.get(entry).copied().unwrap_or(0);
+        return Err(invalid(start + entry, len));
+    }
+    Ok(count)
+}
+
+/// [`check`] for a field whose entries start with a path identifier.
+fn check_add_path(field: &[u8], start: usize, max: u8) -> Result<usize, DecodeError> {
     let mut at = 0;
     let mut count = 0;
     while at < field.len() {
         let entry = at;
-        if add_path {
-            at += 4;
-            if at >= field.len() {
-                return Err(invalid(start + entry, 0));
-            }
-        }
-        let len = field[at];
+        at += 4;
+        let Some(&len) = field.get(at) else {
+            return Err(invalid(start + entry, 0));
+        };
         if len > max {
             return Err(invalid(start + at, len));
         }
@@ -274,22 +294,23 @@ fn invalid(offset: usize, prefix_len: u8) -> DecodeError {
 
 /// An iterator over an NLRI field that [`check`] accepted.
 ///
-/// Over bytes `check` did not accept it never panics: it stops at the first entry
-/// that does not fit.
+/// It reads entries until the field ends, checking only what keeps it from
+/// panicking: over bytes `check` did not accept it stops at the first entry that
+/// does not fit (or whose length is past the family's maximum).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NlriIter<'a> {
     bytes: &'a [u8],
-    remaining: usize,
     ipv6: bool,
     add_path: bool,
 }
 
 impl<'a> NlriIter<'a> {
-    /// An iterator over `field`, a validated NLRI field of `count` entries.
+    /// An iterator over `field`, a validated NLRI field of `count` entries (the
+    /// count is not needed: the field's end ends the iteration).
     pub const fn new_unchecked(field: &'a [u8], count: usize, afi: Afi, add_path: bool) -> Self {
+        let _ = count;
         NlriIter {
             bytes: field,
-            remaining: count,
             ipv6: matches!(afi, Afi::Ipv6),
             add_path,
         }
@@ -306,7 +327,6 @@ impl<'a> NlriIter<'a> {
     pub const fn empty() -> Self {
         NlriIter {
             bytes: &[],
-            remaining: 0,
             ipv6: false,
             add_path: false,
         }
@@ -322,81 +342,114 @@ impl<'a> NlriIter<'a> {
         self.add_path
     }
 
+    /// Reads one entry, moving past it only when all of it fits.
     #[inline]
     fn step(&mut self) -> Option<Nlri> {
-        let mut b = self.bytes;
-        let path_id = if self.add_path {
-            let (id, rest) = b.split_first_chunk::<4>()?;
-            b = rest;
-            Some(u32::from_be_bytes(*id))
-        } else {
-            None
-        };
-        let (&len, rest) = b.split_first()?;
-        let n = usize::from(len).div_ceil(8);
-        let prefix = if self.ipv6 {
-            if len > 128 {
-                return None;
-            }
-            // Read a whole address where the field allows and mask: no
-            // variable-length copy on the fast path.
-            let bits = match rest.first_chunk::<16>() {
-                Some(a) => u128::from_be_bytes(*a),
-                None => {
-                    let mut a = [0u8; 16];
-                    a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
-                    u128::from_be_bytes(a)
-                }
-            };
-            Prefix::V6(Ipv6Prefix {
-                addr: (bits & mask128(len)).to_be_bytes(),
-                len,
-            })
-        } else {
-            if len > 32 {
-                return None;
-            }
-            let bits = match rest.first_chunk::<4>() {
-                Some(a) => u32::from_be_bytes(*a),
-                None => {
-                    let mut a = [0u8; 4];
-                    a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
-                    u32::from_be_bytes(a)
-                }
-            };
-            Prefix::V4(Ipv4Prefix {
-                addr: bits & mask32(len),
-                len,
-            })
-        };
-        self.bytes = rest.get(n..)?;
-        Some(Nlri { path_id, prefix })
+        match (self.ipv6, self.add_path) {
+            (false, false) => step::<false, false>(&mut self.bytes),
+            (false, true) => step::<false, true>(&mut self.bytes),
+            (true, false) => step::<true, false>(&mut self.bytes),
+            (true, true) => step::<true, true>(&mut self.bytes),
+        }
     }
+}
+
+/// Reads the entry at the start of `bytes` and moves `bytes` past it; leaves
+/// `bytes` as it was when the entry does not fit or its length is too long.
+/// One copy per family and ADD-PATH mode, so a loop over a field tests neither.
+#[inline(always)]
+fn step<const IPV6: bool, const ADD_PATH: bool>(bytes: &mut &[u8]) -> Option<Nlri> {
+    let mut b = *bytes;
+    let path_id = if ADD_PATH {
+        let (id, rest) = b.split_first_chunk::<4>()?;
+        b = rest;
+        Some(u32::from_be_bytes(*id))
+    } else {
+        None
+    };
+    let (&len, rest) = b.split_first()?;
+    let n = (usize::from(len) + 7) >> 3;
+    let prefix = if IPV6 {
+        if len > 128 {
+            return None;
+        }
+        // Read a whole address where the field allows and mask: no
+        // variable-length copy on the fast path.
+        let bits = match rest.first_chunk::<16>() {
+            Some(a) => u128::from_be_bytes(*a),
+            None => {
+                let mut a = [0u8; 16];
+                a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
+                u128::from_be_bytes(a)
+            }
+        };
+        Prefix::V6(Ipv6Prefix {
+            addr: (bits & mask128(len)).to_be_bytes(),
+            len,
+        })
+    } else {
+        if len > 32 {
+            return None;
+        }
+        let bits = match rest.first_chunk::<4>() {
+            Some(a) => u32::from_be_bytes(*a),
+            None => {
+                let mut a = [0u8; 4];
+                a.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
+                u32::from_be_bytes(a)
+            }
+        };
+        Prefix::V4(Ipv4Prefix {
+            addr: bits & mask32(len),
+            len,
+        })
+    };
+    *bytes = rest.get(n..)?;
+    Some(Nlri { path_id, prefix })
+}
+
+/// Calls `f` on each entry of `bytes` with one copy of [`step`]'s loop.
+#[inline(always)]
+fn fold<const IPV6: bool, const ADD_PATH: bool, B, F>(mut bytes: &[u8], init: B, mut f: F) -> B
+where
+    F: FnMut(B, Nlri) -> B,
+{
+    let mut acc = init;
+    while let Some(n) = step::<IPV6, ADD_PATH>(&mut bytes) {
+        acc = f(acc, n);
+    }
+    acc
 }
 
 impl Iterator for NlriIter<'_> {
     type Item = Nlri;
 
+    /// A failed step leaves the iterator where it was, so it fails again: the
+    /// iterator is fused.
     #[inline]
     fn next(&mut self) -> Option<Nlri> {
-        if self.remaining == 0 {
-            return None;
-        }
-        match self.step() {
-            Some(n) => {
-                self.remaining -= 1;
-                Some(n)
-            }
-            None => {
-                self.remaining = 0;
-                self.bytes = &[];
-                None
-            }
-        }
+        self.step()
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.remaining))
+        // Each entry takes at least one octet (five with a path identifier).
+        let min = if self.add_path { 5 } else { 1 };
+        (0, Some(self.bytes.len() / min))
+    }
+
+    /// `for_each`, `count` and the like come here: the family and ADD-PATH mode
+    /// are tested once per field, not once per entry.
+    #[inline]
+    fn fold<B, F>(self, init: B, f: F) -> B
+    where
+        F: FnMut(B, Nlri) -> B,
+    {
+        match (self.ipv6, self.add_path) {
+            (false, false) => fold::<false, false, B, F>(self.bytes, init, f),
+            (false, true) => fold::<false, true, B, F>(self.bytes, init, f),
+            (true, false) => fold::<true, false, B, F>(self.bytes, init, f),
+            (true, true) => fold::<true, true, B, F>(self.bytes, init, f),
+        }
     }
 }
 
@@ -420,6 +473,11 @@ mod tests {
         assert!(Ipv4Prefix::new(Ipv4Addr::UNSPECIFIED, 33).is_none());
         let p = Ipv6Prefix::new("2001:db8::1".parse().unwrap(), 32).unwrap();
         assert_eq!(p.addr(), "2001:db8::".parse::<Ipv6Addr>().unwrap());
+        assert_eq!((mask32(0), mask32(1), mask32(32)), (0, 1 << 31, u32::MAX));
+        assert_eq!(
+            (mask128(0), mask128(1), mask128(128)),
+            (0, 1 << 127, u128::MAX)
+        );
     }
 
     #[test]
@@ -465,5 +523,67 @@ mod tests {
             Err(EncodeError::InsufficientSize { required: 7 })
         );
         assert_eq!(small, [0xa5; 6]);
+    }
+
+    /// The rules of §4.3 / RFC 7911 §3 written the plain way: entry by entry.
+    fn reference(field: &[u8], afi: Afi, add_path: bool) -> Result<usize, (usize, u8)> {
+        let max = if afi == Afi::Ipv6 { 128 } else { 32 };
+        let (mut at, mut count) = (0, 0);
+        while at < field.len() {
+            let entry = at;
+            if add_path {
+                at += 4;
+                if at >= field.len() {
+                    return Err((entry, 0));
+                }
+            }
+            let len = field[at];
+            if len > max {
+                return Err((at, len));
+            }
+            at += 1 + usize::from(len).div_ceil(8);
+            if at > field.len() {
+                return Err((entry, len));
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn check_and_iteration_follow_the_rules(
+            field in proptest::collection::vec(
+                proptest::prop_oneof![0u8..=40, 0u8..=130, proptest::num::u8::ANY], 0..40),
+            ipv6: bool,
+            add_path: bool,
+        ) {
+            let afi = if ipv6 { Afi::Ipv6 } else { Afi::Ipv4 };
+            let got = check(&field, 0, field.len(), afi, add_path)
+                .map_err(|e| match e.kind {
+                    ErrorKind::InvalidNetworkField { prefix_len } => (e.offset, prefix_len),
+                    _ => (usize::MAX, 0),
+                });
+            proptest::prop_assert_eq!(got, reference(&field, afi, add_path));
+            // Iterating unchecked bytes never panics and reads no more entries
+            // than fit; a valid field gives exactly its entries, all bytes used.
+            let it = NlriIter::new_unchecked(&field, 0, afi, add_path);
+            let mut by_next = it;
+            let by_next: std::vec::Vec<Nlri> = core::iter::from_fn(|| by_next.next()).collect();
+            let by_fold = it.fold(std::vec::Vec::new(), |mut v, n| {
+                v.push(n);
+                v
+            });
+            proptest::prop_assert_eq!(&by_next, &by_fold);
+            let n = by_fold.len();
+            if let Ok(count) = got {
+                proptest::prop_assert_eq!(n, count);
+                let mut it = NlriIter::new_unchecked(&field, count, afi, add_path);
+                for _ in 0..count {
+                    it.next();
+                }
+                proptest::prop_assert!(it.as_bytes().is_empty());
+            }
+        }
     }
 }

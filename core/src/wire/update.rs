@@ -131,6 +131,10 @@ pub struct Update<'a> {
     withdraw: Option<Fault>,
     discard_fault: Option<Fault>,
     external: bool,
+    /// No attribute was repeated, discarded or dropped as malformed: every one
+    /// up to `walked_end` is the kept occurrence of its type, so
+    /// [`Update::attributes`] needs neither the index nor a set of seen types.
+    all_kept: bool,
 }
 
 fn be16(message: &[u8], at: usize) -> Option<usize> {
@@ -240,6 +244,7 @@ impl<'a> Update<'a> {
             withdraw: None,
             discard_fault: None,
             external: peer == PeerType::External,
+            all_kept: true,
         };
         let mut seen = TypeCodeSet::default();
         let mut disable: Option<DecodeError> = None;
@@ -267,6 +272,7 @@ impl<'a> Update<'a> {
                     return Err(duplicate(at, tc));
                 }
                 u.note_discard(tc, Some(Fault::Duplicate(at as u16)));
+                u.all_kept = false;
                 at += size;
                 continue;
             }
@@ -274,19 +280,26 @@ impl<'a> Update<'a> {
             let fault = Fault::Attribute(at as u16);
             match validate::check(message, span, raw, negotiated, u.external) {
                 Verdict::Valid => u.keep(tc, at),
-                Verdict::Discard(e) => u.note_discard(tc, e.map(|_| fault)),
+                Verdict::Discard(e) => {
+                    u.note_discard(tc, e.map(|_| fault));
+                    u.all_kept = false;
+                }
                 // RFC 4760 §3: without classic NLRI, NEXT_HOP is ignored; its
                 // verdict waits until the NLRI field is known.
                 Verdict::Withdraw(_, _) if tc == type_code::NEXT_HOP => {
-                    next_hop_error = Some(at as u16)
+                    next_hop_error = Some(at as u16);
+                    u.all_kept = false;
                 }
                 Verdict::Withdraw(_, readable) => {
                     u.note_withdraw(fault);
                     if readable {
                         u.keep(tc, at);
+                    } else {
+                        u.all_kept = false;
                     }
                 }
                 Verdict::Fatal(e) => {
+                    u.all_kept = false;
                     if e.action == ErrorAction::SessionReset {
                         return Err(e);
                     }
@@ -308,7 +321,7 @@ impl<'a> Update<'a> {
         }
         // RFC 7606 §3 (d): mandatory attributes, when there is NLRI. NEXT_HOP is
         // needed only for the classic NLRI field (RFC 4760 §3).
-        if u.nlri_count > 0 || u.mp_reach().is_some_and(|m| !m.nlri.is_empty()) {
+        if u.nlri_count > 0 || u.mp_reach_has_nlri() {
             let needed: &[u8] = if u.nlri_count > 0 {
                 &[type_code::ORIGIN, type_code::AS_PATH, type_code::NEXT_HOP]
             } else {
@@ -328,6 +341,15 @@ impl<'a> Update<'a> {
             return Err(u.error(f).with_action(ErrorAction::SessionReset));
         }
         Ok(u)
+    }
+
+    /// Whether the kept MP_REACH_NLRI has prefixes: its value runs past AFI,
+    /// SAFI, next hop length, next hop and Reserved octet. (The walk kept it only
+    /// if its next hop was readable, so this agrees with [`Update::mp_reach`]
+    /// without decoding the next hop.)
+    fn mp_reach_has_nlri(&self) -> bool {
+        self.value(type_code::MP_REACH_NLRI)
+            .is_some_and(|v| v.get(3).is_some_and(|&nh| v.len() > 5 + usize::from(nh)))
     }
 
     fn keep(&mut self, type_code: u8, at: usize) {
@@ -486,6 +508,7 @@ impl<'a> Update<'a> {
             index: self.index,
             seen: TypeCodeSet::default(),
             negotiated: self.negotiated,
+            all_kept: self.all_kept,
         }
     }
 
@@ -642,12 +665,20 @@ pub struct Attributes<'a> {
     index: [u16; SLOTS],
     seen: TypeCodeSet,
     negotiated: Negotiated,
+    all_kept: bool,
 }
 
 impl<'a> Iterator for Attributes<'a> {
     type Item = PathAttribute<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<PathAttribute<'a>> {
+        if self.all_kept {
+            // Every attribute is the kept one of its type (an unknown type
+            // comes back as `Unknown` from `from_validated` too).
+            let (_, raw) = self.raw.next()?;
+            return Some(PathAttribute::from_validated(raw, &self.negotiated));
+        }
         loop {
             let (at, raw) = self.raw.next()?;
             let tc = raw.type_code;

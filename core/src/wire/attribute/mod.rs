@@ -492,39 +492,61 @@ impl<'a> PathAttribute<'a> {
     ) -> PathAttribute<'a> {
         use type_code::*;
         let v = raw.value;
+        // Each arm builds its variant in place; a value that does not fit gives
+        // `Unknown` (no `Option<PathAttribute>` to build and copy out again).
         let u32v = || v.try_into().ok().map(u32::from_be_bytes);
-        let typed = match raw.type_code {
-            ORIGIN => v.first().map(|&o| PathAttribute::Origin(o.into())),
-            AS_PATH => Some(PathAttribute::AsPath(AsPath::Wire {
+        match raw.type_code {
+            ORIGIN => match v.first() {
+                Some(&o) => PathAttribute::Origin(o.into()),
+                None => PathAttribute::Unknown(raw),
+            },
+            AS_PATH => PathAttribute::AsPath(AsPath::Wire {
                 bytes: v,
                 four_octet: negotiated.four_octet_as,
-            })),
-            NEXT_HOP => u32v().map(|a| PathAttribute::NextHop(Ipv4Addr::from_bits(a))),
-            MULTI_EXIT_DISC => u32v().map(PathAttribute::MultiExitDisc),
-            LOCAL_PREF => u32v().map(PathAttribute::LocalPref),
-            ATOMIC_AGGREGATE => Some(PathAttribute::AtomicAggregate),
-            AGGREGATOR => {
-                Aggregator::read(v, negotiated.four_octet_as).map(PathAttribute::Aggregator)
-            }
-            COMMUNITIES => Some(PathAttribute::Communities(Items::Wire(v))),
-            ORIGINATOR_ID => u32v().map(|a| PathAttribute::OriginatorId(Ipv4Addr::from_bits(a))),
-            CLUSTER_LIST => Some(PathAttribute::ClusterList(Items::Wire(v))),
-            MP_REACH_NLRI => {
-                MpReachNlri::new_unchecked(v, negotiated).map(PathAttribute::MpReachNlri)
-            }
-            MP_UNREACH_NLRI => {
-                MpUnreachNlri::new_unchecked(v, negotiated).map(PathAttribute::MpUnreachNlri)
-            }
-            EXTENDED_COMMUNITIES => Some(PathAttribute::ExtendedCommunities(Items::Wire(v))),
-            AS4_PATH => Some(PathAttribute::As4Path(AsPath::Wire {
+            }),
+            NEXT_HOP => match u32v() {
+                Some(a) => PathAttribute::NextHop(Ipv4Addr::from_bits(a)),
+                None => PathAttribute::Unknown(raw),
+            },
+            MULTI_EXIT_DISC => match u32v() {
+                Some(a) => PathAttribute::MultiExitDisc(a),
+                None => PathAttribute::Unknown(raw),
+            },
+            LOCAL_PREF => match u32v() {
+                Some(a) => PathAttribute::LocalPref(a),
+                None => PathAttribute::Unknown(raw),
+            },
+            ATOMIC_AGGREGATE => PathAttribute::AtomicAggregate,
+            AGGREGATOR => match Aggregator::read(v, negotiated.four_octet_as) {
+                Some(a) => PathAttribute::Aggregator(a),
+                None => PathAttribute::Unknown(raw),
+            },
+            COMMUNITIES => PathAttribute::Communities(Items::Wire(v)),
+            ORIGINATOR_ID => match u32v() {
+                Some(a) => PathAttribute::OriginatorId(Ipv4Addr::from_bits(a)),
+                None => PathAttribute::Unknown(raw),
+            },
+            CLUSTER_LIST => PathAttribute::ClusterList(Items::Wire(v)),
+            MP_REACH_NLRI => match MpReachNlri::new_unchecked(v, negotiated) {
+                Some(m) => PathAttribute::MpReachNlri(m),
+                None => PathAttribute::Unknown(raw),
+            },
+            MP_UNREACH_NLRI => match MpUnreachNlri::new_unchecked(v, negotiated) {
+                Some(m) => PathAttribute::MpUnreachNlri(m),
+                None => PathAttribute::Unknown(raw),
+            },
+            EXTENDED_COMMUNITIES => PathAttribute::ExtendedCommunities(Items::Wire(v)),
+            AS4_PATH => PathAttribute::As4Path(AsPath::Wire {
                 bytes: v,
                 four_octet: true,
-            })),
-            AS4_AGGREGATOR => Aggregator::read(v, true).map(PathAttribute::As4Aggregator),
-            LARGE_COMMUNITY => Some(PathAttribute::LargeCommunities(Items::Wire(v))),
-            _ => None,
-        };
-        typed.unwrap_or(PathAttribute::Unknown(raw))
+            }),
+            AS4_AGGREGATOR => match Aggregator::read(v, true) {
+                Some(a) => PathAttribute::As4Aggregator(a),
+                None => PathAttribute::Unknown(raw),
+            },
+            LARGE_COMMUNITY => PathAttribute::LargeCommunities(Items::Wire(v)),
+            _ => PathAttribute::Unknown(raw),
+        }
     }
 
     /// Octets of the value when encoded for a session with `four_octet_as`.

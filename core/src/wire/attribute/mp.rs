@@ -144,6 +144,16 @@ impl Iterator for PrefixIter<'_> {
             None => self.list.next().copied(),
         }
     }
+
+    /// The wire field's own `fold`, then the list's.
+    #[inline]
+    fn fold<B, F>(self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, Nlri) -> B,
+    {
+        let acc = self.wire.fold(init, &mut f);
+        self.list.copied().fold(acc, f)
+    }
 }
 
 /// MP_REACH_NLRI (RFC 4760 §3).

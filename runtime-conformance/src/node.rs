@@ -1,0 +1,232 @@
+//! A speaker on a backend, on its own thread, and the configs tests give it.
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant as StdInstant};
+
+use nexthop_speaker::config::Config;
+use nexthop_speaker::{Instant, Speaker};
+
+use crate::backend::{Backend, Driver};
+
+/// A job run on the node's thread between two loop turns; `true` ends the loop.
+type Job = Box<dyn FnOnce(&mut dyn Driver) -> bool + Send>;
+
+/// A speaker running on a backend on its own thread.
+pub struct Node {
+    name: String,
+    jobs: mpsc::Sender<Job>,
+    thread: Option<JoinHandle<()>>,
+    listen: Vec<SocketAddr>,
+}
+
+/// How long a turn waits at most: the time a job waits for the loop.
+const TURN: Duration = Duration::from_millis(5);
+
+impl Node {
+    /// Starts `config` on backend `B` with output bound `output_bound`.
+    pub fn start<B: Backend>(name: &str, config: Config, output_bound: usize) -> Node {
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread_name = format!("{}-{name}", B::NAME);
+        let thread = std::thread::Builder::new()
+            .name(thread_name.clone())
+            .spawn(move || {
+                let speaker = Speaker::new(config, Instant::ZERO);
+                let mut driver = match B::start(speaker, output_bound) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(driver.local_addresses()));
+                loop {
+                    loop {
+                        match rx.try_recv() {
+                            Ok(job) => {
+                                if job(&mut *driver) {
+                                    return;
+                                }
+                            }
+                            Err(mpsc::TryRecvError::Empty) => break,
+                            Err(mpsc::TryRecvError::Disconnected) => return,
+                        }
+                    }
+                    if let Err(e) = driver.turn(TURN) {
+                        panic!("{thread_name}: turn failed: {e}");
+                    }
+                }
+            })
+            .expect("spawn node thread");
+        let listen = match ready_rx.recv() {
+            Ok(Ok(l)) => l,
+            Ok(Err(e)) => panic!("{}-{name}: cannot start: {e}", B::NAME),
+            Err(_) => panic!("{}-{name}: thread died while starting", B::NAME),
+        };
+        Node {
+            name: format!("{}-{name}", B::NAME),
+            jobs,
+            thread: Some(thread),
+            listen,
+        }
+    }
+
+    /// The listeners' addresses.
+    pub fn listen(&self) -> &[SocketAddr] {
+        &self.listen
+    }
+
+    /// Runs `f` on the node's thread between two turns and returns its result.
+    pub fn query<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Driver) -> R + Send + 'static,
+    ) -> R {
+        let (tx, rx) = mpsc::channel();
+        let job: Job = Box::new(move |d| {
+            let _ = tx.send(f(d));
+            false
+        });
+        self.jobs
+            .send(job)
+            .unwrap_or_else(|_| panic!("{}: loop ended", self.name));
+        rx.recv()
+            .unwrap_or_else(|_| panic!("{}: loop ended", self.name))
+    }
+
+    /// Waits, at most `limit`, until `pred` holds of the node's runtime; panics
+    /// naming `what` when it does not.
+    pub fn wait_until(
+        &self,
+        what: &str,
+        limit: Duration,
+        pred: impl Fn(&dyn Driver) -> bool + Send + Sync + Clone + 'static,
+    ) {
+        let start = StdInstant::now();
+        loop {
+            let p = pred.clone();
+            if self.query(move |d| p(d)) {
+                return;
+            }
+            if start.elapsed() > limit {
+                panic!("{}: not reached within {limit:?}: {what}", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The session state of neighbour `address`.
+    pub fn state(&self, address: IpAddr) -> Option<crate::State> {
+        self.query(move |d| d.speaker().session_state(address))
+    }
+
+    /// Neighbours in Established.
+    pub fn established(&self) -> usize {
+        self.query(|d| {
+            d.speaker()
+                .neighbors()
+                .iter()
+                .filter(|(_, s)| *s == crate::State::Established)
+                .count()
+        })
+    }
+
+    /// Stops the loop until the returned guard is dropped: the node reads nothing
+    /// and sends nothing meanwhile.
+    pub fn pause(&self) -> Paused {
+        let (tx, rx) = mpsc::channel::<()>();
+        let (entered_tx, entered_rx) = mpsc::channel::<()>();
+        let job: Job = Box::new(move |_| {
+            let _ = entered_tx.send(());
+            let _ = rx.recv();
+            false
+        });
+        self.jobs
+            .send(job)
+            .unwrap_or_else(|_| panic!("{}: loop ended", self.name));
+        let _ = entered_rx.recv();
+        Paused { _resume: tx }
+    }
+
+    /// Administrative shutdown (Cease 6/2 with `communication` to every peer), then
+    /// the loop turns until the speaker is shut down and every socket is closed, at
+    /// most `limit`; returns whether it got there.
+    pub fn shutdown(mut self, communication: &str, limit: Duration) -> bool {
+        let communication = communication.to_string();
+        let (tx, rx) = mpsc::channel();
+        let job: Job = Box::new(move |d| {
+            d.input(&mut |s, now| s.handle_shutdown(now, &communication));
+            let start = StdInstant::now();
+            let done = loop {
+                if d.speaker().is_shut_down() && d.open_connections() == 0 {
+                    break true;
+                }
+                if start.elapsed() > limit {
+                    break false;
+                }
+                if d.turn(TURN).is_err() {
+                    break false;
+                }
+            };
+            let _ = tx.send(done);
+            true
+        });
+        self.jobs
+            .send(job)
+            .unwrap_or_else(|_| panic!("{}: loop ended", self.name));
+        let done = rx.recv().unwrap_or(false);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        done
+    }
+
+    /// Stops the loop and drops the runtime without a word to the peers: the
+    /// kernel closes every socket (a FIN each), as when the process dies.
+    pub fn crash(mut self) {
+        let _ = self.jobs.send(Box::new(|_| true));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.jobs.send(Box::new(|_| true));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Keeps a [`Node`] paused while alive.
+pub struct Paused {
+    _resume: mpsc::Sender<()>,
+}
+
+/// A TCP port free on `ip` now (bound and released: another process could take
+/// it meanwhile, which no test here does).
+pub fn free_port(ip: IpAddr) -> u16 {
+    TcpListener::bind(SocketAddr::new(ip, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A `[router]` section.
+pub fn router_toml(asn: u32, router_id: &str, listen: &[SocketAddr]) -> String {
+    let listen: Vec<String> = listen.iter().map(|a| format!("\"{a}\"")).collect();
+    format!(
+        "[router]\nasn = {asn}\nrouter_id = \"{router_id}\"\nlisten = [{}]\n",
+        listen.join(", ")
+    )
+}
+
+/// A `[[neighbor]]` section; `extra` lines are appended as they are.
+pub fn neighbor_toml(address: IpAddr, remote_asn: u32, port: u16, extra: &str) -> String {
+    format!(
+        "[[neighbor]]\naddress = \"{address}\"\nremote_asn = {remote_asn}\nport = {port}\n{extra}\n"
+    )
+}

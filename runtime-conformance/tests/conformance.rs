@@ -1,0 +1,455 @@
+//! The runtime conformance suite: each scenario is written once, generic over the
+//! backend, and run against runtime-mio and runtime-uring (`mio::*`, `uring::*`).
+//!
+//! Speakers talk over loopback on addresses of this suite's own (127.0.0.200-229
+//! for pairs, 127.201.0.0/16 and 127.202.0.0/16 for the thousand sessions), on
+//! ports the kernel reports free, never 179. Waits are bounded; no assertion is
+//! about how long something took, except that a peer's disappearance is seen long
+//! before the 240 s hold timer could have fired.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use nexthop_runtime_conformance::{
+    Backend, Config, Mio, Node, RawPeer, State, Uring, free_port, neighbor_toml, router_toml,
+};
+
+/// An output bound small enough for a test to fill.
+const BOUND: usize = 64 * 1024;
+/// Longer than any wait below: a session going down within a wait was not taken
+/// down by its hold timer.
+const HOLD: u16 = 240;
+const WAIT: Duration = Duration::from_secs(60);
+
+fn config(text: &str) -> Config {
+    Config::from_toml(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// The suite's addresses: 127.0.0.200-214 for mio's runs, 215-229 for uring's.
+fn ip<B: Backend>(i: u8) -> IpAddr {
+    let base = if B::NAME == "mio" { 200 } else { 215 };
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, base + i))
+}
+
+fn prefix_count(node: &Node, from: IpAddr) -> u32 {
+    node.query(move |d| {
+        let s = d.speaker();
+        s.router_peer(from)
+            .map_or(0, |p| s.router().prefix_count(p))
+    })
+}
+
+/// A actively connects to B, which accepts: both reach Established, and a route A
+/// originates reaches B.
+fn accept_and_connect<B: Backend>() {
+    let (a, b) = (ip::<B>(1), ip::<B>(2));
+    let (pa, pb) = (free_port(a), free_port(b));
+    let b_node = Node::start::<B>(
+        "b",
+        config(&format!(
+            "{}{}",
+            router_toml(65002, &b.to_string(), &[SocketAddr::new(b, pb)]),
+            neighbor_toml(a, 65001, pa, "passive = true\nmrai = 0")
+        )),
+        BOUND,
+    );
+    let a_node = Node::start::<B>(
+        "a",
+        config(&format!(
+            "{}{}[[originate]]\nprefix = \"198.51.100.0/24\"\n",
+            router_toml(65001, &a.to_string(), &[SocketAddr::new(a, pa)]),
+            neighbor_toml(
+                b,
+                65002,
+                pb,
+                &format!("bind_addr = \"{a}\"\nmrai = 0\nconnect_retry_time = 2")
+            )
+        )),
+        BOUND,
+    );
+    a_node.wait_until("A Established with B", WAIT, move |d| {
+        d.speaker().session_state(b) == Some(State::Established)
+    });
+    b_node.wait_until("B Established with A", WAIT, move |d| {
+        d.speaker().session_state(a) == Some(State::Established)
+    });
+    b_node.wait_until("A's route at B", WAIT, move |d| {
+        let s = d.speaker();
+        s.router_peer(a)
+            .is_some_and(|p| s.router().prefix_count(p) == 1)
+    });
+    assert_eq!(prefix_count(&b_node, a), 1);
+    assert_eq!(a_node.query(|d| d.open_connections()), 1);
+}
+
+/// Both connect at once (RFC 4271 §6.8): one connection survives on each side
+/// and the session is Established over it.
+fn collision<B: Backend>() {
+    let (a, b) = (ip::<B>(3), ip::<B>(4));
+    let (pa, pb) = (free_port(a), free_port(b));
+    let cfg = |me: IpAddr, my_port: u16, asn: u32, peer: IpAddr, peer_port: u16, peer_asn: u32| {
+        config(&format!(
+            "{}{}",
+            router_toml(asn, &me.to_string(), &[SocketAddr::new(me, my_port)]),
+            neighbor_toml(
+                peer,
+                peer_asn,
+                peer_port,
+                &format!("bind_addr = \"{me}\"\nconnect_retry_time = 1")
+            )
+        ))
+    };
+    let (ca, cb) = (
+        cfg(a, pa, 65001, b, pb, 65002),
+        cfg(b, pb, 65002, a, pa, 65001),
+    );
+    // Start both before either turns, so both connects go out together.
+    let b_node = Node::start::<B>("b", cb, BOUND);
+    let a_node = Node::start::<B>("a", ca, BOUND);
+    for (node, peer) in [(&a_node, b), (&b_node, a)] {
+        node.wait_until("Established after the collision", WAIT, move |d| {
+            d.speaker().session_state(peer) == Some(State::Established)
+        });
+        node.wait_until("one connection left", WAIT, move |d| {
+            d.open_connections() == 1 && d.speaker().connection_count() == 1
+        });
+    }
+    assert_eq!(a_node.state(b), Some(State::Established));
+    assert_eq!(b_node.state(a), Some(State::Established));
+}
+
+/// A peer's FIN and a peer's RST each take the session down at once: long
+/// before the hold timer (240 s), within a bounded wait.
+fn peer_close_and_reset_seen_at_once<B: Backend>() {
+    let dut = ip::<B>(5);
+    let (closer, resetter, crasher) = (ip::<B>(6), ip::<B>(7), ip::<B>(8));
+    let port = free_port(dut);
+    let crasher_port = free_port(crasher);
+    let hold = format!("passive = true\nhold_time = {HOLD}\nkeepalive_time = 80");
+    let dut_node = Node::start::<B>(
+        "dut",
+        config(&format!(
+            "{}{}{}{}",
+            router_toml(65000, &dut.to_string(), &[SocketAddr::new(dut, port)]),
+            neighbor_toml(closer, 65006, 179, &hold),
+            neighbor_toml(resetter, 65007, 179, &hold),
+            neighbor_toml(crasher, 65008, crasher_port, &hold),
+        )),
+        BOUND,
+    );
+    let addr = SocketAddr::new(dut, port);
+    let p1 = RawPeer::establish(addr, closer, 65006, HOLD, None).expect("closer up");
+    let p2 = RawPeer::establish(addr, resetter, 65007, HOLD, None).expect("resetter up");
+    // A speaker on the same backend whose process "dies": the kernel sends FIN.
+    let crash_node = Node::start::<B>(
+        "crasher",
+        config(&format!(
+            "{}{}",
+            router_toml(
+                65008,
+                &crasher.to_string(),
+                &[SocketAddr::new(crasher, crasher_port)]
+            ),
+            neighbor_toml(
+                dut,
+                65000,
+                port,
+                &format!("bind_addr = \"{crasher}\"\nhold_time = {HOLD}")
+            )
+        )),
+        BOUND,
+    );
+    for peer in [closer, resetter, crasher] {
+        dut_node.wait_until("Established", WAIT, move |d| {
+            d.speaker().session_state(peer) == Some(State::Established)
+        });
+    }
+    assert_eq!(dut_node.query(|d| d.open_connections()), 3);
+
+    p1.close();
+    dut_node.wait_until("down after the peer's FIN", WAIT, move |d| {
+        d.speaker().session_state(closer) != Some(State::Established)
+    });
+    p2.reset();
+    dut_node.wait_until("down after the peer's RST", WAIT, move |d| {
+        d.speaker().session_state(resetter) != Some(State::Established)
+    });
+    crash_node.crash();
+    dut_node.wait_until("down after the peer's process ended", WAIT, move |d| {
+        d.speaker().session_state(crasher) != Some(State::Established)
+    });
+    dut_node.wait_until("every socket closed", WAIT, |d| d.open_connections() == 0);
+}
+
+/// A peer that stops reading: the runtime holds at most the bound (plus one
+/// message) for it, and another receiver still gets the whole table.
+fn stalled_reader_is_bounded_and_delays_no_one<B: Backend>() {
+    const ROUTES: u32 = 20_000;
+    let (dut, src, fast, stuck) = (ip::<B>(9), ip::<B>(10), ip::<B>(11), ip::<B>(12));
+    let port = free_port(dut);
+    let (src_port, fast_port) = (free_port(src), free_port(fast));
+    let opts = format!("passive = true\nmrai = 0\nhold_time = {HOLD}");
+    let dut_node = Node::start::<B>(
+        "dut",
+        config(&format!(
+            "{}{}{}{}",
+            router_toml(65000, &dut.to_string(), &[SocketAddr::new(dut, port)]),
+            neighbor_toml(src, 65010, src_port, &opts),
+            neighbor_toml(fast, 65011, fast_port, &opts),
+            neighbor_toml(stuck, 65012, 179, &opts),
+        )),
+        BOUND,
+    );
+    let addr = SocketAddr::new(dut, port);
+    // A 4 KiB receive buffer: the stalled peer's kernel takes little.
+    let _stuck_peer =
+        RawPeer::establish(addr, stuck, 65012, HOLD, Some(4096)).expect("stuck peer up");
+    let fast_node = Node::start::<B>(
+        "fast",
+        config(&format!(
+            "{}{}",
+            router_toml(
+                65011,
+                &fast.to_string(),
+                &[SocketAddr::new(fast, fast_port)]
+            ),
+            neighbor_toml(
+                dut,
+                65000,
+                port,
+                &format!("bind_addr = \"{fast}\"\nhold_time = {HOLD}")
+            )
+        )),
+        BOUND,
+    );
+    fast_node.wait_until("fast receiver Established", WAIT, move |d| {
+        d.speaker().session_state(dut) == Some(State::Established)
+    });
+    // Each route with its own community: one UPDATE per route, a few MB in all.
+    let mut originate = String::new();
+    for i in 0..ROUTES {
+        originate.push_str(&format!(
+            "[[originate]]\nprefix = \"10.{}.{}.0/24\"\ncommunities = [\"65010:{}\"]\n",
+            (i >> 8) & 0xff,
+            i & 0xff,
+            i
+        ));
+    }
+    let _src_node = Node::start::<B>(
+        "src",
+        config(&format!(
+            "{}{}{originate}",
+            router_toml(65010, &src.to_string(), &[SocketAddr::new(src, src_port)]),
+            neighbor_toml(
+                dut,
+                65000,
+                port,
+                &format!("bind_addr = \"{src}\"\nmrai = 0\nhold_time = {HOLD}")
+            )
+        )),
+        BOUND,
+    );
+    fast_node.wait_until(
+        "the whole table at the fast receiver",
+        Duration::from_secs(180),
+        move |d| {
+            let s = d.speaker();
+            s.router_peer(dut)
+                .is_some_and(|p| s.router().prefix_count(p) == ROUTES)
+        },
+    );
+    let (max_out, stuck_state) =
+        dut_node.query(move |d| (d.max_out_buffered(), d.speaker().session_state(stuck)));
+    // The stalled connection's output reached the bound (the test exercised
+    // backpressure) and never went past it by more than one message.
+    assert!(max_out >= BOUND / 2, "backpressure not reached: {max_out}");
+    assert!(
+        max_out <= BOUND + 4096,
+        "output grew past the bound: {max_out}"
+    );
+    assert_eq!(stuck_state, Some(State::Established));
+}
+
+/// 1000 sessions on loopback: the device under test listens on 1000 addresses
+/// and accepts a dynamic range; one speaker opens a session to each address.
+fn thousand_sessions<B: Backend>() {
+    const N: u32 = 1000;
+    let octet = if B::NAME == "mio" { 1 } else { 2 };
+    let dut_ip = |i: u32| {
+        IpAddr::V4(Ipv4Addr::new(
+            127,
+            201,
+            octet * 16 + (i / 250) as u8,
+            (i % 250 + 1) as u8,
+        ))
+    };
+    let client_ip = |i: u32| {
+        IpAddr::V4(Ipv4Addr::new(
+            127,
+            202,
+            octet * 16 + (i / 250) as u8,
+            (i % 250 + 1) as u8,
+        ))
+    };
+    let port = free_port(dut_ip(0));
+    let listen: Vec<SocketAddr> = (0..N).map(|i| SocketAddr::new(dut_ip(i), port)).collect();
+    let dut_node = Node::start::<B>(
+        "dut1000",
+        config(&format!(
+            "{}[[dynamic_neighbor]]\nprefix = \"127.202.{}.0/22\"\nremote_asn = 65000\n",
+            router_toml(65000, "10.0.0.1", &listen),
+            octet * 16
+        )),
+        BOUND,
+    );
+    let mut neighbors = String::new();
+    for i in 0..N {
+        neighbors.push_str(&neighbor_toml(
+            dut_ip(i),
+            65000,
+            port,
+            &format!("bind_addr = \"{}\"\nconnect_retry_time = 2", client_ip(i)),
+        ));
+    }
+    let client = Node::start::<B>(
+        "client1000",
+        config(&format!(
+            "{}{neighbors}",
+            router_toml(65000, "10.0.0.2", &[])
+        )),
+        BOUND,
+    );
+    let long = Duration::from_secs(240);
+    client.wait_until("1000 sessions Established at the client", long, |d| {
+        d.speaker()
+            .neighbors()
+            .iter()
+            .filter(|(_, s)| *s == State::Established)
+            .count()
+            == N as usize
+    });
+    dut_node.wait_until("1000 sessions Established at the DUT", long, |d| {
+        d.speaker()
+            .neighbors()
+            .iter()
+            .filter(|(_, s)| *s == State::Established)
+            .count()
+            == N as usize
+    });
+    assert_eq!(dut_node.query(|d| d.open_connections()), N as usize);
+}
+
+/// Shutdown: a Cease 6/2 (Administrative Shutdown, RFC 4486) with the RFC 9003
+/// communication to every peer, every connection closed, then the loop ends.
+fn clean_shutdown<B: Backend>() {
+    let dut = ip::<B>(13);
+    let peers = [ip::<B>(14), ip::<B>(0)];
+    let port = free_port(dut);
+    let mut text = router_toml(65000, &dut.to_string(), &[SocketAddr::new(dut, port)]);
+    for (i, p) in peers.iter().enumerate() {
+        text.push_str(&neighbor_toml(
+            *p,
+            65020 + i as u32,
+            179,
+            &format!("passive = true\nhold_time = {HOLD}"),
+        ));
+    }
+    let node = Node::start::<B>("dut", config(&text), BOUND);
+    let addr = SocketAddr::new(dut, port);
+    let mut raw: Vec<RawPeer> = peers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| RawPeer::establish(addr, *p, 65020 + i as u16, HOLD, None).expect("peer up"))
+        .collect();
+    for p in peers {
+        node.wait_until("Established", WAIT, move |d| {
+            d.speaker().session_state(p) == Some(State::Established)
+        });
+    }
+    let shutdown =
+        std::thread::spawn(move || node.shutdown("maintenance window", Duration::from_secs(30)));
+    for p in &mut raw {
+        let (code, subcode, data) = p
+            .read_notification()
+            .expect("read")
+            .expect("a NOTIFICATION");
+        assert_eq!((code, subcode), (6, 2), "Cease / Administrative Shutdown");
+        let text = b"maintenance window";
+        assert_eq!(data.first().copied(), Some(text.len() as u8));
+        assert_eq!(&data[1..], text);
+        assert!(p.reads_to_end(), "the connection ends after the Cease");
+    }
+    drop(raw);
+    assert!(
+        shutdown.join().expect("shutdown thread"),
+        "shut down with every connection closed"
+    );
+}
+
+/// TCP-MD5 (RFC 2385) and GTSM (RFC 5082) on both ends: the passive side's
+/// listener carries the key and answers with TTL 255, the active side's socket
+/// carries the key and its minimum TTL; the session comes up.
+fn md5_and_gtsm<B: Backend>() {
+    // The addresses of `accept_and_connect`, on ports of their own.
+    let (a, b) = (ip::<B>(1), ip::<B>(2));
+    let (pa, pb) = (free_port(a), free_port(b));
+    let secure = "md5_key = \"conformance-secret\"\nmin_ttl = 255";
+    let b_node = Node::start::<B>(
+        "b",
+        config(&format!(
+            "{}{}",
+            router_toml(65002, &b.to_string(), &[SocketAddr::new(b, pb)]),
+            neighbor_toml(a, 65001, pa, &format!("passive = true\n{secure}"))
+        )),
+        BOUND,
+    );
+    let a_node = Node::start::<B>(
+        "a",
+        config(&format!(
+            "{}{}",
+            router_toml(65001, &a.to_string(), &[SocketAddr::new(a, pa)]),
+            neighbor_toml(
+                b,
+                65002,
+                pb,
+                &format!("bind_addr = \"{a}\"\nconnect_retry_time = 2\n{secure}")
+            )
+        )),
+        BOUND,
+    );
+    a_node.wait_until(
+        "A Established with B over TCP-MD5 and GTSM",
+        WAIT,
+        move |d| d.speaker().session_state(b) == Some(State::Established),
+    );
+    b_node.wait_until(
+        "B Established with A over TCP-MD5 and GTSM",
+        WAIT,
+        move |d| d.speaker().session_state(a) == Some(State::Established),
+    );
+    // The key is really on B's listener: an unsigned SYN from A's address gets
+    // no answer (the raw peer gives up after its 10 s connect timeout).
+    let unsigned = RawPeer::establish(SocketAddr::new(b, pb), a, 65001, HOLD, None);
+    assert!(unsigned.is_err(), "an unsigned connection was accepted");
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod mio {
+            $( #[test] fn $name() { super::$name::<super::Mio>() } )*
+        }
+        mod uring {
+            $( #[test] fn $name() { super::$name::<super::Uring>() } )*
+        }
+    };
+}
+
+suite!(
+    accept_and_connect,
+    collision,
+    peer_close_and_reset_seen_at_once,
+    stalled_reader_is_bounded_and_delays_no_one,
+    thousand_sessions,
+    clean_shutdown,
+    md5_and_gtsm,
+);

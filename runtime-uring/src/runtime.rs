@@ -1,0 +1,1063 @@
+//! The event loop: one thread, one ring. A turn reaps every completion, feeds each
+//! to the speaker (draining the speaker's outputs after every input), queues the
+//! sends, receives, connects and the single timeout the turn produced, and submits
+//! them all with one `io_uring_enter` that also waits for the next completion.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::BuildHasherDefault;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::conn::{Conn, KeyHasher, Phase, Slab};
+use crate::sys::ring::{Completion, Kind, Ring, RingFeatures};
+use crate::sys::sockopt;
+use crate::{Closed, Command, ConnKey, Instant, Options, SansIo};
+
+/// Tokens of listeners have the top bit set; connections' tokens never do.
+const LISTENER: u32 = 1 << 31;
+
+/// Per-peer socket options the speaker's commands do not carry for inbound
+/// connections: the TCP-MD5 key goes on every listener of the peer's family, the
+/// GTSM minimum TTL on each connection accepted from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeerSockOpts {
+    /// TCP-MD5 key (RFC 2385).
+    pub md5_key: Option<Vec<u8>>,
+    /// GTSM minimum TTL (RFC 5082).
+    pub min_ttl: Option<u8>,
+}
+
+/// Counters, for logs, tests and the backend comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Connections accepted and handed to the speaker.
+    pub accepted: u64,
+    /// Connections accepted and closed at once (no neighbour for the address).
+    pub refused: u64,
+    /// Outbound connects started.
+    pub connects: u64,
+    /// Outbound connects that failed or timed out.
+    pub connect_failures: u64,
+    /// Bytes received.
+    pub bytes_read: u64,
+    /// Bytes the kernel took.
+    pub bytes_written: u64,
+    /// Largest unsent output of any connection seen.
+    pub max_out_buffered: usize,
+    /// Largest receive tail buffer of any connection.
+    pub max_read_buffer: usize,
+    /// Loop turns (each one `io_uring_enter`, plus one per full submission queue).
+    pub turns: u64,
+    /// Completions reaped.
+    pub completions: u64,
+    /// `sendmsg` operations submitted.
+    pub sends: u64,
+}
+
+/// What a [`Runtime::turn`] saw besides the speaker's sockets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Turn {
+    /// A [`Waker`] woke the loop (runtime-mio's `user` source).
+    pub user: bool,
+}
+
+/// Wakes a runtime's loop from another thread (a signal handler thread, a test).
+#[derive(Clone, Debug)]
+pub struct Waker {
+    tx: Arc<UnixStream>,
+    flag: Arc<AtomicBool>,
+}
+
+impl Waker {
+    /// Makes the loop's current or next wait return; that turn reports `user`.
+    pub fn wake(&self) {
+        self.flag.store(true, Ordering::Release);
+        let _ = (&*self.tx).write(&[1]);
+    }
+}
+
+/// The loop's end of the wake-up socket pair, polled by the ring.
+struct Wake {
+    rx: UnixStream,
+    waker: Waker,
+}
+
+impl Wake {
+    fn new() -> io::Result<Wake> {
+        let (rx, tx) = UnixStream::pair()?;
+        rx.set_nonblocking(true)?;
+        tx.set_nonblocking(true)?;
+        Ok(Wake {
+            rx,
+            waker: Waker {
+                tx: Arc::new(tx),
+                flag: Arc::new(AtomicBool::new(false)),
+            },
+        })
+    }
+
+    /// Empties the socket; whether a waker asked since the last time.
+    fn drain(&mut self) -> bool {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = self.rx.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+        self.waker.flag.swap(false, Ordering::AcqRel)
+    }
+}
+
+struct Listener {
+    socket: Socket,
+    local: SocketAddr,
+    armed: bool,
+}
+
+/// A receive completion held over to a later turn.
+struct HeldRecv {
+    token: u32,
+    result: io::Result<usize>,
+    buffer: Option<u16>,
+    more: bool,
+}
+
+impl HeldRecv {
+    fn len(&self) -> usize {
+        *self.result.as_ref().unwrap_or(&0)
+    }
+}
+
+/// Work found while draining the speaker's outputs that feeds back into it.
+enum Deferred {
+    ConnectFailed(ConnKey),
+}
+
+/// The io_uring runtime driving a sans-IO speaker `S` with clock `C`.
+pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
+    speaker: S,
+    clock: C,
+    options: Options,
+    // Field order matters: the ring is dropped (cancelling and waiting for every
+    // operation) before the connections whose sockets it names.
+    ring: Ring<S::Transmit>,
+    listeners: Vec<Listener>,
+    conns: Slab<S::Transmit>,
+    tokens: HashMap<ConnKey, u32, BuildHasherDefault<KeyHasher>>,
+    peers: HashMap<IpAddr, PeerSockOpts>,
+    wake: Wake,
+    completions: Vec<Completion<S::Transmit>>,
+    /// Connections with queued transmits and no send in flight.
+    dirty: Vec<u32>,
+    /// Connections whose receive must be armed again (the buffers ran out).
+    rearm: HashSet<u32>,
+    /// Connections the speaker closed, by linger deadline.
+    closing: HashSet<u32>,
+    /// Outbound connects in flight and when they are given up.
+    connect_deadlines: HashMap<u32, Instant>,
+    deferred: Vec<Deferred>,
+    /// Receive completions past a turn's budget, in order.
+    held: VecDeque<HeldRecv>,
+    armed: Option<Instant>,
+    stats: Stats,
+}
+
+impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
+    /// A runtime for `speaker`, listening on its listen addresses. Create it on the
+    /// thread that runs it (the ring is single-issuer).
+    pub fn new(speaker: S, clock: C, options: Options) -> io::Result<Self> {
+        let mut ring = Ring::new(
+            options.ring_entries,
+            options.recv_buffers,
+            options.recv_buffer_size,
+        )?;
+        let wake = Wake::new()?;
+        ring.wake_on(wake.rx.as_raw_fd());
+        let mut rt = Runtime {
+            speaker,
+            clock,
+            options,
+            ring,
+            listeners: Vec::new(),
+            conns: Slab::new(),
+            tokens: HashMap::default(),
+            peers: HashMap::new(),
+            wake,
+            completions: Vec::new(),
+            dirty: Vec::new(),
+            rearm: HashSet::new(),
+            closing: HashSet::new(),
+            connect_deadlines: HashMap::new(),
+            deferred: Vec::new(),
+            held: VecDeque::new(),
+            armed: None,
+            stats: Stats::default(),
+        };
+        for addr in rt.speaker.listen_addresses() {
+            rt.listen(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+        }
+        rt.refresh_peer_options();
+        let now = (rt.clock)();
+        rt.drain(now);
+        Ok(rt)
+    }
+
+    /// Opens one more listener (the speaker's are opened by [`Runtime::new`]).
+    pub fn listen(&mut self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.nonblocking(),
+            Some(Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        if addr.is_ipv6() {
+            socket.set_only_v6(true)?;
+        }
+        socket.bind(&SockAddr::from(addr))?;
+        socket.listen(self.options.backlog)?;
+        let local = socket.local_addr()?.as_socket().unwrap_or(addr);
+        for (peer, p) in &self.peers {
+            if let Some(key) = &p.md5_key
+                && peer.is_ipv6() == addr.is_ipv6()
+            {
+                sockopt::set_tcp_md5(socket.as_fd(), SocketAddr::new(*peer, 0), key)?;
+            }
+        }
+        tracing::info!(addr = %local, "listening");
+        let token = LISTENER | self.listeners.len() as u32;
+        self.ring.accept(token, socket.as_raw_fd());
+        self.listeners.push(Listener {
+            socket,
+            local,
+            armed: true,
+        });
+        Ok(local)
+    }
+
+    /// The addresses listened on (with the ports the kernel chose for port 0).
+    pub fn local_addresses(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().map(|l| l.local).collect()
+    }
+
+    /// Applies the speaker's [`SansIo::peer_socket_options`] (after a reload).
+    pub fn refresh_peer_options(&mut self) {
+        let peers = self.speaker.peer_socket_options();
+        if peers != self.peers {
+            self.set_peer_options(peers);
+        }
+    }
+
+    /// The open connections and their peers.
+    pub fn connections(&self) -> Vec<(ConnKey, SocketAddr)> {
+        self.tokens
+            .iter()
+            .filter_map(|(k, t)| Some((*k, self.conns.get(t)?.remote?)))
+            .collect()
+    }
+
+    /// Sets the per-peer options for inbound connections: MD5 keys are installed
+    /// on (and removed from) the listeners of the peer's family; minimum TTLs are
+    /// applied to connections accepted from then on.
+    pub fn set_peer_options(&mut self, peers: HashMap<IpAddr, PeerSockOpts>) {
+        for l in &self.listeners {
+            let family = |a: &IpAddr| a.is_ipv6() == l.local.is_ipv6();
+            for (addr, old) in &self.peers {
+                let gone = peers.get(addr).and_then(|p| p.md5_key.as_ref()).is_none();
+                // An empty key removes it.
+                if family(addr)
+                    && old.md5_key.is_some()
+                    && gone
+                    && let Err(e) =
+                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(*addr, 0), &[])
+                {
+                    tracing::warn!(neighbor = %addr, error = %e, "cannot remove the TCP-MD5 key");
+                }
+            }
+            // The listener answers SYNs (SYN-ACK) itself: with TTL 255, or a GTSM
+            // peer drops them (RFC 5082 §3).
+            if peers.iter().any(|(a, p)| family(a) && p.min_ttl.is_some())
+                && let Err(e) = set_ttl_255(&l.socket, l.local.is_ipv6())
+            {
+                tracing::warn!(listener = %l.local, error = %e, "cannot set TTL 255 for GTSM");
+            }
+            for (addr, p) in &peers {
+                if let (true, Some(key)) = (family(addr), &p.md5_key)
+                    && let Err(e) =
+                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(*addr, 0), key)
+                {
+                    tracing::warn!(neighbor = %addr, listener = %l.local, error = %e, "cannot set the TCP-MD5 key");
+                }
+            }
+        }
+        self.peers = peers;
+    }
+
+    /// The speaker.
+    pub fn speaker(&self) -> &S {
+        &self.speaker
+    }
+
+    /// Feeds the speaker an input (`handle_shutdown`, `handle_reload`...) with the
+    /// current time, then drains its outputs.
+    pub fn input<R>(&mut self, f: impl FnOnce(&mut S, Instant) -> R) -> R {
+        let now = (self.clock)();
+        let r = f(&mut self.speaker, now);
+        self.drain(now);
+        r
+    }
+
+    /// Gives the speaker back, closing every socket.
+    pub fn into_speaker(self) -> S {
+        let Runtime {
+            speaker,
+            ring,
+            conns,
+            listeners,
+            ..
+        } = self;
+        drop(ring);
+        drop(conns);
+        drop(listeners);
+        speaker
+    }
+
+    /// The clock's now.
+    pub fn now(&mut self) -> Instant {
+        (self.clock)()
+    }
+
+    /// A handle that wakes the loop from another thread.
+    pub fn waker(&self) -> Waker {
+        self.wake.waker.clone()
+    }
+
+    /// Which optional io_uring setup flags the kernel accepted.
+    pub fn ring_features(&self) -> RingFeatures {
+        self.ring.features()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Open sockets (connecting, established or lingering after a close).
+    pub fn open_connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// `(receive tail bytes allocated, unsent output bytes)` of `conn`.
+    pub fn buffered(&self, conn: ConnKey) -> Option<(usize, usize)> {
+        self.tokens
+            .get(&conn)
+            .and_then(|t| self.conns.get(t))
+            .map(|c| (c.inbuf.capacity(), c.out_bytes))
+    }
+
+    /// Administrative shutdown: the speaker sends a Cease (6/2, with
+    /// `communication`) to every peer and closes every connection; turns until it
+    /// has, and until the runtime has written what it was handed (each close
+    /// bounded by the linger).
+    pub fn shutdown(&mut self, communication: &str) -> io::Result<()> {
+        let now = (self.clock)();
+        self.input(|s, now| s.handle_shutdown(now, communication));
+        let give_up = now
+            .saturating_add(self.options.linger)
+            .saturating_add(crate::Duration::from_secs(1));
+        while !(self.speaker.is_shut_down() && self.conns.len() == 0) && (self.clock)() < give_up {
+            self.turn(Some(std::time::Duration::from_millis(100)))?;
+        }
+        Ok(())
+    }
+
+    /// Turns until `done(speaker)` holds.
+    pub fn run_until(&mut self, mut done: impl FnMut(&S) -> bool) -> io::Result<()> {
+        while !done(&self.speaker) {
+            self.turn(None)?;
+        }
+        Ok(())
+    }
+
+    /// One loop turn: submit what is queued, wait for a completion (at most
+    /// `timeout`, and no later than the speaker's next deadline), handle every
+    /// completion, and queue the resulting work.
+    pub fn turn(&mut self, timeout: Option<std::time::Duration>) -> io::Result<Turn> {
+        let mut turn = Turn::default();
+        self.stats.turns += 1;
+        self.prepare(timeout);
+        let busy = !self.deferred.is_empty() || !self.held.is_empty();
+        self.ring.submit(!busy)?;
+        let now = (self.clock)();
+        // Received bytes handed to the speaker this turn: past the budget, receive
+        // completions wait for the next turn (their buffers with them, which in
+        // the end pauses the receives), so a burst from one peer cannot fill
+        // every other peer's output before anything is written.
+        let mut budget = self.options.recv_budget;
+        let held = std::mem::take(&mut self.held);
+        for h in held {
+            if budget == 0 {
+                self.held.push_back(h);
+                continue;
+            }
+            if let Some(c) = self.conns.get_mut(&h.token) {
+                c.held -= 1;
+            }
+            budget = budget.saturating_sub(h.len());
+            self.received(now, h.token, h.result, h.buffer, h.more);
+        }
+        let mut completions = std::mem::take(&mut self.completions);
+        self.ring.reap(&mut completions);
+        self.stats.completions += completions.len() as u64;
+        for c in completions.drain(..) {
+            match c {
+                Completion::Recv {
+                    token,
+                    result,
+                    buffer,
+                    more,
+                } => {
+                    let h = HeldRecv {
+                        token,
+                        result,
+                        buffer,
+                        more,
+                    };
+                    match self.conns.get_mut(&token) {
+                        Some(c) if budget == 0 || c.held > 0 => {
+                            c.held += 1;
+                            self.held.push_back(h);
+                        }
+                        _ => {
+                            budget = budget.saturating_sub(h.len());
+                            self.received(now, token, h.result, buffer, more);
+                        }
+                    }
+                }
+                Completion::Timeout => {}
+                Completion::Wake { more } => {
+                    turn.user |= self.wake.drain();
+                    if !more {
+                        self.ring.wake_on(self.wake.rx.as_raw_fd());
+                    }
+                }
+                other => self.complete(now, other),
+            }
+        }
+        self.completions = completions;
+        self.run_deferred(now);
+        if self.speaker.poll_timeout().is_some_and(|t| t <= now) {
+            self.speaker.handle_timeout(now);
+            self.drain(now);
+        }
+        self.expire_lingering(now);
+        Ok(turn)
+    }
+
+    /// Queues what the turn produced: sends, receives to re-arm, the timeout.
+    fn prepare(&mut self, timeout: Option<std::time::Duration>) {
+        let now = (self.clock)();
+        // Inputs given outside the loop (`input`) have outputs waiting.
+        self.drain(now);
+        self.run_deferred(now);
+        for token in std::mem::take(&mut self.rearm) {
+            if let Some(c) = self.conns.get_mut(&token)
+                && !c.recv_live
+                && !matches!(c.phase, Phase::Dead)
+            {
+                c.recv_live = true;
+                self.ring.recv(token, c.raw_fd());
+            }
+        }
+        for i in 0..self.listeners.len() {
+            if !self.listeners[i].armed {
+                self.listeners[i].armed = true;
+                self.ring
+                    .accept(LISTENER | i as u32, self.listeners[i].socket.as_raw_fd());
+            }
+        }
+        self.flush();
+        // The single timeout: the speaker's next deadline, a lingering close's, or
+        // the caller's bound, whichever is first.
+        let mut deadline = self.speaker.poll_timeout();
+        for t in &self.closing {
+            if let Some(Conn {
+                phase: Phase::Closing { deadline: d, .. },
+                ..
+            }) = self.conns.get(t)
+            {
+                deadline = Some(deadline.map_or(*d, |x| x.min(*d)));
+            }
+        }
+        for d in self.connect_deadlines.values() {
+            deadline = Some(deadline.map_or(*d, |x| x.min(*d)));
+        }
+        if let Some(t) = timeout {
+            let d = now.saturating_add(crate::Duration::from_millis(t.as_millis().max(1) as u64));
+            deadline = Some(deadline.map_or(d, |x| x.min(d)));
+        }
+        if !self.ring.timeout_armed() {
+            self.armed = None;
+        }
+        // Moved only when the deadline comes earlier: an armed timeout that is now
+        // too early fires once for nothing (a spurious `handle_timeout` is a no-op)
+        // and is armed again then, which costs less than an update every turn.
+        if let Some(d) = deadline
+            && self.armed.is_none_or(|a| d < a)
+        {
+            let after =
+                std::time::Duration::from_millis(d.saturating_duration_since(now).total_millis());
+            self.ring.set_timeout(Some(after));
+            self.armed = deadline;
+        }
+    }
+
+    /// Hands every connection's queued transmits to the kernel, one `sendmsg` per
+    /// connection with no send in flight.
+    fn flush(&mut self) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for token in dirty.drain(..) {
+            let Some(c) = self.conns.get_mut(&token) else {
+                continue;
+            };
+            c.dirty = false;
+            if c.sending || c.out.is_empty() || matches!(c.phase, Phase::Dead | Phase::Connecting) {
+                continue;
+            }
+            let (batch, offset) = c.take_batch(self.options.send_batch);
+            c.sending = true;
+            self.stats.sends += 1;
+            self.ring
+                .send(token, c.raw_fd(), batch, offset, self.options.zero_copy);
+        }
+        self.dirty = dirty;
+    }
+
+    fn complete(&mut self, now: Instant, c: Completion<S::Transmit>) {
+        match c {
+            Completion::Accept {
+                token,
+                result,
+                more,
+            } => {
+                if !more && let Some(l) = self.listeners.get_mut((token & !LISTENER) as usize) {
+                    l.armed = false;
+                }
+                match result {
+                    Ok(fd) => self.accepted(now, fd),
+                    Err(e) => {
+                        let listener = self
+                            .listeners
+                            .get((token & !LISTENER) as usize)
+                            .map(|l| l.local);
+                        tracing::warn!(?listener, error = %e, "accept failed");
+                    }
+                }
+            }
+            Completion::Recv {
+                token,
+                result,
+                buffer,
+                more,
+            } => self.received(now, token, result, buffer, more),
+            Completion::Send {
+                token,
+                result,
+                batch,
+            } => self.sent(now, token, result, batch),
+            Completion::Connect { token, result } => self.connected(now, token, result),
+            Completion::Timeout | Completion::Wake { .. } => {}
+        }
+    }
+
+    fn accepted(&mut self, now: Instant, fd: OwnedFd) {
+        let socket = Socket::from(fd);
+        let (Ok(local), Ok(remote)) = (socket.local_addr(), socket.peer_addr()) else {
+            return;
+        };
+        let (Some(local), Some(remote)) = (local.as_socket(), remote.as_socket()) else {
+            return;
+        };
+        let Some(key) = self.speaker.handle_accepted(now, local, remote) else {
+            // Refused: closed at once (the socket drops here), no state kept.
+            tracing::info!(%remote, %local, "connection from an unconfigured address closed");
+            self.stats.refused += 1;
+            self.drain(now);
+            return;
+        };
+        self.stats.accepted += 1;
+        tracing::debug!(connection_id = key.0, %remote, %local, direction = "inbound", "accepted");
+        let _ = socket.set_tcp_nodelay(true);
+        if let Some(ttl) = self
+            .peers
+            .get(&remote.ip().to_canonical())
+            .and_then(|p| p.min_ttl)
+        {
+            let _ = sockopt::set_min_ttl(socket.as_fd(), remote.is_ipv6(), ttl);
+            let _ = set_ttl_255(&socket, remote.is_ipv6());
+        }
+        let token = self.new_token();
+        let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Open);
+        conn.remote = Some(remote);
+        conn.recv_live = true;
+        self.ring.recv(token, conn.raw_fd());
+        self.conns.insert(token, conn);
+        self.tokens.insert(key, token);
+        self.drain(now);
+    }
+
+    fn received(
+        &mut self,
+        now: Instant,
+        token: u32,
+        result: io::Result<usize>,
+        buffer: Option<u16>,
+        more: bool,
+    ) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            if let Some(bid) = buffer {
+                self.ring.recycle(bid);
+            }
+            return;
+        };
+        if !more {
+            c.recv_live = false;
+        }
+        match result {
+            Ok(n) if n > 0 => {
+                self.stats.bytes_read += n as u64;
+                let Some(bid) = buffer else { return };
+                if c.reported_to_speaker() {
+                    let data = self.ring.buffer(bid, n);
+                    if c.inbuf.is_empty() {
+                        let used = self.speaker.handle_read(now, c.key, data);
+                        c.inbuf.extend_from_slice(data.get(used..).unwrap_or(&[]));
+                    } else {
+                        c.inbuf.extend_from_slice(data);
+                        let used = self.speaker.handle_read(now, c.key, &c.inbuf);
+                        c.consume_inbuf(used);
+                    }
+                    self.stats.max_read_buffer = self.stats.max_read_buffer.max(c.inbuf.capacity());
+                }
+                // Closing connections: what the peer still sends is read and dropped.
+                self.ring.recycle(bid);
+                if !more {
+                    self.rearm.insert(token);
+                }
+                self.drain(now);
+            }
+            Ok(_) => {
+                // End of stream: the peer closed.
+                if let Some(bid) = buffer {
+                    self.ring.recycle(bid);
+                }
+                self.gone(now, token, Closed::PeerClosed);
+            }
+            Err(e) => {
+                if let Some(bid) = buffer {
+                    self.ring.recycle(bid);
+                }
+                match e.raw_os_error() {
+                    Some(libc::ENOBUFS) => {
+                        self.rearm.insert(token);
+                    }
+                    Some(libc::ECANCELED) => {
+                        self.maybe_drop(token);
+                    }
+                    Some(libc::ECONNRESET)
+                    | Some(libc::EPIPE)
+                    | Some(libc::ETIMEDOUT)
+                    | Some(libc::EHOSTUNREACH) => self.gone(now, token, Closed::Reset),
+                    _ => self.gone(now, token, Closed::LocalError),
+                }
+            }
+        }
+    }
+
+    fn sent(
+        &mut self,
+        now: Instant,
+        token: u32,
+        result: io::Result<usize>,
+        batch: Vec<S::Transmit>,
+    ) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.sending = false;
+        match result {
+            Ok(n) => {
+                self.stats.bytes_written += n as u64;
+                let offset = c.sending_offset;
+                c.sent(batch, offset, n);
+                self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
+                if !c.out.is_empty() && !c.dirty {
+                    c.dirty = true;
+                    self.dirty.push(token);
+                }
+                match c.phase {
+                    Phase::Open if c.wants_pull => self.pull(now, token),
+                    Phase::Closing { .. } if c.drained() => self.finish_close(token),
+                    _ => {}
+                }
+                if matches!(self.conns.get(&token).map(|c| c.phase), Some(Phase::Dead)) {
+                    self.maybe_drop(token);
+                }
+            }
+            Err(e) => {
+                drop(batch);
+                if e.raw_os_error() == Some(libc::ECANCELED) {
+                    self.maybe_drop(token);
+                } else {
+                    self.gone(now, token, Closed::SendFailed);
+                }
+            }
+        }
+    }
+
+    fn connected(&mut self, now: Instant, token: u32, result: io::Result<()>) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.connect_live = false;
+        self.connect_deadlines.remove(&token);
+        let key = c.key;
+        if !matches!(c.phase, Phase::Connecting) {
+            self.maybe_drop(token);
+            return;
+        }
+        let local = match result {
+            Ok(()) => socket2::SockRef::from(&c.fd)
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket()),
+            Err(_) => None,
+        };
+        match local {
+            Some(local) => {
+                tracing::debug!(connection_id = key.0, remote = ?c.remote, %local, direction = "outbound", "connected");
+                c.phase = Phase::Open;
+                c.recv_live = true;
+                self.ring.recv(token, c.raw_fd());
+                self.speaker.handle_connected(now, key, local);
+            }
+            None => {
+                c.phase = Phase::Dead;
+                self.tokens.remove(&key);
+                self.maybe_drop(token);
+                self.stats.connect_failures += 1;
+                self.speaker.handle_connect_failed(now, key);
+            }
+        }
+        self.drain(now);
+    }
+
+    /// The connection failed: the speaker hears it now; its operations are
+    /// cancelled and the socket closes when the last one ends.
+    fn gone(&mut self, now: Instant, token: u32, reason: Closed) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let tell = c.reported_to_speaker();
+        let key = c.key;
+        if tell {
+            let remote = c.remote.map(|r| r.to_string()).unwrap_or_default();
+            match reason {
+                Closed::PeerClosed => {
+                    tracing::info!(connection_id = key.0, %remote, "connection closed by the peer")
+                }
+                Closed::SendFailed => {
+                    tracing::info!(connection_id = key.0, %remote, "send failed, connection closed")
+                }
+                Closed::Reset | Closed::LocalError => {
+                    tracing::info!(connection_id = key.0, %remote, ?reason, "connection lost")
+                }
+            }
+        }
+        c.phase = Phase::Dead;
+        c.out.clear();
+        c.out_bytes = 0;
+        c.wants_pull = false;
+        self.closing.remove(&token);
+        if self.tokens.get(&key) == Some(&token) {
+            self.tokens.remove(&key);
+        }
+        if c.recv_live {
+            self.ring.cancel(Kind::Recv, token);
+        }
+        if c.sending {
+            self.ring.cancel(Kind::Send, token);
+        }
+        self.maybe_drop(token);
+        if tell {
+            self.speaker.handle_closed(now, key, reason);
+            self.drain(now);
+        }
+    }
+
+    /// Closes the socket of a dead connection once the ring has no operation on it.
+    fn maybe_drop(&mut self, token: u32) {
+        if let Some(c) = self.conns.get(&token)
+            && matches!(c.phase, Phase::Dead)
+            && !c.recv_live
+            && !c.sending
+            && !c.connect_live
+            && c.held == 0
+        {
+            self.conns.remove(&token);
+            self.rearm.remove(&token);
+        }
+    }
+
+    /// Everything handed out was written: send FIN and wait (lingering) for the
+    /// peer's, which ends the receive.
+    fn finish_close(&mut self, token: u32) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if let Phase::Closing {
+            deadline,
+            fin_sent: false,
+        } = c.phase
+        {
+            let _ = socket2::SockRef::from(&c.fd).shutdown(std::net::Shutdown::Write);
+            c.phase = Phase::Closing {
+                deadline,
+                fin_sent: true,
+            };
+            if !c.recv_live {
+                c.phase = Phase::Dead;
+                self.closing.remove(&token);
+                self.maybe_drop(token);
+            }
+        }
+    }
+
+    fn expire_lingering(&mut self, now: Instant) {
+        let late: Vec<u32> = self
+            .connect_deadlines
+            .iter()
+            .filter(|(_, d)| **d <= now)
+            .map(|(t, _)| *t)
+            .collect();
+        for token in late {
+            // Given up: the cancelled connect completes as timed out.
+            self.connect_deadlines.remove(&token);
+            self.ring.cancel(Kind::Connect, token);
+        }
+        let expired: Vec<u32> = self
+            .closing
+            .iter()
+            .copied()
+            .filter(|t| matches!(self.conns.get(t).map(|c| c.phase), Some(Phase::Closing { deadline, .. }) if deadline <= now))
+            .collect();
+        for token in expired {
+            self.kill(token);
+        }
+    }
+
+    /// Ends a closing connection now (linger over, or the peer's FIN came).
+    fn kill(&mut self, token: u32) {
+        self.closing.remove(&token);
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.phase = Phase::Dead;
+        c.out.clear();
+        c.out_bytes = 0;
+        if c.recv_live {
+            self.ring.cancel(Kind::Recv, token);
+        }
+        if c.sending {
+            self.ring.cancel(Kind::Send, token);
+        }
+        self.maybe_drop(token);
+    }
+
+    fn new_token(&mut self) -> u32 {
+        self.conns.vacant_token()
+    }
+
+    /// Pulls transmits for `token` while its output is under the bound.
+    fn pull(&mut self, now: Instant, token: u32) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        while c.out_bytes < self.options.output_bound {
+            match self.speaker.poll_transmit(now, c.key) {
+                Some(t) => c.queue(t),
+                None => {
+                    c.wants_pull = false;
+                    break;
+                }
+            }
+        }
+        self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
+        if !c.out.is_empty() && !c.dirty {
+            c.dirty = true;
+            self.dirty.push(token);
+        }
+    }
+
+    /// Drains the speaker's outputs after an input: commands, then ready
+    /// connections and their transmits, again until neither gives anything (a
+    /// `Close` can follow the NOTIFICATION a transmit handed out).
+    fn drain(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(cmd) = self.speaker.poll_command() {
+                progressed = true;
+                match cmd {
+                    Command::Connect {
+                        conn,
+                        remote,
+                        bind,
+                        md5_key,
+                        min_ttl,
+                        timeout,
+                    } => {
+                        let opened = self.connect(
+                            now,
+                            conn,
+                            remote,
+                            bind,
+                            md5_key.as_deref(),
+                            min_ttl,
+                            timeout,
+                        );
+                        if opened.is_err() {
+                            self.deferred.push(Deferred::ConnectFailed(conn));
+                        }
+                    }
+                    Command::Close { conn } => self.close(now, conn),
+                }
+            }
+            while let Some(key) = self.speaker.poll_ready() {
+                progressed = true;
+                match self.tokens.get(&key).copied() {
+                    Some(token)
+                        if matches!(self.conns.get(&token).map(|c| c.phase), Some(Phase::Open)) =>
+                    {
+                        if let Some(c) = self.conns.get_mut(&token) {
+                            c.wants_pull = true;
+                        }
+                        self.pull(now, token);
+                    }
+                    _ => {}
+                }
+            }
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    fn run_deferred(&mut self, now: Instant) {
+        while let Some(d) = self.deferred.pop() {
+            match d {
+                Deferred::ConnectFailed(key) => {
+                    self.stats.connect_failures += 1;
+                    self.speaker.handle_connect_failed(now, key);
+                    self.drain(now);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn connect(
+        &mut self,
+        now: Instant,
+        key: ConnKey,
+        remote: SocketAddr,
+        bind: Option<IpAddr>,
+        md5_key: Option<&[u8]>,
+        min_ttl: Option<u8>,
+        timeout: crate::Duration,
+    ) -> io::Result<()> {
+        let socket = Socket::new(
+            Domain::for_address(remote),
+            Type::STREAM.nonblocking(),
+            Some(Protocol::TCP),
+        )?;
+        socket.set_tcp_nodelay(true)?;
+        if let Some(ip) = bind {
+            socket.bind(&SockAddr::from(SocketAddr::new(ip, 0)))?;
+        }
+        if let Some(k) = md5_key {
+            sockopt::set_tcp_md5(socket.as_fd(), remote, k)?;
+        }
+        if let Some(ttl) = min_ttl {
+            sockopt::set_min_ttl(socket.as_fd(), remote.is_ipv6(), ttl)?;
+            set_ttl_255(&socket, remote.is_ipv6())?;
+        }
+        let token = self.new_token();
+        self.stats.connects += 1;
+        let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Connecting);
+        conn.remote = Some(remote);
+        conn.connect_live = true;
+        self.ring
+            .connect(token, conn.raw_fd(), SockAddr::from(remote));
+        self.connect_deadlines
+            .insert(token, now.saturating_add(timeout));
+        self.conns.insert(token, conn);
+        self.tokens.insert(key, token);
+        Ok(())
+    }
+
+    /// The speaker closed `key`: what it already handed out is written first.
+    fn close(&mut self, now: Instant, key: ConnKey) {
+        let Some(token) = self.tokens.remove(&key) else {
+            return;
+        };
+        // Whatever the speaker queued before the Close (a NOTIFICATION) goes out.
+        if let Some(c) = self.conns.get_mut(&token)
+            && matches!(c.phase, Phase::Open)
+        {
+            while let Some(t) = self.speaker.poll_transmit(now, key) {
+                c.queue(t);
+            }
+            c.wants_pull = false;
+            if !c.out.is_empty() && !c.dirty {
+                c.dirty = true;
+                self.dirty.push(token);
+            }
+        }
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        match c.phase {
+            Phase::Open => {
+                c.phase = Phase::Closing {
+                    deadline: now.saturating_add(self.options.linger),
+                    fin_sent: false,
+                };
+                self.closing.insert(token);
+                if c.drained() {
+                    self.finish_close(token);
+                }
+            }
+            Phase::Connecting => {
+                // The connect is cancelled; its completion drops the socket.
+                c.phase = Phase::Dead;
+                self.connect_deadlines.remove(&token);
+                self.ring.cancel(Kind::Connect, token);
+            }
+            Phase::Closing { .. } | Phase::Dead => {}
+        }
+    }
+}
+
+fn set_ttl_255(socket: &Socket, ipv6: bool) -> io::Result<()> {
+    if ipv6 {
+        socket.set_unicast_hops_v6(255)
+    } else {
+        socket.set_ttl_v4(255)
+    }
+}
