@@ -9,6 +9,7 @@
 //! re-reads the config and applies it, keeping the running one if it is invalid.
 #![deny(unsafe_code)]
 
+mod lab;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,9 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Benchmark a route reflector on loopback: nexthopd as a child process,
+    /// simulated iBGP clients, progress bars and a summary table.
+    Lab(lab::LabArgs),
 }
 
 /// Reads and validates `path`; the error names the file, and the key and line.
@@ -62,6 +66,7 @@ pub fn load(path: &Path) -> Result<Config, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Lab(args) => lab::run(args),
         Command::Check { config } => match load(&config) {
             Ok(c) => {
                 println!(
