@@ -9,12 +9,13 @@
 //! replaying a queue of stale messages.
 
 use crate::time::Duration;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use smallvec::SmallVec;
 use std::sync::Arc;
 
 use crate::attributes::{AttrRef, FxHashMap, FxHashSet};
+use crate::chunk_map::ChunkMap;
 use crate::encode::{EncodeParams, UpdateEncoder};
 use crate::export::Target;
 use crate::peer::AddPathSend;
@@ -92,7 +93,7 @@ pub type OutPaths = SmallVec<[OutPath; 1]>;
 pub struct GroupFamily<P> {
     /// What the members have been sent, by prefix, in prefix order (so a walk can
     /// resume from a key).
-    pub adj_rib_out: BTreeMap<P, OutPaths>,
+    pub adj_rib_out: ChunkMap<P, OutPaths>,
     /// Prefixes changed since the last flush.
     pub pending: Vec<P>,
     pending_set: FxHashSet<P>,
@@ -104,7 +105,7 @@ pub struct GroupFamily<P> {
 impl<P: RoutePrefix> Default for GroupFamily<P> {
     fn default() -> Self {
         GroupFamily {
-            adj_rib_out: BTreeMap::new(),
+            adj_rib_out: ChunkMap::new(),
             pending: Vec::new(),
             pending_set: FxHashSet::default(),
             tombstones: VecDeque::new(),

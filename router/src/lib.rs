@@ -30,6 +30,7 @@
 
 pub mod as_path;
 pub mod attributes;
+pub mod chunk_map;
 pub mod decision;
 pub mod encode;
 pub mod export;

@@ -9,7 +9,8 @@
 
 use smallvec::SmallVec;
 
-use crate::attributes::{AttrRef, AttributeStore, FxHashMap};
+use crate::attributes::{AttrRef, AttributeStore};
+use crate::chunk_map::ChunkMap;
 use crate::decision::{self, DecisionOptions, Reason, SelectionKey};
 
 /// A peer's index in the router. [`PeerId::LOCAL`] stands for routes the router
@@ -63,7 +64,7 @@ pub struct Change<P> {
 /// The table of one family, keyed by prefix type `P`.
 #[derive(Debug)]
 pub struct Rib<P> {
-    dests: FxHashMap<P, Destination>,
+    dests: ChunkMap<P, Destination>,
     dirty: Vec<P>,
     keys: Vec<SelectionKey>,
     eligible: Vec<usize>,
@@ -71,10 +72,10 @@ pub struct Rib<P> {
     paths: usize,
 }
 
-impl<P> Default for Rib<P> {
+impl<P: Ord + Copy> Default for Rib<P> {
     fn default() -> Self {
         Rib {
-            dests: FxHashMap::default(),
+            dests: ChunkMap::default(),
             dirty: Vec::new(),
             keys: Vec::new(),
             eligible: Vec::new(),
@@ -100,7 +101,7 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
     /// Installs `path` for `prefix`. A path from the same peer with the same path
     /// identifier is replaced (an implicit withdrawal, RFC 4271 §3.1) and returned.
     pub fn insert(&mut self, prefix: P, path: Path) -> Option<Path> {
-        let dest = self.dests.entry(prefix).or_default();
+        let dest = self.dests.get_or_insert_with(prefix, Destination::default);
         Self::mark(&mut self.dirty, prefix, dest);
         if let Some(i) = dest
             .paths
@@ -247,7 +248,7 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
         self.dests.get(prefix).map_or(&[], |d| &d.paths)
     }
 
-    /// Every prefix with its paths, in no particular order.
+    /// Every prefix with its paths, in prefix order.
     pub fn iter(&self) -> impl Iterator<Item = (&P, &[Path])> {
         self.dests.iter().map(|(p, d)| (p, d.paths.as_slice()))
     }

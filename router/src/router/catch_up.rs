@@ -118,8 +118,8 @@ impl Router {
         let adj = &P::family_ref(group).adj_rib_out;
         let range = match walk {
             Walk::Done => return false,
-            Walk::Start => adj.range::<P, _>(..),
-            Walk::After(k) => adj.range((Bound::Excluded(k), Bound::Unbounded)),
+            Walk::Start => adj.iter_after(None),
+            Walk::After(k) => adj.iter_after(Some(&k)),
         };
         let mut batch: Batch<P> = Batch::default();
         let mut last = None;

@@ -103,7 +103,7 @@ impl Router {
                 }
             };
             let fam = P::family(group);
-            let entry = fam.adj_rib_out.entry(prefix).or_default();
+            let entry = fam.adj_rib_out.get_or_insert_with(prefix, OutPaths::new);
             if mode == AddPathSend::BestOnly {
                 diff_best(
                     entry,

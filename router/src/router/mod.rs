@@ -11,7 +11,6 @@
 use crate::time::Duration;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
-use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::attributes::{AttrRef, AttributeStore, Attributes, FxHashMap, NextHop};
