@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use smallvec::SmallVec;
 use std::sync::Arc;
 
-use crate::attributes::{AttrRef, FxHashMap, FxHashSet};
+use crate::attributes::{AttrRef, FxHashMap};
 use crate::chunk_map::ChunkMap;
 use crate::encode::{EncodeParams, UpdateEncoder};
 use crate::export::Target;
@@ -94,9 +94,10 @@ pub struct GroupFamily<P> {
     /// What the members have been sent, by prefix, in prefix order (so a walk can
     /// resume from a key).
     pub adj_rib_out: ChunkMap<P, OutPaths>,
-    /// Prefixes changed since the last flush.
+    /// Prefixes changed since the last flush, possibly repeated (sorted and
+    /// deduplicated when taken, or when repeats could have doubled it).
     pub pending: Vec<P>,
-    pending_set: FxHashSet<P>,
+    pending_distinct: usize,
     /// Prefixes given a tombstone, with its version, oldest first, so tombstones
     /// are purged in time proportional to their number.
     pub tombstones: VecDeque<(P, Version)>,
@@ -107,7 +108,7 @@ impl<P: RoutePrefix> Default for GroupFamily<P> {
         GroupFamily {
             adj_rib_out: ChunkMap::new(),
             pending: Vec::new(),
-            pending_set: FxHashSet::default(),
+            pending_distinct: 0,
             tombstones: VecDeque::new(),
         }
     }
@@ -116,8 +117,13 @@ impl<P: RoutePrefix> Default for GroupFamily<P> {
 impl<P: RoutePrefix> GroupFamily<P> {
     /// Notes that `prefix` must be looked at in the next flush.
     pub fn mark(&mut self, prefix: P) {
-        if self.pending_set.insert(prefix) {
-            self.pending.push(prefix);
+        self.pending.push(prefix);
+        // A prefix flapping within one MRAI would otherwise grow the list without
+        // bound: deduplicate once it has doubled since the last time.
+        if self.pending.len() > 2 * self.pending_distinct + 1024 {
+            self.pending.sort_unstable();
+            self.pending.dedup();
+            self.pending_distinct = self.pending.len();
         }
     }
 
@@ -140,14 +146,10 @@ impl<P: RoutePrefix> GroupFamily<P> {
 
     /// Takes the pending prefixes, in prefix order.
     pub fn take_pending(&mut self) -> Vec<P> {
-        if self.pending_set.capacity() > 1024 {
-            // After a large batch, give the memory back rather than keep it idle.
-            self.pending_set = FxHashSet::default();
-        } else {
-            self.pending_set.clear();
-        }
+        self.pending_distinct = 0;
         let mut v = std::mem::take(&mut self.pending);
         v.sort_unstable();
+        v.dedup();
         v
     }
 }

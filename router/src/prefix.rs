@@ -10,14 +10,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 /// An IPv4 prefix: address with the host bits cleared, and length 0..=32.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Ordered by address, then length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Ipv4Prefix {
     addr: [u8; 4],
     len: u8,
 }
 
 /// An IPv6 prefix: address with the host bits cleared, and length 0..=128.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Ordered by address, then length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Ipv6Prefix {
     addr: [u8; 16],
     len: u8,
@@ -43,6 +45,40 @@ impl fmt::Display for PrefixError {
 }
 
 impl std::error::Error for PrefixError {}
+
+// The order is that of the address octets then the length (what a derive would
+// give), compared as one integer: the RIB's ordered maps compare keys on every
+// lookup.
+impl Ipv4Prefix {
+    fn sort_key(&self) -> u64 {
+        (u64::from(u32::from_be_bytes(self.addr)) << 8) | u64::from(self.len)
+    }
+}
+
+impl Ord for Ipv4Prefix {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.sort_key().cmp(&other.sort_key())
+    }
+}
+
+impl PartialOrd for Ipv4Prefix {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ipv6Prefix {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (u128::from_be_bytes(self.addr), self.len)
+            .cmp(&(u128::from_be_bytes(other.addr), other.len))
+    }
+}
+
+impl PartialOrd for Ipv6Prefix {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 fn mask_bytes<const N: usize>(mut addr: [u8; N], len: u8) -> [u8; N] {
     for (i, b) in addr.iter_mut().enumerate() {
@@ -288,6 +324,50 @@ impl PrefixRange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The integer comparison orders as the octets then the length would.
+    #[test]
+    fn order_is_octets_then_length() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let (r1, r2) = (next(), next());
+            // Nearby addresses and lengths, so ties on the address are common.
+            let a4 = Ipv4Prefix::new(
+                Ipv4Addr::from((r1 as u32) & 0xff00_ff00),
+                (r1 >> 40) as u8 % 33,
+            )
+            .unwrap();
+            let b4 = Ipv4Prefix::new(
+                Ipv4Addr::from((r2 as u32) & 0xff00_ff00),
+                (r2 >> 40) as u8 % 33,
+            )
+            .unwrap();
+            assert_eq!(
+                a4.cmp(&b4),
+                (a4.octets(), a4.len).cmp(&(b4.octets(), b4.len))
+            );
+            let a6 = Ipv6Prefix::new(
+                Ipv6Addr::from(u128::from(r1 & 0xff0f) << 100),
+                (r1 >> 32) as u8 % 129,
+            )
+            .unwrap();
+            let b6 = Ipv6Prefix::new(
+                Ipv6Addr::from(u128::from(r2 & 0xff0f) << 100),
+                (r2 >> 32) as u8 % 129,
+            )
+            .unwrap();
+            assert_eq!(
+                a6.cmp(&b6),
+                (a6.octets(), a6.len).cmp(&(b6.octets(), b6.len))
+            );
+        }
+    }
 
     #[test]
     fn host_bits_are_cleared_and_parse_rejects_them() {
