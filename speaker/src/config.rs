@@ -174,8 +174,10 @@ pub struct Neighbor {
     pub max_prefix: Option<u32>,
     /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
     pub enforce_first_as: bool,
-    /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None` for
-    /// the RFC's 5 s (iBGP) or 30 s (eBGP).
+    /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None`: 0,
+    /// changes are sent at the next loop turn (batched by what arrived in that
+    /// turn), as BIRD and OpenBGPD do. RFC 4271 §10 suggests 30 s for eBGP and
+    /// 5 s for iBGP: set them here to get them.
     pub mrai: Option<u16>,
     /// The IPv4 next hop this speaker advertises as itself to the peer ("next
     /// hop self"); default: `bind_addr`, else the session's local address.

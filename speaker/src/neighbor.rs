@@ -138,7 +138,9 @@ pub(crate) fn static_peer(r: &config::Router, n: &Neighbor) -> PeerSpec {
     if let Some(IpAddr::V6(a)) = n.bind_addr {
         p.local_v6 = Some(a);
     }
-    p.mrai = n.mrai.map(secs);
+    // Changes go out at the next loop turn unless an interval is configured
+    // (see Neighbor::mrai).
+    p.mrai = Some(secs(n.mrai.unwrap_or(0)));
     if n.next_hop_v4.is_some() {
         p.local_v4 = n.next_hop_v4;
     }
@@ -275,6 +277,19 @@ pub(crate) fn originate_attributes(o: &Originate) -> Attributes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without `mrai` changes are not held back; with it, the interval applies.
+    #[test]
+    fn mrai_defaults_to_zero() {
+        let c = config::Config::from_toml(
+            "[router]\nasn = 65000\nrouter_id = \"192.0.2.1\"\n[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\n[[neighbor]]\naddress = \"127.0.0.3\"\nremote_asn = 65000\nmrai = 5\n",
+        )
+        .unwrap();
+        let ebgp = static_peer(&c.router, &c.neighbors[0]);
+        let ibgp = static_peer(&c.router, &c.neighbors[1]);
+        assert_eq!(ebgp.router.mrai, Some(Duration::ZERO));
+        assert_eq!(ibgp.router.mrai, Some(Duration::from_secs(5)));
+    }
 
     #[test]
     fn ranges() {
