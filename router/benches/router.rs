@@ -87,8 +87,9 @@ fn attrs(asn: u32, i: u32) -> Attributes {
 }
 
 /// UPDATE messages announcing `n` prefixes in runs of 1000 sharing attributes,
-/// encoded with core's builder as a peer would send them.
-fn updates(n: u32) -> Vec<Vec<u8>> {
+/// encoded with core's builder as a peer would send them; in prefix order, or
+/// `shuffled` (a peer dumping a hash-ordered table: the RIB's worst case).
+fn updates(n: u32, shuffled: bool) -> Vec<Vec<u8>> {
     let params = EncodeParams {
         four_octet_as: true,
         add_path: false,
@@ -96,7 +97,16 @@ fn updates(n: u32) -> Vec<Vec<u8>> {
     };
     let mut e = CoreEncoder;
     let mut out = Vec::new();
-    let all: Vec<(u32, Ipv4Prefix)> = (0..n).map(|i| (0, nth(i))).collect();
+    let mut all: Vec<(u32, Ipv4Prefix)> = (0..n).map(|i| (0, nth(i))).collect();
+    if shuffled {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for i in (1..all.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            all.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+    }
     for (k, chunk) in all.chunks(1000).enumerate() {
         let a = attrs(65001, k as u32);
         let enc = e.path_attributes(&params, &a);
@@ -113,28 +123,33 @@ fn updates(n: u32) -> Vec<Vec<u8>> {
 
 fn ingest(c: &mut Criterion) {
     let n = scale(1_000_000);
-    let msgs = updates(n);
     let mut g = c.benchmark_group("ingest");
     g.sample_size(10);
     g.throughput(Throughput::Elements(u64::from(n)));
-    g.bench_function(format!("{n} prefixes from one peer, wire UPDATEs"), |b| {
-        b.iter_batched(
-            || {
-                let mut r = Router::new(RouterConfig::new(AS, Ipv4Addr::new(192, 0, 2, 1)));
-                let p = r.add_peer(ebgp(1, 65001));
-                r.handle_session_up(p, session(1), T0);
-                (r, p)
+    for (order, shuffled) in [("in prefix order", false), ("shuffled", true)] {
+        let msgs = updates(n, shuffled);
+        g.bench_function(
+            format!("{n} prefixes from one peer, wire UPDATEs, {order}"),
+            |b| {
+                b.iter_batched(
+                    || {
+                        let mut r = Router::new(RouterConfig::new(AS, Ipv4Addr::new(192, 0, 2, 1)));
+                        let p = r.add_peer(ebgp(1, 65001));
+                        r.handle_session_up(p, session(1), T0);
+                        (r, p)
+                    },
+                    |(mut r, p)| {
+                        for m in &msgs {
+                            r.handle_update_bytes(p, m, T0).unwrap();
+                        }
+                        r.handle_timeout(T0);
+                        black_box(r)
+                    },
+                    BatchSize::PerIteration,
+                )
             },
-            |(mut r, p)| {
-                for m in &msgs {
-                    r.handle_update_bytes(p, m, T0).unwrap();
-                }
-                r.handle_timeout(T0);
-                black_box(r)
-            },
-            BatchSize::PerIteration,
-        )
-    });
+        );
+    }
     g.finish();
 }
 

@@ -191,7 +191,11 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
         mut key_of: impl FnMut(&Path) -> Option<SelectionKey>,
         changes: &mut Vec<Change<P>>,
     ) {
-        for prefix in std::mem::take(&mut self.dirty) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        // In prefix order, each lookup lands in or next to the last one's chunk,
+        // however the prefixes arrived.
+        dirty.sort_unstable();
+        for prefix in dirty {
             let Some(dest) = self.dests.get_mut(&prefix) else {
                 continue;
             };
