@@ -271,18 +271,33 @@ impl<T: Copy, const SLOTS: usize, const CAP: usize> TimerWheel<T, SLOTS, CAP> {
     }
 
     /// The earliest tick boundary at which a timer may fire, for a runtime that
-    /// sleeps: O(SLOTS + len), so call it once per sleep, not per timer. `None`
-    /// when empty.
+    /// sleeps; `None` when empty. It walks the buckets from the cursor and stops
+    /// at the first one holding a timer due in this rotation (every timer fires
+    /// at or after the cursor, so nothing later can be earlier): a session's next
+    /// keepalive a few seconds away costs a few dozen buckets. A wheel whose
+    /// timers are all more than a rotation away costs O(SLOTS + len).
     pub fn next_expiry(&self) -> Option<Instant> {
+        if self.len == 0 {
+            return None;
+        }
         let mut best: Option<u64> = None;
-        for &head in &self.heads {
-            let mut i = head;
+        for k in 0..SLOTS as u64 {
+            let tick = self.cursor.saturating_add(k);
+            let mut i = self.heads[Self::bucket(tick)];
             while let Some(e) = self.entries.get(i as usize) {
+                if e.tick <= tick {
+                    best = Some(e.tick);
+                    return best.map(|t| self.instant_of(t));
+                }
                 best = Some(best.map_or(e.tick, |b| b.min(e.tick)));
                 i = e.next;
             }
         }
-        best.map(|t| Instant::from_millis(t.saturating_mul(self.resolution_ms)))
+        best.map(|t| self.instant_of(t))
+    }
+
+    fn instant_of(&self, tick: u64) -> Instant {
+        Instant::from_millis(tick.saturating_mul(self.resolution_ms))
     }
 }
 
@@ -292,6 +307,22 @@ mod tests {
     use std::vec::Vec;
 
     type Wheel = TimerWheel<u32, 8, 16>;
+
+    /// The earliest deadline by looking at every bucket and entry: what
+    /// `next_expiry` must agree with.
+    fn earliest_by_full_scan<const S: usize, const C: usize>(
+        w: &TimerWheel<u32, S, C>,
+    ) -> Option<Instant> {
+        let mut best: Option<u64> = None;
+        for &head in &w.heads {
+            let mut i = head;
+            while let Some(e) = w.entries.get(i as usize) {
+                best = Some(best.map_or(e.tick, |b| b.min(e.tick)));
+                i = e.next;
+            }
+        }
+        best.map(|t| w.instant_of(t))
+    }
 
     fn drain(w: &mut Wheel, now: Instant) -> Vec<u32> {
         let mut out = Vec::new();
@@ -485,6 +516,11 @@ mod tests {
                         }
                     }
                     prop_assert_eq!(w.len(), model.len());
+                    prop_assert_eq!(w.next_expiry(), earliest_by_full_scan(&w));
+                    // Never later than a deadline the model knows of.
+                    if let (Some(e), Some(m)) = (w.next_expiry(), model.values().map(|(t, _)| *t).min()) {
+                        prop_assert!(e.total_millis() <= m * res);
+                    }
                 }
             }
         }
