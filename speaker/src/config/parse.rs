@@ -1,0 +1,726 @@
+//! Reading the file: serde's raw, span-carrying structs, and their check into
+//! [`Config`] value by value, with the key and line of every error.
+
+use super::*;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    router: RawRouter,
+    #[serde(default)]
+    neighbor: Vec<RawNeighbor>,
+    #[serde(default)]
+    dynamic_neighbor: Vec<RawDynamicNeighbor>,
+    #[serde(default)]
+    originate: Vec<RawOriginate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRouter {
+    asn: Spanned<i64>,
+    router_id: Spanned<String>,
+    #[serde(default)]
+    listen: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    runtime: Option<Spanned<String>>,
+    #[serde(default)]
+    cluster_id: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNeighbor {
+    address: Spanned<String>,
+    remote_asn: Spanned<i64>,
+    #[serde(default)]
+    port: Option<Spanned<i64>>,
+    #[serde(default)]
+    passive: bool,
+    #[serde(default)]
+    hold_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    keepalive_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    connect_retry_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    idle_hold_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    delay_open_time: Option<Spanned<i64>>,
+    #[serde(default = "yes")]
+    jitter: bool,
+    #[serde(default)]
+    route_server_client: bool,
+    #[serde(default)]
+    route_reflector_client: bool,
+    #[serde(default)]
+    add_path: Option<Spanned<String>>,
+    #[serde(default)]
+    families: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    bind_addr: Option<Spanned<String>>,
+    #[serde(default)]
+    md5_key: Option<Spanned<String>>,
+    #[serde(default)]
+    min_ttl: Option<Spanned<i64>>,
+    #[serde(default)]
+    import: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    export: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    med: Option<Spanned<i64>>,
+    #[serde(default)]
+    local_pref: Option<Spanned<i64>>,
+    #[serde(default)]
+    communities: Vec<Spanned<String>>,
+    #[serde(default)]
+    max_prefix: Option<Spanned<i64>>,
+    #[serde(default)]
+    enforce_first_as: bool,
+    #[serde(default)]
+    mrai: Option<Spanned<i64>>,
+    #[serde(default)]
+    next_hop_v4: Option<Spanned<String>>,
+    #[serde(default)]
+    next_hop_v6: Option<Spanned<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDynamicNeighbor {
+    prefix: Spanned<String>,
+    remote_asn: Spanned<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOriginate {
+    prefix: Spanned<String>,
+    #[serde(default)]
+    next_hop: Option<Spanned<String>>,
+    #[serde(default)]
+    communities: Vec<Spanned<String>>,
+    #[serde(default)]
+    large_communities: Vec<Spanned<String>>,
+}
+
+/// Turns byte spans into line numbers and builds errors.
+struct Source<'a> {
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn line(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    /// The dotted key that the 1-based `line` sets, as far as a line-by-line
+    /// reading can tell: `neighbor[1].hold_time` for `hold_time = ..` in the second
+    /// `[[neighbor]]` table. Empty where the line sets no key.
+    fn key_at(&self, line: usize) -> String {
+        let mut table = String::new();
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut key = String::new();
+        for text in self.text.lines().take(line) {
+            let t = text.trim();
+            key.clear();
+            if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+                let name = name.trim().to_string();
+                let n = match counts.iter_mut().find(|(k, _)| *k == name) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n
+                    }
+                    None => {
+                        counts.push((name.clone(), 0));
+                        0
+                    }
+                };
+                table = format!("{name}[{n}]");
+            } else if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
+                table = name.trim().to_string();
+            } else if let Some((k, _)) = t.split_once('=') {
+                key = k.trim().to_string();
+            }
+        }
+        match (table.is_empty(), key.is_empty()) {
+            (_, true) => table,
+            (true, false) => key,
+            (false, false) => format!("{table}.{key}"),
+        }
+    }
+
+    fn err<T>(&self, key: &str, v: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.to_string(),
+            line: Some(self.line(v.span())),
+            message: message.into(),
+        }
+    }
+
+    fn int<T: TryFrom<i64>>(
+        &self,
+        key: &str,
+        v: &Spanned<i64>,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        T::try_from(*v.get_ref()).map_err(|_| {
+            self.err(
+                key,
+                v,
+                format!("{} is out of range for {what}", v.get_ref()),
+            )
+        })
+    }
+
+    fn asn(&self, key: &str, v: &Spanned<i64>) -> Result<u32, ConfigError> {
+        let asn: u32 = self.int(key, v, "an AS number (1..=4294967295)")?;
+        if asn == 0 {
+            return Err(self.err(key, v, "AS 0 is reserved (RFC 7607)"));
+        }
+        Ok(asn)
+    }
+
+    fn ipv4(&self, key: &str, v: &Spanned<String>) -> Result<Ipv4Addr, ConfigError> {
+        v.get_ref()
+            .parse()
+            .map_err(|_| self.err(key, v, format!("{:?} is not an IPv4 address", v.get_ref())))
+    }
+
+    fn ip(&self, key: &str, v: &Spanned<String>) -> Result<IpAddr, ConfigError> {
+        v.get_ref()
+            .parse()
+            .map_err(|_| self.err(key, v, format!("{:?} is not an IP address", v.get_ref())))
+    }
+
+    fn prefix(&self, key: &str, v: &Spanned<String>) -> Result<Prefix, ConfigError> {
+        parse_prefix(v.get_ref()).map_err(|m| self.err(key, v, m))
+    }
+
+    fn seconds(
+        &self,
+        key: &str,
+        v: &Option<Spanned<i64>>,
+        default: u16,
+    ) -> Result<u16, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(v) => self.int(key, v, "a time in seconds (0..=65535)"),
+        }
+    }
+}
+
+fn parse_prefix(s: &str) -> Result<Prefix, String> {
+    let (addr, len) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?} is not a prefix (ADDRESS/LENGTH)"))?;
+    let addr: IpAddr = addr
+        .parse()
+        .map_err(|_| format!("{addr:?} is not an IP address"))?;
+    let len: u8 = len
+        .parse()
+        .map_err(|_| format!("{len:?} is not a prefix length"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    if len > max {
+        return Err(format!("prefix length {len} exceeds {max}"));
+    }
+    let masked = mask(addr, len);
+    if masked != addr {
+        return Err(format!(
+            "{s} has host bits set; did you mean {masked}/{len}?"
+        ));
+    }
+    Ok(Prefix { addr, len })
+}
+
+fn mask(addr: IpAddr, len: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(a) => {
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
+            IpAddr::V4(Ipv4Addr::from(u32::from(a) & m))
+        }
+        IpAddr::V6(a) => {
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
+            IpAddr::V6((u128::from(a) & m).into())
+        }
+    }
+}
+
+pub(super) fn parse_prefix_rule(s: &str) -> Result<PrefixRule, String> {
+    let mut words = s.split_whitespace();
+    let prefix = parse_prefix(words.next().unwrap_or(""))?;
+    let max = if prefix.addr.is_ipv4() { 32 } else { 128 };
+    let (mut ge, mut le) = (prefix.len, prefix.len);
+    let mut saw_ge = false;
+    while let Some(w) = words.next() {
+        let n: u8 = words
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("{w:?} must be followed by a prefix length"))?;
+        match w {
+            "ge" => {
+                ge = n;
+                saw_ge = true;
+                if le < n {
+                    le = max;
+                }
+            }
+            "le" => le = n,
+            other => return Err(format!("unknown word {other:?}; expected `ge N` or `le N`")),
+        }
+    }
+    if saw_ge && le == prefix.len {
+        le = max;
+    }
+    if !(prefix.len <= ge && ge <= le && le <= max) {
+        return Err(format!(
+            "need {} <= ge ({ge}) <= le ({le}) <= {max}",
+            prefix.len
+        ));
+    }
+    Ok(PrefixRule { prefix, ge, le })
+}
+
+pub(super) fn parse_community(s: &str) -> Result<Community, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let num = |p: &str| {
+        p.parse::<u32>()
+            .map_err(|_| format!("{p:?} in {s:?} is not a number"))
+    };
+    match parts.as_slice() {
+        [a, v] => {
+            let (a, v) = (num(a)?, num(v)?);
+            if a > 0xffff || v > 0xffff {
+                return Err(format!(
+                    "{s:?}: a standard community is two 16-bit numbers (RFC 1997)"
+                ));
+            }
+            Ok(Community::Standard((a << 16) | v))
+        }
+        [a, b, c] => Ok(Community::Large([num(a)?, num(b)?, num(c)?])),
+        _ => Err(format!(
+            "{s:?} is not a community (ASN:VALUE, or ASN:DATA1:DATA2 for a large one)"
+        )),
+    }
+}
+
+fn originate(src: &Source<'_>, i: usize, o: &RawOriginate) -> Result<Originate, ConfigError> {
+    let k = |f: &str| format!("originate[{i}].{f}");
+    let prefix = src.prefix(&k("prefix"), &o.prefix)?;
+    let next_hop = match &o.next_hop {
+        None => None,
+        Some(v) => {
+            let a = src.ip(&k("next_hop"), v)?;
+            if a.is_ipv4() != prefix.addr.is_ipv4() {
+                return Err(src.err(
+                    &k("next_hop"),
+                    v,
+                    format!("next hop {a} is not of the family of {prefix}"),
+                ));
+            }
+            if a.is_unspecified() || a.is_multicast() {
+                return Err(src.err(
+                    &k("next_hop"),
+                    v,
+                    format!("{a} cannot be a next hop (RFC 4271 §6.3)"),
+                ));
+            }
+            Some(a)
+        }
+    };
+    let mut communities = Vec::new();
+    for (j, c) in o.communities.iter().enumerate() {
+        match parse_community(c.get_ref()) {
+            Ok(Community::Standard(v)) => communities.push(v),
+            Ok(Community::Large(_)) => {
+                return Err(src.err(
+                    &format!("originate[{i}].communities[{j}]"),
+                    c,
+                    format!(
+                        "{:?} is a large community; put it in large_communities",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            Err(m) => return Err(src.err(&format!("originate[{i}].communities[{j}]"), c, m)),
+        }
+    }
+    let mut large_communities = Vec::new();
+    for (j, c) in o.large_communities.iter().enumerate() {
+        match parse_community(c.get_ref()) {
+            Ok(Community::Large(v)) => large_communities.push(v),
+            Ok(Community::Standard(_)) => {
+                return Err(src.err(
+                    &format!("originate[{i}].large_communities[{j}]"),
+                    c,
+                    format!(
+                        "{:?} is not a large community (ASN:DATA1:DATA2, RFC 8092)",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            Err(m) => {
+                return Err(src.err(&format!("originate[{i}].large_communities[{j}]"), c, m));
+            }
+        }
+    }
+    Ok(Originate {
+        prefix,
+        next_hop,
+        communities,
+        large_communities,
+    })
+}
+
+impl Config {
+    /// Parses and validates a config file's text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let src = Source { text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| src.line(s));
+            ConfigError {
+                key: line.map(|l| src.key_at(l)).unwrap_or_default(),
+                line,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+
+        let r = &raw.router;
+        let router_id = src.ipv4("router.router_id", &r.router_id)?;
+        if router_id.is_unspecified() {
+            return Err(src.err(
+                "router.router_id",
+                &r.router_id,
+                "0.0.0.0 is not a valid BGP Identifier (RFC 6286)",
+            ));
+        }
+        let listen = match &r.listen {
+            None => vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), BGP_PORT)],
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let key = format!("router.listen[{i}]");
+                    let s = l.get_ref();
+                    s.parse::<SocketAddr>()
+                        .or_else(|_| s.parse::<IpAddr>().map(|a| SocketAddr::new(a, BGP_PORT)))
+                        .map_err(|_| {
+                            src.err(&key, l, format!("{s:?} is not ADDRESS or ADDRESS:PORT"))
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let runtime = match &r.runtime {
+            None => None,
+            Some(v) => Some(match v.get_ref().as_str() {
+                "mio" => RuntimeKind::Mio,
+                "uring" => RuntimeKind::Uring,
+                other => {
+                    return Err(src.err(
+                        "router.runtime",
+                        v,
+                        format!("{other:?}: expected \"mio\" or \"uring\""),
+                    ));
+                }
+            }),
+        };
+        let cluster_id = r
+            .cluster_id
+            .as_ref()
+            .map(|c| src.ipv4("router.cluster_id", c))
+            .transpose()?;
+        let router = Router {
+            asn: src.asn("router.asn", &r.asn)?,
+            router_id,
+            listen,
+            runtime,
+            cluster_id,
+        };
+
+        let mut seen = HashSet::new();
+        let mut neighbors = Vec::new();
+        for (i, n) in raw.neighbor.iter().enumerate() {
+            let k = |f: &str| format!("neighbor[{i}].{f}");
+            let address = src.ip(&k("address"), &n.address)?;
+            if !seen.insert(address) {
+                return Err(src.err(
+                    &k("address"),
+                    &n.address,
+                    format!("{address} is configured twice"),
+                ));
+            }
+            let hold_time = src.seconds(&k("hold_time"), &n.hold_time, 90)?;
+            if hold_time == 1 || hold_time == 2 {
+                let v = n.hold_time.as_ref().expect("a non-default value was given");
+                return Err(src.err(
+                    &k("hold_time"),
+                    v,
+                    "hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)",
+                ));
+            }
+            let keepalive_time =
+                src.seconds(&k("keepalive_time"), &n.keepalive_time, hold_time / 3)?;
+            if let Some(v) = &n.keepalive_time
+                && (hold_time == 0 && keepalive_time != 0
+                    || hold_time != 0 && keepalive_time > hold_time / 3)
+            {
+                return Err(src.err(
+                    &k("keepalive_time"),
+                    v,
+                    format!("keepalive time must be at most a third of the hold time ({hold_time} s), or 0 when it is 0"),
+                ));
+            }
+            let add_path = match &n.add_path {
+                None => None,
+                Some(v) => Some(match v.get_ref().as_str() {
+                    "receive" => AddPath::Receive,
+                    "send" => AddPath::Send,
+                    "both" => AddPath::Both,
+                    other => {
+                        return Err(src.err(
+                            &k("add_path"),
+                            v,
+                            format!("{other:?}: expected \"receive\", \"send\" or \"both\""),
+                        ));
+                    }
+                }),
+            };
+            let families = match &n.families {
+                None => vec![if address.is_ipv4() {
+                    FamilyName::Ipv4Unicast
+                } else {
+                    FamilyName::Ipv6Unicast
+                }],
+                Some(list) => {
+                    let mut out = Vec::new();
+                    for (j, f) in list.iter().enumerate() {
+                        let fam = match f.get_ref().as_str() {
+                            "ipv4-unicast" => FamilyName::Ipv4Unicast,
+                            "ipv6-unicast" => FamilyName::Ipv6Unicast,
+                            other => {
+                                return Err(src.err(
+                                    &format!("neighbor[{i}].families[{j}]"),
+                                    f,
+                                    format!(
+                                        "{other:?}: expected \"ipv4-unicast\" or \"ipv6-unicast\""
+                                    ),
+                                ));
+                            }
+                        };
+                        if !out.contains(&fam) {
+                            out.push(fam);
+                        }
+                    }
+                    if out.is_empty() {
+                        return Err(ConfigError {
+                            key: k("families"),
+                            line: Some(src.line(n.address.span())),
+                            message: "at least one family is needed".into(),
+                        });
+                    }
+                    out
+                }
+            };
+            let bind_addr = n
+                .bind_addr
+                .as_ref()
+                .map(|b| src.ip(&k("bind_addr"), b))
+                .transpose()?;
+            if let (Some(b), Some(v)) = (bind_addr, &n.bind_addr)
+                && b.is_ipv4() != address.is_ipv4()
+            {
+                return Err(src.err(
+                    &k("bind_addr"),
+                    v,
+                    "bind address and neighbour address are of different families",
+                ));
+            }
+            let md5_key = match &n.md5_key {
+                Some(v) if v.get_ref().is_empty() || v.get_ref().len() > MD5_KEY_MAX => {
+                    return Err(src.err(
+                        &k("md5_key"),
+                        v,
+                        format!("an MD5 key is 1 to {MD5_KEY_MAX} bytes"),
+                    ));
+                }
+                v => v.as_ref().map(|v| v.get_ref().clone()),
+            };
+            let min_ttl = match &n.min_ttl {
+                None => None,
+                Some(v) => {
+                    let t: u8 = src.int(&k("min_ttl"), v, "a TTL (1..=255)")?;
+                    if t == 0 {
+                        return Err(src.err(
+                            &k("min_ttl"),
+                            v,
+                            "a minimum TTL is 1 to 255 (RFC 5082)",
+                        ));
+                    }
+                    Some(t)
+                }
+            };
+            let rules = |field: &str,
+                         list: &Option<Vec<Spanned<String>>>|
+             -> Result<Option<Vec<PrefixRule>>, ConfigError> {
+                list.as_ref()
+                    .map(|l| {
+                        l.iter()
+                            .enumerate()
+                            .map(|(j, s)| {
+                                parse_prefix_rule(s.get_ref()).map_err(|m| {
+                                    src.err(&format!("neighbor[{i}].{field}[{j}]"), s, m)
+                                })
+                            })
+                            .collect()
+                    })
+                    .transpose()
+            };
+            let communities = n
+                .communities
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    parse_community(c.get_ref())
+                        .map_err(|m| src.err(&format!("neighbor[{i}].communities[{j}]"), c, m))
+                })
+                .collect::<Result<_, _>>()?;
+            let max_prefix = match &n.max_prefix {
+                None => None,
+                Some(v) => {
+                    let m: u32 = src.int(&k("max_prefix"), v, "a prefix count")?;
+                    if m == 0 {
+                        return Err(src.err(
+                            &k("max_prefix"),
+                            v,
+                            "max_prefix must be at least 1 (omit it for no limit)",
+                        ));
+                    }
+                    Some(m)
+                }
+            };
+            if n.route_server_client && n.route_reflector_client {
+                return Err(src.err(
+                    &k("route_server_client"),
+                    &n.address,
+                    "a neighbour cannot be both a route server client and a route reflector client",
+                ));
+            }
+            let port = match &n.port {
+                None => BGP_PORT,
+                Some(v) => {
+                    let p: u16 = src.int(&k("port"), v, "a TCP port (1..=65535)")?;
+                    if p == 0 {
+                        return Err(src.err(&k("port"), v, "port 0 is not a TCP port"));
+                    }
+                    p
+                }
+            };
+            let mrai = match &n.mrai {
+                None => None,
+                Some(v) => Some(src.int(&k("mrai"), v, "a time in seconds (0..=65535)")?),
+            };
+            let next_hop_v4 = n
+                .next_hop_v4
+                .as_ref()
+                .map(|v| src.ipv4(&k("next_hop_v4"), v))
+                .transpose()?;
+            let next_hop_v6 = match &n.next_hop_v6 {
+                None => None,
+                Some(v) => Some(v.get_ref().parse::<std::net::Ipv6Addr>().map_err(|_| {
+                    src.err(
+                        &k("next_hop_v6"),
+                        v,
+                        format!("{:?} is not an IPv6 address", v.get_ref()),
+                    )
+                })?),
+            };
+            neighbors.push(Neighbor {
+                address,
+                remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
+                port,
+                passive: n.passive,
+                hold_time,
+                keepalive_time,
+                connect_retry_time: src.seconds(
+                    &k("connect_retry_time"),
+                    &n.connect_retry_time,
+                    120,
+                )?,
+                idle_hold_time: src.seconds(&k("idle_hold_time"), &n.idle_hold_time, 0)?,
+                delay_open_time: src.seconds(&k("delay_open_time"), &n.delay_open_time, 0)?,
+                jitter: n.jitter,
+                route_server_client: n.route_server_client,
+                route_reflector_client: n.route_reflector_client,
+                add_path,
+                families,
+                bind_addr,
+                md5_key,
+                min_ttl,
+                import: rules("import", &n.import)?,
+                export: rules("export", &n.export)?,
+                med: n
+                    .med
+                    .as_ref()
+                    .map(|v| src.int(&k("med"), v, "a MED (0..=4294967295)"))
+                    .transpose()?,
+                local_pref: n
+                    .local_pref
+                    .as_ref()
+                    .map(|v| src.int(&k("local_pref"), v, "a LOCAL_PREF (0..=4294967295)"))
+                    .transpose()?,
+                communities,
+                max_prefix,
+                enforce_first_as: n.enforce_first_as,
+                mrai,
+                next_hop_v4,
+                next_hop_v6,
+            });
+        }
+
+        let dynamic_neighbors = raw
+            .dynamic_neighbor
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                Ok(DynamicNeighbor {
+                    prefix: src.prefix(&format!("dynamic_neighbor[{i}].prefix"), &d.prefix)?,
+                    remote_asn: src
+                        .asn(&format!("dynamic_neighbor[{i}].remote_asn"), &d.remote_asn)?,
+                })
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        let originate = raw
+            .originate
+            .iter()
+            .enumerate()
+            .map(|(i, o)| originate(&src, i, o))
+            .collect::<Result<_, ConfigError>>()?;
+
+        Ok(Config {
+            router,
+            neighbors,
+            dynamic_neighbors,
+            originate,
+        })
+    }
+}
