@@ -34,7 +34,8 @@ pub struct PeerConfig {
     pub add_path_send: AddPathSend,
     /// Reject eBGP routes whose AS_PATH does not start with the peer's AS.
     pub enforce_first_as: bool,
-    /// The largest number of prefixes accepted from the peer; more is reported
+    /// The largest number of prefixes accepted from the peer in each family
+    /// (IPv4 and IPv6 unicast counted apart); more is reported
     /// by [`crate::router::ImportError::MaxPrefix`] so the session can send
     /// Cease/Maximum Number of Prefixes Reached (RFC 4486 §4, subcode 1).
     pub max_prefix: Option<u32>,

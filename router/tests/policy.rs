@@ -82,16 +82,48 @@ fn export_allow_list_med_and_communities() {
     assert_eq!(a.communities, vec![Community::new(65000, 7)]);
 }
 
-/// Max-prefix is reported so the session can send Cease 6/1 (RFC 4486 §4).
+/// Max-prefix is reported so the session can send Cease 6/1 (RFC 4486 §4), with
+/// the family whose count passed the limit; each family has the limit to itself.
 #[test]
 fn max_prefix_is_reported() {
+    use nexthop_router::attributes::{Attributes, NextHop};
+    use nexthop_router::peer::FamilyParams;
+    use nexthop_router::prefix::Ipv6Prefix;
     let mut r = router(AS, "192.0.2.1");
     let mut cfg = peer("172.16.0.1", 65001);
     cfg.max_prefix = Some(10);
-    let e = up(&mut r, cfg, "172.16.0.1");
+    let e = r.add_peer(cfg);
+    let mut params = SessionParams::ipv4(ip("172.16.0.1"));
+    params.ipv6 = FamilyParams {
+        enabled: true,
+        ..Default::default()
+    };
+    r.handle_session_up(e, params, T0);
     let ten: Vec<_> = (0..10).map(|i| (0, nth(i))).collect();
     let a = attrs(&[65001], "172.16.0.1");
     assert_eq!(r.handle_update(e, &[], &ten, Some(a.clone()), T0), Ok(()));
+    // Ten IPv6 prefixes beside ten IPv4 ones: within each family's limit.
+    let ten6: Vec<(u32, Ipv6Prefix)> = (0..10u16)
+        .map(|i| (0, format!("2001:db8:{i:x}::/48").parse().unwrap()))
+        .collect();
+    let a6 = Attributes {
+        next_hop: Some(NextHop::V6 {
+            global: "2001:db8::9".parse().unwrap(),
+            link_local: None,
+        }),
+        ..a.clone()
+    };
+    assert_eq!(r.handle_update(e, &[], &ten6, Some(a6.clone()), T0), Ok(()));
+    assert_eq!(r.prefix_count(e), 20);
+    let eleventh: Ipv6Prefix = "2001:db8:ff::/48".parse().unwrap();
+    assert_eq!(
+        r.handle_update(e, &[], &[(0, eleventh)], Some(a6), T0),
+        Err(ImportError::MaxPrefix {
+            limit: 10,
+            count: 11,
+            family: nexthop_core::wire::Family::IPV6_UNICAST,
+        })
+    );
     // Re-announcing the same prefixes is not more prefixes.
     assert_eq!(r.handle_update(e, &[], &ten, Some(a.clone()), T0), Ok(()));
     assert_eq!(

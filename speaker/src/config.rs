@@ -167,7 +167,7 @@ pub struct Neighbor {
     pub local_pref: Option<u32>,
     /// Communities (standard or large) attached to routes sent to the peer.
     pub communities: Vec<Community>,
-    /// Most prefixes accepted before Cease 6/1 (RFC 4486).
+    /// Most prefixes accepted in each family before Cease 6/1 (RFC 4486).
     pub max_prefix: Option<u32>,
     /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
     pub enforce_first_as: bool,

@@ -29,7 +29,7 @@ impl Router {
         for &(id, prefix) in withdrawn {
             if let Some(old) = rib.remove(prefix, peer, id) {
                 self.store.release(old.attrs);
-                p.prefixes -= 1;
+                p.prefixes[usize::from(P::IPV6)] -= 1;
             }
         }
         let checked = attrs.and_then(|mut a| {
@@ -58,7 +58,7 @@ impl Router {
             for &(id, prefix) in announced {
                 if let Some(old) = rib.remove(prefix, peer, id) {
                     self.store.release(old.attrs);
-                    p.prefixes -= 1;
+                    p.prefixes[usize::from(P::IPV6)] -= 1;
                 }
             }
             return Ok(());
@@ -69,7 +69,7 @@ impl Router {
                 Outcome::Reject => {
                     if let Some(old) = rib.remove(prefix, peer, id) {
                         self.store.release(old.attrs);
-                        p.prefixes -= 1;
+                        p.prefixes[usize::from(P::IPV6)] -= 1;
                     }
                     continue;
                 }
@@ -95,21 +95,24 @@ impl Router {
             };
             match rib.insert(prefix, path) {
                 Some(old) => self.store.release(old.attrs),
-                None => p.prefixes += 1,
+                None => p.prefixes[usize::from(P::IPV6)] += 1,
             }
         }
         self.store.release(base);
+        // Each family is held to the limit on its own (RFC 4486 §4 reports the
+        // AFI/SAFI whose count passed it).
+        let count = p.prefixes[usize::from(P::IPV6)];
         match p.config.max_prefix {
-            Some(limit) if p.prefixes > limit => {
+            Some(limit) if count > limit => {
                 tracing::warn!(
                     neighbor = %p.config.address,
                     limit,
-                    count = p.prefixes,
+                    count,
                     "maximum prefixes exceeded"
                 );
                 Err(ImportError::MaxPrefix {
                     limit,
-                    count: p.prefixes,
+                    count,
                     family: if P::IPV6 {
                         Family::IPV6_UNICAST
                     } else {

@@ -148,7 +148,8 @@ struct Peer {
     ibgp: bool,
     session: Option<SessionParams>,
     group: Option<usize>,
-    prefixes: u32,
+    /// Prefixes accepted, IPv4 then IPv6: each family has its own limit.
+    prefixes: [u32; 2],
     import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
     output: Output,
     removed: bool,
@@ -402,9 +403,11 @@ impl Router {
         self.peers.get(peer.0 as usize)?.session.as_ref()
     }
 
-    /// Number of prefixes accepted from `peer`.
+    /// Number of prefixes accepted from `peer`, both families.
     pub fn prefix_count(&self, peer: PeerId) -> u32 {
-        self.peers.get(peer.0 as usize).map_or(0, |p| p.prefixes)
+        self.peers
+            .get(peer.0 as usize)
+            .map_or(0, |p| p.prefixes[0] + p.prefixes[1])
     }
 
     // ----- configuration -----
@@ -424,7 +427,7 @@ impl Router {
             ibgp,
             session: None,
             group: None,
-            prefixes: 0,
+            prefixes: [0; 2],
             import_memo: FxHashMap::default(),
             output: Output::default(),
             removed: false,
@@ -528,7 +531,7 @@ impl Router {
         if p.session.take().is_none() {
             return;
         }
-        p.prefixes = 0;
+        p.prefixes = [0; 2];
         p.output = Output::default();
         p.import_memo.clear();
         if let Some(g) = p.group.take() {
