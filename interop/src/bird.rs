@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance};
+use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, instance_in_field};
 use crate::model::{Community, LargeCommunity, check_route, parse_as_path};
 use crate::process::{run, write_file};
 use crate::{
@@ -48,11 +48,10 @@ impl Bird {
                 "the BIRD driver sends the speaker's next_hop_v4/v6; per-route next hops are not supported",
             ));
         }
-        let mut b = Bird {
+        Bird {
             inst: Instance::new(run_dir, &BIRD, cfg)?,
-        };
-        b.launch()?;
-        Ok(b)
+        }
+        .launched()
     }
 
     fn conf_path(&self) -> PathBuf {
@@ -69,9 +68,7 @@ impl Bird {
     /// Runs `birdc` with `args`, returns its output without the banner.
     pub fn birdc(&self, args: &[&str]) -> Result<String> {
         let ctl = self.ctl();
-        let mut a = vec!["-s", ctl.as_str()];
-        a.extend_from_slice(args);
-        let out = run("birdc", &a, CLI_TIMEOUT)?;
+        let out = run("birdc", &[&["-s", &ctl], args].concat(), CLI_TIMEOUT)?;
         Ok(out
             .lines()
             .filter(|l| !l.starts_with("BIRD ") || !l.ends_with("ready."))
@@ -94,12 +91,7 @@ impl Bird {
 }
 
 impl Driver for Bird {
-    fn instance(&self) -> &Instance {
-        &self.inst
-    }
-    fn instance_mut(&mut self) -> &mut Instance {
-        &mut self.inst
-    }
+    instance_in_field!();
     fn command(&self) -> Result<Command> {
         write_file(&self.conf_path(), &render(&self.inst.cfg, &self.inst.dir))?;
         let mut cmd = Command::new("bird");

@@ -105,6 +105,20 @@ impl Instance {
     }
 }
 
+/// Implements [`Driver::instance`] and [`Driver::instance_mut`] for a driver
+/// whose [`Instance`] is its field `inst`.
+macro_rules! instance_in_field {
+    () => {
+        fn instance(&self) -> &$crate::driver::Instance {
+            &self.inst
+        }
+        fn instance_mut(&mut self) -> &mut $crate::driver::Instance {
+            &mut self.inst
+        }
+    };
+}
+pub(crate) use instance_in_field;
+
 /// How a driver starts its daemon; [`Driver::launch`] is the shared sequence.
 /// Public in a private module: other crates can neither name nor implement it,
 /// which seals [`crate::Speaker`].
@@ -148,6 +162,15 @@ pub trait Driver {
         }
         self.instance_mut().daemon = Some(d);
         self.after_start()
+    }
+
+    /// [`Driver::launch`]es it and returns it: the end of a driver's `start`.
+    fn launched(mut self) -> Result<Self>
+    where
+        Self: Sized,
+    {
+        self.launch()?;
+        Ok(self)
     }
 }
 

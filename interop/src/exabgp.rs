@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::driver::{Driver, Flavor, Instance, items, strs};
+use crate::driver::{Driver, Flavor, Instance, instance_in_field, items, strs};
 use crate::model::{Community, LargeCommunity, check_route};
 use crate::process::write_file;
 use crate::{
@@ -81,11 +81,10 @@ impl ExaBgp {
     /// Writes the config and the API helper, starts ExaBGP, waits until the API
     /// process runs.
     pub fn start(run_dir: &RunDir, cfg: SpeakerConfig) -> Result<ExaBgp> {
-        let mut e = ExaBgp {
+        ExaBgp {
             inst: Instance::new(run_dir, &EXABGP, cfg)?,
-        };
-        e.launch()?;
-        Ok(e)
+        }
+        .launched()
     }
 
     /// Sends one API command line (`announce route ...`, `neighbor X teardown 2`...).
@@ -316,12 +315,7 @@ fn route_from_attrs(a: &Value) -> ReceivedRoute {
 }
 
 impl Driver for ExaBgp {
-    fn instance(&self) -> &Instance {
-        &self.inst
-    }
-    fn instance_mut(&mut self) -> &mut Instance {
-        &mut self.inst
-    }
+    instance_in_field!();
     /// Also writes the API helper and empties its files: a restart begins a
     /// fresh JSON stream.
     fn command(&self) -> Result<Command> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, items, strs};
+use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, instance_in_field, items, strs};
 use crate::model::{
     MessageCounts, check_route, parse_as_path, parse_community, parse_large_community,
 };
@@ -55,9 +55,7 @@ impl Frr {
             &["frr:frr", &inst.dir.to_string_lossy()],
             CLI_TIMEOUT,
         )?;
-        let mut f = Frr { inst };
-        f.launch()?;
-        Ok(f)
+        Frr { inst }.launched()
     }
 
     /// Runs `vtysh` with one `-c` per command.
@@ -203,12 +201,7 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
 }
 
 impl Driver for Frr {
-    fn instance(&self) -> &Instance {
-        &self.inst
-    }
-    fn instance_mut(&mut self) -> &mut Instance {
-        &mut self.inst
-    }
+    instance_in_field!();
     fn command(&self) -> Result<Command> {
         let (cfg, dir) = (&self.inst.cfg, &self.inst.dir);
         let conf = dir.join("bgpd.conf");

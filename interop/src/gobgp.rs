@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, items, strs};
+use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, instance_in_field, items, strs};
 use crate::model::{Community, LargeCommunity, MessageCounts, check_route};
 use crate::process::{run, write_file};
 use crate::{
@@ -36,20 +36,21 @@ impl GoBgp {
     /// Writes the config, starts gobgpd, waits until its API answers, then adds
     /// the configured routes.
     pub fn start(run_dir: &RunDir, cfg: SpeakerConfig) -> Result<GoBgp> {
-        let mut g = GoBgp {
+        GoBgp {
             inst: Instance::new(run_dir, &GOBGP, cfg)?,
-        };
-        g.launch()?;
-        Ok(g)
+        }
+        .launched()
     }
 
     /// Runs the `gobgp` CLI against this daemon.
     pub fn gobgp(&self, args: &[&str]) -> Result<String> {
         let host = self.inst.cfg.local_address.to_string();
         let port = API_PORT.to_string();
-        let mut a = vec!["-u", host.as_str(), "-p", port.as_str()];
-        a.extend_from_slice(args);
-        run("gobgp", &a, CLI_TIMEOUT)
+        run(
+            "gobgp",
+            &[&["-u", &host, "-p", &port], args].concat(),
+            CLI_TIMEOUT,
+        )
     }
 
     fn neighbor_json(&self, neighbor: Ipv4Addr) -> Result<Value> {
@@ -95,12 +96,7 @@ impl GoBgp {
 }
 
 impl Driver for GoBgp {
-    fn instance(&self) -> &Instance {
-        &self.inst
-    }
-    fn instance_mut(&mut self) -> &mut Instance {
-        &mut self.inst
-    }
+    instance_in_field!();
     fn command(&self) -> Result<Command> {
         let conf = self.inst.dir.join("gobgpd.toml");
         write_file(&conf, &render(&self.inst.cfg))?;

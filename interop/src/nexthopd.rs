@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
-use crate::driver::{Driver, Flavor, Instance};
+use crate::driver::{Driver, Flavor, Instance, instance_in_field};
 use crate::process::{Daemon, is_listening, run, tail_file, write_file};
 use crate::{Error, Family, Result, RunDir, SpeakerConfig};
 
@@ -248,12 +248,7 @@ impl Nexthopd {
 }
 
 impl Driver for Nexthopd {
-    fn instance(&self) -> &Instance {
-        &self.inst
-    }
-    fn instance_mut(&mut self) -> &mut Instance {
-        &mut self.inst
-    }
+    instance_in_field!();
     /// The config is written by [`Nexthopd::check`], which runs first.
     fn command(&self) -> Result<Command> {
         let mut cmd = Command::new(&self.binary);

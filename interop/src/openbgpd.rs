@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, items, strs};
+use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, instance_in_field, items, strs};
 use crate::model::{check_route, parse_as_path, parse_community, parse_large_community};
 use crate::process::{run, write_file};
 use crate::{
@@ -41,9 +41,7 @@ impl OpenBgpd {
         // bgpd chroots into and drops privileges around this directory.
         std::fs::create_dir_all("/run/openbgpd")
             .map_err(|e| Error::io(std::path::Path::new("/run/openbgpd"), e))?;
-        let mut o = OpenBgpd { inst };
-        o.launch()?;
-        Ok(o)
+        OpenBgpd { inst }.launched()
     }
 
     fn sock(&self) -> String {
@@ -57,9 +55,7 @@ impl OpenBgpd {
     /// Runs `bgpctl -s <socket>` with `args`.
     pub fn bgpctl(&self, args: &[&str]) -> Result<String> {
         let sock = self.sock();
-        let mut a = vec!["-s", sock.as_str()];
-        a.extend_from_slice(args);
-        run("bgpctl", &a, CLI_TIMEOUT)
+        run("bgpctl", &[&["-s", &sock], args].concat(), CLI_TIMEOUT)
     }
 
     fn json(&self, args: &[&str]) -> Result<Value> {
@@ -149,12 +145,7 @@ fn render(cfg: &SpeakerConfig, sock: &str) -> String {
 }
 
 impl Driver for OpenBgpd {
-    fn instance(&self) -> &Instance {
-        &self.inst
-    }
-    fn instance_mut(&mut self) -> &mut Instance {
-        &mut self.inst
-    }
+    instance_in_field!();
     /// Writes the config and has `bgpd -n` check it first.
     fn command(&self) -> Result<Command> {
         let conf = self.inst.dir.join("bgpd.conf");
