@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, instance_in_field};
-use crate::model::{Community, LargeCommunity, check_route, parse_as_path};
+use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field};
+use crate::model::{Community, LargeCommunity, parse_as_path};
 use crate::process::{run, write_file};
 use crate::{
     Error, Family, Neighbor, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
@@ -76,8 +76,9 @@ impl Bird {
             .join("\n"))
     }
 
-    fn reconfigure(&self) -> Result<()> {
-        write_file(&self.conf_path(), &render(&self.inst.cfg, &self.inst.dir))?;
+    /// Writes `cfg` as the config and has BIRD load it.
+    fn reconfigure(&self, cfg: &SpeakerConfig) -> Result<()> {
+        write_file(&self.conf_path(), &render(cfg, &self.inst.dir))?;
         let out = self.birdc(&["configure"])?;
         if out.contains("Reconfigured") || out.contains("Reconfiguration in progress") {
             Ok(())
@@ -109,6 +110,25 @@ impl Driver for Bird {
     }
 }
 
+impl Originate for Bird {
+    /// A static route, by reconfiguration.
+    fn originate(&self, route: &Route) -> Result<()> {
+        if route.next_hop.is_some() {
+            return Err(Error::new(
+                "BIRD driver: per-route next hops are not supported",
+            ));
+        }
+        let mut cfg = self.inst.cfg.clone();
+        cfg.set_route(route.clone());
+        self.reconfigure(&cfg)
+    }
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        let mut cfg = self.inst.cfg.clone();
+        cfg.remove_route(prefix);
+        self.reconfigure(&cfg)
+    }
+}
+
 impl Speaker for Bird {
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
         let n = self.inst.cfg.find_neighbor(neighbor)?;
@@ -124,22 +144,6 @@ impl Speaker for Bird {
         let n = self.inst.cfg.find_neighbor(neighbor)?;
         let out = self.birdc(&["show", "route", "all", "protocol", &protocol_name(n)])?;
         Ok(parse_routes(&out))
-    }
-
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        if route.next_hop.is_some() {
-            return Err(Error::new(
-                "BIRD driver: per-route next hops are not supported",
-            ));
-        }
-        self.inst.cfg.set_route(route);
-        self.reconfigure()
-    }
-
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        self.inst.cfg.remove_route(prefix);
-        self.reconfigure()
     }
 
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {
@@ -226,12 +230,7 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
             }
             let _ = write!(c, " igp table {};", if v6 { "igp6" } else { "igp4" });
             if let Some(ap) = n.add_path {
-                let mode = match (ap.receives(), ap.sends()) {
-                    (true, true) => "on",
-                    (true, false) => "rx",
-                    _ => "tx",
-                };
-                let _ = write!(c, " add paths {mode};");
+                let _ = write!(c, " add paths {};", ap.pick("rx", "tx", "on"));
             }
             c.push_str(" };\n");
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::process::{Daemon, tail_file};
-use crate::{Error, Result, RunDir, SpeakerConfig, wait_until};
+use crate::{Error, Prefix, Result, Route, RunDir, SpeakerConfig, wait_until};
 
 /// Bound on one CLI call (`birdc`, `gobgp`, `vtysh`, `bgpctl`, `chown`).
 pub const CLI_TIMEOUT: Duration = Duration::from_secs(10);
@@ -120,8 +120,8 @@ macro_rules! instance_in_field {
 pub(crate) use instance_in_field;
 
 /// How a driver starts its daemon; [`Driver::launch`] is the shared sequence.
-/// Public in a private module: other crates can neither name nor implement it,
-/// which seals [`crate::Speaker`].
+/// Public in a private module: other crates can neither name nor implement it
+/// (nor [`Originate`]), which seals [`crate::Speaker`].
 pub trait Driver {
     /// The instance.
     fn instance(&self) -> &Instance;
@@ -182,4 +182,16 @@ pub fn items(v: &Value) -> impl Iterator<Item = &Value> {
 /// The string elements of the JSON array `v`.
 pub fn strs(v: &Value) -> impl Iterator<Item = &str> {
     items(v).filter_map(Value::as_str)
+}
+
+/// How a driver changes the routes its daemon originates at run time, for
+/// [`crate::Speaker::announce`] and [`crate::Speaker::withdraw`], which keep
+/// the configuration in step (a restart originates what was announced last).
+pub trait Originate: Driver {
+    /// Starts originating `route` in the running daemon (the configuration
+    /// still holds the routes before the change).
+    fn originate(&self, route: &Route) -> Result<()>;
+    /// Stops originating `prefix` in the running daemon (the configuration
+    /// still holds it).
+    fn stop_originating(&self, prefix: Prefix) -> Result<()>;
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::driver::{Driver, Flavor, Instance, instance_in_field, items, strs};
-use crate::model::{Community, LargeCommunity, check_route};
+use crate::driver::{Driver, Flavor, Instance, Originate, instance_in_field, items, strs};
+use crate::model::{Community, LargeCommunity};
 use crate::process::write_file;
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
@@ -190,11 +190,7 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
             c.push_str("    graceful-restart 120;\n");
         }
         if let Some(ap) = n.add_path {
-            let mode = match (ap.sends(), ap.receives()) {
-                (true, true) => "send/receive",
-                (true, false) => "send",
-                _ => "receive",
-            };
+            let mode = ap.pick("receive", "send", "send/receive");
             let _ = writeln!(c, "    add-path {mode};");
         }
         c.push_str("  }\n");
@@ -342,6 +338,20 @@ impl Driver for ExaBgp {
     }
 }
 
+impl Originate for ExaBgp {
+    fn originate(&self, route: &Route) -> Result<()> {
+        self.command(&format!("announce {}", route_line(&self.inst.cfg, route)))
+    }
+    /// With the attributes it was announced with, when it was.
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        let line = match self.inst.cfg.routes.iter().find(|r| r.prefix == prefix) {
+            Some(r) => route_line(&self.inst.cfg, r),
+            None => format!("route {prefix}"),
+        };
+        self.command(&format!("withdraw {line}"))
+    }
+}
+
 impl Speaker for ExaBgp {
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
         self.inst.cfg.find_neighbor(neighbor)?;
@@ -351,23 +361,6 @@ impl Speaker for ExaBgp {
     fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>> {
         self.inst.cfg.find_neighbor(neighbor)?;
         Ok(rebuild(&self.messages()?, neighbor).1)
-    }
-
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        self.command(&format!("announce {}", route_line(&self.inst.cfg, &route)))?;
-        self.inst.cfg.set_route(route);
-        Ok(())
-    }
-
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        let line = match self.inst.cfg.routes.iter().find(|r| r.prefix == prefix) {
-            Some(r) => route_line(&self.inst.cfg, r),
-            None => format!("route {prefix}"),
-        };
-        self.command(&format!("withdraw {line}"))?;
-        self.inst.cfg.remove_route(prefix);
-        Ok(())
     }
 
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {

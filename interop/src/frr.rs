@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, instance_in_field, items, strs};
-use crate::model::{
-    MessageCounts, check_route, parse_as_path, parse_community, parse_large_community,
+use crate::driver::{
+    CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
 };
+use crate::model::{MessageCounts, parse_as_path, parse_community, parse_large_community};
 use crate::process::{run, write_file};
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
@@ -93,10 +93,6 @@ impl Frr {
         };
         Ok((c("Sent"), c("Recv")))
     }
-}
-
-fn afi(p: &Prefix) -> &'static str {
-    if p.is_v6() { "ipv6" } else { "ipv4" }
 }
 
 fn route_map_lines(cfg: &SpeakerConfig, r: &Route) -> Vec<String> {
@@ -229,6 +225,49 @@ impl Driver for Frr {
     }
 }
 
+impl Originate for Frr {
+    /// A `network` statement with a route-map that sets the attributes; one
+    /// already there is removed first.
+    fn originate(&self, route: &Route) -> Result<()> {
+        let fam = format!("address-family {} unicast", Family::of(&route.prefix).afi());
+        let router = format!("router bgp {}", self.inst.cfg.asn);
+        let rm = route_map_name(&route.prefix);
+        if self
+            .inst
+            .cfg
+            .routes
+            .iter()
+            .any(|r| r.prefix == route.prefix)
+        {
+            let no_net = format!("no network {}", route.prefix);
+            let no_rm = format!("no route-map {rm}");
+            self.vtysh(&[
+                "configure terminal",
+                &router,
+                &fam,
+                &no_net,
+                "exit",
+                "exit",
+                &no_rm,
+            ])?;
+        }
+        let lines = route_map_lines(&self.inst.cfg, route);
+        let net = format!("network {} route-map {rm}", route.prefix);
+        let mut cmds: Vec<&str> = vec!["configure terminal"];
+        cmds.extend(lines.iter().map(String::as_str));
+        cmds.extend([router.as_str(), fam.as_str(), net.as_str()]);
+        self.vtysh(&cmds).map(|_| ())
+    }
+
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        let fam = format!("address-family {} unicast", Family::of(&prefix).afi());
+        let router = format!("router bgp {}", self.inst.cfg.asn);
+        let no_net = format!("no network {prefix}");
+        self.vtysh(&["configure terminal", &router, &fam, &no_net])
+            .map(|_| ())
+    }
+}
+
 impl Speaker for Frr {
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
         self.inst.cfg.find_neighbor(neighbor)?;
@@ -265,49 +304,6 @@ impl Speaker for Frr {
             }
         }
         Ok(out)
-    }
-
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        let fam = format!("address-family {} unicast", afi(&route.prefix));
-        let router = format!("router bgp {}", self.inst.cfg.asn);
-        let rm = route_map_name(&route.prefix);
-        if self
-            .inst
-            .cfg
-            .routes
-            .iter()
-            .any(|r| r.prefix == route.prefix)
-        {
-            let no_net = format!("no network {}", route.prefix);
-            let no_rm = format!("no route-map {rm}");
-            self.vtysh(&[
-                "configure terminal",
-                &router,
-                &fam,
-                &no_net,
-                "exit",
-                "exit",
-                &no_rm,
-            ])?;
-        }
-        let lines = route_map_lines(&self.inst.cfg, &route);
-        let net = format!("network {} route-map {rm}", route.prefix);
-        let mut cmds: Vec<&str> = vec!["configure terminal"];
-        cmds.extend(lines.iter().map(String::as_str));
-        cmds.extend([router.as_str(), fam.as_str(), net.as_str()]);
-        self.vtysh(&cmds)?;
-        self.inst.cfg.set_route(route);
-        Ok(())
-    }
-
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        let fam = format!("address-family {} unicast", afi(&prefix));
-        let router = format!("router bgp {}", self.inst.cfg.asn);
-        let no_net = format!("no network {prefix}");
-        self.vtysh(&["configure terminal", &router, &fam, &no_net])?;
-        self.inst.cfg.remove_route(prefix);
-        Ok(())
     }
 
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {

@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, instance_in_field, items, strs};
-use crate::model::{Community, LargeCommunity, MessageCounts, check_route};
+use crate::driver::{
+    CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
+};
+use crate::model::{Community, LargeCommunity, MessageCounts};
 use crate::process::{run, write_file};
 use crate::{
-    Error, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker, SpeakerConfig,
+    Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
+    SpeakerConfig,
 };
 
 const GOBGP: Flavor = Flavor {
@@ -123,6 +126,17 @@ impl Driver for GoBgp {
     }
 }
 
+impl Originate for GoBgp {
+    fn originate(&self, route: &Route) -> Result<()> {
+        self.add_path(route)
+    }
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        let fam = Family::of(&prefix).afi();
+        self.gobgp(&["global", "rib", "del", "-a", fam, &prefix.to_string()])
+            .map(|_| ())
+    }
+}
+
 impl Speaker for GoBgp {
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
         self.inst.cfg.find_neighbor(neighbor)?;
@@ -166,20 +180,6 @@ impl Speaker for GoBgp {
             out.extend(paths);
         }
         Ok(out)
-    }
-
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        self.add_path(&route)?;
-        self.inst.cfg.set_route(route);
-        Ok(())
-    }
-
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        let fam = if prefix.is_v6() { "ipv6" } else { "ipv4" };
-        self.gobgp(&["global", "rib", "del", "-a", fam, &prefix.to_string()])?;
-        self.inst.cfg.remove_route(prefix);
-        Ok(())
     }
 
     /// Not available: GoBGP 3.10's `neighbor X softresetin` (and `softreset`) only

@@ -281,18 +281,28 @@ pub fn require(programs: &[&str]) {
 /// What a test does with any of the daemons. Implemented by the drivers of this
 /// crate only (its supertrait is private): the lifecycle methods are written once,
 /// here, over the driver's shared instance.
-pub trait Speaker: driver::Driver {
+pub trait Speaker: driver::Originate {
     /// State of the session with `neighbor`.
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState>;
     /// Paths received from `neighbor`, both families.
     fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>>;
-    /// Originates `route` at run time.
-    fn announce(&mut self, route: Route) -> Result<()>;
-    /// Stops originating `prefix` at run time.
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()>;
     /// Asks `neighbor` to send its routes again (ROUTE-REFRESH, RFC 2918).
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()>;
 
+    /// Originates `route` at run time, in place of any route for its prefix;
+    /// a restart keeps it.
+    fn announce(&mut self, route: Route) -> Result<()> {
+        model::check_route(&route)?;
+        self.originate(&route)?;
+        self.instance_mut().cfg.set_route(route);
+        Ok(())
+    }
+    /// Stops originating `prefix` at run time; a restart keeps it withdrawn.
+    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
+        self.stop_originating(prefix)?;
+        self.instance_mut().cfg.remove_route(prefix);
+        Ok(())
+    }
     /// A short name for messages (`bird@127.0.0.2`).
     fn name(&self) -> String {
         self.instance().name()

@@ -62,6 +62,15 @@ impl AddPath {
     pub fn sends(self) -> bool {
         matches!(self, AddPath::Send | AddPath::Both)
     }
+    /// The one of `receive`, `send`, `both` that names this mode: a daemon's
+    /// word for it.
+    pub fn pick<T>(self, receive: T, send: T, both: T) -> T {
+        match self {
+            AddPath::Receive => receive,
+            AddPath::Send => send,
+            AddPath::Both => both,
+        }
+    }
 }
 
 /// An IP prefix, `198.18.2.0/24` or `2001:db8:2::/48`.

@@ -119,11 +119,7 @@ pub fn render(cfg: &SpeakerConfig) -> Result<String> {
             let _ = writeln!(c, "port = {}", n.port);
         }
         if let Some(ap) = n.add_path {
-            let mode = match (ap.receives(), ap.sends()) {
-                (true, true) => "both",
-                (true, false) => "receive",
-                _ => "send",
-            };
+            let mode = ap.pick("receive", "send", "both");
             let _ = writeln!(c, "add_path = \"{mode}\"");
         }
     }

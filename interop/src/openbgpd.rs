@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, instance_in_field, items, strs};
-use crate::model::{check_route, parse_as_path, parse_community, parse_large_community};
+use crate::driver::{
+    CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
+};
+use crate::model::{parse_as_path, parse_community, parse_large_community};
 use crate::process::{run, write_file};
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
@@ -169,6 +171,16 @@ impl Driver for OpenBgpd {
     }
 }
 
+impl Originate for OpenBgpd {
+    fn originate(&self, route: &Route) -> Result<()> {
+        self.network_add(route)
+    }
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        self.bgpctl(&["network", "delete", &prefix.to_string()])
+            .map(|_| ())
+    }
+}
+
 impl Speaker for OpenBgpd {
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
         self.inst.cfg.find_neighbor(neighbor)?;
@@ -231,19 +243,6 @@ impl Speaker for OpenBgpd {
             out.push(r);
         }
         Ok(out)
-    }
-
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        self.network_add(&route)?;
-        self.inst.cfg.set_route(route);
-        Ok(())
-    }
-
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        self.bgpctl(&["network", "delete", &prefix.to_string()])?;
-        self.inst.cfg.remove_route(prefix);
-        Ok(())
     }
 
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {
