@@ -1,8 +1,10 @@
-//! What every daemon driver shares, written once: the instance (configuration,
-//! run sub-directory, running process), starting the daemon and waiting until it
-//! answers, stopping it by PID, and the end of its logs. A driver file holds only
-//! its [`Flavor`] and the [`Driver`] hooks: how to start its daemon and how to
-//! know it is ready.
+//! What every daemon driver shares, written once: the [`Instance`]
+//! (configuration, run sub-directory, running process), starting the daemon and
+//! waiting until it answers ([`Driver::launch`]), stopping it by PID, the end of
+//! its logs, and two helpers for the daemons' JSON. A driver file holds only its
+//! [`Flavor`], its [`Driver`] hooks (how to start its daemon, how to know it is
+//! ready), its [`Originate`] hooks (how to change its routes at run time) and its
+//! queries.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -174,16 +176,6 @@ pub trait Driver {
     }
 }
 
-/// The elements of the JSON array `v`; none when `v` is not an array.
-pub fn items(v: &Value) -> impl Iterator<Item = &Value> {
-    v.as_array().into_iter().flatten()
-}
-
-/// The string elements of the JSON array `v`.
-pub fn strs(v: &Value) -> impl Iterator<Item = &str> {
-    items(v).filter_map(Value::as_str)
-}
-
 /// How a driver changes the routes its daemon originates at run time, for
 /// [`crate::Speaker::announce`] and [`crate::Speaker::withdraw`], which keep
 /// the configuration in step (a restart originates what was announced last).
@@ -194,4 +186,14 @@ pub trait Originate: Driver {
     /// Stops originating `prefix` in the running daemon (the configuration
     /// still holds it).
     fn stop_originating(&self, prefix: Prefix) -> Result<()>;
+}
+
+/// The elements of the JSON array `v`; none when `v` is not an array.
+pub fn items(v: &Value) -> impl Iterator<Item = &Value> {
+    v.as_array().into_iter().flatten()
+}
+
+/// The string elements of the JSON array `v`.
+pub fn strs(v: &Value) -> impl Iterator<Item = &str> {
+    items(v).filter_map(Value::as_str)
 }
