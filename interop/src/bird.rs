@@ -7,22 +7,27 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::model::{Community, LargeCommunity, check_route, parse_as_path};
-use crate::process::{Daemon, run, tail_file, write_file};
+use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field};
+use crate::model::{Community, LargeCommunity, parse_as_path};
+use crate::process::{run, write_file};
 use crate::{
     Error, Family, Neighbor, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
-    SpeakerConfig, wait_until,
+    SpeakerConfig,
 };
 
-const CLI_TIMEOUT: Duration = Duration::from_secs(10);
-const START_TIMEOUT: Duration = Duration::from_secs(15);
+const BIRD: Flavor = Flavor {
+    name: "bird",
+    process: "bird",
+    log: Some("bird.log"),
+    ready: "birdc to answer",
+    start_timeout: Duration::from_secs(15),
+    stop_grace: Duration::from_secs(2),
+};
 
 /// A BIRD 2 daemon under test; stopped on drop.
 #[derive(Debug)]
 pub struct Bird {
-    cfg: SpeakerConfig,
-    dir: PathBuf,
-    daemon: Option<Daemon>,
+    inst: Instance,
 }
 
 /// The protocol name BIRD knows `n` by.
@@ -38,62 +43,32 @@ pub fn protocol_name(n: &Neighbor) -> String {
 impl Bird {
     /// Writes the config, starts BIRD and waits until `birdc` answers.
     pub fn start(run_dir: &RunDir, cfg: SpeakerConfig) -> Result<Bird> {
-        cfg.validate()?;
         if cfg.routes.iter().any(|r| r.next_hop.is_some()) {
             return Err(Error::new(
                 "the BIRD driver sends the speaker's next_hop_v4/v6; per-route next hops are not supported",
             ));
         }
-        let dir = run_dir.subdir(&format!("bird-{}", cfg.local_address))?;
-        let mut b = Bird {
-            cfg,
-            dir,
-            daemon: None,
-        };
-        b.launch()?;
-        Ok(b)
+        Bird {
+            inst: Instance::new(run_dir, &BIRD, cfg)?,
+        }
+        .launched()
     }
 
     fn conf_path(&self) -> PathBuf {
-        self.dir.join("bird.conf")
+        self.inst.dir.join("bird.conf")
     }
     fn ctl(&self) -> String {
-        self.dir.join("bird.ctl").to_string_lossy().into_owned()
-    }
-
-    fn launch(&mut self) -> Result<()> {
-        write_file(&self.conf_path(), &render(&self.cfg, &self.dir))?;
-        let mut cmd = Command::new("bird");
-        cmd.arg("-f")
-            .arg("-c")
-            .arg(self.conf_path())
-            .arg("-s")
-            .arg(self.ctl())
-            .arg("-P")
-            .arg(self.dir.join("bird.pid"));
-        let mut d = Daemon::spawn("bird", &self.dir, cmd)?;
-        let ready = wait_until(START_TIMEOUT, "birdc to answer", || {
-            !d.is_running() || self.birdc(&["show", "status"]).is_ok()
-        });
-        if ready.is_err() || !d.is_running() {
-            let out = d.output_tail(20);
-            drop(d);
-            return Err(Error::new(format!(
-                "{}: did not start\n{out}\n{}",
-                self.name(),
-                tail_file(&self.dir.join("bird.log"), 10)
-            )));
-        }
-        self.daemon = Some(d);
-        Ok(())
+        self.inst
+            .dir
+            .join("bird.ctl")
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// Runs `birdc` with `args`, returns its output without the banner.
     pub fn birdc(&self, args: &[&str]) -> Result<String> {
         let ctl = self.ctl();
-        let mut a = vec!["-s", ctl.as_str()];
-        a.extend_from_slice(args);
-        let out = run("birdc", &a, CLI_TIMEOUT)?;
+        let out = run("birdc", &[&["-s", &ctl], args].concat(), CLI_TIMEOUT)?;
         Ok(out
             .lines()
             .filter(|l| !l.starts_with("BIRD ") || !l.ends_with("ready."))
@@ -101,8 +76,9 @@ impl Bird {
             .join("\n"))
     }
 
-    fn reconfigure(&self) -> Result<()> {
-        write_file(&self.conf_path(), &render(&self.cfg, &self.dir))?;
+    /// Writes `cfg` as the config and has BIRD load it.
+    fn reconfigure(&self, cfg: &SpeakerConfig) -> Result<()> {
+        write_file(&self.conf_path(), &render(cfg, &self.inst.dir))?;
         let out = self.birdc(&["configure"])?;
         if out.contains("Reconfigured") || out.contains("Reconfiguration in progress") {
             Ok(())
@@ -115,16 +91,47 @@ impl Bird {
     }
 }
 
-impl Speaker for Bird {
-    fn name(&self) -> String {
-        format!("bird@{}", self.cfg.local_address)
+impl Driver for Bird {
+    instance_in_field!();
+    fn command(&self) -> Result<Command> {
+        write_file(&self.conf_path(), &render(&self.inst.cfg, &self.inst.dir))?;
+        let mut cmd = Command::new("bird");
+        cmd.arg("-f")
+            .arg("-c")
+            .arg(self.conf_path())
+            .arg("-s")
+            .arg(self.ctl())
+            .arg("-P")
+            .arg(self.inst.dir.join("bird.pid"));
+        Ok(cmd)
     }
-    fn config(&self) -> &SpeakerConfig {
-        &self.cfg
+    fn ready(&self) -> bool {
+        self.birdc(&["show", "status"]).is_ok()
     }
+}
 
+impl Originate for Bird {
+    /// A static route, by reconfiguration.
+    fn originate(&self, route: &Route) -> Result<()> {
+        if route.next_hop.is_some() {
+            return Err(Error::new(
+                "BIRD driver: per-route next hops are not supported",
+            ));
+        }
+        let mut cfg = self.inst.cfg.clone();
+        cfg.set_route(route.clone());
+        self.reconfigure(&cfg)
+    }
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        let mut cfg = self.inst.cfg.clone();
+        cfg.remove_route(prefix);
+        self.reconfigure(&cfg)
+    }
+}
+
+impl Speaker for Bird {
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
-        let n = self.cfg.find_neighbor(neighbor)?;
+        let n = self.inst.cfg.find_neighbor(neighbor)?;
         let out = self.birdc(&["show", "protocols", "all", &protocol_name(n)])?;
         Ok(out
             .lines()
@@ -134,57 +141,14 @@ impl Speaker for Bird {
     }
 
     fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>> {
-        let n = self.cfg.find_neighbor(neighbor)?;
+        let n = self.inst.cfg.find_neighbor(neighbor)?;
         let out = self.birdc(&["show", "route", "all", "protocol", &protocol_name(n)])?;
         Ok(parse_routes(&out))
     }
 
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        if route.next_hop.is_some() {
-            return Err(Error::new(
-                "BIRD driver: per-route next hops are not supported",
-            ));
-        }
-        self.cfg.routes.retain(|r| r.prefix != route.prefix);
-        self.cfg.routes.push(route);
-        self.reconfigure()
-    }
-
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        self.cfg.routes.retain(|r| r.prefix != prefix);
-        self.reconfigure()
-    }
-
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {
-        let n = self.cfg.find_neighbor(neighbor)?;
+        let n = self.inst.cfg.find_neighbor(neighbor)?;
         self.birdc(&["reload", "in", &protocol_name(n)]).map(|_| ())
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.kill9();
-        }
-    }
-
-    fn restart(&mut self) -> Result<()> {
-        self.stop();
-        self.launch()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.terminate(Duration::from_secs(2));
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let mut s = tail_file(&self.dir.join("bird.log"), 30);
-        if let Some(d) = &self.daemon {
-            s.push('\n');
-            s.push_str(&d.output_tail(10));
-        }
-        s
     }
 }
 
@@ -266,12 +230,7 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
             }
             let _ = write!(c, " igp table {};", if v6 { "igp6" } else { "igp4" });
             if let Some(ap) = n.add_path {
-                let mode = match (ap.receives(), ap.sends()) {
-                    (true, true) => "on",
-                    (true, false) => "rx",
-                    _ => "tx",
-                };
-                let _ = write!(c, " add paths {mode};");
+                let _ = write!(c, " add paths {};", ap.pick("rx", "tx", "on"));
             }
             c.push_str(" };\n");
         }

@@ -3,30 +3,37 @@
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::model::{check_route, parse_as_path, parse_community, parse_large_community};
-use crate::process::{Daemon, run, tail_file, write_file};
+use crate::driver::{
+    CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
+};
+use crate::model::{MessageCounts, parse_as_path, parse_community, parse_large_community};
+use crate::process::{run, write_file};
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
-    SpeakerConfig, wait_until,
+    SpeakerConfig,
 };
 
-const CLI_TIMEOUT: Duration = Duration::from_secs(10);
-const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// Where Debian installs the daemon.
 pub const BGPD: &str = "/usr/lib/frr/bgpd";
+
+const FRR: Flavor = Flavor {
+    name: "frr",
+    process: "bgpd",
+    log: Some("bgpd.log"),
+    ready: "vtysh to answer",
+    start_timeout: Duration::from_secs(15),
+    stop_grace: Duration::from_secs(2),
+};
 
 /// An FRR bgpd under test; stopped on drop.
 #[derive(Debug)]
 pub struct Frr {
-    cfg: SpeakerConfig,
-    dir: PathBuf,
-    daemon: Option<Daemon>,
+    inst: Instance,
 }
 
 fn route_map_name(p: &Prefix) -> String {
@@ -41,54 +48,19 @@ fn route_map_name(p: &Prefix) -> String {
 impl Frr {
     /// Writes the config, starts bgpd and waits until vtysh answers.
     pub fn start(run_dir: &RunDir, cfg: SpeakerConfig) -> Result<Frr> {
-        cfg.validate()?;
-        let dir = run_dir.subdir(&format!("frr-{}", cfg.local_address))?;
+        let inst = Instance::new(run_dir, &FRR, cfg)?;
         // bgpd drops privileges to user frr: its socket, pid and log live here.
-        run("chown", &["frr:frr", &dir.to_string_lossy()], CLI_TIMEOUT)?;
-        let mut f = Frr {
-            cfg,
-            dir,
-            daemon: None,
-        };
-        f.launch()?;
-        Ok(f)
-    }
-
-    fn launch(&mut self) -> Result<()> {
-        let conf = self.dir.join("bgpd.conf");
-        write_file(&conf, &render(&self.cfg, &self.dir))?;
-        let mut cmd = Command::new(BGPD);
-        cmd.arg("-Z")
-            .arg("-f")
-            .arg(&conf)
-            .arg("-l")
-            .arg(self.cfg.local_address.to_string())
-            .arg("-p")
-            .arg(self.cfg.port.to_string())
-            .arg("-i")
-            .arg(self.dir.join("bgpd.pid"))
-            .arg("--vty_socket")
-            .arg(&self.dir)
-            .arg("-A")
-            .arg(self.cfg.local_address.to_string())
-            .arg("-P")
-            .arg("0");
-        let mut d = Daemon::spawn("bgpd", &self.dir, cmd)?;
-        let ready = wait_until(START_TIMEOUT, "vtysh to answer", || {
-            !d.is_running() || self.vtysh(&["show bgp summary json"]).is_ok()
-        });
-        if ready.is_err() || !d.is_running() {
-            let out = d.output_tail(20);
-            drop(d);
-            return Err(Error::new(format!("{}: did not start\n{out}", self.name())));
-        }
-        self.daemon = Some(d);
-        Ok(())
+        run(
+            "chown",
+            &["frr:frr", &inst.dir.to_string_lossy()],
+            CLI_TIMEOUT,
+        )?;
+        Frr { inst }.launched()
     }
 
     /// Runs `vtysh` with one `-c` per command.
     pub fn vtysh(&self, commands: &[&str]) -> Result<String> {
-        let sock = self.dir.to_string_lossy().into_owned();
+        let sock = self.inst.dir.to_string_lossy().into_owned();
         let mut a = vec!["--vty_socket", sock.as_str()];
         for c in commands {
             a.push("-c");
@@ -105,10 +77,22 @@ impl Frr {
         let out = self.vtysh(&[command])?;
         serde_json::from_str(&out).map_err(|e| Error::new(format!("vtysh {command}: {e}: {out}")))
     }
-}
 
-fn afi(p: &Prefix) -> &'static str {
-    if p.is_v6() { "ipv6" } else { "ipv4" }
+    /// Messages sent to and received from `neighbor`: `(sent, received)`.
+    pub fn message_counts(&self, neighbor: Ipv4Addr) -> Result<(MessageCounts, MessageCounts)> {
+        let v = self.json(&format!("show bgp neighbors {neighbor} json"))?;
+        let m = &v[neighbor.to_string()]["messageStats"];
+        let c = |dir: &str| {
+            let n = |what: &str| m[format!("{what}{dir}")].as_u64().unwrap_or(0);
+            MessageCounts {
+                update: n("updates"),
+                refresh: n("routeRefresh"),
+                notification: n("notifications"),
+                open: n("opens"),
+            }
+        };
+        Ok((c("Sent"), c("Recv")))
+    }
 }
 
 fn route_map_lines(cfg: &SpeakerConfig, r: &Route) -> Vec<String> {
@@ -212,64 +196,49 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
     c
 }
 
-impl Speaker for Frr {
-    fn name(&self) -> String {
-        format!("frr@{}", self.cfg.local_address)
+impl Driver for Frr {
+    instance_in_field!();
+    fn command(&self) -> Result<Command> {
+        let (cfg, dir) = (&self.inst.cfg, &self.inst.dir);
+        let conf = dir.join("bgpd.conf");
+        write_file(&conf, &render(cfg, dir))?;
+        let mut cmd = Command::new(BGPD);
+        cmd.arg("-Z")
+            .arg("-f")
+            .arg(&conf)
+            .arg("-l")
+            .arg(cfg.local_address.to_string())
+            .arg("-p")
+            .arg(cfg.port.to_string())
+            .arg("-i")
+            .arg(dir.join("bgpd.pid"))
+            .arg("--vty_socket")
+            .arg(dir)
+            .arg("-A")
+            .arg(cfg.local_address.to_string())
+            .arg("-P")
+            .arg("0");
+        Ok(cmd)
     }
-    fn config(&self) -> &SpeakerConfig {
-        &self.cfg
+    fn ready(&self) -> bool {
+        self.vtysh(&["show bgp summary json"]).is_ok()
     }
+}
 
-    fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
-        self.cfg.find_neighbor(neighbor)?;
-        let v = self.json(&format!("show bgp neighbors {neighbor} json"))?;
-        Ok(match v[neighbor.to_string()]["bgpState"].as_str() {
-            Some(s) => SessionState::parse(s),
-            None => SessionState::Other(v.to_string()),
-        })
-    }
-
-    fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>> {
-        let n = self.cfg.find_neighbor(neighbor)?.clone();
-        let peer = neighbor.to_string();
-        let mut out = Vec::new();
-        for (fam, name) in [(Family::Ipv4Unicast, "ipv4"), (Family::Ipv6Unicast, "ipv6")] {
-            if !n.has(fam) {
-                continue;
-            }
-            let table = self.json(&format!("show bgp {name} unicast json"))?;
-            let Some(routes) = table["routes"].as_object() else {
-                continue;
-            };
-            for (prefix, paths) in routes {
-                let from_peer = paths
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|p| p["peerId"].as_str() == Some(peer.as_str()));
-                if !from_peer {
-                    continue;
-                }
-                let Ok(pfx) = prefix.parse::<Prefix>() else {
-                    continue;
-                };
-                let detail = self.json(&format!("show bgp {name} unicast {prefix} json"))?;
-                for p in detail["paths"].as_array().into_iter().flatten() {
-                    if p["peer"]["peerId"].as_str() == Some(peer.as_str()) {
-                        out.push(parse_path(pfx, p));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        let fam = format!("address-family {} unicast", afi(&route.prefix));
-        let router = format!("router bgp {}", self.cfg.asn);
+impl Originate for Frr {
+    /// A `network` statement with a route-map that sets the attributes; one
+    /// already there is removed first.
+    fn originate(&self, route: &Route) -> Result<()> {
+        let fam = format!("address-family {} unicast", Family::of(&route.prefix).afi());
+        let router = format!("router bgp {}", self.inst.cfg.asn);
         let rm = route_map_name(&route.prefix);
-        if self.cfg.routes.iter().any(|r| r.prefix == route.prefix) {
+        if self
+            .inst
+            .cfg
+            .routes
+            .iter()
+            .any(|r| r.prefix == route.prefix)
+        {
             let no_net = format!("no network {}", route.prefix);
             let no_rm = format!("no route-map {rm}");
             self.vtysh(&[
@@ -282,58 +251,67 @@ impl Speaker for Frr {
                 &no_rm,
             ])?;
         }
-        let lines = route_map_lines(&self.cfg, &route);
+        let lines = route_map_lines(&self.inst.cfg, route);
         let net = format!("network {} route-map {rm}", route.prefix);
         let mut cmds: Vec<&str> = vec!["configure terminal"];
         cmds.extend(lines.iter().map(String::as_str));
         cmds.extend([router.as_str(), fam.as_str(), net.as_str()]);
-        self.vtysh(&cmds)?;
-        self.cfg.routes.retain(|r| r.prefix != route.prefix);
-        self.cfg.routes.push(route);
-        Ok(())
+        self.vtysh(&cmds).map(|_| ())
     }
 
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        let fam = format!("address-family {} unicast", afi(&prefix));
-        let router = format!("router bgp {}", self.cfg.asn);
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        let fam = format!("address-family {} unicast", Family::of(&prefix).afi());
+        let router = format!("router bgp {}", self.inst.cfg.asn);
         let no_net = format!("no network {prefix}");
-        self.vtysh(&["configure terminal", &router, &fam, &no_net])?;
-        self.cfg.routes.retain(|r| r.prefix != prefix);
-        Ok(())
+        self.vtysh(&["configure terminal", &router, &fam, &no_net])
+            .map(|_| ())
+    }
+}
+
+impl Speaker for Frr {
+    fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
+        self.inst.cfg.find_neighbor(neighbor)?;
+        let v = self.json(&format!("show bgp neighbors {neighbor} json"))?;
+        Ok(match v[neighbor.to_string()]["bgpState"].as_str() {
+            Some(s) => SessionState::parse(s),
+            None => SessionState::Other(v.to_string()),
+        })
+    }
+
+    fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>> {
+        let n = self.inst.cfg.find_neighbor(neighbor)?.clone();
+        let peer = neighbor.to_string();
+        let mut out = Vec::new();
+        for name in n.afis() {
+            let table = self.json(&format!("show bgp {name} unicast json"))?;
+            let Some(routes) = table["routes"].as_object() else {
+                continue;
+            };
+            for (prefix, paths) in routes {
+                let from_peer = items(paths).any(|p| p["peerId"].as_str() == Some(peer.as_str()));
+                if !from_peer {
+                    continue;
+                }
+                let Ok(pfx) = prefix.parse::<Prefix>() else {
+                    continue;
+                };
+                let detail = self.json(&format!("show bgp {name} unicast {prefix} json"))?;
+                for p in items(&detail["paths"]) {
+                    if p["peer"]["peerId"].as_str() == Some(peer.as_str()) {
+                        out.push(parse_path(pfx, p));
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {
-        let n = self.cfg.find_neighbor(neighbor)?;
-        for (fam, name) in [(Family::Ipv4Unicast, "ipv4"), (Family::Ipv6Unicast, "ipv6")] {
-            if n.has(fam) {
-                self.vtysh(&[&format!("clear bgp {name} unicast {neighbor} soft in")])?;
-            }
+        let n = self.inst.cfg.find_neighbor(neighbor)?;
+        for afi in n.afis() {
+            self.vtysh(&[&format!("clear bgp {afi} unicast {neighbor} soft in")])?;
         }
         Ok(())
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.kill9();
-        }
-    }
-
-    fn restart(&mut self) -> Result<()> {
-        self.stop();
-        self.launch()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.terminate(Duration::from_secs(2));
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let mut s = tail_file(&self.dir.join("bgpd.log"), 30);
-        s.push('\n');
-        s.push_str(&tail_file(&self.dir.join("bgpd.out"), 10));
-        s
     }
 }
 
@@ -347,29 +325,20 @@ fn parse_path(prefix: Prefix, p: &Value) -> ReceivedRoute {
         Some(s) => parse_as_path(s),
         None => p["path"].as_str().map(parse_as_path).unwrap_or_default(),
     };
-    let nhs: Vec<&Value> = p["nexthops"].as_array().into_iter().flatten().collect();
+    let nhs: Vec<&Value> = items(&p["nexthops"]).collect();
     r.next_hop = nhs
         .iter()
         .find(|n| n["scope"].as_str() != Some("link-local"))
         .and_then(|n| n["ip"].as_str()?.parse().ok());
-    r.communities = p["community"]["list"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| parse_community(c.as_str()?))
+    r.communities = strs(&p["community"]["list"])
+        .filter_map(parse_community)
         .collect();
-    r.large_communities = p["largeCommunity"]["list"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| parse_large_community(c.as_str()?))
+    r.large_communities = strs(&p["largeCommunity"]["list"])
+        .filter_map(parse_large_community)
         .collect();
     r.originator_id = p["originatorId"].as_str().and_then(|s| s.parse().ok());
-    r.cluster_list = p["clusterList"]["list"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.as_str()?.parse().ok())
+    r.cluster_list = strs(&p["clusterList"]["list"])
+        .filter_map(|s| s.parse().ok())
         .collect();
     r.local_pref = p["locPrf"].as_u64().map(|x| x as u32);
     r.med = p["metric"].as_u64().map(|x| x as u32);

@@ -3,92 +3,57 @@
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::model::{Community, LargeCommunity, check_route};
-use crate::process::{Daemon, run};
+use crate::driver::{
+    CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
+};
+use crate::model::{Community, LargeCommunity, MessageCounts};
+use crate::process::{run, write_file};
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
-    SpeakerConfig, wait_until,
+    SpeakerConfig,
 };
 
-const CLI_TIMEOUT: Duration = Duration::from_secs(10);
-const START_TIMEOUT: Duration = Duration::from_secs(15);
+const GOBGP: Flavor = Flavor {
+    name: "gobgp",
+    process: "gobgpd",
+    log: None,
+    ready: "gobgp API to answer",
+    start_timeout: Duration::from_secs(15),
+    stop_grace: Duration::from_secs(2),
+};
 /// Port of gobgpd's gRPC API, on the daemon's own loopback address.
 pub const API_PORT: u16 = 50051;
 
 /// A GoBGP daemon under test; stopped on drop.
 #[derive(Debug)]
 pub struct GoBgp {
-    cfg: SpeakerConfig,
-    dir: PathBuf,
-    daemon: Option<Daemon>,
-}
-
-/// Message counters of one session, as GoBGP reports them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MessageCounts {
-    /// UPDATE messages.
-    pub update: u64,
-    /// ROUTE-REFRESH messages.
-    pub refresh: u64,
-    /// NOTIFICATION messages.
-    pub notification: u64,
-    /// OPEN messages.
-    pub open: u64,
+    inst: Instance,
 }
 
 impl GoBgp {
     /// Writes the config, starts gobgpd, waits until its API answers, then adds
     /// the configured routes.
     pub fn start(run_dir: &RunDir, cfg: SpeakerConfig) -> Result<GoBgp> {
-        cfg.validate()?;
-        let dir = run_dir.subdir(&format!("gobgp-{}", cfg.local_address))?;
-        let mut g = GoBgp {
-            cfg,
-            dir,
-            daemon: None,
-        };
-        g.launch()?;
-        Ok(g)
-    }
-
-    fn launch(&mut self) -> Result<()> {
-        let conf = self.dir.join("gobgpd.toml");
-        crate::process::write_file(&conf, &render(&self.cfg))?;
-        let mut cmd = Command::new("gobgpd");
-        cmd.arg("-f")
-            .arg(&conf)
-            .arg(format!("--api-hosts={}:{API_PORT}", self.cfg.local_address))
-            .arg("--pprof-disable")
-            .arg("--log-plain");
-        let mut d = Daemon::spawn("gobgpd", &self.dir, cmd)?;
-        let ready = wait_until(START_TIMEOUT, "gobgp API to answer", || {
-            !d.is_running() || self.gobgp(&["global"]).is_ok()
-        });
-        if ready.is_err() || !d.is_running() {
-            let out = d.output_tail(20);
-            drop(d);
-            return Err(Error::new(format!("{}: did not start\n{out}", self.name())));
+        GoBgp {
+            inst: Instance::new(run_dir, &GOBGP, cfg)?,
         }
-        self.daemon = Some(d);
-        for r in self.cfg.routes.clone() {
-            self.add_path(&r)?;
-        }
-        Ok(())
+        .launched()
     }
 
     /// Runs the `gobgp` CLI against this daemon.
     pub fn gobgp(&self, args: &[&str]) -> Result<String> {
-        let host = self.cfg.local_address.to_string();
+        let host = self.inst.cfg.local_address.to_string();
         let port = API_PORT.to_string();
-        let mut a = vec!["-u", host.as_str(), "-p", port.as_str()];
-        a.extend_from_slice(args);
-        run("gobgp", &a, CLI_TIMEOUT)
+        run(
+            "gobgp",
+            &[&["-u", &host, "-p", &port], args].concat(),
+            CLI_TIMEOUT,
+        )
     }
 
     fn neighbor_json(&self, neighbor: Ipv4Addr) -> Result<Value> {
@@ -117,7 +82,7 @@ impl GoBgp {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        if let Some(nh) = self.cfg.next_hop_of(r) {
+        if let Some(nh) = self.inst.cfg.next_hop_of(r) {
             args.extend(["nexthop".into(), nh.to_string()]);
         }
         if !r.communities.is_empty() {
@@ -133,16 +98,48 @@ impl GoBgp {
     }
 }
 
-impl Speaker for GoBgp {
-    fn name(&self) -> String {
-        format!("gobgp@{}", self.cfg.local_address)
+impl Driver for GoBgp {
+    instance_in_field!();
+    fn command(&self) -> Result<Command> {
+        let conf = self.inst.dir.join("gobgpd.toml");
+        write_file(&conf, &render(&self.inst.cfg))?;
+        let mut cmd = Command::new("gobgpd");
+        cmd.arg("-f")
+            .arg(&conf)
+            .arg(format!(
+                "--api-hosts={}:{API_PORT}",
+                self.inst.cfg.local_address
+            ))
+            .arg("--pprof-disable")
+            .arg("--log-plain");
+        Ok(cmd)
     }
-    fn config(&self) -> &SpeakerConfig {
-        &self.cfg
+    fn ready(&self) -> bool {
+        self.gobgp(&["global"]).is_ok()
     }
+    /// The configured routes go in through the API.
+    fn after_start(&mut self) -> Result<()> {
+        for r in &self.inst.cfg.routes {
+            self.add_path(r)?;
+        }
+        Ok(())
+    }
+}
 
+impl Originate for GoBgp {
+    fn originate(&self, route: &Route) -> Result<()> {
+        self.add_path(route)
+    }
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        let fam = Family::of(&prefix).afi();
+        self.gobgp(&["global", "rib", "del", "-a", fam, &prefix.to_string()])
+            .map(|_| ())
+    }
+}
+
+impl Speaker for GoBgp {
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
-        self.cfg.find_neighbor(neighbor)?;
+        self.inst.cfg.find_neighbor(neighbor)?;
         let v = self.neighbor_json(neighbor)?;
         let s = &v["state"]["session_state"];
         Ok(match s.as_u64() {
@@ -160,12 +157,9 @@ impl Speaker for GoBgp {
     }
 
     fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>> {
-        let n = self.cfg.find_neighbor(neighbor)?.clone();
+        let n = self.inst.cfg.find_neighbor(neighbor)?.clone();
         let mut out = Vec::new();
-        for (fam, name) in [(Family::Ipv4Unicast, "ipv4"), (Family::Ipv6Unicast, "ipv6")] {
-            if !n.has(fam) {
-                continue;
-            }
+        for name in n.afis() {
             let text = self.gobgp(&[
                 "-j",
                 "neighbor",
@@ -188,50 +182,14 @@ impl Speaker for GoBgp {
         Ok(out)
     }
 
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        self.add_path(&route)?;
-        self.cfg.routes.retain(|r| r.prefix != route.prefix);
-        self.cfg.routes.push(route);
-        Ok(())
-    }
-
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        let fam = if prefix.is_v6() { "ipv6" } else { "ipv4" };
-        self.gobgp(&["global", "rib", "del", "-a", fam, &prefix.to_string()])?;
-        self.cfg.routes.retain(|r| r.prefix != prefix);
-        Ok(())
-    }
-
     /// Not available: GoBGP 3.10's `neighbor X softresetin` (and `softreset`) only
     /// re-applies the import policy to its Adj-RIB-In; it sends no ROUTE-REFRESH
     /// (checked: the peer sends no UPDATE, GoBGP counts no refresh sent).
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {
-        self.cfg.find_neighbor(neighbor)?;
+        self.inst.cfg.find_neighbor(neighbor)?;
         Err(Error::new(
             "gobgp cannot send ROUTE-REFRESH: `softresetin` only re-applies its import policy",
         ))
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.kill9();
-        }
-    }
-
-    fn restart(&mut self) -> Result<()> {
-        self.stop();
-        self.launch()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.terminate(Duration::from_secs(2));
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        crate::process::tail_file(&self.dir.join("gobgpd.out"), 30)
     }
 }
 
@@ -279,16 +237,10 @@ fn render(cfg: &SpeakerConfig) -> String {
                 cfg.cluster_id.unwrap_or(cfg.router_id)
             );
         }
-        for (fam, name) in [
-            (Family::Ipv4Unicast, "ipv4-unicast"),
-            (Family::Ipv6Unicast, "ipv6-unicast"),
-        ] {
-            if !n.has(fam) {
-                continue;
-            }
+        for afi in n.afis() {
             let _ = writeln!(
                 c,
-                "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{name}\""
+                "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"{afi}-unicast\""
             );
             if cfg.graceful_restart {
                 c.push_str(
@@ -356,7 +308,7 @@ fn parse_rib(v: &Value) -> Vec<ReceivedRoute> {
         let Ok(p) = prefix.parse::<Prefix>() else {
             continue;
         };
-        for path in paths.as_array().into_iter().flatten() {
+        for path in items(paths) {
             let mut r = ReceivedRoute {
                 prefix: Some(p),
                 ..ReceivedRoute::default()
@@ -366,11 +318,11 @@ fn parse_rib(v: &Value) -> Vec<ReceivedRoute> {
                 .or_else(|| path["nlri"]["id"].as_u64())
                 .or_else(|| path["identifier"].as_u64())
                 .map(|x| x as u32);
-            for a in path["attrs"].as_array().into_iter().flatten() {
+            for a in items(&path["attrs"]) {
                 match a["type"].as_u64() {
                     Some(2) => {
-                        for seg in a["as_paths"].as_array().into_iter().flatten() {
-                            for asn in seg["asns"].as_array().into_iter().flatten() {
+                        for seg in items(&a["as_paths"]) {
+                            for asn in items(&seg["asns"]) {
                                 if let Some(x) = asn.as_u64() {
                                     r.as_path.push(x as u32);
                                 }
@@ -387,28 +339,17 @@ fn parse_rib(v: &Value) -> Vec<ReceivedRoute> {
                     Some(4) => r.med = a["metric"].as_u64().map(|x| x as u32),
                     Some(5) => r.local_pref = a["value"].as_u64().map(|x| x as u32),
                     Some(8) => {
-                        r.communities = a["communities"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
+                        r.communities = items(&a["communities"])
                             .filter_map(|c| c.as_u64())
                             .map(|c| Community::from_u32(c as u32))
                             .collect()
                     }
                     Some(9) => r.originator_id = a["value"].as_str().and_then(|s| s.parse().ok()),
                     Some(10) => {
-                        r.cluster_list = a["value"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|c| c.as_str()?.parse().ok())
-                            .collect()
+                        r.cluster_list = strs(&a["value"]).filter_map(|s| s.parse().ok()).collect()
                     }
                     Some(32) => {
-                        r.large_communities = a["value"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
+                        r.large_communities = items(&a["value"])
                             .filter_map(|c| {
                                 Some(LargeCommunity(
                                     c["ASN"].as_u64()? as u32,

@@ -64,6 +64,7 @@ use std::time::{Duration, Instant};
 
 mod bird;
 mod capture;
+mod driver;
 mod exabgp;
 mod frr;
 mod gobgp;
@@ -76,10 +77,10 @@ pub use bird::Bird;
 pub use capture::{Capture, WireMessage};
 pub use exabgp::{ExaBgp, ExaMessage};
 pub use frr::Frr;
-pub use gobgp::{GoBgp, MessageCounts};
+pub use gobgp::GoBgp;
 pub use model::{
-    AddPath, Community, Family, LargeCommunity, Neighbor, Prefix, ReceivedRoute, Route,
-    SessionState, SpeakerConfig,
+    AddPath, Community, Family, LargeCommunity, MessageCounts, Neighbor, Prefix, ReceivedRoute,
+    Route, SessionState, SpeakerConfig,
 };
 pub use nexthopd::Nexthopd;
 pub use openbgpd::OpenBgpd;
@@ -277,30 +278,56 @@ pub fn require(programs: &[&str]) {
     );
 }
 
-/// What a test does with any of the daemons.
-pub trait Speaker {
-    /// A short name for messages (`bird@127.0.0.2`).
-    fn name(&self) -> String;
-    /// The configuration it runs.
-    fn config(&self) -> &SpeakerConfig;
+/// What a test does with any of the daemons. Implemented by the drivers of this
+/// crate only (its supertrait is private): the lifecycle methods are written once,
+/// here, over the driver's shared instance.
+pub trait Speaker: driver::Originate {
     /// State of the session with `neighbor`.
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState>;
     /// Paths received from `neighbor`, both families.
     fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>>;
-    /// Originates `route` at run time.
-    fn announce(&mut self, route: Route) -> Result<()>;
-    /// Stops originating `prefix` at run time.
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()>;
     /// Asks `neighbor` to send its routes again (ROUTE-REFRESH, RFC 2918).
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()>;
+
+    /// Originates `route` at run time, in place of any route for its prefix;
+    /// a restart keeps it.
+    fn announce(&mut self, route: Route) -> Result<()> {
+        model::check_route(&route)?;
+        self.originate(&route)?;
+        self.instance_mut().cfg.set_route(route);
+        Ok(())
+    }
+    /// Stops originating `prefix` at run time; a restart keeps it withdrawn.
+    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
+        self.stop_originating(prefix)?;
+        self.instance_mut().cfg.remove_route(prefix);
+        Ok(())
+    }
+    /// A short name for messages (`bird@127.0.0.2`).
+    fn name(&self) -> String {
+        self.instance().name()
+    }
+    /// The configuration it runs.
+    fn config(&self) -> &SpeakerConfig {
+        &self.instance().cfg
+    }
     /// SIGKILL to the daemon (and what it forked): a crash, no NOTIFICATION.
-    fn kill9(&mut self);
+    fn kill9(&mut self) {
+        self.instance_mut().kill9();
+    }
     /// Starts it again with its current configuration after `kill9` or `stop`.
-    fn restart(&mut self) -> Result<()>;
+    fn restart(&mut self) -> Result<()> {
+        self.stop();
+        self.launch()
+    }
     /// Stops it with SIGTERM (then SIGKILL): what Drop does.
-    fn stop(&mut self);
+    fn stop(&mut self) {
+        self.instance_mut().stop();
+    }
     /// The end of its log, for failure messages.
-    fn log_tail(&self) -> String;
+    fn log_tail(&self) -> String {
+        self.instance().log_tail()
+    }
 
     /// Waits until the session with `neighbor` is Established.
     fn wait_established(&self, neighbor: Ipv4Addr, timeout: Duration) -> Result<()> {

@@ -21,6 +21,17 @@ pub enum Family {
 }
 
 impl Family {
+    /// Both, IPv4 first: the order drivers render and query them in.
+    pub const ALL: [Family; 2] = [Family::Ipv4Unicast, Family::Ipv6Unicast];
+
+    /// The AFI's name in the daemons' command languages: `ipv4`, `ipv6`.
+    pub fn afi(self) -> &'static str {
+        match self {
+            Family::Ipv4Unicast => "ipv4",
+            Family::Ipv6Unicast => "ipv6",
+        }
+    }
+
     /// The family a prefix belongs to.
     pub fn of(prefix: &Prefix) -> Family {
         if prefix.addr.is_ipv4() {
@@ -50,6 +61,15 @@ impl AddPath {
     /// True when this side sends several paths.
     pub fn sends(self) -> bool {
         matches!(self, AddPath::Send | AddPath::Both)
+    }
+    /// The one of `receive`, `send`, `both` that names this mode: a daemon's
+    /// word for it.
+    pub fn pick<T>(self, receive: T, send: T, both: T) -> T {
+        match self {
+            AddPath::Receive => receive,
+            AddPath::Send => send,
+            AddPath::Both => both,
+        }
     }
 }
 
@@ -238,6 +258,13 @@ impl Neighbor {
     pub fn has(&self, family: Family) -> bool {
         self.families.contains(&family)
     }
+    /// The AFI names (`ipv4`, `ipv6`) of the families it negotiates, IPv4 first.
+    pub fn afis(&self) -> impl Iterator<Item = &'static str> + '_ {
+        Family::ALL
+            .into_iter()
+            .filter(|f| self.has(*f))
+            .map(Family::afi)
+    }
     /// True for an iBGP session with a speaker of AS `local_asn`.
     pub fn is_ibgp(&self, local_asn: u32) -> bool {
         self.asn == local_asn
@@ -326,6 +353,15 @@ impl SpeakerConfig {
     pub fn router_id(mut self, id: Ipv4Addr) -> SpeakerConfig {
         self.router_id = id;
         self
+    }
+    /// Originates `route` in place of any route for its prefix.
+    pub fn set_route(&mut self, route: Route) {
+        self.remove_route(route.prefix);
+        self.routes.push(route);
+    }
+    /// Stops originating `prefix`.
+    pub fn remove_route(&mut self, prefix: Prefix) {
+        self.routes.retain(|r| r.prefix != prefix);
     }
     /// The neighbour at `address`.
     pub fn find_neighbor(&self, address: Ipv4Addr) -> Result<&Neighbor> {
@@ -484,6 +520,19 @@ impl ReceivedRoute {
         self.communities.sort();
         self.large_communities.sort();
     }
+}
+
+/// Message counters of one direction of a session, as GoBGP and FRR report them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MessageCounts {
+    /// UPDATE messages.
+    pub update: u64,
+    /// ROUTE-REFRESH messages.
+    pub refresh: u64,
+    /// NOTIFICATION messages.
+    pub notification: u64,
+    /// OPEN messages.
+    pub open: u64,
 }
 
 /// Parses `a:b` into a community.

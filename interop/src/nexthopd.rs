@@ -10,19 +10,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
+use crate::driver::{Driver, Flavor, Instance, instance_in_field};
 use crate::process::{Daemon, is_listening, run, tail_file, write_file};
-use crate::{Error, Family, Result, RunDir, SpeakerConfig, wait_until};
+use crate::{Error, Family, Result, RunDir, SpeakerConfig};
 
-const START_TIMEOUT: Duration = Duration::from_secs(15);
+const NEXTHOPD: Flavor = Flavor {
+    name: "nexthopd",
+    process: "nexthopd",
+    log: None,
+    ready: "nexthopd to listen",
+    start_timeout: Duration::from_secs(15),
+    stop_grace: Duration::from_secs(5),
+};
 
 /// A running nexthopd; stopped on drop.
 #[derive(Debug)]
 pub struct Nexthopd {
-    cfg: SpeakerConfig,
+    inst: Instance,
     toml: String,
-    dir: PathBuf,
     binary: PathBuf,
-    daemon: Option<Daemon>,
 }
 
 /// The nexthopd binary: `$NEXTHOPD` if set, else `cargo build -p nexthopd` (a no-op
@@ -113,11 +119,7 @@ pub fn render(cfg: &SpeakerConfig) -> Result<String> {
             let _ = writeln!(c, "port = {}", n.port);
         }
         if let Some(ap) = n.add_path {
-            let mode = match (ap.receives(), ap.sends()) {
-                (true, true) => "both",
-                (true, false) => "receive",
-                _ => "send",
-            };
+            let mode = ap.pick("receive", "send", "both");
             let _ = writeln!(c, "add_path = \"{mode}\"");
         }
     }
@@ -171,13 +173,10 @@ impl Nexthopd {
     /// address it listens on (readiness) and names the instance.
     pub fn start_toml(run_dir: &RunDir, cfg: SpeakerConfig, toml: String) -> Result<Nexthopd> {
         let binary = nexthopd_binary()?;
-        let dir = run_dir.subdir(&format!("nexthopd-{}", cfg.local_address))?;
         let mut n = Nexthopd {
-            cfg,
+            inst: Instance::new(run_dir, &NEXTHOPD, cfg)?,
             toml,
-            dir,
             binary,
-            daemon: None,
         };
         n.check()?;
         n.launch()?;
@@ -185,7 +184,7 @@ impl Nexthopd {
     }
 
     fn conf(&self) -> PathBuf {
-        self.dir.join("nexthopd.toml")
+        self.inst.dir.join("nexthopd.toml")
     }
 
     /// Writes the config and runs `nexthopd check --config` on it.
@@ -196,51 +195,31 @@ impl Nexthopd {
         run(&bin, &["check", "--config", &conf], Duration::from_secs(10))
     }
 
-    fn launch(&mut self) -> Result<()> {
-        let mut cmd = Command::new(&self.binary);
-        cmd.arg("run").arg("--config").arg(self.conf());
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", "info");
-        }
-        let mut d = Daemon::spawn("nexthopd", &self.dir, cmd)?;
-        let (a, p) = (self.cfg.local_address, self.cfg.port);
-        let ready = wait_until(START_TIMEOUT, "nexthopd to listen", || {
-            !d.is_running() || is_listening(a, p)
-        });
-        if ready.is_err() || !d.is_running() {
-            let out = d.output_tail(30);
-            drop(d);
-            return Err(Error::new(format!("nexthopd@{a}: did not start\n{out}")));
-        }
-        self.daemon = Some(d);
-        Ok(())
-    }
-
     /// Its address.
     pub fn address(&self) -> Ipv4Addr {
-        self.cfg.local_address
+        self.inst.cfg.local_address
     }
 
     /// Its PID while it runs.
     pub fn pid(&self) -> Option<i32> {
-        self.daemon.as_ref().map(Daemon::pid)
+        self.inst.daemon().map(Daemon::pid)
     }
 
     /// Its output (tracing logs) so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("nexthopd.out")).unwrap_or_default()
+        std::fs::read_to_string(self.inst.dir.join("nexthopd.out")).unwrap_or_default()
     }
 
     /// The last `lines` lines of its output.
     pub fn log_tail(&self, lines: usize) -> String {
-        tail_file(&self.dir.join("nexthopd.out"), lines)
+        tail_file(&self.inst.dir.join("nexthopd.out"), lines)
     }
 
     /// Writes a new config (checked first) and sends SIGHUP.
     pub fn reload(&mut self, toml: String) -> Result<()> {
         self.toml = toml;
         self.check()?;
-        match &mut self.daemon {
+        match self.inst.daemon_mut() {
             Some(d) => d.signal(libc::SIGHUP),
             None => Err(Error::new("nexthopd is not running")),
         }
@@ -248,21 +227,35 @@ impl Nexthopd {
 
     /// SIGTERM, then up to `grace` for it to exit (SIGKILL after): how it ended.
     pub fn terminate(&mut self, grace: Duration) -> Option<ExitStatus> {
-        self.daemon.take().and_then(|mut d| d.terminate(grace))
+        self.inst.terminate(grace)
     }
 
     /// SIGKILL: a crash, no NOTIFICATION.
     pub fn kill9(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.kill9();
-        }
+        self.inst.kill9();
     }
 
-    /// Starts it again with its current config.
+    /// Starts it again with its current config (SIGTERM, 5 s, SIGKILL first).
     pub fn restart(&mut self) -> Result<()> {
-        let _ = self.terminate(Duration::from_secs(5));
+        self.inst.stop();
         self.check()?;
         self.launch()
+    }
+}
+
+impl Driver for Nexthopd {
+    instance_in_field!();
+    /// The config is written by [`Nexthopd::check`], which runs first.
+    fn command(&self) -> Result<Command> {
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("run").arg("--config").arg(self.conf());
+        if std::env::var_os("RUST_LOG").is_none() {
+            cmd.env("RUST_LOG", "info");
+        }
+        Ok(cmd)
+    }
+    fn ready(&self) -> bool {
+        is_listening(self.inst.cfg.local_address, self.inst.cfg.port)
     }
 }
 

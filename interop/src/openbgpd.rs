@@ -5,82 +5,59 @@
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::model::{check_route, parse_as_path, parse_community, parse_large_community};
-use crate::process::{Daemon, run, tail_file, write_file};
+use crate::driver::{
+    CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
+};
+use crate::model::{parse_as_path, parse_community, parse_large_community};
+use crate::process::{run, write_file};
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
-    SpeakerConfig, wait_until,
+    SpeakerConfig,
 };
 
-const CLI_TIMEOUT: Duration = Duration::from_secs(10);
-const START_TIMEOUT: Duration = Duration::from_secs(15);
+const OPENBGPD: Flavor = Flavor {
+    name: "openbgpd",
+    process: "bgpd",
+    log: None,
+    ready: "bgpctl to answer",
+    start_timeout: Duration::from_secs(15),
+    stop_grace: Duration::from_secs(3),
+};
 
 /// An OpenBGPD daemon under test; stopped on drop.
 #[derive(Debug)]
 pub struct OpenBgpd {
-    cfg: SpeakerConfig,
-    dir: PathBuf,
-    daemon: Option<Daemon>,
+    inst: Instance,
 }
 
 impl OpenBgpd {
     /// Writes and checks the config (`bgpd -n`), starts bgpd, waits until bgpctl
     /// answers, then adds the configured routes.
     pub fn start(run_dir: &RunDir, cfg: SpeakerConfig) -> Result<OpenBgpd> {
-        cfg.validate()?;
+        let inst = Instance::new(run_dir, &OPENBGPD, cfg)?;
         // bgpd chroots into and drops privileges around this directory.
         std::fs::create_dir_all("/run/openbgpd")
             .map_err(|e| Error::io(std::path::Path::new("/run/openbgpd"), e))?;
-        let dir = run_dir.subdir(&format!("openbgpd-{}", cfg.local_address))?;
-        let mut o = OpenBgpd {
-            cfg,
-            dir,
-            daemon: None,
-        };
-        o.launch()?;
-        Ok(o)
+        OpenBgpd { inst }.launched()
     }
 
     fn sock(&self) -> String {
-        self.dir.join("bgpd.sock").to_string_lossy().into_owned()
-    }
-
-    fn launch(&mut self) -> Result<()> {
-        let conf = self.dir.join("bgpd.conf");
-        write_file(&conf, &render(&self.cfg, &self.sock()))?;
-        let conf_s = conf.to_string_lossy().into_owned();
-        run("bgpd", &["-n", "-f", &conf_s], CLI_TIMEOUT)
-            .map_err(|e| Error::new(format!("{}: config rejected: {e}", self.name())))?;
-        let mut cmd = Command::new("bgpd");
-        cmd.arg("-d").arg("-f").arg(&conf);
-        let mut d = Daemon::spawn("bgpd", &self.dir, cmd)?;
-        let ready = wait_until(START_TIMEOUT, "bgpctl to answer", || {
-            !d.is_running() || self.bgpctl(&["show", "summary"]).is_ok()
-        });
-        if ready.is_err() || !d.is_running() {
-            let out = d.output_tail(20);
-            drop(d);
-            return Err(Error::new(format!("{}: did not start\n{out}", self.name())));
-        }
-        self.daemon = Some(d);
-        for r in self.cfg.routes.clone() {
-            self.network_add(&r)?;
-        }
-        Ok(())
+        self.inst
+            .dir
+            .join("bgpd.sock")
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// Runs `bgpctl -s <socket>` with `args`.
     pub fn bgpctl(&self, args: &[&str]) -> Result<String> {
         let sock = self.sock();
-        let mut a = vec!["-s", sock.as_str()];
-        a.extend_from_slice(args);
-        run("bgpctl", &a, CLI_TIMEOUT)
+        run("bgpctl", &[&["-s", &sock], args].concat(), CLI_TIMEOUT)
     }
 
     fn json(&self, args: &[&str]) -> Result<Value> {
@@ -98,7 +75,7 @@ impl OpenBgpd {
         for c in &r.large_communities {
             args.extend(["large-community".into(), c.to_string()]);
         }
-        if let Some(nh) = self.cfg.next_hop_of(r) {
+        if let Some(nh) = self.inst.cfg.next_hop_of(r) {
             args.extend(["nexthop".into(), nh.to_string()]);
         }
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -169,16 +146,44 @@ fn render(cfg: &SpeakerConfig, sock: &str) -> String {
     c
 }
 
-impl Speaker for OpenBgpd {
-    fn name(&self) -> String {
-        format!("openbgpd@{}", self.cfg.local_address)
+impl Driver for OpenBgpd {
+    instance_in_field!();
+    /// Writes the config and has `bgpd -n` check it first.
+    fn command(&self) -> Result<Command> {
+        let conf = self.inst.dir.join("bgpd.conf");
+        write_file(&conf, &render(&self.inst.cfg, &self.sock()))?;
+        let conf_s = conf.to_string_lossy().into_owned();
+        run("bgpd", &["-n", "-f", &conf_s], CLI_TIMEOUT)
+            .map_err(|e| Error::new(format!("{}: config rejected: {e}", self.name())))?;
+        let mut cmd = Command::new("bgpd");
+        cmd.arg("-d").arg("-f").arg(&conf);
+        Ok(cmd)
     }
-    fn config(&self) -> &SpeakerConfig {
-        &self.cfg
+    fn ready(&self) -> bool {
+        self.bgpctl(&["show", "summary"]).is_ok()
     }
+    /// The configured routes go in through `bgpctl network add`.
+    fn after_start(&mut self) -> Result<()> {
+        for r in &self.inst.cfg.routes {
+            self.network_add(r)?;
+        }
+        Ok(())
+    }
+}
 
+impl Originate for OpenBgpd {
+    fn originate(&self, route: &Route) -> Result<()> {
+        self.network_add(route)
+    }
+    fn stop_originating(&self, prefix: Prefix) -> Result<()> {
+        self.bgpctl(&["network", "delete", &prefix.to_string()])
+            .map(|_| ())
+    }
+}
+
+impl Speaker for OpenBgpd {
     fn session_state(&self, neighbor: Ipv4Addr) -> Result<SessionState> {
-        self.cfg.find_neighbor(neighbor)?;
+        self.inst.cfg.find_neighbor(neighbor)?;
         let v = self.json(&["show", "neighbor", &neighbor.to_string()])?;
         let s = &v["neighbors"][0]["state"];
         Ok(match s.as_str() {
@@ -188,7 +193,7 @@ impl Speaker for OpenBgpd {
     }
 
     fn received_routes(&self, neighbor: Ipv4Addr) -> Result<Vec<ReceivedRoute>> {
-        self.cfg.find_neighbor(neighbor)?;
+        self.inst.cfg.find_neighbor(neighbor)?;
         let v = self.json(&[
             "show",
             "rib",
@@ -198,16 +203,9 @@ impl Speaker for OpenBgpd {
             "detail",
         ])?;
         let mut out = Vec::new();
-        for e in v["rib"].as_array().into_iter().flatten() {
+        for e in items(&v["rib"]) {
             let Some(prefix) = e["prefix"].as_str().and_then(|p| p.parse::<Prefix>().ok()) else {
                 continue;
-            };
-            let strings = |k: &str| -> Vec<String> {
-                e[k].as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
             };
             let mut r = ReceivedRoute {
                 prefix: Some(prefix),
@@ -216,13 +214,11 @@ impl Speaker for OpenBgpd {
                     .as_str()
                     .and_then(|s| s.parse::<IpAddr>().ok()),
                 as_path: e["aspath"].as_str().map(parse_as_path).unwrap_or_default(),
-                communities: strings("communities")
-                    .iter()
-                    .filter_map(|s| parse_community(s))
+                communities: strs(&e["communities"])
+                    .filter_map(parse_community)
                     .collect(),
-                large_communities: strings("large_communities")
-                    .iter()
-                    .filter_map(|s| parse_large_community(s))
+                large_communities: strs(&e["large_communities"])
+                    .filter_map(parse_large_community)
                     .collect(),
                 originator_id: None,
                 cluster_list: Vec::new(),
@@ -230,17 +226,14 @@ impl Speaker for OpenBgpd {
                 med: e["metric"].as_u64().map(|x| x as u32),
             };
             // ORIGINATOR_ID and CLUSTER_LIST come as generic attributes.
-            for a in e["attributes"].as_array().into_iter().flatten() {
+            for a in items(&e["attributes"]) {
                 match a["type"].as_str() {
                     Some("Originator Id") => {
                         r.originator_id = a["originator"].as_str().and_then(|s| s.parse().ok())
                     }
                     Some("Cluster Id List") => {
-                        r.cluster_list = a["cluster_list"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|c| c.as_str()?.parse().ok())
+                        r.cluster_list = strs(&a["cluster_list"])
+                            .filter_map(|s| s.parse().ok())
                             .collect()
                     }
                     _ => {}
@@ -252,44 +245,9 @@ impl Speaker for OpenBgpd {
         Ok(out)
     }
 
-    fn announce(&mut self, route: Route) -> Result<()> {
-        check_route(&route)?;
-        self.network_add(&route)?;
-        self.cfg.routes.retain(|r| r.prefix != route.prefix);
-        self.cfg.routes.push(route);
-        Ok(())
-    }
-
-    fn withdraw(&mut self, prefix: Prefix) -> Result<()> {
-        self.bgpctl(&["network", "delete", &prefix.to_string()])?;
-        self.cfg.routes.retain(|r| r.prefix != prefix);
-        Ok(())
-    }
-
     fn request_refresh(&self, neighbor: Ipv4Addr) -> Result<()> {
-        self.cfg.find_neighbor(neighbor)?;
+        self.inst.cfg.find_neighbor(neighbor)?;
         self.bgpctl(&["neighbor", &neighbor.to_string(), "refresh"])
             .map(|_| ())
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.kill9();
-        }
-    }
-
-    fn restart(&mut self) -> Result<()> {
-        self.stop();
-        self.launch()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            d.terminate(Duration::from_secs(3));
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        tail_file(&self.dir.join("bgpd.out"), 30)
     }
 }

@@ -75,6 +75,23 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).map_err(|e| Error::io(path, e))
 }
 
+/// The files below `dir`, at any depth (unreadable directories are skipped).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for p in rd.flatten().map(|e| e.path()) {
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files
+}
+
 /// Stops processes of an earlier run of this directory: for each `*.pgid` file the
 /// group it names (members whose comm is a daemon's), for each `*.pid` file the
 /// process it names if its command line mentions the directory.
@@ -83,39 +100,30 @@ fn kill_leftovers(dir: &Path) {
     let dir_s = format!("{}/", dir.to_string_lossy());
     let mut victims = BTreeSet::new();
     let procs = proc_table();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = fs::read_dir(&d) else { continue };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
-            if ext != "pid" && ext != "pgid" {
-                continue;
-            }
-            let Ok(text) = fs::read_to_string(&p) else {
-                continue;
-            };
-            let Some(id) = text
-                .split_whitespace()
-                .next()
-                .and_then(|t| t.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            if id <= 1 {
-                continue;
-            }
-            for pr in &procs {
-                let in_group =
-                    ext == "pgid" && pr.pgrp == id && DAEMON_COMMS.contains(&pr.comm.as_str());
-                let named = pr.pid == id && pr.cmdline.contains(&dir_s);
-                if in_group || named {
-                    victims.insert(pr.pid);
-                }
+    for p in files_under(dir) {
+        let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+        if ext != "pid" && ext != "pgid" {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&p) else {
+            continue;
+        };
+        let Some(id) = text
+            .split_whitespace()
+            .next()
+            .and_then(|t| t.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if id <= 1 {
+            continue;
+        }
+        for pr in &procs {
+            let in_group =
+                ext == "pgid" && pr.pgrp == id && DAEMON_COMMS.contains(&pr.comm.as_str());
+            let named = pr.pid == id && pr.cmdline.contains(&dir_s);
+            if in_group || named {
+                victims.insert(pr.pid);
             }
         }
     }
@@ -466,17 +474,10 @@ pub fn leftovers_under(dir: &Path) -> Vec<String> {
     // With a trailing slash: `bird_gobgp` must not match `bird_gobgp_addpath`.
     let dir_s = format!("{}/", dir.to_string_lossy());
     let mut stopped = BTreeSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = fs::read_dir(&d) else { continue };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "stopped") {
-                let text = fs::read_to_string(&p).unwrap_or_default();
-                stopped.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
-            }
+    for p in files_under(dir) {
+        if p.extension().is_some_and(|x| x == "stopped") {
+            let text = fs::read_to_string(&p).unwrap_or_default();
+            stopped.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
         }
     }
     proc_table()

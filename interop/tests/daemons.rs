@@ -8,34 +8,19 @@
 //! fails with a message saying so. Each test has its own loopback addresses
 //! (127.0.0.1x, 2x, ...), so they run in parallel.
 
-use std::net::{IpAddr, Ipv4Addr};
+mod common;
+
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use nexthop_interop::process::leftovers_under;
+use common::{
+    Counter, EVERY_DAEMON, assert_no_leftovers, ip, kill9_and_restart, lo, step, tagged_route,
+    wait_refresh_answered,
+};
 use nexthop_interop::{
     AddPath, Bird, Capture, Community, ExaBgp, Frr, GoBgp, LargeCommunity, Neighbor, OpenBgpd,
-    Prefix, RESTART_WAIT, ReceivedRoute, Route, RunDir, Speaker, SpeakerConfig, WAIT, require,
-    wait_until,
+    Prefix, ReceivedRoute, Route, RunDir, Speaker, SpeakerConfig, WAIT, require, wait_until,
 };
-
-/// Prints how long a test took to reach a step (run with --nocapture to see).
-fn step(test: &str, t0: Instant, what: &str) {
-    eprintln!("{test}: {what} after {:?}", t0.elapsed());
-}
-
-fn lo(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-/// Checks that nothing a test started is still there, zombies included.
-fn assert_no_leftovers(run: &RunDir) {
-    let left = leftovers_under(run.path());
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
-}
 
 fn assert_attrs(
     r: &ReceivedRoute,
@@ -50,20 +35,12 @@ fn assert_attrs(
     assert_eq!(r.large_communities, large, "LARGE_COMMUNITY of {r:?}");
 }
 
-/// Originates one IPv4 and one IPv6 route from `asn`, tagged with it.
+/// Originates one IPv4 and one IPv6 route from `asn`, tagged with it
+/// ([`tagged_route`]), the IPv4 one with a second community `asn:2`.
 fn tagged_routes(cfg: SpeakerConfig, v4: &str, v6: &str) -> SpeakerConfig {
     let a = cfg.asn;
-    cfg.route(
-        Route::new(v4)
-            .community(a as u16, 1)
-            .community(a as u16, 2)
-            .large_community(a, 1, 2),
-    )
-    .route(
-        Route::new(v6)
-            .community(a as u16, 6)
-            .large_community(a, 6, 6),
-    )
+    cfg.route(tagged_route(v4, a).community(a as u16, 2))
+        .route(tagged_route(v6, a))
 }
 
 /// Checks the pair of tagged routes `to` received from `from`.
@@ -92,15 +69,38 @@ fn check_tagged(to: &dyn Speaker, from: &dyn Speaker, v4: &str, v6: &str) {
     );
 }
 
-/// Routes flow both ways, a run-time route and its withdrawal propagate in both
-/// directions.
-fn exchange(
-    a: &mut dyn Speaker,
-    b: &mut dyn Speaker,
-    a_routes: (&str, &str),
-    b_routes: (&str, &str),
-    extra: (&str, &str),
-) {
+/// The IPv4 and IPv6 routes [`pair`] has the daemon at 127.0.0.`n` originate.
+fn routes_of(n: u8) -> (String, String) {
+    (format!("198.18.{n}.0/24"), format!("2001:db8:{n}::/48"))
+}
+
+/// Two daemons for [`exchange`]: at 127.0.0.`n` and .`n+1`, AS 65000 + their
+/// last octet, each originating the [`tagged_routes`] of [`routes_of`]; the
+/// first or the second only listens.
+fn pair(n: u8, first_passive: bool) -> (SpeakerConfig, SpeakerConfig) {
+    let speaker = |i: u8, passive: bool| {
+        let (v4, v6) = routes_of(i);
+        let other = if i == n { n + 1 } else { n };
+        let peer = Neighbor::new(lo(other), 65000 + u32::from(other));
+        let peer = if passive { peer.passive() } else { peer };
+        tagged_routes(SpeakerConfig::new(lo(i), 65000 + u32::from(i)), &v4, &v6).neighbor(peer)
+    };
+    (speaker(n, first_passive), speaker(n + 1, !first_passive))
+}
+
+/// Routes flow both ways between the two daemons of [`pair`]`(n, ..)`, a
+/// run-time route and its withdrawal propagate in both directions: 198.18.`n+100`.0/24
+/// from `a`, 2001:db8:`n+1`:1::/64 from `b`.
+fn exchange(a: &mut dyn Speaker, b: &mut dyn Speaker, n: u8) {
+    let (a4, a6) = routes_of(n);
+    let (b4, b6) = routes_of(n + 1);
+    let a_routes = (a4.as_str(), a6.as_str());
+    let b_routes = (b4.as_str(), b6.as_str());
+    let (x4, x6) = (
+        format!("198.18.{}.0/24", u16::from(n) + 100),
+        format!("2001:db8:{}:1::/64", n + 1),
+    );
+    let extra = (x4.as_str(), x6.as_str());
     let (aa, ba) = (a.config().local_address, b.config().local_address);
     let name = format!("{} <-> {}", a.name(), b.name());
     let t0 = Instant::now();
@@ -140,37 +140,20 @@ fn exchange(
 fn bird_and_gobgp_exchange_refresh_and_survive_kill9() {
     require(&["bird", "birdc", "gobgpd", "gobgp"]);
     let run = RunDir::new("bird_gobgp").unwrap();
-    let (ab, ag) = (lo(11), lo(12));
-    let bcfg = tagged_routes(
-        SpeakerConfig::new(ab, 65011),
-        "198.18.11.0/24",
-        "2001:db8:11::/48",
-    )
-    .neighbor(Neighbor::new(ag, 65012));
-    let gcfg = tagged_routes(
-        SpeakerConfig::new(ag, 65012),
-        "198.18.12.0/24",
-        "2001:db8:12::/48",
-    )
-    .neighbor(Neighbor::new(ab, 65011).passive());
+    let (bcfg, gcfg) = pair(11, false);
+    let (ab, ag) = (bcfg.local_address, gcfg.local_address);
     let mut capture = Capture::start(&run, "bird_gobgp", &[ab, ag], 179).unwrap();
     let mut bird = Bird::start(&run, bcfg).unwrap();
     let mut gobgp = GoBgp::start(&run, gcfg).unwrap();
-    exchange(
-        &mut bird,
-        &mut gobgp,
-        ("198.18.11.0/24", "2001:db8:11::/48"),
-        ("198.18.12.0/24", "2001:db8:12::/48"),
-        ("198.18.111.0/24", "2001:db8:12:1::/64"),
-    );
+    exchange(&mut bird, &mut gobgp, 11);
 
     // Route refresh asked by BIRD reaches GoBGP, which sends its routes again.
-    let (sent0, recv0) = gobgp.message_counts(ab).unwrap();
-    bird.request_refresh(ag).unwrap();
-    wait_until(WAIT, "GoBGP to receive ROUTE-REFRESH and resend", || {
-        let (s, r) = gobgp.message_counts(ab).unwrap();
-        r.refresh > recv0.refresh && s.update > sent0.update
-    })
+    wait_refresh_answered(
+        "GoBGP to receive ROUTE-REFRESH and resend",
+        Counter::Answerer,
+        || gobgp.message_counts(ab),
+        || bird.request_refresh(ag),
+    )
     .unwrap();
     // tshark saw the same: OPENs both ways, UPDATEs both ways, BIRD's ROUTE-REFRESH.
     let wire = capture.messages().unwrap();
@@ -189,17 +172,7 @@ fn bird_and_gobgp_exchange_refresh_and_survive_kill9() {
 
     // kill -9 of GoBGP: BIRD sees the session go down from the TCP reset, without
     // waiting for its 90 s hold timer; after a restart it comes back with routes.
-    let t = Instant::now();
-    gobgp.kill9();
-    bird.wait_not_established(ag, WAIT).unwrap();
-    eprintln!(
-        "bird_gobgp: BIRD saw GoBGP's kill -9 after {:?}",
-        t.elapsed()
-    );
-    bird.wait_no_route(ag, Prefix::new("2001:db8:12::/48"), WAIT)
-        .unwrap();
-    gobgp.restart().unwrap();
-    bird.wait_established(ag, RESTART_WAIT).unwrap();
+    kill9_and_restart(&mut gobgp, &bird, &[Prefix::new("2001:db8:12::/48")]);
     bird.wait_route(ag, Prefix::new("2001:db8:12::/48"), WAIT)
         .unwrap();
     // GoBGP forgot its run-time withdrawal of 198.18.12.0/24? No: restart replays
@@ -216,68 +189,28 @@ fn bird_and_gobgp_exchange_refresh_and_survive_kill9() {
 fn bird_and_frr_exchange_and_refresh() {
     require(&["bird", "birdc", "/usr/lib/frr/bgpd", "vtysh"]);
     let run = RunDir::new("bird_frr").unwrap();
-    let (ab, af) = (lo(21), lo(22));
-    let bcfg = tagged_routes(
-        SpeakerConfig::new(ab, 65021),
-        "198.18.21.0/24",
-        "2001:db8:21::/48",
-    )
-    .neighbor(Neighbor::new(af, 65022).passive());
-    let fcfg = tagged_routes(
-        SpeakerConfig::new(af, 65022),
-        "198.18.22.0/24",
-        "2001:db8:22::/48",
-    )
-    .neighbor(Neighbor::new(ab, 65021));
+    let (bcfg, fcfg) = pair(21, true);
+    let (ab, af) = (bcfg.local_address, fcfg.local_address);
     let mut bird = Bird::start(&run, bcfg).unwrap();
     let mut frr = Frr::start(&run, fcfg).unwrap();
-    exchange(
-        &mut bird,
-        &mut frr,
-        ("198.18.21.0/24", "2001:db8:21::/48"),
-        ("198.18.22.0/24", "2001:db8:22::/48"),
-        ("198.18.121.0/24", "2001:db8:22:1::/64"),
-    );
+    exchange(&mut bird, &mut frr, 21);
 
     // FRR's `clear bgp ... soft in` sends ROUTE-REFRESH; BIRD answers with UPDATEs.
-    let stats = |f: &Frr| {
-        let out = f
-            .vtysh(&[&format!("show bgp neighbors {ab} json")])
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let m = &v[ab.to_string()]["messageStats"];
-        (
-            m["routeRefreshSent"].as_u64().unwrap_or(0),
-            m["updatesRecv"].as_u64().unwrap_or(0),
-        )
-    };
-    let (rr0, up0) = stats(&frr);
-    frr.request_refresh(ab).unwrap();
-    wait_until(
-        WAIT,
+    wait_refresh_answered(
         "FRR to send ROUTE-REFRESH and get UPDATEs back",
-        || {
-            let (rr, up) = stats(&frr);
-            rr > rr0 && up > up0
-        },
+        Counter::Asker,
+        || frr.message_counts(ab),
+        || frr.request_refresh(ab),
     )
     .unwrap();
 
     // kill -9 of FRR: BIRD sees the session drop; FRR restarts with its routes.
-    frr.kill9();
-    bird.wait_not_established(af, WAIT).unwrap();
-    bird.wait_no_route(af, Prefix::new("2001:db8:22::/48"), WAIT)
-        .unwrap();
-    frr.restart().unwrap();
-    bird.wait_established(af, RESTART_WAIT).unwrap();
+    kill9_and_restart(&mut frr, &bird, &[Prefix::new("2001:db8:22::/48")]);
     bird.wait_route(af, Prefix::new("2001:db8:22::/48"), WAIT)
         .unwrap();
     // kill -9 of BIRD: FRR sees it, BIRD restarts from its current config (the
     // run-time withdrawal of 2001:db8:21::/48 included).
-    bird.kill9();
-    frr.wait_not_established(ab, WAIT).unwrap();
-    bird.restart().unwrap();
-    frr.wait_established(ab, RESTART_WAIT).unwrap();
+    kill9_and_restart(&mut bird, &frr, &[]);
     frr.wait_route(ab, Prefix::new("198.18.21.0/24"), WAIT)
         .unwrap();
     frr.wait_no_route(ab, Prefix::new("2001:db8:21::/48"), Duration::from_secs(1))
@@ -292,46 +225,25 @@ fn bird_and_frr_exchange_and_refresh() {
 fn gobgp_and_openbgpd_exchange_and_refresh() {
     require(&["gobgpd", "gobgp", "bgpd", "bgpctl"]);
     let run = RunDir::new("gobgp_openbgpd").unwrap();
-    let (ag, ao) = (lo(31), lo(32));
-    let gcfg = tagged_routes(
-        SpeakerConfig::new(ag, 65031),
-        "198.18.31.0/24",
-        "2001:db8:31::/48",
-    )
-    .neighbor(Neighbor::new(ao, 65032).passive());
-    let ocfg = tagged_routes(
-        SpeakerConfig::new(ao, 65032),
-        "198.18.32.0/24",
-        "2001:db8:32::/48",
-    )
-    .neighbor(Neighbor::new(ag, 65031));
+    let (gcfg, ocfg) = pair(31, true);
+    let (ag, ao) = (gcfg.local_address, ocfg.local_address);
     let mut gobgp = GoBgp::start(&run, gcfg).unwrap();
     let mut obgpd = OpenBgpd::start(&run, ocfg).unwrap();
     let t0 = Instant::now();
-    exchange(
-        &mut gobgp,
-        &mut obgpd,
-        ("198.18.31.0/24", "2001:db8:31::/48"),
-        ("198.18.32.0/24", "2001:db8:32::/48"),
-        ("198.18.131.0/24", "2001:db8:32:1::/64"),
-    );
+    exchange(&mut gobgp, &mut obgpd, 31);
 
     // bgpctl neighbor refresh: GoBGP receives ROUTE-REFRESH and resends.
-    let (sent0, recv0) = gobgp.message_counts(ao).unwrap();
-    obgpd.request_refresh(ag).unwrap();
-    wait_until(WAIT, "GoBGP to receive OpenBGPD's ROUTE-REFRESH", || {
-        let (s, r) = gobgp.message_counts(ao).unwrap();
-        r.refresh > recv0.refresh && s.update > sent0.update
-    })
+    wait_refresh_answered(
+        "GoBGP to receive OpenBGPD's ROUTE-REFRESH",
+        Counter::Answerer,
+        || gobgp.message_counts(ao),
+        || obgpd.request_refresh(ag),
+    )
     .unwrap();
 
     step("gobgp_openbgpd", t0, "refresh seen");
     // kill -9 of OpenBGPD (three processes) and restart.
-    obgpd.kill9();
-    gobgp.wait_not_established(ao, WAIT).unwrap();
-    step("gobgp_openbgpd", t0, "down after kill -9");
-    obgpd.restart().unwrap();
-    gobgp.wait_established(ao, RESTART_WAIT).unwrap();
+    kill9_and_restart(&mut obgpd, &gobgp, &[]);
     gobgp
         .wait_route(ao, Prefix::new("2001:db8:32::/48"), WAIT)
         .unwrap();
@@ -344,17 +256,7 @@ fn gobgp_and_openbgpd_exchange_and_refresh() {
 
 #[test]
 fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
-    require(&[
-        "bird",
-        "birdc",
-        "gobgpd",
-        "gobgp",
-        "/usr/lib/frr/bgpd",
-        "vtysh",
-        "exabgp",
-        "bgpd",
-        "bgpctl",
-    ]);
+    require(EVERY_DAEMON);
     let run = RunDir::new("bird_rr").unwrap();
     let asn = 65040;
     let (arr, ag, af, ae, ao) = (lo(41), lo(42), lo(43), lo(44), lo(45));
@@ -445,10 +347,7 @@ fn bird_reflects_between_ibgp_clients_with_originator_and_cluster_list() {
 
     // kill -9 of ExaBGP (and its API process), restart: the reflected routes
     // arrive again in a fresh JSON stream.
-    exa.kill9();
-    bird.wait_not_established(ae, WAIT).unwrap();
-    exa.restart().unwrap();
-    bird.wait_established(ae, RESTART_WAIT).unwrap();
+    kill9_and_restart(&mut exa, &bird, &[]);
     let r = exa
         .wait_route(arr, Prefix::new("198.18.43.0/24"), WAIT)
         .unwrap();
@@ -480,17 +379,7 @@ fn refreshes(e: &ExaBgp, peer: Ipv4Addr) -> Vec<String> {
 
 #[test]
 fn add_path_from_bird_to_gobgp_carries_two_paths() {
-    require(&[
-        "bird",
-        "birdc",
-        "gobgpd",
-        "gobgp",
-        "exabgp",
-        "/usr/lib/frr/bgpd",
-        "vtysh",
-        "bgpd",
-        "bgpctl",
-    ]);
+    require(EVERY_DAEMON);
     let run = RunDir::new("bird_gobgp_addpath").unwrap();
     let (ab, ag, ax, ay) = (lo(51), lo(52), lo(53), lo(54));
     let (af, ao, az) = (lo(55), lo(56), lo(57));

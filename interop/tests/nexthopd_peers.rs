@@ -14,47 +14,20 @@
 //!
 //! Needs root and the packages of `scripts/install-peers`.
 
-use std::net::{IpAddr, Ipv4Addr};
+mod common;
+
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use nexthop_interop::process::leftovers_under;
+use common::{
+    Counter, EVERY_DAEMON, assert_no_leftovers, assert_tagged, ip, lo, step, tagged,
+    wait_refresh_answered,
+};
 use nexthop_interop::{
     AddPath, Bird, Community, ExaBgp, Frr, GoBgp, LargeCommunity, Neighbor, Nexthopd, OpenBgpd,
     Prefix, Probe, RESTART_WAIT, Route, RunDir, Speaker, SpeakerConfig, WAIT, probe_connection,
     require, wait_for, wait_until,
 };
-
-fn lo(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn step(test: &str, t0: Instant, what: &str) {
-    eprintln!("{test}: {what} after {:?}", t0.elapsed());
-}
-
-fn assert_no_leftovers(run: &RunDir) {
-    let left = leftovers_under(run.path());
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
-}
-
-/// Originates one IPv4 and one IPv6 route tagged with `tag`: communities
-/// `tag:1` / `tag:6`, large communities `tag:1:2` / `tag:6:6`.
-fn tagged(cfg: SpeakerConfig, tag: u32, v4: &str, v6: &str) -> SpeakerConfig {
-    cfg.route(
-        Route::new(v4)
-            .community(tag as u16, 1)
-            .large_community(tag, 1, 2),
-    )
-    .route(
-        Route::new(v6)
-            .community(tag as u16, 6)
-            .large_community(tag, 6, 6),
-    )
-}
 
 /// UPDATEs from `peer` that ExaBGP decoded and that mention `prefix`.
 fn updates_with(exa: &ExaBgp, peer: Ipv4Addr, prefix: &str) -> usize {
@@ -73,17 +46,7 @@ fn or_log<T>(r: nexthop_interop::Result<T>, n: &Nexthopd) -> T {
 
 #[test]
 fn nexthopd_peers_with_bird_gobgp_frr_openbgpd() {
-    require(&[
-        "bird",
-        "birdc",
-        "gobgpd",
-        "gobgp",
-        "/usr/lib/frr/bgpd",
-        "vtysh",
-        "bgpd",
-        "bgpctl",
-        "exabgp",
-    ]);
+    require(EVERY_DAEMON);
     let t0 = Instant::now();
     let run = RunDir::new("nexthopd_peers").unwrap();
     let me = lo(2);
@@ -149,21 +112,9 @@ fn nexthopd_peers_with_bird_gobgp_frr_openbgpd() {
         let path: Vec<u32> = if ibgp { vec![] } else { vec![65002] };
         let name = d.name();
         let r4 = or_log(d.wait_route(me, Prefix::new("198.18.2.0/24"), WAIT), &n);
-        assert_eq!(r4.as_path, path, "{name}: {r4:?}");
-        assert_eq!(r4.communities, vec![Community(65002, 1)], "{name}: {r4:?}");
-        assert_eq!(
-            r4.large_communities,
-            vec![LargeCommunity(65002, 1, 2)],
-            "{name}: {r4:?}"
-        );
+        assert_tagged(&r4, &name, &path, 65002);
         let r6 = or_log(d.wait_route(me, Prefix::new("2001:db8:2::/48"), WAIT), &n);
-        assert_eq!(r6.as_path, path, "{name}: {r6:?}");
-        assert_eq!(r6.communities, vec![Community(65002, 6)], "{name}: {r6:?}");
-        assert_eq!(
-            r6.large_communities,
-            vec![LargeCommunity(65002, 6, 6)],
-            "{name}: {r6:?}"
-        );
+        assert_tagged(&r6, &name, &path, 65002);
         if ibgp {
             assert_eq!(r4.next_hop, Some(ip("198.51.100.2")), "{name}: {r4:?}");
             assert_eq!(r6.next_hop, Some(ip("2001:db8::2")), "{name}: {r6:?}");
@@ -185,30 +136,10 @@ fn nexthopd_peers_with_bird_gobgp_frr_openbgpd() {
         } else {
             vec![65002, asn]
         };
-        let r4 = or_log(exa.wait_route(me, Prefix::new(v4), WAIT), &n);
-        assert_eq!(r4.as_path, path, "from {a}: {r4:?}");
-        assert_eq!(
-            r4.communities,
-            vec![Community(tag as u16, 1)],
-            "from {a}: {r4:?}"
-        );
-        assert_eq!(
-            r4.large_communities,
-            vec![LargeCommunity(tag, 1, 2)],
-            "from {a}: {r4:?}"
-        );
-        let r6 = or_log(exa.wait_route(me, Prefix::new(v6), WAIT), &n);
-        assert_eq!(r6.as_path, path, "from {a}: {r6:?}");
-        assert_eq!(
-            r6.communities,
-            vec![Community(tag as u16, 6)],
-            "from {a}: {r6:?}"
-        );
-        assert_eq!(
-            r6.large_communities,
-            vec![LargeCommunity(tag, 6, 6)],
-            "from {a}: {r6:?}"
-        );
+        for p in [v4, v6] {
+            let r = or_log(exa.wait_route(me, Prefix::new(p), WAIT), &n);
+            assert_tagged(&r, &format!("from {a}"), &path, tag);
+        }
     }
     // Between daemons through nexthopd: BIRD's route at FRR (iBGP: next hop kept),
     // GoBGP's at OpenBGPD.
@@ -247,24 +178,13 @@ fn nexthopd_peers_with_bird_gobgp_frr_openbgpd() {
 
     // Route refresh from FRR (`clear bgp soft in`) and ExaBGP: nexthopd sends its
     // routes again.
-    let stats = |f: &Frr| {
-        let out = f
-            .vtysh(&[&format!("show bgp neighbors {me} json")])
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let m = &v[me.to_string()]["messageStats"];
-        (
-            m["routeRefreshSent"].as_u64().unwrap_or(0),
-            m["updatesRecv"].as_u64().unwrap_or(0),
-        )
-    };
-    let (rr0, up0) = stats(&frr);
-    frr.request_refresh(me).unwrap();
     or_log(
-        wait_until(WAIT, "FRR to get UPDATEs after its ROUTE-REFRESH", || {
-            let (rr, up) = stats(&frr);
-            rr > rr0 && up > up0
-        }),
+        wait_refresh_answered(
+            "FRR to get UPDATEs after its ROUTE-REFRESH",
+            Counter::Asker,
+            || frr.message_counts(me),
+            || frr.request_refresh(me),
+        ),
         &n,
     );
     let before = updates_with(&exa, me, "198.18.2.0/24");
@@ -379,22 +299,12 @@ fn nexthopd_transits_between_gobgp_and_frr_over_ebgp() {
         (&gobgp, 65107, "198.18.107.0/24", "2001:db8:107::/48"),
     ] {
         let r4 = or_log(to.wait_route(me, Prefix::new(v4), WAIT), &n);
-        assert_eq!(r4.as_path, vec![65007, from_asn], "{}: {r4:?}", to.name());
+        assert_tagged(&r4, &to.name(), &[65007, from_asn], from_asn);
         assert_eq!(
             r4.next_hop,
             Some(ip("198.51.100.7")),
             "{}: {r4:?}",
             to.name()
-        );
-        assert_eq!(
-            r4.communities,
-            vec![Community(from_asn as u16, 1)],
-            "{r4:?}"
-        );
-        assert_eq!(
-            r4.large_communities,
-            vec![LargeCommunity(from_asn, 1, 2)],
-            "{r4:?}"
         );
         let r6 = or_log(to.wait_route(me, Prefix::new(v6), WAIT), &n);
         assert_eq!(r6.as_path, vec![65007, from_asn], "{}: {r6:?}", to.name());
