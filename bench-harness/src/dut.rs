@@ -161,7 +161,8 @@ pub fn nexthopd_toml(s: &Scenario, kind: Kind) -> String {
     c
 }
 
-/// The interop drivers' config for scenario `s`.
+/// The interop drivers' config for scenario `s`: route-reflector clients on
+/// iBGP, route-server clients (RFC 7947) on eBGP, as for nexthopd.
 pub fn speaker_config(s: &Scenario, kind: Kind) -> SpeakerConfig {
     let mut cfg = SpeakerConfig::new(kind.address(), s.dut_asn);
     if s.ibgp {
@@ -172,9 +173,7 @@ pub fn speaker_config(s: &Scenario, kind: Kind) -> SpeakerConfig {
             .passive()
             .families(&[Family::Ipv4Unicast])
             .hold_time(s.hold_time);
-        if s.ibgp {
-            n = n.rr_client();
-        }
+        n = if s.ibgp { n.rr_client() } else { n.rs_client() };
         cfg = cfg.neighbor(n);
     }
     cfg

@@ -208,6 +208,9 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
         if n.rr_client {
             c.push_str("  rr client;\n");
         }
+        if n.rs_client {
+            c.push_str("  rs client;\n");
+        }
         if let Some(id) = cfg.cluster_id {
             let _ = writeln!(c, "  rr cluster id {id};");
         }

@@ -186,6 +186,9 @@ fn render(cfg: &SpeakerConfig, dir: &std::path::Path) -> String {
             if n.rr_client {
                 let _ = writeln!(c, "  neighbor {a} route-reflector-client");
             }
+            if n.rs_client {
+                let _ = writeln!(c, "  neighbor {a} route-server-client");
+            }
             if n.add_path.is_some_and(|m| m.sends()) {
                 let _ = writeln!(c, "  neighbor {a} addpath-tx-all-paths");
             }

@@ -237,6 +237,9 @@ fn render(cfg: &SpeakerConfig) -> String {
                 cfg.cluster_id.unwrap_or(cfg.router_id)
             );
         }
+        if n.rs_client {
+            c.push_str("  [neighbors.route-server.config]\n    route-server-client = true\n");
+        }
         for afi in n.afis() {
             let _ = writeln!(
                 c,

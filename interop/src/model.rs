@@ -202,6 +202,9 @@ pub struct Neighbor {
     pub passive: bool,
     /// Treat it as a route-reflector client (RFC 4456).
     pub rr_client: bool,
+    /// Treat it as a route-server client (RFC 7947): our AS not prepended, next
+    /// hop and MED passed on unchanged. eBGP only.
+    pub rs_client: bool,
     /// ADD-PATH mode offered to it.
     pub add_path: Option<AddPath>,
     /// Families negotiated.
@@ -219,6 +222,7 @@ impl Neighbor {
             asn,
             passive: false,
             rr_client: false,
+            rs_client: false,
             add_path: None,
             families: vec![Family::Ipv4Unicast, Family::Ipv6Unicast],
             hold_time: 90,
@@ -237,6 +241,11 @@ impl Neighbor {
     /// Reflect routes to it.
     pub fn rr_client(mut self) -> Neighbor {
         self.rr_client = true;
+        self
+    }
+    /// Serve it as a route server (RFC 7947).
+    pub fn rs_client(mut self) -> Neighbor {
+        self.rs_client = true;
         self
     }
     /// Offer ADD-PATH.

@@ -112,9 +112,13 @@ pub fn render(cfg: &SpeakerConfig) -> Result<String> {
             fams.join(", "),
             cfg.local_address
         );
-        // Changes go out at once: with the RFC's 30 s eBGP MRAI a second path or
-        // a withdrawal would arrive near the end of the harness's waits.
+        // Changes go out at once (the default, stated so that the harness's waits
+        // do not depend on it: with the RFC's 30 s eBGP MRAI a second path or a
+        // withdrawal would arrive near their end).
         let _ = writeln!(c, "mrai = 0");
+        if n.rs_client {
+            let _ = writeln!(c, "route_server_client = true");
+        }
         if n.port != 179 {
             let _ = writeln!(c, "port = {}", n.port);
         }

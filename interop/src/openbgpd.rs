@@ -117,6 +117,10 @@ fn render(cfg: &SpeakerConfig, sock: &str) -> String {
         if !cfg.graceful_restart {
             c.push_str("  announce restart no\n");
         }
+        if n.rs_client {
+            // RFC 7947 §2.2: the route server's AS is not prepended.
+            c.push_str("  transparent-as yes\n");
+        }
         if n.rr_client {
             match cfg.cluster_id {
                 Some(id) => {
