@@ -258,6 +258,9 @@ pub enum Content {
         /// The family is IPv6.
         ipv6: bool,
     },
+    /// An UPDATE whose content was not kept beside its bytes
+    /// ([`crate::router::RouterConfig::keep_message_content`] off).
+    NotKept,
 }
 
 /// An encoded UPDATE, shared by every peer it goes to.
@@ -361,11 +364,13 @@ impl<P: GroupPrefix> Batch<P> {
 
     /// Encodes the batch, withdrawals first, as many prefixes per message as fit,
     /// skipping audiences for which `wanted` says no one listens. Each message is
-    /// handed to `deliver` once; returns how many were encoded.
+    /// handed to `deliver` once; returns how many were encoded. Each message's
+    /// [`Content`] is kept if `keep_content`, else it is [`Content::NotKept`].
     pub fn encode<E: UpdateEncoder>(
         self,
         encoder: &mut E,
         params: &EncodeParams,
+        keep_content: bool,
         mut wanted: impl FnMut(Audience) -> bool,
         mut deliver: impl FnMut(Audience, Arc<Message>),
     ) -> u64 {
@@ -381,11 +386,15 @@ impl<P: GroupPrefix> Batch<P> {
                 if n == 0 {
                     break;
                 }
-                let content = P::content(Update {
-                    withdrawn: rest[..n].to_vec(),
-                    attrs: None,
-                    announced: Vec::new(),
-                });
+                let content = if keep_content {
+                    P::content(Update {
+                        withdrawn: rest[..n].to_vec(),
+                        attrs: None,
+                        announced: Vec::new(),
+                    })
+                } else {
+                    Content::NotKept
+                };
                 rest = &rest[n..];
                 count += 1;
                 deliver(
@@ -410,11 +419,15 @@ impl<P: GroupPrefix> Batch<P> {
                     // The attributes leave no room for a prefix: not sendable.
                     break;
                 }
-                let content = P::content(Update {
-                    withdrawn: Vec::new(),
-                    attrs: Some(attrs.clone()),
-                    announced: rest[..n].to_vec(),
-                });
+                let content = if keep_content {
+                    P::content(Update {
+                        withdrawn: Vec::new(),
+                        attrs: Some(attrs.clone()),
+                        announced: rest[..n].to_vec(),
+                    })
+                } else {
+                    Content::NotKept
+                };
                 rest = &rest[n..];
                 count += 1;
                 deliver(

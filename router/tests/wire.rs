@@ -232,3 +232,39 @@ fn session_info_converts() {
     assert_eq!(s.max_message_len, 65535);
     assert_eq!(negotiated_of(&s), info.negotiated);
 }
+
+/// Without `keep_message_content` a message carries the same bytes and no
+/// decoded copy (what a daemon runs with).
+#[test]
+fn content_not_kept_leaves_the_bytes_alone() {
+    use nexthop_router::group::Content;
+    use nexthop_router::router::{Router, RouterConfig};
+    let mut out = Vec::new();
+    for keep in [true, false] {
+        let mut c = RouterConfig::new(65000, ip("192.0.2.1"));
+        c.keep_message_content = keep;
+        let mut r = Router::new(c);
+        let src = r.add_peer(peer("172.16.0.9", 65009));
+        r.handle_session_up(src, SessionParams::ipv4(ip("172.16.0.9")), T0);
+        let dst = r.add_peer(peer("172.16.0.1", 65001));
+        r.handle_session_up(dst, SessionParams::ipv4(ip("172.16.0.1")), T0);
+        let announce: Vec<_> = (0..3000).map(|i| (0, nth(i))).collect();
+        r.handle_update(src, &[], &announce, Some(attrs(&[65009], "172.16.0.9")), T0)
+            .unwrap();
+        r.handle_update(src, &[(0, nth(7))], &[], None, T0).unwrap();
+        r.handle_timeout(T0);
+        let msgs = drain(&mut r, dst);
+        let updates: Vec<_> = msgs
+            .iter()
+            .filter(|m| !matches!(m.content, Content::EndOfRib { .. }))
+            .collect();
+        assert!(updates.len() > 1, "3000 prefixes need several messages");
+        assert!(
+            updates
+                .iter()
+                .all(|m| matches!(m.content, Content::NotKept) != keep)
+        );
+        out.push(msgs.iter().map(|m| m.bytes.clone()).collect::<Vec<_>>());
+    }
+    assert_eq!(out[0], out[1]);
+}

@@ -33,6 +33,8 @@ pub(crate) struct PeerSpec {
 pub(crate) fn router_config(r: &config::Router) -> RouterConfig {
     let mut c = RouterConfig::new(r.asn, r.router_id);
     c.cluster_id = r.cluster_id;
+    // Peers get the bytes; nothing in the daemon reads the decoded copy.
+    c.keep_message_content = false;
     c
 }
 

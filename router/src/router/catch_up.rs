@@ -144,9 +144,11 @@ impl Router {
         let params = group.key.params::<P>();
         let version = group.version;
         let p = &mut self.peers[peer.0 as usize];
+        let keep = self.config.keep_message_content;
         let encoded = batch.encode(
             &mut self.encoder,
             &params,
+            keep,
             |_| true,
             |_, msg| {
                 p.output.bytes += msg.bytes.len();

@@ -140,9 +140,11 @@ impl Router {
         let limit = self.config.output_limit;
         let peers = &mut self.peers;
         let stats = &mut self.stats;
+        let keep = self.config.keep_message_content;
         let encoded = batch.encode(
             &mut self.encoder,
             &params,
+            keep,
             |a| listening.iter().any(|&m| a.includes(m)),
             |a, msg| {
                 for &m in &listening {

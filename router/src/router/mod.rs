@@ -54,6 +54,11 @@ pub struct RouterConfig {
     /// Bytes of encoded output a peer may have waiting; past it the peer's queue is
     /// dropped and it catches up from the Adj-RIB-Out.
     pub output_limit: usize,
+    /// Keep what each UPDATE says beside its bytes ([`Message::content`]), for
+    /// simulation and inspection; on by default. A daemon turns it off: a peer
+    /// needs only the bytes, and the copy would cost memory in every queue that
+    /// the output limit, which counts bytes, does not see.
+    pub keep_message_content: bool,
     /// Collect the prefixes whose best path changed, for
     /// [`Router::take_loc_rib_changes`] (a FIB or an API); off by default, since
     /// nobody would take them.
@@ -71,6 +76,7 @@ impl RouterConfig {
             default_local_pref: 100,
             output_limit: 1 << 20,
             report_loc_rib: false,
+            keep_message_content: true,
         }
     }
 }

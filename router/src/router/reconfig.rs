@@ -140,9 +140,11 @@ impl Router {
         let params = old.key.params::<P>();
         let version = new.version;
         let out = &mut self.peers[peer.0 as usize].output;
+        let keep = self.config.keep_message_content;
         let encoded = batch.encode(
             &mut self.encoder,
             &params,
+            keep,
             |_| true,
             |_, msg| {
                 out.bytes += msg.bytes.len();
