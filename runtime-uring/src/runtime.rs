@@ -17,21 +17,10 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use crate::conn::{Conn, KeyHasher, Phase, Slab};
 use crate::sys::ring::{Completion, Kind, Ring, RingFeatures};
 use crate::sys::sockopt;
-use crate::{Closed, Command, ConnKey, Instant, Options, SansIo};
+use crate::{Closed, Command, ConnKey, Instant, Options, PeerSockOpts, SansIo};
 
 /// Tokens of listeners have the top bit set; connections' tokens never do.
 const LISTENER: u32 = 1 << 31;
-
-/// Per-peer socket options the speaker's commands do not carry for inbound
-/// connections: the TCP-MD5 key goes on every listener of the peer's family, the
-/// GTSM minimum TTL on each connection accepted from it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PeerSockOpts {
-    /// TCP-MD5 key (RFC 2385).
-    pub md5_key: Option<Vec<u8>>,
-    /// GTSM minimum TTL (RFC 5082).
-    pub min_ttl: Option<u8>,
-}
 
 /// Counters, for logs, tests and the backend comparison.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

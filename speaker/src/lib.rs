@@ -16,7 +16,8 @@
 //!   [`Speaker::poll_ready`] until `None` (and [`Speaker::poll_transmit`] on each
 //!   connection it names, while the runtime's output buffer for it is under its
 //!   bound), repeated until all three give nothing; then
-//!   [`Speaker::poll_timeout`].
+//!   [`Speaker::poll_timeout`]. The [`SansIo`] trait is this contract, for
+//!   runtimes generic over what they drive.
 //!
 //! What a runtime must know:
 //! - A `Close` command can follow the bytes of a NOTIFICATION handed out by
@@ -45,6 +46,7 @@ mod drive;
 mod log;
 mod neighbor;
 mod reload;
+mod sans_io;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -61,6 +63,7 @@ use nexthop_router::wire::UpdateError;
 
 pub use log::TracingLog;
 pub use nexthop_core::time::{Duration, Instant};
+pub use sans_io::{PeerSockOpts, SansIo, peer_options};
 
 use config::Config;
 use neighbor::PeerSpec;
