@@ -42,8 +42,8 @@ pub use buffers::READ_BOUND;
 pub use mio;
 pub use nexthop_core as core;
 pub use nexthop_speaker::{
-    Closed, Command, ConnKey, Duration, Instant, PeerSockOpts, SansIo, Speaker, Transmit,
-    peer_options,
+    Closed, Command, ConnKey, ConnKeyHasher, Duration, Instant, PeerSockOpts, SansIo, Speaker,
+    Transmit, peer_options,
 };
 pub use runtime::{Runtime, Stats, Turn, USER_TOKEN};
 

@@ -12,7 +12,9 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tracing::{debug, info, warn};
 
 use crate::buffers::{OutQueue, ReadBuf};
-use crate::{Closed, Command, ConnKey, Instant, Options, PeerSockOpts, SansIo, sockopt};
+use crate::{
+    Closed, Command, ConnKey, ConnKeyHasher, Instant, Options, PeerSockOpts, SansIo, sockopt,
+};
 
 /// The token for the caller's own event sources (signals): register them with
 /// [`Runtime::registry`] under it, and [`Turn::user`] says when one is ready.
@@ -107,7 +109,7 @@ pub struct Runtime<S: SansIo, C> {
     clock: C,
     opts: Options,
     listeners: Vec<Listener>,
-    conns: HashMap<ConnKey, Conn<S::Transmit>>,
+    conns: HashMap<ConnKey, Conn<S::Transmit>, ConnKeyHasher>,
     deadlines: BTreeSet<(Instant, ConnKey)>,
     peers: HashMap<IpAddr, PeerSockOpts>,
     dirty: Vec<ConnKey>,
@@ -201,7 +203,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             clock,
             opts,
             listeners,
-            conns: HashMap::new(),
+            conns: HashMap::default(),
             deadlines: BTreeSet::new(),
             peers: HashMap::new(),
             dirty: Vec::new(),

@@ -33,8 +33,8 @@ mod sys;
 
 pub use nexthop_core as core;
 pub use nexthop_speaker::{
-    Closed, Command, ConnKey, Duration, Instant, PeerSockOpts, SansIo, Speaker, Transmit,
-    peer_options,
+    Closed, Command, ConnKey, ConnKeyHasher, Duration, Instant, PeerSockOpts, SansIo, Speaker,
+    Transmit, peer_options,
 };
 pub use runtime::{Runtime, Stats, Turn, Waker};
 pub use sys::ring::RingFeatures;

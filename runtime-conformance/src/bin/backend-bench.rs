@@ -13,8 +13,9 @@
 //!   UPDATE) to the DUT, which sends them to `--receivers` eBGP receivers in one
 //!   update group. The load comes from nexthop-loadgen (one thread, one mio
 //!   poll; its convergence: first UPDATE sent to the last receiver complete;
-//!   CPU and system calls then cover the whole run, sessions coming up
-//!   included), or with `--load threads` from plain blocking sockets here, one
+//!   CPU and system calls then cover the run up to convergence, sessions
+//!   coming up included, the closing of the sessions not; "load CPU" is
+//!   loadgen's own from the first UPDATE to convergence), or with `--load threads` from plain blocking sockets here, one
 //!   thread per peer (CPU and system calls then cover only the announcement).
 //! - idle: `--idle-sessions` sessions with a 9 s hold time (3 s keepalives) for
 //!   `--idle-secs`, peers on plain sockets here; "convergence" there is the time
@@ -96,6 +97,7 @@ fn dut(args: &[String]) -> io::Result<()> {
         r.encoded_messages,
         r.catch_ups
     );
+    eprintln!("dut {runtime}: {}", driver.counters());
     Ok(())
 }
 
@@ -333,6 +335,9 @@ impl Counter {
 struct Outcome {
     convergence: Duration,
     cpu: f64,
+    /// The load generator's CPU from the first UPDATE to convergence, when it
+    /// measures it (loadgen does; the thread-per-peer load does not).
+    load_cpu: Option<f64>,
     rss: f64,
     updates: u64,
     syscalls: Option<u64>,
@@ -437,6 +442,7 @@ fn fan_out(runtime: &str, routes: u32, receivers: u32, strace: bool) -> io::Resu
     Ok(Outcome {
         convergence,
         cpu,
+        load_cpu: None,
         rss,
         updates,
         syscalls,
@@ -445,9 +451,9 @@ fn fan_out(runtime: &str, routes: u32, receivers: u32, strace: bool) -> io::Resu
 
 /// One sender, `receivers` receivers, `routes` routes, the load from
 /// nexthop-loadgen (one thread, one mio poll): eBGP peers from 127.209.0.1, ten
-/// prefixes to an UPDATE. CPU and system calls cover the whole run (sessions
-/// coming up included); convergence is loadgen's (first UPDATE sent to the last
-/// receiver complete).
+/// prefixes to an UPDATE. CPU and system calls cover the run up to convergence
+/// (sessions coming up included); convergence is loadgen's (first UPDATE sent
+/// to the last receiver complete).
 fn fan_out_loadgen(
     runtime: &str,
     routes: u32,
@@ -479,19 +485,40 @@ fn fan_out_loadgen(
         ));
     }
     let dut = Dut::start(runtime, &config)?;
-    let trace = if strace {
+    let mut trace = if strace {
         Some(Strace::attach(dut.pid())?)
     } else {
         None
     };
-    let cpu0 = cpu_seconds(dut.pid());
-    let report = nexthop_loadgen::run(&s, |_| {})?;
-    let cpu = cpu_seconds(dut.pid()) - cpu0;
-    let syscalls = match trace {
-        Some(t) => Some(t.finish()?),
-        None => None,
+    let pid = dut.pid();
+    let cpu0 = cpu_seconds(pid);
+    // CPU and system calls are taken when the receivers are complete, before
+    // loadgen closes the sessions: the sender's Cease withdraws every route,
+    // and a runtime may write those withdrawals to receivers whose own Cease it
+    // has not read yet (runtime-mio does, one output bound each), which is not
+    // the workload.
+    let mut at_convergence: Option<(f64, Option<io::Result<u64>>)> = None;
+    let report = nexthop_loadgen::run(&s, |p| {
+        if at_convergence.is_none()
+            && matches!(
+                p.phase,
+                nexthop_loadgen::Phase::Holding | nexthop_loadgen::Phase::Done
+            )
+        {
+            let cpu = cpu_seconds(pid) - cpu0;
+            at_convergence = Some((cpu, trace.take().map(Strace::finish)));
+        }
+    })?;
+    let (cpu, syscalls) = match at_convergence {
+        Some((cpu, calls)) => (cpu, calls.transpose()?),
+        None => (cpu_seconds(pid) - cpu0, None),
     };
-    let rss = peak_rss_mib(dut.pid());
+    let syscalls = match (syscalls, trace) {
+        (Some(n), _) => Some(n),
+        (None, Some(t)) => Some(t.finish()?),
+        (None, None) => None,
+    };
+    let rss = peak_rss_mib(pid);
     dut.stop();
     let convergence = report
         .convergence
@@ -500,6 +527,7 @@ fn fan_out_loadgen(
     Ok(Outcome {
         convergence,
         cpu,
+        load_cpu: Some(report.cpu_convergence.as_secs_f64()),
         rss,
         updates: report.updates_received,
         syscalls,
@@ -606,6 +634,7 @@ fn idle(runtime: &str, sessions: u32, secs: u64, strace: bool) -> io::Result<Out
     Ok(Outcome {
         convergence: established,
         cpu,
+        load_cpu: None,
         rss,
         updates: keepalives.load(Ordering::Relaxed),
         syscalls,
@@ -711,9 +740,9 @@ fn compare(args: &[String]) -> io::Result<()> {
         }
     }
     println!(
-        "| workload | runtime | convergence (s) | routes/s delivered | CPU (s) | syscalls | messages sent | syscalls per 1000 messages | peak RSS (MiB) |"
+        "| workload | runtime | convergence (s) | routes/s delivered | CPU (s) | load CPU (s) | syscalls | messages sent | syscalls per 1000 messages | peak RSS (MiB) |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let idle = r.workload.contains("idle");
         let secs = r.clean.convergence.as_secs_f64();
@@ -737,9 +766,13 @@ fn compare(args: &[String]) -> io::Result<()> {
             Some((c, m)) => (c.to_string(), m.to_string(), "-".into()),
             None => ("-".into(), r.clean.updates.to_string(), "-".into()),
         };
+        let load_cpu = r
+            .clean
+            .load_cpu
+            .map_or_else(|| "-".to_string(), |c| format!("{c:.2}"));
         println!(
-            "| {} | {} | {:.2} | {} | {:.2} | {} | {} | {} | {:.1} |",
-            r.workload, r.runtime, secs, rate, r.clean.cpu, calls, msgs, per, r.clean.rss
+            "| {} | {} | {:.2} | {} | {:.2} | {} | {} | {} | {} | {:.1} |",
+            r.workload, r.runtime, secs, rate, r.clean.cpu, load_cpu, calls, msgs, per, r.clean.rss
         );
     }
     // uring against mio, workload by workload.
