@@ -32,6 +32,8 @@ pub(crate) struct Conn<T> {
     /// into the batch's first transmit.
     pub(crate) sending: bool,
     pub(crate) sending_offset: usize,
+    /// Bytes lent to the send in flight.
+    sending_bytes: usize,
     /// An outbound connect is in flight.
     pub(crate) connect_live: bool,
     /// The speaker has more to send than was pulled (it reported the connection
@@ -70,6 +72,7 @@ impl<T: AsRef<[u8]>> Conn<T> {
             recv_live: false,
             sending: false,
             sending_offset: 0,
+            sending_bytes: 0,
             connect_live: false,
             wants_pull: false,
             inbuf: Vec::new(),
@@ -111,15 +114,19 @@ impl<T: AsRef<[u8]>> Conn<T> {
     /// (no transmit is moved).
     pub(crate) fn take_batch(&mut self, max: usize) -> (Vec<T>, usize) {
         let max = max.max(1);
+        let offset = std::mem::take(&mut self.front_offset);
         let batch = if self.out.len() <= max {
+            // Nothing is in flight: every unsent byte is in the queue.
+            self.sending_bytes = self.out_bytes;
             let empty = std::mem::take(&mut self.spare);
             std::mem::replace(&mut self.out, empty)
         } else {
             let mut batch = std::mem::take(&mut self.spare);
             batch.extend(self.out.drain(..max));
+            let total: usize = batch.iter().map(|t| t.as_ref().len()).sum();
+            self.sending_bytes = total.saturating_sub(offset);
             batch
         };
-        let offset = std::mem::take(&mut self.front_offset);
         self.sending_offset = offset;
         (batch, offset)
     }
@@ -128,16 +135,20 @@ impl<T: AsRef<[u8]>> Conn<T> {
     /// goes back to the front of the queue. Whether all of it was written.
     pub(crate) fn sent(&mut self, mut batch: Vec<T>, offset: usize, written: usize) -> bool {
         self.out_bytes = self.out_bytes.saturating_sub(written);
-        // How many transmits the kernel took whole, and how far into the next.
+        // How many transmits the kernel took whole, and how far into the next
+        // (counted only for a short send: the usual send takes all).
         let mut left = written + offset;
-        let mut done = 0;
-        for t in &batch {
-            let len = t.as_ref().len();
-            if left < len {
-                break;
+        let mut done = batch.len();
+        if written < self.sending_bytes {
+            done = 0;
+            for t in &batch {
+                let len = t.as_ref().len();
+                if left < len {
+                    break;
+                }
+                left -= len;
+                done += 1;
             }
-            left -= len;
-            done += 1;
         }
         if done == batch.len() {
             batch.clear();

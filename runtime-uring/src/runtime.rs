@@ -48,6 +48,8 @@ pub struct Stats {
     pub sends: u64,
     /// Sends the kernel took only part of (the rest is sent again).
     pub short_sends: u64,
+    /// Accepts that failed (out of descriptors...).
+    pub accept_failures: u64,
 }
 
 /// What a [`Runtime::turn`] saw besides the speaker's sockets.
@@ -559,6 +561,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                             return;
                         };
                         tracing::warn!(listener = %l.local, error = %e, "accept failed");
+                        self.stats.accept_failures += 1;
                         if !l.armed {
                             l.paused_until = Some(now.saturating_add(ACCEPT_PAUSE));
                         }

@@ -520,6 +520,12 @@ fn fan_out_loadgen(
     };
     let rss = peak_rss_mib(pid);
     dut.stop();
+    eprintln!(
+        "  loadgen: CPU {:.2} s during convergence, {:.2} s in all, peak RSS {:.1} MiB",
+        report.cpu_convergence.as_secs_f64(),
+        report.cpu.as_secs_f64(),
+        report.peak_rss as f64 / (1024.0 * 1024.0)
+    );
     let convergence = report
         .convergence
         .filter(|_| report.complete)
