@@ -72,7 +72,8 @@ pub struct Options {
     /// Received bytes handed to the speaker in one loop turn; past it, receive
     /// completions wait for the next turn (at least one is always handled).
     pub recv_budget: usize,
-    /// Most transmits gathered into one `sendmsg`.
+    /// Most transmits gathered into one `sendmsg` (at most 1024, the kernel's
+    /// `UIO_MAXIOV`).
     pub send_batch: usize,
     /// Send with `IORING_OP_SENDMSG_ZC` (zero copy) instead of `IORING_OP_SENDMSG`.
     pub zero_copy: bool,

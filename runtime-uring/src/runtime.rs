@@ -116,6 +116,9 @@ struct Listener {
     paused_until: Option<Instant>,
 }
 
+/// The most `iovec`s one `sendmsg` takes (the kernel's `UIO_MAXIOV`).
+const MAX_IOV: usize = 1024;
+
 /// How long a listener rests after a failed accept.
 const ACCEPT_PAUSE: crate::Duration = crate::Duration::from_millis(100);
 
@@ -526,6 +529,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     /// Hands every connection's queued transmits to the kernel, one `sendmsg` per
     /// connection with no send in flight.
     fn flush(&mut self) {
+        let most = self.options.send_batch.clamp(1, MAX_IOV);
         let mut dirty = std::mem::take(&mut self.dirty);
         for token in dirty.drain(..) {
             let Some(c) = self.conns.get_mut(&token) else {
@@ -535,7 +539,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             if c.sending || c.out.is_empty() || matches!(c.phase, Phase::Dead | Phase::Connecting) {
                 continue;
             }
-            let (batch, offset) = c.take_batch(self.options.send_batch);
+            let (batch, offset) = c.take_batch(most);
             c.sending = true;
             self.stats.sends += 1;
             self.ring
