@@ -21,8 +21,9 @@
 //!   `--idle-secs`, peers on plain sockets here; "convergence" there is the time
 //!   to establish them all.
 //!
-//! Every workload runs twice per runtime: once clean (convergence, CPU seconds
-//! from /proc/PID/stat, peak RSS from VmHWM) and once with `strace -c -f`
+//! Every workload runs twice per runtime: clean (convergence, CPU seconds
+//! from /proc/PID/stat, peak RSS from VmHWM; fan-out `--reps` times, the
+//! runtimes taking turns, and the median kept) and once with `strace -c -f`
 //! attached to the DUT for the measured phase only (system calls; its timings are
 //! not used). Peers use 127.203.0.0/16 to 127.209.0.0/16.
 #![deny(unsafe_code)]
@@ -660,6 +661,8 @@ struct Row {
     workload: String,
     runtime: &'static str,
     clean: Outcome,
+    /// Every clean run's convergence, in the order run.
+    each: Vec<Duration>,
     syscalls: Option<(u64, u64)>,
 }
 
@@ -704,15 +707,23 @@ fn compare(args: &[String]) -> io::Result<()> {
     }
     let mut rows = Vec::new();
     for &n in &receivers {
-        for &rt in &runtimes {
-            eprintln!("fan-out 1 x {routes} routes -> {n} receivers on {rt}...");
-            let clean = median(
-                (0..reps)
-                    .map(|_| fan(rt, routes, n, false))
-                    .collect::<io::Result<Vec<_>>>()?,
-            );
+        // The runtimes take turns, the first one changing from round to round,
+        // so a change in the machine's other load falls on both alike.
+        let mut runs: Vec<Vec<Outcome>> = runtimes.iter().map(|_| Vec::new()).collect();
+        for rep in 0..reps {
+            for k in 0..runtimes.len() {
+                let i = (k + rep) % runtimes.len();
+                let rt = runtimes[i];
+                eprintln!(
+                    "fan-out 1 x {routes} routes -> {n} receivers on {rt} ({}/{reps})...",
+                    rep + 1
+                );
+                runs[i].push(fan(rt, routes, n, false)?);
+            }
+        }
+        for (&rt, runs) in runtimes.iter().zip(runs) {
             let syscalls = if strace {
-                eprintln!("  again under strace -c -f...");
+                eprintln!("fan-out to {n} on {rt} again under strace -c -f...");
                 let t = fan(rt, routes, n, true)?;
                 t.syscalls.map(|s| (s, t.updates))
             } else {
@@ -721,7 +732,8 @@ fn compare(args: &[String]) -> io::Result<()> {
             rows.push(Row {
                 workload: format!("1 x {}k routes -> {n}", routes / 1000),
                 runtime: rt,
-                clean,
+                each: runs.iter().map(|o| o.convergence).collect(),
+                clean: median(runs),
                 syscalls,
             });
         }
@@ -740,6 +752,7 @@ fn compare(args: &[String]) -> io::Result<()> {
             rows.push(Row {
                 workload: format!("{idle_sessions} idle, {idle_secs} s"),
                 runtime: rt,
+                each: vec![clean.convergence],
                 clean,
                 syscalls,
             });
@@ -800,8 +813,22 @@ fn compare(args: &[String]) -> io::Result<()> {
                 (Some(a), Some(b)) => format!("{:.1}x fewer system calls per UPDATE", a / b),
                 _ => "system calls not counted".into(),
             };
+            // Run against run (they ran next to each other): the spread.
+            let mut paired: Vec<f64> = m
+                .each
+                .iter()
+                .zip(&u.each)
+                .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+                .collect();
+            paired.sort_by(f64::total_cmp);
+            let spread = match (paired.first(), paired.last()) {
+                (Some(lo), Some(hi)) if paired.len() > 1 => {
+                    format!(" (run against run: {lo:.2}x to {hi:.2}x)")
+                }
+                _ => String::new(),
+            };
             println!(
-                "\n{}: {} {speed:.2}x mio's throughput, {calls}",
+                "\n{}: {} {speed:.2}x mio's throughput{spread}, {calls}",
                 m.workload, u.runtime
             );
         }
