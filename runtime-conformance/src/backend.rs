@@ -21,6 +21,8 @@ pub trait Driver {
     fn bytes_written(&self) -> u64;
     /// The listeners' addresses.
     fn local_addresses(&self) -> Vec<SocketAddr>;
+    /// The runtime's own counters, one line, for the benchmark's log.
+    fn counters(&self) -> String;
 }
 
 /// A runtime the suite runs against.
@@ -73,6 +75,9 @@ impl Driver for MioDriver {
     fn local_addresses(&self) -> Vec<SocketAddr> {
         self.0.local_addresses()
     }
+    fn counters(&self) -> String {
+        format!("{:?}", self.0.stats())
+    }
 }
 
 impl Backend for Mio {
@@ -110,6 +115,9 @@ impl Driver for UringDriver {
     }
     fn local_addresses(&self) -> Vec<SocketAddr> {
         self.0.local_addresses()
+    }
+    fn counters(&self) -> String {
+        format!("{:?}", self.0.stats())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The mio runtime for nexthop: sockets, buffers and the clock, nothing else.
 //!
 //! [`Runtime`] is a single-threaded mio loop that drives a sans-IO speaker (the
-//! [`SansIo`] trait, implemented by `nexthop_speaker::Speaker`): one listener per
+//! [`SansIo`] trait of `nexthop_speaker`, implemented by its `Speaker`): one listener per
 //! listen address, accepted connections handed to the speaker (which refuses
 //! unknown addresses: they are closed at once and leave no state), non-blocking
 //! outbound connects with a timeout and a bind address, TCP_NODELAY on every
@@ -41,109 +41,11 @@ pub mod sockopt;
 pub use buffers::READ_BOUND;
 pub use mio;
 pub use nexthop_core as core;
-pub use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker, Transmit};
-pub use runtime::{PeerSockOpts, Runtime, Stats, Turn, USER_TOKEN};
-
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-
-/// What the runtime drives: the sans-IO speaker's inputs and outputs
-/// (`/work/briefs/api-speaker.md`). After every input the runtime drains the
-/// outputs: commands, then ready connections and their transmits.
-pub trait SansIo {
-    /// Bytes to write, owned or shared.
-    type Transmit: AsRef<[u8]>;
-    /// Where to listen.
-    fn listen_addresses(&self) -> Vec<SocketAddr>;
-    /// A connection was accepted; `None`: close it at once.
-    fn handle_accepted(
-        &mut self,
-        now: Instant,
-        local: SocketAddr,
-        remote: SocketAddr,
-    ) -> Option<ConnKey>;
-    /// An outbound connect completed.
-    fn handle_connected(&mut self, now: Instant, conn: ConnKey, local: SocketAddr);
-    /// An outbound connect failed or timed out.
-    fn handle_connect_failed(&mut self, now: Instant, conn: ConnKey);
-    /// Bytes arrived; returns how many were consumed.
-    fn handle_read(&mut self, now: Instant, conn: ConnKey, bytes: &[u8]) -> usize;
-    /// The connection is gone.
-    fn handle_closed(&mut self, now: Instant, conn: ConnKey, reason: Closed);
-    /// Timers at or before `now` run.
-    fn handle_timeout(&mut self, now: Instant);
-    /// The next socket command.
-    fn poll_command(&mut self) -> Option<Command>;
-    /// A connection with bytes to send.
-    fn poll_ready(&mut self) -> Option<ConnKey>;
-    /// The next bytes to write on `conn`.
-    fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Self::Transmit>;
-    /// When `handle_timeout` is next due.
-    fn poll_timeout(&self) -> Option<Instant>;
-    /// TCP-MD5 keys and GTSM minimum TTLs of the configured peers, for inbound
-    /// connections (outbound ones get theirs with each `Command::Connect`).
-    /// [`Runtime::new`] applies them; [`Runtime::refresh_peer_options`] again
-    /// after a reload.
-    fn peer_socket_options(&self) -> HashMap<IpAddr, PeerSockOpts> {
-        HashMap::new()
-    }
-}
-
-impl SansIo for Speaker {
-    type Transmit = Transmit;
-    fn listen_addresses(&self) -> Vec<SocketAddr> {
-        Speaker::listen_addresses(self)
-    }
-    fn handle_accepted(
-        &mut self,
-        now: Instant,
-        local: SocketAddr,
-        remote: SocketAddr,
-    ) -> Option<ConnKey> {
-        Speaker::handle_accepted(self, now, local, remote)
-    }
-    fn handle_connected(&mut self, now: Instant, conn: ConnKey, local: SocketAddr) {
-        Speaker::handle_connected(self, now, conn, local)
-    }
-    fn handle_connect_failed(&mut self, now: Instant, conn: ConnKey) {
-        Speaker::handle_connect_failed(self, now, conn)
-    }
-    fn handle_read(&mut self, now: Instant, conn: ConnKey, bytes: &[u8]) -> usize {
-        Speaker::handle_read(self, now, conn, bytes)
-    }
-    fn handle_closed(&mut self, now: Instant, conn: ConnKey, reason: Closed) {
-        Speaker::handle_closed(self, now, conn, reason)
-    }
-    fn handle_timeout(&mut self, now: Instant) {
-        Speaker::handle_timeout(self, now)
-    }
-    fn poll_command(&mut self) -> Option<Command> {
-        Speaker::poll_command(self)
-    }
-    fn poll_ready(&mut self) -> Option<ConnKey> {
-        Speaker::poll_ready(self)
-    }
-    fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Transmit> {
-        Speaker::poll_transmit(self, now, conn)
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        Speaker::poll_timeout(self)
-    }
-    fn peer_socket_options(&self) -> HashMap<IpAddr, PeerSockOpts> {
-        self.config()
-            .neighbors
-            .iter()
-            .filter(|n| n.md5_key.is_some() || n.min_ttl.is_some())
-            .map(|n| {
-                let opts = PeerSockOpts {
-                    md5_key: n.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
-                    min_ttl: n.min_ttl,
-                };
-                (n.address, opts)
-            })
-            .collect()
-    }
-}
+pub use nexthop_speaker::{
+    Closed, Command, ConnKey, ConnKeyHasher, Duration, Instant, PeerSockOpts, SansIo, Speaker,
+    Transmit, peer_options,
+};
+pub use runtime::{Runtime, Stats, Turn, USER_TOKEN};
 
 /// A clock in milliseconds since the call, from the monotonic system clock.
 pub fn monotonic_clock() -> impl FnMut() -> Instant {

@@ -12,7 +12,9 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tracing::{debug, info, warn};
 
 use crate::buffers::{OutQueue, ReadBuf};
-use crate::{Closed, Command, ConnKey, Instant, Options, SansIo, sockopt};
+use crate::{
+    Closed, Command, ConnKey, ConnKeyHasher, Instant, Options, PeerSockOpts, SansIo, sockopt,
+};
 
 /// The token for the caller's own event sources (signals): register them with
 /// [`Runtime::registry`] under it, and [`Turn::user`] says when one is ready.
@@ -30,17 +32,6 @@ fn listener_index(t: Token, n: usize) -> Option<usize> {
 
 fn conn_token(k: ConnKey) -> Token {
     Token(k.0 as usize)
-}
-
-/// Per-peer socket options the speaker's commands do not carry for inbound
-/// connections: the TCP-MD5 key goes on every listener of the peer's family, the
-/// GTSM minimum TTL on each connection accepted from it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PeerSockOpts {
-    /// TCP-MD5 key (RFC 2385).
-    pub md5_key: Option<Vec<u8>>,
-    /// GTSM minimum TTL (RFC 5082).
-    pub min_ttl: Option<u8>,
 }
 
 /// What a [`Runtime::turn`] saw besides the speaker's sockets.
@@ -118,7 +109,7 @@ pub struct Runtime<S: SansIo, C> {
     clock: C,
     opts: Options,
     listeners: Vec<Listener>,
-    conns: HashMap<ConnKey, Conn<S::Transmit>>,
+    conns: HashMap<ConnKey, Conn<S::Transmit>, ConnKeyHasher>,
     deadlines: BTreeSet<(Instant, ConnKey)>,
     peers: HashMap<IpAddr, PeerSockOpts>,
     dirty: Vec<ConnKey>,
@@ -212,7 +203,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             clock,
             opts,
             listeners,
-            conns: HashMap::new(),
+            conns: HashMap::default(),
             deadlines: BTreeSet::new(),
             peers: HashMap::new(),
             dirty: Vec::new(),
@@ -653,7 +644,12 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         if let (Ok(()), Some(n)) = (&setup, self.opts.send_buffer) {
             setup = socket2::SockRef::from(&stream).set_send_buffer_size(n);
         }
-        if let (Ok(()), Some(t)) = (&setup, self.peers.get(&remote.ip()).and_then(|p| p.min_ttl)) {
+        if let (Ok(()), Some(t)) = (
+            &setup,
+            self.peers
+                .get(&remote.ip().to_canonical())
+                .and_then(|p| p.min_ttl),
+        ) {
             let v6 = remote.is_ipv6();
             setup = sockopt::set_ttl_255(stream.as_fd(), v6)
                 .and_then(|()| sockopt::set_min_ttl(stream.as_fd(), v6, t));

@@ -2,7 +2,6 @@
 //! was received, the bounded queue of transmits not yet sent, and the operations
 //! the ring still runs on it (the socket is closed only when there are none).
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
@@ -33,6 +32,8 @@ pub(crate) struct Conn<T> {
     /// into the batch's first transmit.
     pub(crate) sending: bool,
     pub(crate) sending_offset: usize,
+    /// Bytes lent to the send in flight.
+    sending_bytes: usize,
     /// An outbound connect is in flight.
     pub(crate) connect_live: bool,
     /// The speaker has more to send than was pulled (it reported the connection
@@ -42,7 +43,7 @@ pub(crate) struct Conn<T> {
     pub(crate) inbuf: Vec<u8>,
     /// Transmits pulled and not yet handed to the kernel; the first is sent from
     /// `front_offset`.
-    pub(crate) out: VecDeque<T>,
+    pub(crate) out: Vec<T>,
     pub(crate) front_offset: usize,
     /// Bytes in `out` (and in flight) not yet sent.
     pub(crate) out_bytes: usize,
@@ -50,11 +51,12 @@ pub(crate) struct Conn<T> {
     pub(crate) dirty: bool,
     /// Receive completions of this connection held over to a later turn.
     pub(crate) held: u32,
-    /// The last batch's vector, emptied, for the next batch.
+    /// An emptied vector of an earlier batch, for the next batch or queue.
     spare: Vec<T>,
 }
 
-/// Larger than this (in transmits), a batch's vector is not kept for the next.
+/// Larger than this (in transmits), an idle connection's emptied batch vector
+/// is given back.
 const SPARE_KEEP: usize = 128;
 
 /// Larger than this, an emptied receive tail buffer is given back.
@@ -70,10 +72,11 @@ impl<T: AsRef<[u8]>> Conn<T> {
             recv_live: false,
             sending: false,
             sending_offset: 0,
+            sending_bytes: 0,
             connect_live: false,
             wants_pull: false,
             inbuf: Vec::new(),
-            out: VecDeque::new(),
+            out: Vec::new(),
             front_offset: 0,
             out_bytes: 0,
             dirty: false,
@@ -103,53 +106,70 @@ impl<T: AsRef<[u8]>> Conn<T> {
     /// Queues a pulled transmit.
     pub(crate) fn queue(&mut self, t: T) {
         self.out_bytes += t.as_ref().len();
-        self.out.push_back(t);
+        self.out.push(t);
     }
 
     /// Takes up to `max` queued transmits to send, and the offset into the first.
+    /// The usual case, everything queued, swaps the queue for an empty vector
+    /// (no transmit is moved).
     pub(crate) fn take_batch(&mut self, max: usize) -> (Vec<T>, usize) {
-        let n = self.out.len().min(max.max(1));
-        let mut batch = std::mem::take(&mut self.spare);
-        batch.extend(self.out.drain(..n));
+        let max = max.max(1);
         let offset = std::mem::take(&mut self.front_offset);
+        let batch = if self.out.len() <= max {
+            // Nothing is in flight: every unsent byte is in the queue.
+            self.sending_bytes = self.out_bytes;
+            let empty = std::mem::take(&mut self.spare);
+            std::mem::replace(&mut self.out, empty)
+        } else {
+            let mut batch = std::mem::take(&mut self.spare);
+            batch.extend(self.out.drain(..max));
+            let total: usize = batch.iter().map(|t| t.as_ref().len()).sum();
+            self.sending_bytes = total.saturating_sub(offset);
+            batch
+        };
         self.sending_offset = offset;
         (batch, offset)
     }
 
     /// A send of `batch` (from `offset`) wrote `written` bytes: what was not written
-    /// goes back to the front of the queue.
-    pub(crate) fn sent(&mut self, batch: Vec<T>, offset: usize, mut written: usize) {
+    /// goes back to the front of the queue. Whether all of it was written.
+    pub(crate) fn sent(&mut self, mut batch: Vec<T>, offset: usize, written: usize) -> bool {
         self.out_bytes = self.out_bytes.saturating_sub(written);
-        let mut rest: Vec<T> = Vec::new();
-        let mut first_rest_offset = 0;
-        let mut batch = batch;
-        for (i, t) in batch.drain(..).enumerate() {
-            let len = t.as_ref().len()
-                - if i == 0 {
-                    offset.min(t.as_ref().len())
-                } else {
-                    0
-                };
-            if rest.is_empty() && written >= len {
-                written -= len;
-                continue;
+        // How many transmits the kernel took whole, and how far into the next
+        // (counted only for a short send: the usual send takes all).
+        let mut left = written + offset;
+        let mut done = batch.len();
+        if written < self.sending_bytes {
+            done = 0;
+            for t in &batch {
+                let len = t.as_ref().len();
+                if left < len {
+                    break;
+                }
+                left -= len;
+                done += 1;
             }
-            if rest.is_empty() {
-                first_rest_offset = t.as_ref().len() - len + written;
-                written = 0;
+        }
+        if done == batch.len() {
+            batch.clear();
+            // Kept for the next batch while the connection has more to send (so
+            // a busy one allocates no vector per send); otherwise only a small one.
+            let busy = self.wants_pull || !self.out.is_empty();
+            if (busy || batch.capacity() <= SPARE_KEEP) && batch.capacity() > self.spare.capacity()
+            {
+                self.spare = batch;
             }
-            rest.push(t);
-        }
-        if !rest.is_empty() {
-            for t in rest.into_iter().rev() {
-                self.out.push_front(t);
+            if !busy && self.out.capacity() > SPARE_KEEP {
+                self.out = Vec::new();
             }
-            self.front_offset = first_rest_offset;
+            return true;
         }
-        // A small vector is kept for the next batch; a large one is given back.
-        if batch.capacity() <= SPARE_KEEP {
-            self.spare = batch;
-        }
+        // A short send: the rest of the batch goes before what was queued since.
+        batch.drain(..done);
+        batch.append(&mut self.out);
+        self.out = batch;
+        self.front_offset = left;
+        false
     }
 
     /// Nothing is left to write.
@@ -226,24 +246,6 @@ impl<T> Slab<T> {
     }
 }
 
-/// A hasher for small integer keys (connection keys): one multiply.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +275,23 @@ mod tests {
         assert!(c.out.is_empty());
         assert_eq!(c.out_bytes, 0);
         assert_eq!(c.front_offset, 0);
+    }
+
+    #[test]
+    fn the_rest_of_a_short_send_goes_before_what_was_queued_meanwhile() {
+        let mut c = conn();
+        c.queue(vec![1u8; 10]);
+        c.queue(vec![2u8; 10]);
+        let (batch, off) = c.take_batch(64);
+        assert!(c.out.is_empty(), "the whole queue went into the batch");
+        c.queue(vec![3u8; 10]);
+        assert!(!c.sent(batch, off, 12));
+        assert_eq!(c.out, vec![vec![2u8; 10], vec![3u8; 10]]);
+        assert_eq!((c.front_offset, c.out_bytes), (2, 18));
+        let (batch, off) = c.take_batch(1);
+        assert_eq!((batch.len(), off), (1, 2));
+        assert!(c.sent(batch, off, 8));
+        assert_eq!((c.out.len(), c.front_offset, c.out_bytes), (1, 0, 10));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The io_uring runtime for nexthop: sockets, buffers and the clock, nothing else.
 //!
 //! [`Runtime`] is a single-threaded loop on one io_uring instance that drives a
-//! sans-IO speaker (the [`SansIo`] trait, the same inputs and outputs as
-//! runtime-mio's): a multishot accept per listen address; a multishot receive per
+//! sans-IO speaker (the [`SansIo`] trait of `nexthop_speaker`, the one
+//! runtime-mio drives too): a multishot accept per listen address; a multishot receive per
 //! connection from a ring of provided buffers, so an idle peer holds no receive
 //! buffer (an unconsumed tail is copied into a small per-connection buffer);
 //! `sendmsg` of the speaker's transmits as they are (an update group's shared bytes
@@ -29,70 +29,15 @@
 
 mod conn;
 mod runtime;
-mod speaker;
 mod sys;
 
 pub use nexthop_core as core;
-pub use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker, Transmit};
-pub use runtime::{PeerSockOpts, Runtime, Stats, Turn, Waker};
-pub use speaker::peer_options;
+pub use nexthop_speaker::{
+    Closed, Command, ConnKey, ConnKeyHasher, Duration, Instant, PeerSockOpts, SansIo, Speaker,
+    Transmit, peer_options,
+};
+pub use runtime::{Runtime, Stats, Turn, Waker};
 pub use sys::ring::RingFeatures;
-
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-
-/// What the runtime drives: the sans-IO speaker's inputs and outputs
-/// (`/work/briefs/api-speaker.md`), the same trait as runtime-mio's. After every
-/// input the runtime drains the outputs: commands, then ready connections and
-/// their transmits.
-pub trait SansIo {
-    /// Bytes to write, owned or shared; kept alive until the kernel has sent them.
-    type Transmit: AsRef<[u8]>;
-    /// Where to listen.
-    fn listen_addresses(&self) -> Vec<SocketAddr>;
-    /// A connection was accepted; `None`: close it at once.
-    fn handle_accepted(
-        &mut self,
-        now: Instant,
-        local: SocketAddr,
-        remote: SocketAddr,
-    ) -> Option<ConnKey>;
-    /// An outbound connect completed.
-    fn handle_connected(&mut self, now: Instant, conn: ConnKey, local: SocketAddr);
-    /// An outbound connect failed or timed out.
-    fn handle_connect_failed(&mut self, now: Instant, conn: ConnKey);
-    /// Bytes arrived; returns how many were consumed.
-    fn handle_read(&mut self, now: Instant, conn: ConnKey, bytes: &[u8]) -> usize;
-    /// The connection is gone.
-    fn handle_closed(&mut self, now: Instant, conn: ConnKey, reason: Closed);
-    /// Timers at or before `now` run.
-    fn handle_timeout(&mut self, now: Instant);
-    /// The next socket command.
-    fn poll_command(&mut self) -> Option<Command>;
-    /// A connection with bytes to send.
-    fn poll_ready(&mut self) -> Option<ConnKey>;
-    /// The next bytes to write on `conn`.
-    fn poll_transmit(&mut self, now: Instant, conn: ConnKey) -> Option<Self::Transmit>;
-    /// When `handle_timeout` is next due.
-    fn poll_timeout(&self) -> Option<Instant>;
-    /// Administrative shutdown of every session (a speaker without sessions has
-    /// nothing to do).
-    fn handle_shutdown(&mut self, now: Instant, communication: &str) {
-        let _ = (now, communication);
-    }
-    /// After `handle_shutdown`: every NOTIFICATION handed out, every connection
-    /// closed.
-    fn is_shut_down(&self) -> bool {
-        true
-    }
-    /// TCP-MD5 keys and GTSM minimum TTLs of the configured peers, for inbound
-    /// connections (outbound ones get theirs with each `Command::Connect`).
-    /// [`Runtime::new`] applies them; [`Runtime::refresh_peer_options`] again
-    /// after a reload.
-    fn peer_socket_options(&self) -> HashMap<IpAddr, PeerSockOpts> {
-        HashMap::new()
-    }
-}
 
 /// A clock in milliseconds since the call, from the monotonic system clock.
 pub fn monotonic_clock() -> impl FnMut() -> Instant {
@@ -127,7 +72,8 @@ pub struct Options {
     /// Received bytes handed to the speaker in one loop turn; past it, receive
     /// completions wait for the next turn (at least one is always handled).
     pub recv_budget: usize,
-    /// Most transmits gathered into one `sendmsg`.
+    /// Most transmits gathered into one `sendmsg` (at most 1024, the kernel's
+    /// `UIO_MAXIOV`).
     pub send_batch: usize,
     /// Send with `IORING_OP_SENDMSG_ZC` (zero copy) instead of `IORING_OP_SENDMSG`.
     pub zero_copy: bool,

@@ -4,7 +4,6 @@
 //! them all with one `io_uring_enter` that also waits for the next completion.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::BuildHasherDefault;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -14,24 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::conn::{Conn, KeyHasher, Phase, Slab};
+use crate::conn::{Conn, Phase, Slab};
 use crate::sys::ring::{Completion, Kind, Ring, RingFeatures};
 use crate::sys::sockopt;
-use crate::{Closed, Command, ConnKey, Instant, Options, SansIo};
+use crate::{Closed, Command, ConnKey, ConnKeyHasher, Instant, Options, PeerSockOpts, SansIo};
 
 /// Tokens of listeners have the top bit set; connections' tokens never do.
 const LISTENER: u32 = 1 << 31;
-
-/// Per-peer socket options the speaker's commands do not carry for inbound
-/// connections: the TCP-MD5 key goes on every listener of the peer's family, the
-/// GTSM minimum TTL on each connection accepted from it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PeerSockOpts {
-    /// TCP-MD5 key (RFC 2385).
-    pub md5_key: Option<Vec<u8>>,
-    /// GTSM minimum TTL (RFC 5082).
-    pub min_ttl: Option<u8>,
-}
 
 /// Counters, for logs, tests and the backend comparison.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,6 +46,10 @@ pub struct Stats {
     pub completions: u64,
     /// `sendmsg` operations submitted.
     pub sends: u64,
+    /// Sends the kernel took only part of (the rest is sent again).
+    pub short_sends: u64,
+    /// Accepts that failed (out of descriptors...).
+    pub accept_failures: u64,
 }
 
 /// What a [`Runtime::turn`] saw besides the speaker's sockets.
@@ -118,7 +110,17 @@ struct Listener {
     socket: Socket,
     local: SocketAddr,
     armed: bool,
+    /// After a failed accept (out of descriptors...): not re-armed before then,
+    /// or before a connection closes, so a full descriptor table does not make
+    /// every turn accept and fail again.
+    paused_until: Option<Instant>,
 }
+
+/// The most `iovec`s one `sendmsg` takes (the kernel's `UIO_MAXIOV`).
+const MAX_IOV: usize = 1024;
+
+/// How long a listener rests after a failed accept.
+const ACCEPT_PAUSE: crate::Duration = crate::Duration::from_millis(100);
 
 /// A receive completion held over to a later turn.
 struct HeldRecv {
@@ -149,7 +151,7 @@ pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
     ring: Ring<S::Transmit>,
     listeners: Vec<Listener>,
     conns: Slab<S::Transmit>,
-    tokens: HashMap<ConnKey, u32, BuildHasherDefault<KeyHasher>>,
+    tokens: HashMap<ConnKey, u32, ConnKeyHasher>,
     peers: HashMap<IpAddr, PeerSockOpts>,
     wake: Wake,
     completions: Vec<Completion<S::Transmit>>,
@@ -237,6 +239,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             socket,
             local,
             armed: true,
+            paused_until: None,
         });
         Ok(local)
     }
@@ -475,11 +478,11 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 self.ring.recv(token, c.raw_fd());
             }
         }
-        for i in 0..self.listeners.len() {
-            if !self.listeners[i].armed {
-                self.listeners[i].armed = true;
-                self.ring
-                    .accept(LISTENER | i as u32, self.listeners[i].socket.as_raw_fd());
+        for (i, l) in self.listeners.iter_mut().enumerate() {
+            if !l.armed && l.paused_until.is_none_or(|t| t <= now) {
+                l.armed = true;
+                l.paused_until = None;
+                self.ring.accept(LISTENER | i as u32, l.socket.as_raw_fd());
             }
         }
         self.flush();
@@ -497,6 +500,11 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         }
         for d in self.connect_deadlines.values() {
             deadline = Some(deadline.map_or(*d, |x| x.min(*d)));
+        }
+        for l in &self.listeners {
+            if let Some(d) = l.paused_until {
+                deadline = Some(deadline.map_or(d, |x| x.min(d)));
+            }
         }
         if let Some(t) = timeout {
             let d = now.saturating_add(crate::Duration::from_millis(t.as_millis().max(1) as u64));
@@ -521,6 +529,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     /// Hands every connection's queued transmits to the kernel, one `sendmsg` per
     /// connection with no send in flight.
     fn flush(&mut self) {
+        let most = self.options.send_batch.clamp(1, MAX_IOV);
         let mut dirty = std::mem::take(&mut self.dirty);
         for token in dirty.drain(..) {
             let Some(c) = self.conns.get_mut(&token) else {
@@ -530,7 +539,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             if c.sending || c.out.is_empty() || matches!(c.phase, Phase::Dead | Phase::Connecting) {
                 continue;
             }
-            let (batch, offset) = c.take_batch(self.options.send_batch);
+            let (batch, offset) = c.take_batch(most);
             c.sending = true;
             self.stats.sends += 1;
             self.ring
@@ -552,11 +561,14 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 match result {
                     Ok(fd) => self.accepted(now, fd),
                     Err(e) => {
-                        let listener = self
-                            .listeners
-                            .get((token & !LISTENER) as usize)
-                            .map(|l| l.local);
-                        tracing::warn!(?listener, error = %e, "accept failed");
+                        let Some(l) = self.listeners.get_mut((token & !LISTENER) as usize) else {
+                            return;
+                        };
+                        tracing::warn!(listener = %l.local, error = %e, "accept failed");
+                        self.stats.accept_failures += 1;
+                        if !l.armed {
+                            l.paused_until = Some(now.saturating_add(ACCEPT_PAUSE));
+                        }
                     }
                 }
             }
@@ -695,7 +707,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             Ok(n) => {
                 self.stats.bytes_written += n as u64;
                 let offset = c.sending_offset;
-                c.sent(batch, offset, n);
+                if !c.sent(batch, offset, n) {
+                    self.stats.short_sends += 1;
+                }
                 self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
                 if !c.out.is_empty() && !c.dirty {
                     c.dirty = true;
@@ -812,6 +826,10 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         {
             self.conns.remove(&token);
             self.rearm.remove(&token);
+            // A descriptor is free again: a paused listener may accept.
+            for l in &mut self.listeners {
+                l.paused_until = None;
+            }
         }
     }
 

@@ -16,7 +16,8 @@
 //!   [`Speaker::poll_ready`] until `None` (and [`Speaker::poll_transmit`] on each
 //!   connection it names, while the runtime's output buffer for it is under its
 //!   bound), repeated until all three give nothing; then
-//!   [`Speaker::poll_timeout`].
+//!   [`Speaker::poll_timeout`]. The [`SansIo`] trait is this contract, for
+//!   runtimes generic over what they drive.
 //!
 //! What a runtime must know:
 //! - A `Close` command can follow the bytes of a NOTIFICATION handed out by
@@ -45,6 +46,7 @@ mod drive;
 mod log;
 mod neighbor;
 mod reload;
+mod sans_io;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -61,6 +63,7 @@ use nexthop_router::wire::UpdateError;
 
 pub use log::TracingLog;
 pub use nexthop_core::time::{Duration, Instant};
+pub use sans_io::{PeerSockOpts, SansIo, peer_options};
 
 use config::Config;
 use neighbor::PeerSpec;
@@ -69,6 +72,29 @@ use neighbor::PeerSpec;
 /// while the runtime may still report on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnKey(pub u32);
+
+/// Hashes [`ConnKey`]s with one multiply instead of SipHash: the speaker
+/// assigns them, no peer chooses them, and the runtimes look one up for every
+/// transmit. For `HashMap<ConnKey, _, ConnKeyHasher>`.
+pub type ConnKeyHasher = std::hash::BuildHasherDefault<ConnKeyHash>;
+
+/// The hasher state of [`ConnKeyHasher`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConnKeyHash(u64);
+
+impl std::hash::Hasher for ConnKeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 impl std::fmt::Display for ConnKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -218,7 +244,7 @@ pub struct Speaker {
     by_addr: HashMap<IpAddr, usize>,
     /// Router peers not in use, kept for a neighbour with the same config.
     idle_router_peers: Vec<(PeerConfig, PeerId)>,
-    conns: HashMap<ConnKey, Conn>,
+    conns: HashMap<ConnKey, Conn, ConnKeyHasher>,
     next_key: u32,
     wheel: Box<Wheel>,
     overflow: BTreeSet<(Instant, usize)>,
@@ -227,7 +253,7 @@ pub struct Speaker {
     lingering: BTreeSet<(Instant, ConnKey)>,
     commands: VecDeque<Command>,
     ready: VecDeque<ConnKey>,
-    reported: HashSet<ConnKey>,
+    reported: HashSet<ConnKey, ConnKeyHasher>,
     shutting_down: bool,
     buf: Box<[u8]>,
 }
@@ -257,14 +283,14 @@ impl Speaker {
             free_slots: Vec::new(),
             by_addr: HashMap::new(),
             idle_router_peers: Vec::new(),
-            conns: HashMap::new(),
+            conns: HashMap::default(),
             next_key: 1,
             wheel: Box::new(Wheel::new(Duration::from_millis(10))),
             overflow: BTreeSet::new(),
             lingering: BTreeSet::new(),
             commands: VecDeque::new(),
             ready: VecDeque::new(),
-            reported: HashSet::new(),
+            reported: HashSet::default(),
             shutting_down: false,
             buf: vec![0; TRANSMIT_BUFFER_LEN].into_boxed_slice(),
         };

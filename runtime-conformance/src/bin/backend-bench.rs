@@ -13,15 +13,17 @@
 //!   UPDATE) to the DUT, which sends them to `--receivers` eBGP receivers in one
 //!   update group. The load comes from nexthop-loadgen (one thread, one mio
 //!   poll; its convergence: first UPDATE sent to the last receiver complete;
-//!   CPU and system calls then cover the whole run, sessions coming up
-//!   included), or with `--load threads` from plain blocking sockets here, one
+//!   CPU and system calls then cover the run up to convergence, sessions
+//!   coming up included, the closing of the sessions not; "load CPU" is
+//!   loadgen's own from the first UPDATE to convergence), or with `--load threads` from plain blocking sockets here, one
 //!   thread per peer (CPU and system calls then cover only the announcement).
 //! - idle: `--idle-sessions` sessions with a 9 s hold time (3 s keepalives) for
 //!   `--idle-secs`, peers on plain sockets here; "convergence" there is the time
 //!   to establish them all.
 //!
-//! Every workload runs twice per runtime: once clean (convergence, CPU seconds
-//! from /proc/PID/stat, peak RSS from VmHWM) and once with `strace -c -f`
+//! Every workload runs twice per runtime: clean (convergence, CPU seconds
+//! from /proc/PID/stat, peak RSS from VmHWM; fan-out `--reps` times, the
+//! runtimes taking turns, and the median kept) and once with `strace -c -f`
 //! attached to the DUT for the measured phase only (system calls; its timings are
 //! not used). Peers use 127.203.0.0/16 to 127.209.0.0/16.
 #![deny(unsafe_code)]
@@ -96,6 +98,7 @@ fn dut(args: &[String]) -> io::Result<()> {
         r.encoded_messages,
         r.catch_ups
     );
+    eprintln!("dut {runtime}: {}", driver.counters());
     Ok(())
 }
 
@@ -333,6 +336,9 @@ impl Counter {
 struct Outcome {
     convergence: Duration,
     cpu: f64,
+    /// The load generator's CPU from the first UPDATE to convergence, when it
+    /// measures it (loadgen does; the thread-per-peer load does not).
+    load_cpu: Option<f64>,
     rss: f64,
     updates: u64,
     syscalls: Option<u64>,
@@ -437,6 +443,7 @@ fn fan_out(runtime: &str, routes: u32, receivers: u32, strace: bool) -> io::Resu
     Ok(Outcome {
         convergence,
         cpu,
+        load_cpu: None,
         rss,
         updates,
         syscalls,
@@ -445,9 +452,9 @@ fn fan_out(runtime: &str, routes: u32, receivers: u32, strace: bool) -> io::Resu
 
 /// One sender, `receivers` receivers, `routes` routes, the load from
 /// nexthop-loadgen (one thread, one mio poll): eBGP peers from 127.209.0.1, ten
-/// prefixes to an UPDATE. CPU and system calls cover the whole run (sessions
-/// coming up included); convergence is loadgen's (first UPDATE sent to the last
-/// receiver complete).
+/// prefixes to an UPDATE. CPU and system calls cover the run up to convergence
+/// (sessions coming up included); convergence is loadgen's (first UPDATE sent
+/// to the last receiver complete).
 fn fan_out_loadgen(
     runtime: &str,
     routes: u32,
@@ -479,20 +486,47 @@ fn fan_out_loadgen(
         ));
     }
     let dut = Dut::start(runtime, &config)?;
-    let trace = if strace {
+    let mut trace = if strace {
         Some(Strace::attach(dut.pid())?)
     } else {
         None
     };
-    let cpu0 = cpu_seconds(dut.pid());
-    let report = nexthop_loadgen::run(&s, |_| {})?;
-    let cpu = cpu_seconds(dut.pid()) - cpu0;
-    let syscalls = match trace {
-        Some(t) => Some(t.finish()?),
-        None => None,
+    let pid = dut.pid();
+    let cpu0 = cpu_seconds(pid);
+    // CPU and system calls are taken when the receivers are complete, before
+    // loadgen closes the sessions: the sender's Cease withdraws every route,
+    // and a runtime may write those withdrawals to receivers whose own Cease it
+    // has not read yet (runtime-mio does, one output bound each), which is not
+    // the workload.
+    let mut at_convergence: Option<(f64, Option<io::Result<u64>>)> = None;
+    let report = nexthop_loadgen::run(&s, |p| {
+        if at_convergence.is_none()
+            && matches!(
+                p.phase,
+                nexthop_loadgen::Phase::Holding | nexthop_loadgen::Phase::Done
+            )
+        {
+            let cpu = cpu_seconds(pid) - cpu0;
+            at_convergence = Some((cpu, trace.take().map(Strace::finish)));
+        }
+    })?;
+    let (cpu, syscalls) = match at_convergence {
+        Some((cpu, calls)) => (cpu, calls.transpose()?),
+        None => (cpu_seconds(pid) - cpu0, None),
     };
-    let rss = peak_rss_mib(dut.pid());
+    let syscalls = match (syscalls, trace) {
+        (Some(n), _) => Some(n),
+        (None, Some(t)) => Some(t.finish()?),
+        (None, None) => None,
+    };
+    let rss = peak_rss_mib(pid);
     dut.stop();
+    eprintln!(
+        "  loadgen: CPU {:.2} s during convergence, {:.2} s in all, peak RSS {:.1} MiB",
+        report.cpu_convergence.as_secs_f64(),
+        report.cpu.as_secs_f64(),
+        report.peak_rss as f64 / (1024.0 * 1024.0)
+    );
     let convergence = report
         .convergence
         .filter(|_| report.complete)
@@ -500,6 +534,7 @@ fn fan_out_loadgen(
     Ok(Outcome {
         convergence,
         cpu,
+        load_cpu: Some(report.cpu_convergence.as_secs_f64()),
         rss,
         updates: report.updates_received,
         syscalls,
@@ -606,6 +641,7 @@ fn idle(runtime: &str, sessions: u32, secs: u64, strace: bool) -> io::Result<Out
     Ok(Outcome {
         convergence: established,
         cpu,
+        load_cpu: None,
         rss,
         updates: keepalives.load(Ordering::Relaxed),
         syscalls,
@@ -625,6 +661,8 @@ struct Row {
     workload: String,
     runtime: &'static str,
     clean: Outcome,
+    /// Every clean run's convergence, in the order run.
+    each: Vec<Duration>,
     syscalls: Option<(u64, u64)>,
 }
 
@@ -669,15 +707,23 @@ fn compare(args: &[String]) -> io::Result<()> {
     }
     let mut rows = Vec::new();
     for &n in &receivers {
-        for &rt in &runtimes {
-            eprintln!("fan-out 1 x {routes} routes -> {n} receivers on {rt}...");
-            let clean = median(
-                (0..reps)
-                    .map(|_| fan(rt, routes, n, false))
-                    .collect::<io::Result<Vec<_>>>()?,
-            );
+        // The runtimes take turns, the first one changing from round to round,
+        // so a change in the machine's other load falls on both alike.
+        let mut runs: Vec<Vec<Outcome>> = runtimes.iter().map(|_| Vec::new()).collect();
+        for rep in 0..reps {
+            for k in 0..runtimes.len() {
+                let i = (k + rep) % runtimes.len();
+                let rt = runtimes[i];
+                eprintln!(
+                    "fan-out 1 x {routes} routes -> {n} receivers on {rt} ({}/{reps})...",
+                    rep + 1
+                );
+                runs[i].push(fan(rt, routes, n, false)?);
+            }
+        }
+        for (&rt, runs) in runtimes.iter().zip(runs) {
             let syscalls = if strace {
-                eprintln!("  again under strace -c -f...");
+                eprintln!("fan-out to {n} on {rt} again under strace -c -f...");
                 let t = fan(rt, routes, n, true)?;
                 t.syscalls.map(|s| (s, t.updates))
             } else {
@@ -686,7 +732,8 @@ fn compare(args: &[String]) -> io::Result<()> {
             rows.push(Row {
                 workload: format!("1 x {}k routes -> {n}", routes / 1000),
                 runtime: rt,
-                clean,
+                each: runs.iter().map(|o| o.convergence).collect(),
+                clean: median(runs),
                 syscalls,
             });
         }
@@ -705,15 +752,16 @@ fn compare(args: &[String]) -> io::Result<()> {
             rows.push(Row {
                 workload: format!("{idle_sessions} idle, {idle_secs} s"),
                 runtime: rt,
+                each: vec![clean.convergence],
                 clean,
                 syscalls,
             });
         }
     }
     println!(
-        "| workload | runtime | convergence (s) | routes/s delivered | CPU (s) | syscalls | messages sent | syscalls per 1000 messages | peak RSS (MiB) |"
+        "| workload | runtime | convergence (s) | routes/s delivered | CPU (s) | load CPU (s) | syscalls | messages sent | syscalls per 1000 messages | peak RSS (MiB) |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let idle = r.workload.contains("idle");
         let secs = r.clean.convergence.as_secs_f64();
@@ -737,9 +785,13 @@ fn compare(args: &[String]) -> io::Result<()> {
             Some((c, m)) => (c.to_string(), m.to_string(), "-".into()),
             None => ("-".into(), r.clean.updates.to_string(), "-".into()),
         };
+        let load_cpu = r
+            .clean
+            .load_cpu
+            .map_or_else(|| "-".to_string(), |c| format!("{c:.2}"));
         println!(
-            "| {} | {} | {:.2} | {} | {:.2} | {} | {} | {} | {:.1} |",
-            r.workload, r.runtime, secs, rate, r.clean.cpu, calls, msgs, per, r.clean.rss
+            "| {} | {} | {:.2} | {} | {:.2} | {} | {} | {} | {} | {:.1} |",
+            r.workload, r.runtime, secs, rate, r.clean.cpu, load_cpu, calls, msgs, per, r.clean.rss
         );
     }
     // uring against mio, workload by workload.
@@ -761,8 +813,22 @@ fn compare(args: &[String]) -> io::Result<()> {
                 (Some(a), Some(b)) => format!("{:.1}x fewer system calls per UPDATE", a / b),
                 _ => "system calls not counted".into(),
             };
+            // Run against run (they ran next to each other): the spread.
+            let mut paired: Vec<f64> = m
+                .each
+                .iter()
+                .zip(&u.each)
+                .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+                .collect();
+            paired.sort_by(f64::total_cmp);
+            let spread = match (paired.first(), paired.last()) {
+                (Some(lo), Some(hi)) if paired.len() > 1 => {
+                    format!(" (run against run: {lo:.2}x to {hi:.2}x)")
+                }
+                _ => String::new(),
+            };
             println!(
-                "\n{}: {} {speed:.2}x mio's throughput, {calls}",
+                "\n{}: {} {speed:.2}x mio's throughput{spread}, {calls}",
                 m.workload, u.runtime
             );
         }
