@@ -55,11 +55,24 @@ impl ReadBuf {
         }
     }
 
+    /// Gives the buffer back when it holds nothing: called when the socket has
+    /// no more to read, so an idle connection holds no read buffer between its
+    /// KEEPALIVEs (a busy one keeps its buffer while reads find data).
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.filled == 0 && !self.buf.is_empty() {
+            self.buf = Vec::new();
+        }
+    }
+
     /// Bytes allocated.
     pub(crate) fn capacity(&self) -> usize {
         self.buf.len()
     }
 }
+
+/// Most transmits gathered into one vectored write: `IOV_MAX` on Linux, the
+/// BSDs, macOS and illumos.
+const WRITE_GATHER: usize = 1024;
 
 /// Transmits handed out by the speaker and not yet written; `head` bytes of the
 /// first are already written.
@@ -96,13 +109,14 @@ impl<T: AsRef<[u8]>> OutQueue<T> {
         }
     }
 
-    /// Writes as much as `w` takes (vectored, up to 64 transmits at a time) until it
-    /// would block or the queue is empty. `Ok(true)`: the queue is empty.
+    /// Writes as much as `w` takes (vectored, up to [`WRITE_GATHER`] transmits at a
+    /// time) until it would block or the queue is empty. `Ok(true)`: the queue is
+    /// empty.
     pub(crate) fn write_to(&mut self, w: &mut impl Write) -> io::Result<bool> {
         while self.bytes > 0 {
-            let mut slices: [IoSlice<'_>; 64] = [IoSlice::new(&[]); 64];
+            let mut slices: [IoSlice<'_>; WRITE_GATHER] = [IoSlice::new(&[]); WRITE_GATHER];
             let mut n = 0;
-            for (i, t) in self.queue.iter().take(64).enumerate() {
+            for (i, t) in self.queue.iter().take(WRITE_GATHER).enumerate() {
                 let b = t.as_ref();
                 slices[i] = IoSlice::new(if i == 0 { &b[self.head..] } else { b });
                 n += 1;
@@ -160,6 +174,23 @@ mod tests {
         assert_eq!(r.capacity(), READ_BOUND);
         r.consume(READ_BOUND);
         assert_eq!(r.capacity(), 0, "an empty large buffer is given back");
+    }
+
+    #[test]
+    fn an_idle_connection_holds_no_read_buffer() {
+        let mut r = ReadBuf::default();
+        let s = r.spare().unwrap();
+        s[..19].fill(0xff);
+        r.commit(19);
+        // Part of a message stays: the buffer is kept.
+        r.consume(10);
+        r.release_if_empty();
+        assert_eq!(r.data().len(), 9);
+        assert!(r.capacity() > 0);
+        r.consume(9);
+        r.release_if_empty();
+        assert_eq!(r.capacity(), 0);
+        assert!(r.data().is_empty());
     }
 
     /// A writer that takes at most `cap` bytes per call and `budget` in all.

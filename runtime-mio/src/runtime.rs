@@ -717,7 +717,10 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                     c.rbuf.consume(used);
                     self.drain();
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    c.rbuf.release_if_empty();
+                    return;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     info!(connection_id = k.0, remote = %c.remote, error = %e, "connection lost");
