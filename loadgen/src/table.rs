@@ -60,24 +60,22 @@ fn flip(bits: &mut [u64], index: u32, on: bool) -> bool {
 /// One family's index arithmetic, taken from the plan once per UPDATE.
 ///
 /// A prefix's first 64 bits, as a big-endian integer, are `value`; then its
-/// index is `((value & mask) - base) >> (64 - len)`, the same number
+/// index is `(value - base) >> (64 - len)`, the same number
 /// [`PrefixPlan::index`] computes from the decoded prefix (for IPv4 there in 32
 /// bits, `base` here being the IPv4 base shifted up by 32; for IPv6 there in
-/// 128 bits, whose low 80 bits are zero for a /48 and for [`V6_BASE`]).
+/// 128 bits, whose low 80 bits are zero for a /48 and for [`V6_BASE`]). The
+/// bits of `value` past the length (the last octet's spare bits, which the
+/// decoder masks off, and the next entry's octets) stay below the shift: the
+/// base has none there, so the subtraction carries nothing out of them.
 #[derive(Clone, Copy, Debug)]
 struct Dense {
     /// The length every prefix of this family in the plan has; an entry of
-    /// another length is outside the plan. 256 (no entry's) for a plan length
-    /// the family cannot have.
-    len: u16,
+    /// another length is outside the plan.
+    len: u8,
     /// Address octets of such an entry.
     octets: usize,
-    /// Keeps the first `len` bits (bits past the length are not part of the
-    /// prefix, RFC 4271 §4.3).
-    mask: u64,
     base: u64,
-    /// `63 - len`: the index is `(x >> 1) >> shift`, which is `x >> 64` (zero)
-    /// for a length of 0 without an overlong shift.
+    /// `64 - len`.
     shift: u32,
     /// Indices of this family in the plan.
     count: u64,
@@ -89,30 +87,34 @@ struct Dense {
 }
 
 impl Dense {
-    fn new(len: u8, base: u64, count: u32, first: u32, max: u8) -> Self {
-        // A length past the family's maximum matches no entry, as no prefix
-        // of the plan has it; IPv4 plans have at most 32, IPv6 ones 48, so the
-        // 8-octet read below always holds the prefix.
-        let valid = len <= 63 && len <= max;
-        let l = if valid { u32::from(len) } else { 0 };
-        Dense {
-            len: if valid { u16::from(len) } else { 256 },
-            octets: (l as usize).div_ceil(8),
-            mask: !(u64::MAX >> l),
+    /// `None` where the arithmetic does not hold: a length of 0 or past the
+    /// family's maximum, or a base with bits past the length (a plan built by
+    /// hand; [`PrefixPlan::new`] and [`PrefixPlan::with_v4`] make neither).
+    fn new(len: u8, base: u64, count: u32, first: u32, max: u8) -> Option<Self> {
+        if len == 0
+            || len > max
+            || len > 64
+            || base & u64::MAX.checked_shr(len.into()).unwrap_or(0) != 0
+        {
+            return None;
+        }
+        Some(Dense {
+            len,
+            octets: usize::from(len).div_ceil(8),
             base,
-            shift: 63 - l,
+            shift: 64 - u32::from(len),
             count: u64::from(count),
             first,
             max,
-        }
+        })
     }
 
-    fn v4(plan: &PrefixPlan) -> Self {
+    fn v4(plan: &PrefixPlan) -> Option<Self> {
         let base = u64::from(plan.v4_base.to_bits()) << 32;
         Dense::new(plan.v4_len, base, plan.v4_union(), 0, 32)
     }
 
-    fn v6(plan: &PrefixPlan) -> Self {
+    fn v6(plan: &PrefixPlan) -> Option<Self> {
         let base = (V6_BASE >> 64) as u64;
         Dense::new(V6_LEN, base, plan.v6_union(), plan.v4_union(), 128)
     }
@@ -123,7 +125,6 @@ impl Dense {
     #[inline(always)]
     fn offset(&self, rest: &[u8]) -> u64 {
         let value = match rest.first_chunk::<8>() {
-            // Octets past the prefix (the next entry's) fall under the mask.
             Some(a) => u64::from_be_bytes(*a),
             None => {
                 let mut a = [0u8; 8];
@@ -132,7 +133,13 @@ impl Dense {
                 u64::from_be_bytes(a)
             }
         };
-        ((value & self.mask).wrapping_sub(self.base) >> 1) >> self.shift
+        value.wrapping_sub(self.base) >> self.shift
+    }
+
+    /// [`Dense::offset`] of eight octets.
+    #[inline(always)]
+    fn offset_of(&self, octets: &[u8; 8]) -> u64 {
+        u64::from_be_bytes(*octets).wrapping_sub(self.base) >> self.shift
     }
 
     /// The dense index of such an entry, or `None` outside the plan.
@@ -163,86 +170,175 @@ fn walk_add_path(mut b: &[u8], d: &Dense, mut f: impl FnMut(Option<u32>, u32)) {
         let Some(next) = rest.get((usize::from(len) + 7) >> 3..) else {
             return;
         };
-        let index = if u16::from(len) == d.len {
-            d.index(rest)
-        } else {
-            None
-        };
+        let index = if len == d.len { d.index(rest) } else { None };
         f(index, u32::from_be_bytes(*id));
         b = next;
     }
 }
 
+/// The bitmap word being changed, kept in a register until an index leaves
+/// it, when its changed bits are counted: consecutive prefixes share words,
+/// and a store (of the word or of a counter) reloaded at once would stall
+/// every prefix on store forwarding.
+struct Cursor {
+    /// Index of the word held; `usize::MAX` for none.
+    at: usize,
+    word: u64,
+    changed: u32,
+}
+
+impl Cursor {
+    /// Sets (`ON`) or clears bit `i`, which the bitmap holds.
+    #[inline(always)]
+    fn put<const ON: bool>(&mut self, bits: &mut [u64], i: u64) {
+        let w = (i / 64) as usize;
+        if w != self.at {
+            self.flush(bits);
+            self.at = w;
+            self.word = bits.get(w).copied().unwrap_or(0);
+        }
+        let mask = 1u64 << (i % 64);
+        if ON {
+            self.word |= mask;
+        } else {
+            self.word &= !mask;
+        }
+    }
+
+    /// Writes the word back; the word in memory is still the old one.
+    #[inline(always)]
+    fn flush(&mut self, bits: &mut [u64]) {
+        if let Some(slot) = bits.get_mut(self.at) {
+            self.changed += (*slot ^ self.word).count_ones();
+            *slot = self.word;
+        }
+    }
+}
+
+/// Applies the entries at the start of `field` while each is `S` octets of
+/// the plan's length (length octet and `S - 1` address octets); returns the
+/// octets consumed. With the entry size a constant, each entry is a fixed
+/// load and the next entry's address does not wait for this one's length.
+#[inline(always)]
+fn run<const S: usize, const ON: bool>(
+    field: &[u8],
+    d: &Dense,
+    held: u64,
+    bits: &mut [u64],
+    c: &mut Cursor,
+    outside: &mut u32,
+) -> usize {
+    let (chunks, _) = field.as_chunks::<S>();
+    for (k, e) in chunks.iter().enumerate() {
+        let Some((&len, octets)) = e.split_first() else {
+            return k * S;
+        };
+        if len != d.len {
+            return k * S;
+        }
+        let mut a = [0u8; 8];
+        let n = octets.len().min(8);
+        a[..n].copy_from_slice(&octets[..n]);
+        let off = d.offset_of(&a);
+        if off < held {
+            c.put::<ON>(bits, u64::from(d.first) + off);
+        } else {
+            *outside += u32::from(off >= d.count);
+        }
+    }
+    chunks.len() * S
+}
+
+/// [`run`] for the plan's entry size.
+#[inline(always)]
+fn run_any<const ON: bool>(
+    field: &[u8],
+    d: &Dense,
+    held: u64,
+    bits: &mut [u64],
+    c: &mut Cursor,
+    outside: &mut u32,
+) -> usize {
+    match d.octets {
+        1 => run::<2, ON>(field, d, held, bits, c, outside),
+        2 => run::<3, ON>(field, d, held, bits, c, outside),
+        3 => run::<4, ON>(field, d, held, bits, c, outside),
+        4 => run::<5, ON>(field, d, held, bits, c, outside),
+        5 => run::<6, ON>(field, d, held, bits, c, outside),
+        6 => run::<7, ON>(field, d, held, bits, c, outside),
+        7 => run::<8, ON>(field, d, held, bits, c, outside),
+        _ => run::<9, ON>(field, d, held, bits, c, outside),
+    }
+}
+
 /// Sets (`ON`) or clears the bits of the prefixes of an NLRI field without
 /// path identifiers; returns the bits that changed and the entries outside
-/// the plan. Stops where [`walk_add_path`] does.
-///
-/// An entry of the plan's length moves on by a constant, so the next entry's
-/// address does not wait for this entry's length octet to load. The bitmap
-/// word being changed stays in a register until an index leaves it:
-/// consecutive prefixes share words, and a store reloaded at once would stall
-/// every prefix on store forwarding.
-fn set_field<const ON: bool>(bits: &mut [u64], mut b: &[u8], d: &Dense) -> (u32, u32) {
+/// the plan. Runs of entries of the plan's length go through [`run`], any
+/// other entry one at a time; stops where [`walk_add_path`] does.
+fn set_field<const ON: bool>(bits: &mut [u64], field: &[u8], d: &Dense) -> (u32, u32) {
     // Offsets the bitmap holds; past them (a table smaller than the plan)
     // a prefix of the plan changes nothing.
     let held = (bits.len() as u64 * 64)
         .saturating_sub(u64::from(d.first))
         .min(d.count);
-    let (mut changed, mut outside) = (0u32, 0u32);
-    let mut at = usize::MAX;
-    let mut word = 0u64;
-    while let Some((&len, rest)) = b.split_first() {
-        if u16::from(len) == d.len {
-            let Some(next) = rest.get(d.octets..) else {
-                break;
-            };
-            b = next;
-            let off = d.offset(rest);
-            if off >= held {
-                outside += u32::from(off >= d.count);
-                continue;
-            }
-            let i = u64::from(d.first) + off;
-            let w = (i / 64) as usize;
-            if w != at {
-                if let Some(old) = bits.get_mut(at) {
-                    *old = word;
-                }
-                at = w;
-                word = bits.get(w).copied().unwrap_or(0);
-            }
-            let mask = 1u64 << (i % 64);
-            changed += u32::from((word & mask != 0) != ON);
-            if ON {
-                word |= mask;
+    let mut c = Cursor {
+        at: usize::MAX,
+        word: 0,
+        changed: 0,
+    };
+    let mut outside = 0u32;
+    let mut pos = 0;
+    while let Some(rest) = field.get(pos..) {
+        pos += run_any::<ON>(rest, d, held, bits, &mut c, &mut outside);
+        // An entry of another length, or the field's last octets.
+        let Some(&len) = field.get(pos) else {
+            break;
+        };
+        if len > d.max {
+            break;
+        }
+        let next = pos + 1 + ((usize::from(len) + 7) >> 3);
+        let Some(octets) = field.get(pos + 1..next) else {
+            break;
+        };
+        if len == d.len {
+            let off = d.offset(octets);
+            if off < held {
+                c.put::<ON>(bits, u64::from(d.first) + off);
             } else {
-                word &= !mask;
+                outside += u32::from(off >= d.count);
             }
         } else {
-            if len > d.max {
-                break;
-            }
-            let Some(next) = rest.get((usize::from(len) + 7) >> 3..) else {
-                break;
-            };
-            b = next;
             outside += 1;
         }
+        pos = next;
     }
-    if let Some(old) = bits.get_mut(at) {
-        *old = word;
-    }
-    (changed, outside)
+    c.flush(bits);
+    (c.changed, outside)
 }
 
-/// The wire field of an MP attribute's prefixes with its family's arithmetic;
-/// `Err` for a list (an attribute built to encode, never one parsed).
-fn mp_field<'a>(p: Prefixes<'a>, afi: Afi, plan: &PrefixPlan) -> Result<(NlriIter<'a>, Dense), ()> {
-    match p {
-        Prefixes::Wire(i) if afi == Afi::Ipv6 => Ok((i, Dense::v6(plan))),
-        Prefixes::Wire(i) => Ok((i, Dense::v4(plan))),
-        Prefixes::List(_) => Err(()),
-    }
+/// An MP attribute's prefixes as a wire field, with the arithmetic of its family.
+type MpField<'a> = Option<(NlriIter<'a>, Dense)>;
+
+/// The arithmetic of IPv4, and the MP_UNREACH_NLRI and MP_REACH_NLRI fields
+/// with theirs; `None` where the walk does not apply: an MP attribute built
+/// from a list (to encode, never one parsed) or a plan the arithmetic does not
+/// fit.
+fn fields<'a>(update: &Update<'a>, plan: &PrefixPlan) -> Option<(Dense, MpField<'a>, MpField<'a>)> {
+    let field = |p: Prefixes<'a>, afi: Afi| match p {
+        Prefixes::Wire(i) if afi == Afi::Ipv6 => Some((i, Dense::v6(plan)?)),
+        Prefixes::Wire(i) => Some((i, Dense::v4(plan)?)),
+        Prefixes::List(_) => None,
+    };
+    let unreach = match update.mp_unreach() {
+        Some(m) => Some(field(m.withdrawn, m.family.afi)?),
+        None => None,
+    };
+    let reach = match update.mp_reach() {
+        Some(m) => Some(field(m.nlri, m.family.afi)?),
+        None => None,
+    };
+    Some((Dense::v4(plan)?, unreach, reach))
 }
 
 impl PrefixTable {
@@ -338,18 +434,9 @@ impl PrefixTable {
     /// Same result as [`PrefixTable::apply_generic`], at a few nanoseconds a
     /// prefix: the NLRI fields are walked here, and no prefix is decoded.
     pub fn apply(&mut self, update: &Update<'_>, plan: &PrefixPlan) -> Applied {
-        let unreach = update
-            .mp_unreach()
-            .map(|m| mp_field(m.withdrawn, m.family.afi, plan))
-            .transpose();
-        let reach = update
-            .mp_reach()
-            .map(|m| mp_field(m.nlri, m.family.afi, plan))
-            .transpose();
-        let (Ok(unreach), Ok(reach)) = (unreach, reach) else {
+        let Some((v4, unreach, reach)) = fields(update, plan) else {
             return self.apply_generic(update, plan);
         };
-        let v4 = Dense::v4(plan);
         let mut out = Applied::default();
         let withdrawn = update.withdrawn();
         let fields = [Some((withdrawn, v4)), unreach];
