@@ -41,6 +41,8 @@ pub struct Mio;
 pub struct Uring;
 /// runtime-uring sending with `IORING_OP_SENDMSG_ZC` (zero copy).
 pub struct UringZeroCopy;
+/// runtime-uring with `IORING_SETUP_SQPOLL` (a kernel thread submits; 2 ms idle).
+pub struct UringSqpoll;
 
 type Clock = Box<dyn FnMut() -> Instant>;
 
@@ -126,6 +128,19 @@ impl Backend for Uring {
     fn start(speaker: Speaker, output_bound: usize) -> io::Result<Box<dyn Driver>> {
         let opts = nexthop_runtime_uring::Options {
             output_bound,
+            ..nexthop_runtime_uring::Options::default()
+        };
+        let rt = nexthop_runtime_uring::Runtime::new(speaker, clock(), opts)?;
+        Ok(Box::new(UringDriver(rt)))
+    }
+}
+
+impl Backend for UringSqpoll {
+    const NAME: &'static str = "uring-sqpoll";
+    fn start(speaker: Speaker, output_bound: usize) -> io::Result<Box<dyn Driver>> {
+        let opts = nexthop_runtime_uring::Options {
+            output_bound,
+            sqpoll_idle: Some(nexthop_speaker::Duration::from_millis(2)),
             ..nexthop_runtime_uring::Options::default()
         };
         let rt = nexthop_runtime_uring::Runtime::new(speaker, clock(), opts)?;

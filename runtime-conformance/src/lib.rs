@@ -16,7 +16,7 @@ mod backend;
 mod node;
 mod raw;
 
-pub use backend::{Backend, Driver, Mio, Uring, UringZeroCopy};
+pub use backend::{Backend, Driver, Mio, Uring, UringSqpoll, UringZeroCopy};
 pub use node::{Node, Paused, free_port, neighbor_toml, router_toml};
 pub use raw::RawPeer;
 

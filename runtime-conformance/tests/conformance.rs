@@ -11,7 +11,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use nexthop_runtime_conformance::{
-    Backend, Config, Mio, Node, RawPeer, State, Uring, free_port, neighbor_toml, router_toml,
+    Backend, Config, Mio, Node, RawPeer, State, Uring, UringSqpoll, free_port, neighbor_toml,
+    router_toml,
 };
 
 /// An output bound small enough for a test to fill.
@@ -25,9 +26,14 @@ fn config(text: &str) -> Config {
     Config::from_toml(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
-/// The suite's addresses: 127.0.0.200-214 for mio's runs, 215-229 for uring's.
+/// The suite's addresses: 127.0.0.200-214 for mio's runs, 215-229 for uring's,
+/// 230-244 for uring with SQPOLL.
 fn ip<B: Backend>(i: u8) -> IpAddr {
-    let base = if B::NAME == "mio" { 200 } else { 215 };
+    let base = match B::NAME {
+        "mio" => 200,
+        "uring" => 215,
+        _ => 230,
+    };
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, base + i))
 }
 
@@ -274,7 +280,11 @@ fn stalled_reader_is_bounded_and_delays_no_one<B: Backend>() {
 /// and accepts a dynamic range; one speaker opens a session to each address.
 fn thousand_sessions<B: Backend>() {
     const N: u32 = 1000;
-    let octet = if B::NAME == "mio" { 1 } else { 2 };
+    let octet = match B::NAME {
+        "mio" => 1,
+        "uring" => 2,
+        _ => 3,
+    };
     let dut_ip = |i: u32| {
         IpAddr::V4(Ipv4Addr::new(
             127,
@@ -440,6 +450,9 @@ macro_rules! suite {
         }
         mod uring {
             $( #[test] fn $name() { super::$name::<super::Uring>() } )*
+        }
+        mod uring_sqpoll {
+            $( #[test] fn $name() { super::$name::<super::UringSqpoll>() } )*
         }
     };
 }

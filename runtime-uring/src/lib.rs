@@ -77,6 +77,11 @@ pub struct Options {
     pub send_batch: usize,
     /// Send with `IORING_OP_SENDMSG_ZC` (zero copy) instead of `IORING_OP_SENDMSG`.
     pub zero_copy: bool,
+    /// `IORING_SETUP_SQPOLL`: a kernel thread takes submissions (and does the
+    /// sends) while this thread goes on, and polls for this long after the last
+    /// one before it sleeps; `None` (the default) submits from this thread.
+    /// It costs a core while busy; worth it only with a core to spare.
+    pub sqpoll_idle: Option<Duration>,
 }
 
 impl Default for Options {
@@ -91,6 +96,7 @@ impl Default for Options {
             recv_budget: 256 * 1024,
             send_batch: 1024,
             zero_copy: false,
+            sqpoll_idle: None,
         }
     }
 }

@@ -178,6 +178,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             options.ring_entries,
             options.recv_buffers,
             options.recv_buffer_size,
+            options
+                .sqpoll_idle
+                .map(|d| u32::try_from(d.total_millis()).unwrap_or(u32::MAX).max(1)),
         )?;
         let wake = Wake::new()?;
         ring.wake_on(wake.rx.as_raw_fd());

@@ -35,9 +35,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use nexthop_runtime_conformance::{Backend, Config, Mio, RawPeer, Speaker, Uring, UringZeroCopy};
+use nexthop_runtime_conformance::{
+    Backend, Config, Mio, RawPeer, Speaker, Uring, UringSqpoll, UringZeroCopy,
+};
 
-const USAGE: &str = "usage: backend-bench compare [--routes N] [--receivers N,N] [--idle-sessions N] [--idle-secs S] [--reps N] [--no-strace] [--only mio|uring] [--zc]\n       backend-bench dut --runtime mio|uring|uring-zc --config FILE";
+const USAGE: &str = "usage: backend-bench compare [--routes N] [--receivers N,N] [--idle-sessions N] [--idle-secs S] [--reps N] [--no-strace] [--only mio|uring] [--zc] [--sqpoll]\n       backend-bench dut --runtime mio|uring|uring-zc|uring-sqpoll --config FILE";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -77,6 +79,7 @@ fn dut(args: &[String]) -> io::Result<()> {
         "mio" => Mio::start(speaker, bound)?,
         "uring" => Uring::start(speaker, bound)?,
         "uring-zc" => UringZeroCopy::start(speaker, bound)?,
+        "uring-sqpoll" => UringSqpoll::start(speaker, bound)?,
         other => return Err(io::Error::other(format!("unknown runtime {other}"))),
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -701,6 +704,9 @@ fn compare(args: &[String]) -> io::Result<()> {
     };
     if args.iter().any(|a| a == "--zc") {
         runtimes.push("uring-zc");
+    }
+    if args.iter().any(|a| a == "--sqpoll") {
+        runtimes.push("uring-sqpoll");
     }
     if let Err(why) = nexthop_runtime_uring::probe() {
         return Err(io::Error::other(format!("io_uring unavailable: {why}")));

@@ -102,6 +102,8 @@ pub struct RingFeatures {
     pub defer_taskrun: bool,
     /// `IORING_SETUP_COOP_TASKRUN` (5.19).
     pub coop_taskrun: bool,
+    /// `IORING_SETUP_SQPOLL`, when asked for.
+    pub sqpoll: bool,
 }
 
 pub(crate) struct Ring<T: AsRef<[u8]>> {
@@ -124,8 +126,16 @@ pub(crate) struct Ring<T: AsRef<[u8]>> {
 impl<T: AsRef<[u8]>> Ring<T> {
     /// A ring of `entries` submission slots with a provided-buffer ring of
     /// `buffers` buffers of `buffer_size` bytes.
-    pub(crate) fn new(entries: u32, buffers: u16, buffer_size: u32) -> io::Result<Self> {
-        let (ring, features) = build(entries)?;
+    pub(crate) fn new(
+        entries: u32,
+        buffers: u16,
+        buffer_size: u32,
+        sqpoll_idle_ms: Option<u32>,
+    ) -> io::Result<Self> {
+        let (ring, features) = match sqpoll_idle_ms {
+            Some(idle) => build_sqpoll(entries, idle)?,
+            None => build(entries)?,
+        };
         let buffers = ProvidedBuffers::new(&ring, 0, buffers, buffer_size)?;
         Ok(Ring {
             ring,
@@ -503,6 +513,26 @@ impl<T: AsRef<[u8]>> Drop for Ring<T> {
     }
 }
 
+/// A ring whose submissions a kernel thread polls for (`IORING_SETUP_SQPOLL`),
+/// polling `idle_ms` after the last before it sleeps. The task-run flags do not
+/// go with it (the kernel refuses them: there is no task to interrupt).
+fn build_sqpoll(entries: u32, idle_ms: u32) -> io::Result<(IoUring, RingFeatures)> {
+    let mut b = IoUring::builder();
+    b.setup_cqsize(entries.saturating_mul(8))
+        .setup_sqpoll(idle_ms)
+        .setup_single_issuer()
+        .setup_submit_all();
+    let ring = b.build(entries)?;
+    Ok((
+        ring,
+        RingFeatures {
+            single_issuer: true,
+            sqpoll: true,
+            ..RingFeatures::default()
+        },
+    ))
+}
+
 /// A ring with the fastest setup flags the kernel accepts.
 fn build(entries: u32) -> io::Result<(IoUring, RingFeatures)> {
     let cq = entries.saturating_mul(8);
@@ -519,6 +549,7 @@ fn build(entries: u32) -> io::Result<(IoUring, RingFeatures)> {
                 single_issuer: true,
                 defer_taskrun: true,
                 coop_taskrun: true,
+                sqpoll: false,
             },
         ));
     }
@@ -533,6 +564,7 @@ fn build(entries: u32) -> io::Result<(IoUring, RingFeatures)> {
                 single_issuer: true,
                 defer_taskrun: false,
                 coop_taskrun: true,
+                sqpoll: false,
             },
         ));
     }
@@ -545,6 +577,7 @@ fn build(entries: u32) -> io::Result<(IoUring, RingFeatures)> {
                 single_issuer: false,
                 defer_taskrun: false,
                 coop_taskrun: true,
+                sqpoll: false,
             },
         ));
     }
