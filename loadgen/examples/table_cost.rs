@@ -8,12 +8,10 @@
 //! `parse+generic`, `parse`.
 
 use std::hint::black_box;
-use std::net::Ipv4Addr;
 
-use nexthop_core::wire::Negotiated;
 use nexthop_core::wire::update::Update;
 use nexthop_loadgen::Usage;
-use nexthop_loadgen::routes::{PrefixPlan, SenderRoutes, encode_sender};
+use nexthop_loadgen::routes::one_sender_fixture;
 use nexthop_loadgen::table::PrefixTable;
 
 const PREFIXES: u32 = 100_000;
@@ -22,30 +20,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map_or("apply", String::as_str);
     let passes: u32 = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(200);
-    let plan = PrefixPlan::new(1, PREFIXES, 0, 0.0);
-    let neg = Negotiated {
-        four_octet_as: true,
-        ..Negotiated::default()
-    };
-    let sender = SenderRoutes {
-        index: 0,
-        asn: 65000,
-        ebgp: false,
-        next_hop: Ipv4Addr::new(198, 51, 100, 1),
-        next_hop_v6: "2001:db8::1".parse().unwrap(),
-        per_update: None,
-        seed: 1,
-    };
-    let routes = encode_sender(&plan, &sender, 1.0, &neg);
-    let mut all: Vec<&[u8]> = Vec::new();
-    for stream in [&routes.announce.bytes, &routes.withdraw.bytes] {
-        let mut at = 0;
-        while let Some(b) = stream.get(at + 16..at + 18) {
-            let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
-            all.push(&stream[at..at + len]);
-            at += len;
-        }
-    }
+    let (plan, routes) = one_sender_fixture(PREFIXES);
+    let neg = routes.negotiated;
+    let all = routes.all_messages();
     let parsed: Vec<Update<'_>> = all
         .iter()
         .map(|m| Update::parse(m, &neg).unwrap())

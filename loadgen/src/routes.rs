@@ -377,6 +377,45 @@ pub struct UpdateStream {
     pub prefixes: u32,
 }
 
+impl UpdateStream {
+    /// Its messages, each whole (header included), in order.
+    pub fn split(&self) -> Vec<&[u8]> {
+        let mut out = Vec::with_capacity(self.messages as usize);
+        let mut at = 0;
+        while let Some(b) = self.bytes.get(at + 16..at + 18) {
+            let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
+            let Some(m) = self.bytes.get(at..at + len).filter(|_| len > 0) else {
+                break;
+            };
+            out.push(m);
+            at += len;
+        }
+        out
+    }
+}
+
+/// One iBGP sender's `prefixes` IPv4 prefixes (a plan of one sender), announced
+/// and all withdrawn, for a 4-octet-AS session: the fixture of the receivers'
+/// cost measurements (`benches/table.rs`, `examples/table_cost.rs`).
+pub fn one_sender_fixture(prefixes: u32) -> (PrefixPlan, EncodedRoutes) {
+    let plan = PrefixPlan::new(1, prefixes, 0, 0.0);
+    let neg = Negotiated {
+        four_octet_as: true,
+        ..Negotiated::default()
+    };
+    let sender = SenderRoutes {
+        index: 0,
+        asn: 65000,
+        ebgp: false,
+        next_hop: Ipv4Addr::new(198, 51, 100, 1),
+        next_hop_v6: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1),
+        per_update: None,
+        seed: 1,
+    };
+    let routes = encode_sender(&plan, &sender, 1.0, &neg);
+    (plan, routes)
+}
+
 /// A sender's pre-encoded UPDATEs.
 #[derive(Clone, Debug, Default)]
 pub struct EncodedRoutes {
@@ -386,6 +425,15 @@ pub struct EncodedRoutes {
     pub withdraw: UpdateStream,
     /// The parameters they were encoded for.
     pub negotiated: Negotiated,
+}
+
+impl EncodedRoutes {
+    /// Every message: the announcements, then the withdrawals.
+    pub fn all_messages(&self) -> Vec<&[u8]> {
+        let mut all = self.announce.split();
+        all.extend(self.withdraw.split());
+        all
+    }
 }
 
 fn add_attributes(

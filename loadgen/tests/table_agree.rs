@@ -359,3 +359,22 @@ fn bits_past_the_length_are_ignored() {
     }
     assert_eq!(t.unexpected, 0);
 }
+
+/// The fixture of the cost measurements splits into whole UPDATEs.
+#[test]
+fn a_stream_splits_into_its_messages() {
+    let (_, routes) = nexthop_loadgen::routes::one_sender_fixture(5000);
+    for stream in [&routes.announce, &routes.withdraw] {
+        let msgs = stream.split();
+        assert_eq!(msgs.len(), stream.messages as usize);
+        assert_eq!(
+            msgs.iter().map(|m| m.len()).sum::<usize>(),
+            stream.bytes.len()
+        );
+        assert!(msgs.iter().all(|m| m[..16] == [0xff; 16] && m[18] == 2));
+    }
+    assert_eq!(
+        routes.all_messages().len() as u32,
+        routes.announce.messages + routes.withdraw.messages
+    );
+}
