@@ -401,23 +401,6 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let busy = !self.deferred.is_empty() || !self.held.is_empty();
         self.ring.submit(!busy)?;
         let now = (self.clock)();
-        // Received bytes handed to the speaker this turn: past the budget, receive
-        // completions wait for the next turn (their buffers with them, which in
-        // the end pauses the receives), so a burst from one peer cannot fill
-        // every other peer's output before anything is written.
-        let mut budget = self.options.recv_budget;
-        let held = std::mem::take(&mut self.held);
-        for h in held {
-            if budget == 0 {
-                self.held.push_back(h);
-                continue;
-            }
-            if let Some(c) = self.conns.get_mut(&h.token) {
-                c.held -= 1;
-            }
-            budget = budget.saturating_sub(h.len());
-            self.received(now, h.token, h.result, h.buffer, h.more);
-        }
         let mut completions = std::mem::take(&mut self.completions);
         self.ring.reap(&mut completions);
         self.stats.completions += completions.len() as u64;
@@ -429,22 +412,15 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                     buffer,
                     more,
                 } => {
-                    let h = HeldRecv {
+                    if let Some(c) = self.conns.get_mut(&token) {
+                        c.held += 1;
+                    }
+                    self.held.push_back(HeldRecv {
                         token,
                         result,
                         buffer,
                         more,
-                    };
-                    match self.conns.get_mut(&token) {
-                        Some(c) if budget == 0 || c.held > 0 => {
-                            c.held += 1;
-                            self.held.push_back(h);
-                        }
-                        _ => {
-                            budget = budget.saturating_sub(h.len());
-                            self.received(now, token, h.result, buffer, more);
-                        }
-                    }
+                    });
                 }
                 Completion::Timeout => {}
                 Completion::Wake { more } => {
@@ -457,6 +433,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             }
         }
         self.completions = completions;
+        self.hand_over_received(now);
         self.run_deferred(now);
         if self.speaker.poll_timeout().is_some_and(|t| t <= now) {
             self.speaker.handle_timeout(now);
@@ -464,6 +441,55 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         }
         self.expire_lingering(now);
         Ok(turn)
+    }
+
+    /// Hands received data to the speaker, at most `recv_budget` bytes a turn;
+    /// the rest waits for the next turn (its buffers with it, which in the end
+    /// pauses the receives), so a burst from one peer cannot fill every other
+    /// peer's output before anything is written. The budget is shared fairly:
+    /// in each pass every connection with data waiting gets an equal part, in
+    /// its own order, so peers sending at once are read side by side rather
+    /// than one after the other (which would make the router decide and send
+    /// each prefix once per peer instead of once).
+    fn hand_over_received(&mut self, now: Instant) {
+        let mut budget = self.options.recv_budget;
+        while budget > 0 && !self.held.is_empty() {
+            let mut waiting: Vec<u32> = self.held.iter().map(|h| h.token).collect();
+            waiting.sort_unstable();
+            waiting.dedup();
+            let share = (budget / waiting.len()).max(1);
+            // Bytes given to each connection in this pass, and the connections
+            // that must wait (order within a connection is kept).
+            let mut given: Vec<(u32, usize)> = Vec::with_capacity(waiting.len());
+            let mut progressed = false;
+            for h in std::mem::take(&mut self.held) {
+                let i = given.iter().position(|&(t, _)| t == h.token);
+                let used = i.map_or(0, |i| given[i].1);
+                if budget == 0 || used >= share {
+                    if i.is_none() {
+                        given.push((h.token, usize::MAX));
+                    } else if let Some(i) = i {
+                        given[i].1 = usize::MAX;
+                    }
+                    self.held.push_back(h);
+                    continue;
+                }
+                let n = h.len();
+                match i {
+                    Some(i) => given[i].1 = used.saturating_add(n.max(1)),
+                    None => given.push((h.token, n.max(1))),
+                }
+                if let Some(c) = self.conns.get_mut(&h.token) {
+                    c.held -= 1;
+                }
+                budget = budget.saturating_sub(n);
+                progressed = true;
+                self.received(now, h.token, h.result, h.buffer, h.more);
+            }
+            if !progressed {
+                break;
+            }
+        }
     }
 
     /// Queues what the turn produced: sends, receives to re-arm, the timeout.
