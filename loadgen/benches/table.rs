@@ -18,10 +18,7 @@ fn bench(c: &mut Criterion) {
     let (plan, routes) = one_sender_fixture(PREFIXES);
     let neg = routes.negotiated;
     let all = routes.all_messages();
-    let parsed: Vec<Update<'_>> = all
-        .iter()
-        .map(|m| Update::parse(m, &neg).unwrap())
-        .collect();
+    let parsed = routes.parsed().expect("the fixture's UPDATEs parse");
 
     let mut g = c.benchmark_group("table");
     g.sample_size(20);

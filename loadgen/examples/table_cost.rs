@@ -23,10 +23,7 @@ fn main() {
     let (plan, routes) = one_sender_fixture(PREFIXES);
     let neg = routes.negotiated;
     let all = routes.all_messages();
-    let parsed: Vec<Update<'_>> = all
-        .iter()
-        .map(|m| Update::parse(m, &neg).unwrap())
-        .collect();
+    let parsed = routes.parsed().expect("the fixture's UPDATEs parse");
     let mut t = PrefixTable::new(plan.total());
     let start = Usage::of_this_thread().cpu;
     for _ in 0..passes {

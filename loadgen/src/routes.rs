@@ -22,12 +22,13 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use nexthop_core::wire::DecodeError;
 use nexthop_core::wire::attribute::{
     AsPath, AsSegment, Asns, Communities, Community, MpNextHop, Origin, PathAttribute, SegmentType,
 };
 use nexthop_core::wire::header::MAX_MESSAGE_LEN;
 use nexthop_core::wire::nlri::{Ipv4Prefix, Ipv6Prefix, Nlri, Prefix};
-use nexthop_core::wire::update::UpdateBuilder;
+use nexthop_core::wire::update::{Update, UpdateBuilder};
 use nexthop_core::wire::{Family, Negotiated};
 
 /// The IPv6 prefixes' base, 3fff::/20 (RFC 9637).
@@ -433,6 +434,15 @@ impl EncodedRoutes {
         let mut all = self.announce.split();
         all.extend(self.withdraw.split());
         all
+    }
+
+    /// Every message parsed by core, as a receiver would (for the cost
+    /// measurements); the first that does not parse is the error.
+    pub fn parsed(&self) -> Result<Vec<Update<'_>>, DecodeError> {
+        self.all_messages()
+            .into_iter()
+            .map(|m| Update::parse(m, &self.negotiated))
+            .collect()
     }
 }
 
