@@ -26,7 +26,7 @@ use nexthop_core::wire::DecodeError;
 use nexthop_core::wire::attribute::{
     AsPath, AsSegment, Asns, Communities, Community, MpNextHop, Origin, PathAttribute, SegmentType,
 };
-use nexthop_core::wire::header::MAX_MESSAGE_LEN;
+use nexthop_core::wire::header::{self, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN};
 use nexthop_core::wire::nlri::{Ipv4Prefix, Ipv6Prefix, Nlri, Prefix};
 use nexthop_core::wire::update::{Update, UpdateBuilder};
 use nexthop_core::wire::{Family, Negotiated};
@@ -382,14 +382,11 @@ impl UpdateStream {
     /// Its messages, each whole (header included), in order.
     pub fn split(&self) -> Vec<&[u8]> {
         let mut out = Vec::with_capacity(self.messages as usize);
-        let mut at = 0;
-        while let Some(b) = self.bytes.get(at + 16..at + 18) {
-            let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
-            let Some(m) = self.bytes.get(at..at + len).filter(|_| len > 0) else {
-                break;
-            };
+        let mut rest = &self.bytes[..];
+        while let Ok(Some(len)) = header::frame(rest, MAX_EXTENDED_MESSAGE_LEN) {
+            let (m, tail) = rest.split_at(len);
             out.push(m);
-            at += len;
+            rest = tail;
         }
         out
     }
