@@ -166,6 +166,9 @@ pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
     deferred: Vec<Deferred>,
     /// Receive completions past a turn's budget, in order.
     held: VecDeque<HeldRecv>,
+    /// Bytes handed over per connection in one pass of [`Self::hand_over_received`]
+    /// (`usize::MAX`: its turn is over for this pass); kept for its allocation.
+    given: HashMap<u32, usize>,
     armed: Option<Instant>,
     stats: Stats,
 }
@@ -201,6 +204,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             connect_deadlines: HashMap::new(),
             deferred: Vec::new(),
             held: VecDeque::new(),
+            given: HashMap::new(),
             armed: None,
             stats: Stats::default(),
         };
@@ -454,31 +458,22 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     fn hand_over_received(&mut self, now: Instant) {
         let mut budget = self.options.recv_budget;
         while budget > 0 && !self.held.is_empty() {
-            let mut waiting: Vec<u32> = self.held.iter().map(|h| h.token).collect();
-            waiting.sort_unstable();
-            waiting.dedup();
-            let share = (budget / waiting.len()).max(1);
-            // Bytes given to each connection in this pass, and the connections
-            // that must wait (order within a connection is kept).
-            let mut given: Vec<(u32, usize)> = Vec::with_capacity(waiting.len());
+            self.given.clear();
+            for h in &self.held {
+                self.given.insert(h.token, 0);
+            }
+            let share = (budget / self.given.len()).max(1);
             let mut progressed = false;
             for h in std::mem::take(&mut self.held) {
-                let i = given.iter().position(|&(t, _)| t == h.token);
-                let used = i.map_or(0, |i| given[i].1);
+                let used = self.given.get(&h.token).copied().unwrap_or(0);
                 if budget == 0 || used >= share {
-                    if i.is_none() {
-                        given.push((h.token, usize::MAX));
-                    } else if let Some(i) = i {
-                        given[i].1 = usize::MAX;
-                    }
+                    // Its later completions wait too, to keep its order.
+                    self.given.insert(h.token, usize::MAX);
                     self.held.push_back(h);
                     continue;
                 }
                 let n = h.len();
-                match i {
-                    Some(i) => given[i].1 = used.saturating_add(n.max(1)),
-                    None => given.push((h.token, n.max(1))),
-                }
+                self.given.insert(h.token, used.saturating_add(n.max(1)));
                 if let Some(c) = self.conns.get_mut(&h.token) {
                     c.held -= 1;
                 }
