@@ -53,34 +53,43 @@ fn clock() -> Clock {
     })
 }
 
-struct MioDriver(nexthop_runtime_mio::Runtime<Speaker, Clock>);
+/// A [`Driver`] over a runtime crate's `Runtime`: both runtimes have the same
+/// methods, so one body serves both.
+macro_rules! driver {
+    ($name:ident, $krate:ident) => {
+        struct $name($krate::Runtime<Speaker, Clock>);
 
-impl Driver for MioDriver {
-    fn turn(&mut self, max_wait: std::time::Duration) -> io::Result<()> {
-        self.0.turn(Some(max_wait)).map(drop)
-    }
-    fn speaker(&self) -> &Speaker {
-        self.0.speaker()
-    }
-    fn input(&mut self, f: &mut dyn FnMut(&mut Speaker, Instant)) {
-        self.0.input(|s, now| f(s, now))
-    }
-    fn open_connections(&self) -> usize {
-        self.0.open_connections()
-    }
-    fn max_out_buffered(&self) -> usize {
-        self.0.stats().max_out_buffered
-    }
-    fn bytes_written(&self) -> u64 {
-        self.0.stats().bytes_written
-    }
-    fn local_addresses(&self) -> Vec<SocketAddr> {
-        self.0.local_addresses()
-    }
-    fn counters(&self) -> String {
-        format!("{:?}", self.0.stats())
-    }
+        impl Driver for $name {
+            fn turn(&mut self, max_wait: std::time::Duration) -> io::Result<()> {
+                self.0.turn(Some(max_wait)).map(drop)
+            }
+            fn speaker(&self) -> &Speaker {
+                self.0.speaker()
+            }
+            fn input(&mut self, f: &mut dyn FnMut(&mut Speaker, Instant)) {
+                self.0.input(|s, now| f(s, now))
+            }
+            fn open_connections(&self) -> usize {
+                self.0.open_connections()
+            }
+            fn max_out_buffered(&self) -> usize {
+                self.0.stats().max_out_buffered
+            }
+            fn bytes_written(&self) -> u64 {
+                self.0.stats().bytes_written
+            }
+            fn local_addresses(&self) -> Vec<SocketAddr> {
+                self.0.local_addresses()
+            }
+            fn counters(&self) -> String {
+                format!("{:?}", self.0.stats())
+            }
+        }
+    };
 }
+
+driver!(MioDriver, nexthop_runtime_mio);
+driver!(UringDriver, nexthop_runtime_uring);
 
 impl Backend for Mio {
     const NAME: &'static str = "mio";
@@ -94,69 +103,45 @@ impl Backend for Mio {
     }
 }
 
-struct UringDriver(nexthop_runtime_uring::Runtime<Speaker, Clock>);
-
-impl Driver for UringDriver {
-    fn turn(&mut self, max_wait: std::time::Duration) -> io::Result<()> {
-        self.0.turn(Some(max_wait)).map(drop)
-    }
-    fn speaker(&self) -> &Speaker {
-        self.0.speaker()
-    }
-    fn input(&mut self, f: &mut dyn FnMut(&mut Speaker, Instant)) {
-        self.0.input(|s, now| f(s, now))
-    }
-    fn open_connections(&self) -> usize {
-        self.0.open_connections()
-    }
-    fn max_out_buffered(&self) -> usize {
-        self.0.stats().max_out_buffered
-    }
-    fn bytes_written(&self) -> u64 {
-        self.0.stats().bytes_written
-    }
-    fn local_addresses(&self) -> Vec<SocketAddr> {
-        self.0.local_addresses()
-    }
-    fn counters(&self) -> String {
-        format!("{:?}", self.0.stats())
-    }
+/// runtime-uring with `options` (their output bound set to `output_bound`).
+fn start_uring(
+    speaker: Speaker,
+    output_bound: usize,
+    options: nexthop_runtime_uring::Options,
+) -> io::Result<Box<dyn Driver>> {
+    let opts = nexthop_runtime_uring::Options {
+        output_bound,
+        ..options
+    };
+    let rt = nexthop_runtime_uring::Runtime::new(speaker, clock(), opts)?;
+    Ok(Box::new(UringDriver(rt)))
 }
 
 impl Backend for Uring {
     const NAME: &'static str = "uring";
     fn start(speaker: Speaker, output_bound: usize) -> io::Result<Box<dyn Driver>> {
-        let opts = nexthop_runtime_uring::Options {
-            output_bound,
-            ..nexthop_runtime_uring::Options::default()
-        };
-        let rt = nexthop_runtime_uring::Runtime::new(speaker, clock(), opts)?;
-        Ok(Box::new(UringDriver(rt)))
+        start_uring(speaker, output_bound, Default::default())
     }
 }
 
 impl Backend for UringSqpoll {
     const NAME: &'static str = "uring-sqpoll";
     fn start(speaker: Speaker, output_bound: usize) -> io::Result<Box<dyn Driver>> {
-        let opts = nexthop_runtime_uring::Options {
-            output_bound,
+        let options = nexthop_runtime_uring::Options {
             sqpoll_idle: Some(nexthop_speaker::Duration::from_millis(2)),
-            ..nexthop_runtime_uring::Options::default()
+            ..Default::default()
         };
-        let rt = nexthop_runtime_uring::Runtime::new(speaker, clock(), opts)?;
-        Ok(Box::new(UringDriver(rt)))
+        start_uring(speaker, output_bound, options)
     }
 }
 
 impl Backend for UringZeroCopy {
     const NAME: &'static str = "uring-zc";
     fn start(speaker: Speaker, output_bound: usize) -> io::Result<Box<dyn Driver>> {
-        let opts = nexthop_runtime_uring::Options {
-            output_bound,
+        let options = nexthop_runtime_uring::Options {
             zero_copy: true,
-            ..nexthop_runtime_uring::Options::default()
+            ..Default::default()
         };
-        let rt = nexthop_runtime_uring::Runtime::new(speaker, clock(), opts)?;
-        Ok(Box::new(UringDriver(rt)))
+        start_uring(speaker, output_bound, options)
     }
 }
