@@ -6,10 +6,8 @@
 //! `NEXTHOP_BENCH_FULL=1 cargo bench -p nexthop-router` at the full ones (1M
 //! prefixes ingested; 100k prefixes to 1000 peers; 1M prefixes x 10 peers).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -24,27 +22,8 @@ use nexthop_router::router::{Router, RouterConfig};
 use nexthop_router::time::{Duration, Instant};
 use nexthop_router::wire::CoreEncoder;
 
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size(), Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Relaxed);
-        LIVE.fetch_sub(l.size(), Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "../tests/counting/mod.rs"]
+mod counting;
 
 const T0: Instant = Instant::ZERO;
 const AS: u32 = 65000;
@@ -236,7 +215,7 @@ fn heap_per_path(_: &mut Criterion) {
     }
     r.handle_timeout(T0);
     let all: Vec<(u32, Ipv4Prefix)> = (0..n).map(|i| (0, nth(i))).collect();
-    let before = LIVE.load(Relaxed);
+    let before = counting::live();
     for (k, &p) in ids.iter().enumerate() {
         for (j, chunk) in all.chunks(1000).enumerate() {
             let a = attrs(65001 + k as u32, j as u32);
@@ -244,7 +223,7 @@ fn heap_per_path(_: &mut Criterion) {
         }
     }
     r.handle_timeout(T0);
-    let after = LIVE.load(Relaxed);
+    let after = counting::live();
     let paths = r.rib::<Ipv4Prefix>().path_count();
     println!(
         "heap bytes per path: {:.1} ({n} prefixes x {peers} peers, {paths} paths, {} attribute sets)",

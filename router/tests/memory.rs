@@ -3,9 +3,6 @@
 //! The figure covers the Adj-RIBs-In and Loc-RIB (the per-prefix table and the
 //! paths), not the update groups' Adj-RIB-Out, which is measured separately.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-
 mod common;
 use common::*;
 
@@ -13,28 +10,7 @@ use nexthop_router::peer::SessionParams;
 use nexthop_router::policy::{Policy, Verdict};
 use nexthop_router::prefix::Ipv4Prefix;
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size(), Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Relaxed);
-        LIVE.fetch_sub(l.size(), Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+mod counting;
 
 const PREFIXES: u32 = 50_000;
 const PEERS: u32 = 10;
@@ -57,7 +33,7 @@ fn measure(peers_n: u32, export: bool) -> (f64, usize) {
     }
     r.handle_timeout(T0);
     let batch: Vec<_> = (0..PREFIXES).map(|i| (0, nth(i))).collect();
-    let before = LIVE.load(Relaxed);
+    let before = counting::live();
     for (p, addr, asn) in &peers {
         for chunk in batch.chunks(1000) {
             r.handle_update(*p, &[], chunk, Some(attrs(&[*asn], addr)), T0)
@@ -69,7 +45,7 @@ fn measure(peers_n: u32, export: bool) -> (f64, usize) {
     for (p, _, _) in &peers {
         while r.poll_transmit(*p).is_some() {}
     }
-    let after = LIVE.load(Relaxed);
+    let after = counting::live();
     let paths = r.rib::<Ipv4Prefix>().path_count();
     assert_eq!(paths, (PREFIXES * peers_n) as usize);
     ((after - before) as f64 / paths as f64, r.attribute_sets())
