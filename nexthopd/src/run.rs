@@ -48,24 +48,75 @@ pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
     rt.registry()
         .register(&mut signals, USER_TOKEN, mio::Interest::READABLE)
         .map_err(|e| format!("signals: {e}"))?;
+    serve(&mut rt, path, || signals.pending().collect())
+}
+
+/// What the daemon's loop needs of a runtime (both runtimes have it).
+trait Loop {
+    /// One turn of the event loop; whether a signal woke it.
+    fn turn_once(&mut self, wait: Option<Duration>) -> std::io::Result<bool>;
+    fn speaker(&self) -> &Speaker;
+    fn input_shutdown(&mut self);
+    fn input_reload(&mut self, cfg: Config) -> nexthop_speaker::ReloadSummary;
+    fn open_connections(&self) -> usize;
+}
+
+macro_rules! impl_loop {
+    ($krate:ident) => {
+        impl<C: FnMut() -> $krate::Instant> Loop for $krate::Runtime<Speaker, C> {
+            fn turn_once(&mut self, wait: Option<Duration>) -> std::io::Result<bool> {
+                self.turn(wait).map(|t| t.user)
+            }
+            fn speaker(&self) -> &Speaker {
+                $krate::Runtime::speaker(self)
+            }
+            fn input_shutdown(&mut self) {
+                self.input(|s, now| s.handle_shutdown(now, SHUTDOWN_MESSAGE));
+            }
+            fn input_reload(&mut self, cfg: Config) -> nexthop_speaker::ReloadSummary {
+                let s = self.input(|s, now| s.handle_reload(now, cfg));
+                self.refresh_peer_options();
+                s
+            }
+            fn open_connections(&self) -> usize {
+                $krate::Runtime::open_connections(self)
+            }
+        }
+    };
+}
+
+impl_loop!(nexthop_runtime_mio);
+impl_loop!(nexthop_runtime_uring);
+
+/// The daemon's loop on runtime `rt` until a SIGTERM or SIGINT shutdown ends;
+/// `signals` gives the signals caught since the last call.
+fn serve<L: Loop>(
+    rt: &mut L,
+    path: &Path,
+    mut signals: impl FnMut() -> Vec<i32>,
+) -> Result<(), String> {
     let mut shutdown: Option<StdInstant> = None;
     loop {
         let wait = shutdown.map(|_| Duration::from_millis(50));
-        let turn = rt.turn(wait).map_err(|e| format!("event loop: {e}"))?;
-        if turn.user {
-            for sig in signals.pending() {
+        let user = rt.turn_once(wait).map_err(|e| format!("event loop: {e}"))?;
+        if user {
+            for sig in signals() {
                 match sig {
                     SIGTERM | SIGINT if shutdown.is_none() => {
                         let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
                         info!(signal = name, "shutting down: Cease to every peer");
-                        rt.input(|s, now| s.handle_shutdown(now, SHUTDOWN_MESSAGE));
+                        rt.input_shutdown();
                         shutdown = Some(StdInstant::now() + SHUTDOWN_WAIT);
                     }
                     SIGTERM | SIGINT => {
                         warn!("second signal during shutdown: exiting now");
                         return Ok(());
                     }
-                    SIGHUP => reload(path, &mut rt),
+                    SIGHUP => {
+                        if let Some(cfg) = reloaded_config(path, rt.speaker().config()) {
+                            log_reload(rt.input_reload(cfg));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -84,15 +135,6 @@ pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
             }
         }
     }
-}
-
-fn reload<C: FnMut() -> nexthop_runtime_mio::Instant>(path: &Path, rt: &mut Runtime<Speaker, C>) {
-    let Some(cfg) = reloaded_config(path, rt.speaker().config()) else {
-        return;
-    };
-    let s = rt.input(|s, now| s.handle_reload(now, cfg));
-    rt.refresh_peer_options();
-    log_reload(s);
 }
 
 /// The config file again, for SIGHUP; `None` (logged) when it does not load.
@@ -150,47 +192,7 @@ pub fn run_uring(path: &Path, cfg: Config) -> Result<(), String> {
             waker.wake();
         }
     });
-    let mut shutdown: Option<StdInstant> = None;
-    loop {
-        let wait = shutdown.map(|_| Duration::from_millis(50));
-        let turn = rt.turn(wait).map_err(|e| format!("event loop: {e}"))?;
-        if turn.user {
-            let sigs = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
-            for sig in sigs {
-                match sig {
-                    SIGTERM | SIGINT if shutdown.is_none() => {
-                        let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
-                        info!(signal = name, "shutting down: Cease to every peer");
-                        rt.input(|s, now| s.handle_shutdown(now, SHUTDOWN_MESSAGE));
-                        shutdown = Some(StdInstant::now() + SHUTDOWN_WAIT);
-                    }
-                    SIGTERM | SIGINT => {
-                        warn!("second signal during shutdown: exiting now");
-                        return Ok(());
-                    }
-                    SIGHUP => {
-                        if let Some(cfg) = reloaded_config(path, rt.speaker().config()) {
-                            let s = rt.input(|s, now| s.handle_reload(now, cfg));
-                            rt.refresh_peer_options();
-                            log_reload(s);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if let Some(deadline) = shutdown {
-            if rt.speaker().is_shut_down() && rt.open_connections() == 0 {
-                info!("shut down");
-                return Ok(());
-            }
-            if StdInstant::now() >= deadline {
-                warn!(
-                    open_connections = rt.open_connections(),
-                    "shutdown took too long: exiting"
-                );
-                return Ok(());
-            }
-        }
-    }
+    serve(&mut rt, path, || {
+        std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()))
+    })
 }
