@@ -258,18 +258,36 @@ pub enum Content {
         /// The family is IPv6.
         ipv6: bool,
     },
-    /// An UPDATE whose content was not kept beside its bytes
-    /// ([`crate::router::RouterConfig::keep_message_content`] off).
-    NotKept,
 }
 
-/// An encoded UPDATE, shared by every peer it goes to.
+/// One or more encoded UPDATEs, back to back, shared by every peer they go to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
-    /// The message as it goes on the wire.
+    /// The messages as they go on the wire.
     pub bytes: Box<[u8]>,
-    /// What it says (for simulation and inspection; the wire carries `bytes`).
-    pub content: Content,
+    /// What each says, in order (for simulation and inspection; the wire carries
+    /// `bytes`). Empty when not kept
+    /// ([`crate::router::RouterConfig::keep_message_content`] off); an
+    /// End-of-RIB always says so.
+    pub content: Vec<Content>,
+}
+
+impl Message {
+    /// Whether this is (or ends with) an End-of-RIB marker.
+    pub fn is_end_of_rib(&self) -> bool {
+        matches!(self.content.last(), Some(Content::EndOfRib { .. }))
+    }
+
+    /// The UPDATEs in `bytes`, each a whole message.
+    pub fn updates(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest = &self.bytes[..];
+        std::iter::from_fn(move || {
+            let len = nexthop_core::wire::header::frame(rest, usize::MAX).ok()??;
+            let (one, tail) = rest.split_at(len);
+            rest = tail;
+            Some(one)
+        })
+    }
 }
 
 /// A prefix type with a place in a group and a message.
@@ -363,9 +381,12 @@ impl<P: GroupPrefix> Batch<P> {
     }
 
     /// Encodes the batch, withdrawals first, as many prefixes per message as fit,
-    /// skipping audiences for which `wanted` says no one listens. Each message is
-    /// handed to `deliver` once; returns how many were encoded. Each message's
-    /// [`Content`] is kept if `keep_content`, else it is [`Content::NotKept`].
+    /// skipping audiences for which `wanted` says no one listens; returns how
+    /// many UPDATEs were encoded. Consecutive UPDATEs for the same audience are
+    /// handed to `deliver` together, back to back in one [`Message`] of at most
+    /// [`COALESCE_BYTES`] (or one UPDATE, if larger), so a member's output holds
+    /// one entry per run rather than per UPDATE and the runtime sends the run as
+    /// one contiguous slice. Each UPDATE's [`Content`] is kept if `keep_content`.
     pub fn encode<E: UpdateEncoder>(
         self,
         encoder: &mut E,
@@ -375,35 +396,29 @@ impl<P: GroupPrefix> Batch<P> {
         mut deliver: impl FnMut(Audience, Arc<Message>),
     ) -> u64 {
         let mut count = 0;
+        let mut run = Run::default();
         for (audience, nlri) in self.withdraw {
             if !wanted(audience) {
                 continue;
             }
             let mut rest = &nlri[..];
             while !rest.is_empty() {
-                let mut bytes = Vec::new();
-                let n = encoder.withdraw(params, rest, &mut bytes);
+                let bytes = run.open(audience, params, &mut deliver);
+                let at = bytes.len();
+                let n = encoder.withdraw(params, rest, bytes);
                 if n == 0 {
+                    bytes.truncate(at);
                     break;
                 }
-                let content = if keep_content {
-                    P::content(Update {
+                if keep_content {
+                    run.content.push(P::content(Update {
                         withdrawn: rest[..n].to_vec(),
                         attrs: None,
                         announced: Vec::new(),
-                    })
-                } else {
-                    Content::NotKept
-                };
+                    }));
+                }
                 rest = &rest[n..];
                 count += 1;
-                deliver(
-                    audience,
-                    Arc::new(Message {
-                        bytes: bytes.into(),
-                        content,
-                    }),
-                );
             }
         }
         for (attrs, audience, nlri) in self.announce {
@@ -413,32 +428,75 @@ impl<P: GroupPrefix> Batch<P> {
             let encoded = encoder.path_attributes(params, &attrs);
             let mut rest = &nlri[..];
             while !rest.is_empty() {
-                let mut bytes = Vec::new();
-                let n = encoder.announce(params, &attrs, &encoded, rest, &mut bytes);
+                let bytes = run.open(audience, params, &mut deliver);
+                let at = bytes.len();
+                let n = encoder.announce(params, &attrs, &encoded, rest, bytes);
                 if n == 0 {
                     // The attributes leave no room for a prefix: not sendable.
+                    bytes.truncate(at);
                     break;
                 }
-                let content = if keep_content {
-                    P::content(Update {
+                if keep_content {
+                    run.content.push(P::content(Update {
                         withdrawn: Vec::new(),
                         attrs: Some(attrs.clone()),
                         announced: rest[..n].to_vec(),
-                    })
-                } else {
-                    Content::NotKept
-                };
+                    }));
+                }
                 rest = &rest[n..];
                 count += 1;
-                deliver(
-                    audience,
-                    Arc::new(Message {
-                        bytes: bytes.into(),
-                        content,
-                    }),
-                );
             }
         }
+        run.close(&mut deliver);
         count
+    }
+}
+
+/// Most bytes of consecutive UPDATEs for one audience put in one [`Message`].
+pub const COALESCE_BYTES: usize = 64 * 1024;
+
+/// The UPDATEs being gathered into one [`Message`] for one audience.
+#[derive(Default)]
+struct Run {
+    audience: Option<Audience>,
+    bytes: Vec<u8>,
+    content: Vec<Content>,
+}
+
+impl Run {
+    /// The buffer the next UPDATE for `audience` is appended to: this run's,
+    /// unless it is for another audience or has no room for a largest message,
+    /// in which case the run is delivered and a new one begun.
+    fn open(
+        &mut self,
+        audience: Audience,
+        params: &EncodeParams,
+        deliver: &mut impl FnMut(Audience, Arc<Message>),
+    ) -> &mut Vec<u8> {
+        let room = self.bytes.len() + params.max_message_len <= COALESCE_BYTES;
+        if self.audience != Some(audience) || !room {
+            self.close(deliver);
+            self.audience = Some(audience);
+            self.bytes = Vec::with_capacity(COALESCE_BYTES.max(params.max_message_len));
+        }
+        &mut self.bytes
+    }
+
+    /// Delivers the run, if it holds anything.
+    fn close(&mut self, deliver: &mut impl FnMut(Audience, Arc<Message>)) {
+        let Some(audience) = self.audience.take() else {
+            return;
+        };
+        let bytes = std::mem::take(&mut self.bytes);
+        if bytes.is_empty() {
+            return;
+        }
+        deliver(
+            audience,
+            Arc::new(Message {
+                bytes: bytes.into_boxed_slice(),
+                content: std::mem::take(&mut self.content),
+            }),
+        );
     }
 }

@@ -309,9 +309,11 @@ fn two_octet_peer_gets_as_path_and_as4_path() {
     let msgs = drain(&mut r, old);
     let update = msgs
         .iter()
-        .find(|m| matches!(&m.content, nexthop_router::group::Content::Ipv4(u) if !u.announced.is_empty()))
+        .flat_map(|m| m.updates().zip(&m.content))
+        .find(|(_, c)| matches!(c, nexthop_router::group::Content::Ipv4(u) if !u.announced.is_empty()))
+        .map(|(bytes, _)| bytes)
         .expect("an UPDATE");
-    let found = path_attributes_of(&update.bytes).unwrap();
+    let found = path_attributes_of(update).unwrap();
     let as_path = found.iter().find(|a| a.1 == 2).unwrap();
     let t = (AS_TRANS as u16).to_be_bytes();
     let last = 65010u16.to_be_bytes();
@@ -349,18 +351,29 @@ fn update_group_members_share_encoded_bytes() {
     let mb = drain(&mut r, b);
     assert_eq!(ma.len(), mb.len());
     assert!(
-        ma.len() >= 2,
-        "2000 prefixes need more than one 4096-byte UPDATE"
-    );
-    assert!(
         ma.iter()
             .zip(&mb)
             .all(|(x, y)| std::sync::Arc::ptr_eq(x, y))
     );
-    assert!(ma.iter().all(|m| m.bytes.len() <= 4096));
+    let updates: Vec<&[u8]> = ma.iter().flat_map(|m| m.updates()).collect();
+    assert!(
+        updates.len() >= 2,
+        "2000 prefixes need more than one 4096-byte UPDATE"
+    );
+    assert!(updates.iter().all(|u| u.len() <= 4096));
+    assert_eq!(
+        updates.iter().map(|u| u.len()).sum::<usize>(),
+        ma.iter().map(|m| m.bytes.len()).sum::<usize>(),
+        "each message is whole UPDATEs back to back"
+    );
+    assert!(
+        ma.len() < updates.len(),
+        "consecutive UPDATEs for the same members share one message"
+    );
     let total: usize = ma
         .iter()
-        .map(|m| match &m.content {
+        .flat_map(|m| &m.content)
+        .map(|c| match c {
             nexthop_router::group::Content::Ipv4(u) => u.announced.len(),
             _ => 0,
         })
@@ -368,7 +381,7 @@ fn update_group_members_share_encoded_bytes() {
     assert_eq!(total, 2000);
     assert_eq!(
         r.stats().encoded_messages - before,
-        ma.len() as u64,
+        updates.len() as u64,
         "encoded once"
     );
     // A different export policy makes a different group.
@@ -563,7 +576,7 @@ fn ipv6_routes_flow_with_mp_reach() {
     // A route refresh re-sends the table.
     r.handle_route_refresh(e, T0);
     let again = drain(&mut r, e);
-    assert!(again.iter().any(|m| matches!(&m.content,
+    assert!(again.iter().flat_map(|m| &m.content).any(|c| matches!(c,
         nexthop_router::group::Content::Ipv6(u) if u.announced == vec![(0, p)])));
     let bytes = &again[0].bytes;
     assert_eq!(

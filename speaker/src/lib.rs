@@ -133,13 +133,14 @@ pub enum Command {
 }
 
 /// Bytes to write: one whole BGP message, owned (the session's OPEN, KEEPALIVE,
-/// NOTIFICATION, ...) or shared by every member of an update group (the same
-/// allocation handed to each member: encoded once, sent many times).
+/// NOTIFICATION, ...), or one or more whole UPDATEs back to back, shared by every
+/// member of an update group (the same allocation handed to each member: encoded
+/// once, sent many times).
 #[derive(Clone, Debug)]
 pub enum Transmit {
     /// A message of the session.
     Owned(Vec<u8>),
-    /// An UPDATE from the router.
+    /// UPDATEs from the router.
     Shared(Arc<nexthop_router::group::Message>),
 }
 

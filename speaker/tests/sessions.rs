@@ -271,9 +271,10 @@ fn malformed_update_resets_the_session_with_its_notification() {
 
 #[test]
 fn keepalive_is_not_stuck_behind_an_update_backlog() {
-    // 1 500 routes with distinct attributes: a long backlog of UPDATEs.
+    // 4 000 routes with distinct attributes: a long backlog of UPDATEs (several
+    // transmits, though the router hands out runs of UPDATEs of up to 64 KiB).
     let mut origin = String::new();
-    for i in 0..1500 {
+    for i in 0..4000 {
         origin += &originate(
             &format!("10.{}.{}.0/24", i / 256, i % 256),
             &format!("communities = [\"65001:{i}\"]"),
@@ -283,12 +284,12 @@ fn keepalive_is_not_stuck_behind_an_update_backlog() {
     while raw.sp.poll_timeout().is_some_and(|t| t <= raw.now) {
         raw.sp.handle_timeout(raw.now);
     }
-    // The runtime takes a few messages, then its buffer is full.
+    // The runtime takes a few transmits, then its buffer is full.
     let mut got = Vec::new();
     while let Some(k) = raw.sp.poll_ready() {
         assert_eq!(k, raw.k);
     }
-    for _ in 0..10 {
+    for _ in 0..4 {
         got.push(raw.sp.poll_transmit(raw.now, raw.k).unwrap());
     }
     assert!(got.iter().any(|t| t.as_ref()[18] == 2));

@@ -164,7 +164,7 @@ impl Router {
         self.encoder.end_of_rib::<P>(&mut bytes);
         let msg = Arc::new(Message {
             bytes: bytes.into(),
-            content: Content::EndOfRib { ipv6: P::IPV6 },
+            content: vec![Content::EndOfRib { ipv6: P::IPV6 }],
         });
         let out = &mut self.peers[peer.0 as usize].output;
         out.bytes += msg.bytes.len();
@@ -215,10 +215,7 @@ pub(super) fn deliver(
     if out.bytes > limit {
         let oldest = out.queue.front().map_or(version, |(_, v)| *v);
         // An End-of-RIB still queued must still be sent after the walk.
-        let end_of_rib = out
-            .queue
-            .iter()
-            .any(|(m, _)| matches!(m.content, Content::EndOfRib { .. }));
+        let end_of_rib = out.queue.iter().any(|(m, _)| m.is_end_of_rib());
         tracing::info!(
             neighbor = %p.config.address,
             queued = out.bytes,

@@ -82,7 +82,7 @@ impl Router {
         let mut batch: Batch<P> = Batch::default();
         let mut desired = Vec::new();
         let mut scratch = Scratch::default();
-        let members = group.members.clone();
+        let members = MemberSet::new(&group.members);
         for prefix in pending {
             desired.clear();
             export_paths(
@@ -96,7 +96,7 @@ impl Router {
                 &mut scratch,
             );
             let except = |src: PeerId| {
-                if members.contains(&src) {
+                if members.contains(src) {
                     Audience::AllExcept(src)
                 } else {
                     Audience::All
@@ -155,6 +155,25 @@ impl Router {
             },
         );
         self.stats.encoded_messages += encoded;
+    }
+}
+
+/// A group's members, for a membership test that does not scan them (it is
+/// asked for every prefix of a flush).
+pub(super) struct MemberSet(Vec<bool>);
+
+impl MemberSet {
+    pub(super) fn new(members: &[PeerId]) -> Self {
+        let len = members.iter().map(|m| m.0 as usize + 1).max().unwrap_or(0);
+        let mut is = vec![false; len];
+        for m in members {
+            is[m.0 as usize] = true;
+        }
+        MemberSet(is)
+    }
+
+    pub(super) fn contains(&self, peer: PeerId) -> bool {
+        self.0.get(peer.0 as usize).copied().unwrap_or(false)
     }
 }
 
@@ -292,7 +311,7 @@ pub(super) fn diff_best<P: GroupPrefix>(
     new: Option<&(PeerId, u32, AttrRef)>,
     version: Version,
     prefix: P,
-    members: &[PeerId],
+    members: &MemberSet,
     except: &dyn Fn(PeerId) -> Audience,
     batch: &mut Batch<P>,
 ) {
@@ -317,7 +336,7 @@ pub(super) fn diff_best<P: GroupPrefix>(
             }
             batch.announce(except(*src), attrs, 0, prefix);
             // The new source had been sent the old path: take it back.
-            if members.contains(src) && old.is_some_and(|i| entry[i].source != *src) {
+            if members.contains(*src) && old.is_some_and(|i| entry[i].source != *src) {
                 batch.withdraw(Audience::Only(*src), 0, prefix);
             }
             entry.clear();

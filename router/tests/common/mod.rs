@@ -59,28 +59,34 @@ pub struct Table {
 
 impl Table {
     pub fn apply(&mut self, m: &Message) {
-        self.messages += 1;
-        match &m.content {
-            Content::Ipv4(u) => {
-                for (id, p) in &u.withdrawn {
-                    self.routes.remove(&(IpPrefix::V4(*p), *id));
+        assert_eq!(
+            m.content.len(),
+            m.updates().count(),
+            "the tests' routers keep every UPDATE's content"
+        );
+        for c in &m.content {
+            self.messages += 1;
+            match c {
+                Content::Ipv4(u) => {
+                    for (id, p) in &u.withdrawn {
+                        self.routes.remove(&(IpPrefix::V4(*p), *id));
+                    }
+                    for (id, p) in &u.announced {
+                        self.routes
+                            .insert((IpPrefix::V4(*p), *id), u.attrs.clone().unwrap());
+                    }
                 }
-                for (id, p) in &u.announced {
-                    self.routes
-                        .insert((IpPrefix::V4(*p), *id), u.attrs.clone().unwrap());
+                Content::Ipv6(u) => {
+                    for (id, p) in &u.withdrawn {
+                        self.routes.remove(&(IpPrefix::V6(*p), *id));
+                    }
+                    for (id, p) in &u.announced {
+                        self.routes
+                            .insert((IpPrefix::V6(*p), *id), u.attrs.clone().unwrap());
+                    }
                 }
+                Content::EndOfRib { .. } => self.end_of_rib += 1,
             }
-            Content::Ipv6(u) => {
-                for (id, p) in &u.withdrawn {
-                    self.routes.remove(&(IpPrefix::V6(*p), *id));
-                }
-                for (id, p) in &u.announced {
-                    self.routes
-                        .insert((IpPrefix::V6(*p), *id), u.attrs.clone().unwrap());
-                }
-            }
-            Content::EndOfRib { .. } => self.end_of_rib += 1,
-            Content::NotKept => panic!("the tests' routers keep message content"),
         }
     }
 
@@ -180,13 +186,16 @@ impl Net {
         ends
     }
 
-    /// Delivers a message as the wire would: its bytes, parsed by core.
+    /// Delivers a message as the wire would: each UPDATE in its bytes, parsed
+    /// by core.
     fn apply(&mut self, to: End, m: &Message) {
         let now = self.now;
-        self.delivered += 1;
-        self.routers[to.router]
-            .handle_update_bytes(to.peer, &m.bytes, now)
-            .unwrap();
+        for update in m.updates() {
+            self.delivered += 1;
+            self.routers[to.router]
+                .handle_update_bytes(to.peer, update, now)
+                .unwrap();
+        }
     }
 
     /// Delivers everything queued and runs due timers; true if anything happened.
