@@ -242,14 +242,16 @@ fn a_peer_that_stops_reading_costs_at_most_the_output_bound() {
         st.max_out_buffered > 0,
         "the output filled up (the peer's window closed): {st:?}"
     );
+    // One transmit may overshoot the bound: at most a run of UPDATEs.
+    let transmit = nexthop_router::group::COALESCE_BYTES;
     assert!(
-        st.max_out_buffered <= bound + 4096,
+        st.max_out_buffered <= bound + transmit,
         "output past its bound: {st:?}"
     );
     let conns = ra.connections();
     assert_eq!(conns.len(), 1, "{conns:?}");
     let (_, out) = ra.buffered(conns[0].0).unwrap();
-    assert!(out > 0 && out <= bound + 4096, "{out} buffered");
+    assert!(out > 0 && out <= bound + transmit, "{out} buffered");
     assert!(
         (st.bytes_written as usize) + out < N * 50,
         "the speaker kept the rest: {st:?}, {out} buffered"
