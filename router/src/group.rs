@@ -384,7 +384,8 @@ impl<P: GroupPrefix> Batch<P> {
     /// skipping audiences for which `wanted` says no one listens; returns how
     /// many UPDATEs were encoded. Consecutive UPDATEs for the same audience are
     /// handed to `deliver` together, back to back in one [`Message`] of at most
-    /// [`COALESCE_BYTES`] (or one UPDATE, if larger), so a member's output holds
+    /// [`COALESCE_BYTES`] (or one UPDATE, if larger; with Extended Messages,
+    /// RFC 8654, one UPDATE can be up to 65535 octets), so a member's output holds
     /// one entry per run rather than per UPDATE and the runtime sends the run as
     /// one contiguous slice. Each UPDATE's [`Content`] is kept if `keep_content`.
     pub fn encode<E: UpdateEncoder>(
@@ -403,13 +404,14 @@ impl<P: GroupPrefix> Batch<P> {
             }
             let mut rest = &nlri[..];
             while !rest.is_empty() {
-                let bytes = run.open(audience, params, &mut deliver);
+                let bytes = run.open(audience, &mut deliver);
                 let at = bytes.len();
                 let n = encoder.withdraw(params, rest, bytes);
                 if n == 0 {
                     bytes.truncate(at);
                     break;
                 }
+                run.appended(at, &mut deliver);
                 if keep_content {
                     run.content.push(P::content(Update {
                         withdrawn: rest[..n].to_vec(),
@@ -428,7 +430,7 @@ impl<P: GroupPrefix> Batch<P> {
             let encoded = encoder.path_attributes(params, &attrs);
             let mut rest = &nlri[..];
             while !rest.is_empty() {
-                let bytes = run.open(audience, params, &mut deliver);
+                let bytes = run.open(audience, &mut deliver);
                 let at = bytes.len();
                 let n = encoder.announce(params, &attrs, &encoded, rest, bytes);
                 if n == 0 {
@@ -436,6 +438,7 @@ impl<P: GroupPrefix> Batch<P> {
                     bytes.truncate(at);
                     break;
                 }
+                run.appended(at, &mut deliver);
                 if keep_content {
                     run.content.push(P::content(Update {
                         withdrawn: Vec::new(),
@@ -465,21 +468,33 @@ struct Run {
 
 impl Run {
     /// The buffer the next UPDATE for `audience` is appended to: this run's,
-    /// unless it is for another audience or has no room for a largest message,
-    /// in which case the run is delivered and a new one begun.
+    /// unless it is for another audience, in which case the run is delivered
+    /// and a new one begun.
     fn open(
         &mut self,
         audience: Audience,
-        params: &EncodeParams,
         deliver: &mut impl FnMut(Audience, Arc<Message>),
     ) -> &mut Vec<u8> {
-        let room = self.bytes.len() + params.max_message_len <= COALESCE_BYTES;
-        if self.audience != Some(audience) || !room {
+        if self.audience != Some(audience) {
             self.close(deliver);
             self.audience = Some(audience);
-            self.bytes = Vec::with_capacity(COALESCE_BYTES.max(params.max_message_len));
+            self.bytes = Vec::with_capacity(4096);
         }
         &mut self.bytes
+    }
+
+    /// After an UPDATE was appended at `at`: if it took the run past
+    /// [`COALESCE_BYTES`], the run before it is delivered and the UPDATE begins
+    /// the next one (so a run is at most `COALESCE_BYTES`, or one UPDATE).
+    fn appended(&mut self, at: usize, deliver: &mut impl FnMut(Audience, Arc<Message>)) {
+        if self.bytes.len() <= COALESCE_BYTES || at == 0 {
+            return;
+        }
+        let audience = self.audience;
+        let next = self.bytes.split_off(at);
+        self.close(deliver);
+        self.audience = audience;
+        self.bytes = next;
     }
 
     /// Delivers the run, if it holds anything.

@@ -16,8 +16,9 @@
 //! - timers: `poll_timeout()` says when `handle_timeout(now)` is due: it runs the
 //!   decision process on what changed, then flushes the update groups whose
 //!   MinRouteAdvertisementInterval has run;
-//! - output: `poll_transmit(peer)` gives the next encoded UPDATE for a peer,
-//!   shared (`Arc`) by every member of the peer's update group.
+//! - output: `poll_transmit(peer)` gives the next encoded UPDATEs for a peer (a
+//!   run of them back to back, up to 64 KiB), shared (`Arc`) by every member of
+//!   the peer's update group.
 //!
 //! The pieces: [`prefix`] (RIB keys), [`attributes`] (owned, interned path
 //! attributes), [`rib`] (paths per prefix, best path), [`decision`] (RFC 4271

@@ -330,6 +330,65 @@ fn two_octet_peer_gets_as_path_and_as4_path() {
     assert_eq!(two.merge_as4(&four), four);
 }
 
+/// Consecutive UPDATEs for the same members go out as runs of at most
+/// COALESCE_BYTES (whole UPDATEs back to back), with or without Extended
+/// Messages (RFC 8654) on the session.
+#[test]
+fn updates_go_out_in_runs_of_whole_messages() {
+    use nexthop_router::group::COALESCE_BYTES;
+    for max_message_len in [4096, 65535] {
+        let mut r = router(AS, "192.0.2.1");
+        let src = up(&mut r, ebgp("172.16.0.9", 65009), "172.16.0.9");
+        let dst = r.add_peer(ebgp("172.16.0.1", 65001));
+        r.handle_session_up(
+            dst,
+            SessionParams {
+                max_message_len,
+                ..SessionParams::ipv4(ip("172.16.0.1"))
+            },
+            T0,
+        );
+        r.handle_timeout(T0);
+        drain(&mut r, dst);
+        drain(&mut r, src);
+        // 3000 prefixes, each with its own AS_PATH: one UPDATE each, ~150 KB.
+        for i in 0..3000u32 {
+            r.handle_update(
+                src,
+                &[],
+                &[(0, nth(i))],
+                Some(attrs(
+                    &[65009, 4_200_000_000 + (i % 1000), 100_000 + i],
+                    "172.16.0.9",
+                )),
+                T0,
+            )
+            .unwrap();
+        }
+        r.handle_timeout(T0);
+        let msgs = drain(&mut r, dst);
+        let updates: usize = msgs.iter().map(|m| m.updates().count()).sum();
+        assert_eq!(updates, 3000, "max_message_len {max_message_len}");
+        for m in &msgs {
+            let total: usize = m.updates().map(<[u8]>::len).sum();
+            assert_eq!(total, m.bytes.len(), "whole UPDATEs back to back");
+            assert!(m.updates().all(|u| u[18] == 2));
+            assert!(
+                m.bytes.len() <= COALESCE_BYTES || m.updates().count() == 1,
+                "a run past COALESCE_BYTES: {}",
+                m.bytes.len()
+            );
+        }
+        let kept: usize = msgs.iter().map(|m| m.content.len()).sum();
+        assert_eq!(kept, 3000, "one content per UPDATE");
+        assert!(
+            msgs.len() <= 4,
+            "{} messages for 3000 UPDATEs (max_message_len {max_message_len})",
+            msgs.len()
+        );
+    }
+}
+
 /// Peers with the same kind and policy share a group: one encoding, the same bytes.
 #[test]
 fn update_group_members_share_encoded_bytes() {
