@@ -91,6 +91,13 @@ impl Workload {
     pub fn sessions(&self) -> u32 {
         self.senders + self.receivers
     }
+    /// Whether the receivers check the final best path: iBGP senders whose
+    /// prefixes overlap, so that the load generator gives their AS_PATHs
+    /// decisive lengths (one strictly shortest per prefix) and a receiver
+    /// knows which path it must end up with.
+    pub fn final_best_path(&self) -> bool {
+        self.senders > 1 && self.overlap > 0.0 && self.ibgp
+    }
 }
 
 fn workloads(a: &Args) -> Vec<Workload> {
@@ -176,6 +183,10 @@ pub struct RunResult {
     pub established: Option<f64>,
     /// Seconds from the first UPDATE byte until the last receiver was complete.
     pub convergence: Option<f64>,
+    /// Seconds from the first UPDATE byte until every receiver held every
+    /// prefix with its final best path (workloads of
+    /// [`Workload::final_best_path`]).
+    pub final_path: Option<f64>,
     /// Routes counted over all receivers per second of convergence.
     pub routes_per_sec: f64,
     /// DUT CPU seconds from its start to the end of the run (startup excluded).
@@ -284,12 +295,12 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
         }
         _ => None,
     };
-    let ok = report.complete && report.established.is_some();
+    let ok = converged(w, &report);
     RunResult {
         ok,
         error: (!ok).then(|| {
             format!(
-                "incomplete after {:.0} s: {}/{} receivers complete, {} of {} routes delivered, {} session drops{}",
+                "incomplete after {:.0} s: {}/{} receivers complete, {} of {} routes delivered{}, {} session drops{}",
                 report.wall.as_secs_f64(),
                 report
                     .receiver_complete
@@ -299,6 +310,11 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
                 report.receivers,
                 report.received.iter().map(|&r| u64::from(r)).sum::<u64>(),
                 u64::from(report.expected) * u64::from(report.receivers),
+                if report.convergence.is_some() && w.final_best_path() {
+                    " but not every final best path"
+                } else {
+                    ""
+                },
                 report.session_drops,
                 if report.established.is_none() {
                     ", not all sessions Established"
@@ -309,6 +325,7 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
         }),
         established: report.established.map(|d| d.as_secs_f64()),
         convergence: report.convergence.map(|d| d.as_secs_f64()),
+        final_path: report.final_convergence.map(|d| d.as_secs_f64()),
         routes_per_sec: report.routes_per_sec,
         dut_cpu: end.cpu.saturating_sub(start.cpu).as_secs_f64(),
         dut_rss: end.peak_rss,
@@ -317,6 +334,16 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
         loadgen_cpu: report.cpu.as_secs_f64(),
         settle,
     }
+}
+
+/// Whether a run converged: every session up, every receiver complete, and
+/// for workloads of overlapping senders every receiver holding every prefix's
+/// final best path (a run that never got there did not converge, whatever
+/// the prefix counts say).
+fn converged(w: &Workload, report: &nexthop_loadgen::Report) -> bool {
+    report.complete
+        && report.established.is_some()
+        && (!w.final_best_path() || report.final_convergence.is_some())
 }
 
 fn main() -> ExitCode {
@@ -394,4 +421,49 @@ fn main() -> ExitCode {
 /// daemon through the drop guards and writes what was measured).
 fn signal_flag(sig: i32, flag: &Arc<AtomicBool>) -> std::io::Result<()> {
     signal_hook::flag::register(sig, Arc::clone(flag)).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(workloads: &str) -> Args {
+        Args::parse_from(["nexthop-benchrun", "--quick", "--workloads", workloads])
+    }
+
+    #[test]
+    fn only_overlapping_ibgp_workloads_check_the_final_best_path() {
+        let ws = workloads(&args("a,b,c,d"));
+        let ids: Vec<&str> = ws
+            .iter()
+            .filter(|w| w.final_best_path())
+            .map(|w| w.id)
+            .collect();
+        assert_eq!(ids, ["d"]);
+    }
+
+    #[test]
+    fn a_run_without_the_final_best_path_did_not_converge() {
+        let ws = workloads(&args("a,d"));
+        let (a, d) = (&ws[0], &ws[1]);
+        let counted = nexthop_loadgen::Report {
+            complete: true,
+            established: Some(Duration::from_millis(5)),
+            convergence: Some(Duration::from_secs(1)),
+            ..Default::default()
+        };
+        assert!(converged(a, &counted));
+        assert!(!converged(d, &counted));
+        let fin = nexthop_loadgen::Report {
+            final_tracked: true,
+            final_convergence: Some(Duration::from_secs(2)),
+            ..counted.clone()
+        };
+        assert!(converged(d, &fin));
+        let down = nexthop_loadgen::Report {
+            established: None,
+            ..fin
+        };
+        assert!(!converged(d, &down));
+    }
 }

@@ -67,6 +67,11 @@ impl Cell {
             self.stat(|r| r.convergence)
         }
     }
+    /// Until every receiver held every final best path (workloads of
+    /// overlapping senders).
+    pub fn final_time(&self) -> Option<Stat> {
+        self.stat(|r| r.final_path)
+    }
     fn failure(&self) -> Option<&str> {
         self.runs.iter().find_map(|r| r.error.as_deref())
     }
@@ -106,9 +111,11 @@ pub fn describe(w: &Workload, r: &RunResult) -> String {
             cpm.unwrap_or(f64::NAN)
         ),
         _ => format!(
-            "up {:.3} s, converged {:.3} s (DUT busy {:.1} s more), {} routes/s, DUT CPU {:.2} s, RSS {mib:.1} MiB, loadgen CPU {:.2} s",
+            "up {:.3} s, converged {:.3} s{} (DUT busy {:.1} s more), {} routes/s, DUT CPU {:.2} s, RSS {mib:.1} MiB, loadgen CPU {:.2} s",
             r.established.unwrap_or(f64::NAN),
             r.convergence.unwrap_or(f64::NAN),
+            r.final_path
+                .map_or(String::new(), |f| format!(", final best path {f:.3} s")),
             r.settle.unwrap_or(f64::NAN),
             si(r.routes_per_sec),
             r.dut_cpu,
@@ -136,6 +143,8 @@ pub fn markdown(cells: &[Cell], command: &str, runs: usize) -> String {
          Each figure is the median of up to {runs} runs (min–max in parentheses), a fresh daemon per run, \
          every daemon on its own 127.0.60.x:179 with the load generator's peers from 127.2.0.1 on. \
          Times count from the senders' first UPDATE byte to the last receiver holding the full table; \
+         with overlapping senders (d) the senders' AS_PATH lengths make one path per prefix strictly the shortest, \
+         \"final best path\" is until every receiver held that path for every prefix, and a run counts only once it did; \
          DUT CPU is the daemon's process tree from after its start until its CPU time stood still for 1 s after convergence \
          (\"DUT busy after\": how long after convergence it kept working, sampled every 100 ms, so values under 0.1 s read as 0.0–0.1); \
          RSS growth per path is (peak RSS − RSS at start) / stored paths (senders × prefixes), \
@@ -166,14 +175,28 @@ pub fn markdown(cells: &[Cell], command: &str, runs: usize) -> String {
                 );
             }
         } else {
-            m.push_str("| daemon | runs ok | convergence (s) | routes/s | DUT busy after (s) | DUT CPU (s) | peak RSS (MiB) | RSS growth per path (B) | loadgen CPU (s) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            let fin = w.final_best_path();
+            let (fin_head, fin_rule) = if fin {
+                (" final best path (s) |", " --- |")
+            } else {
+                ("", "")
+            };
+            let _ = writeln!(
+                m,
+                "| daemon | runs ok | convergence (s) |{fin_head} routes/s | DUT busy after (s) | DUT CPU (s) | peak RSS (MiB) | RSS growth per path (B) | loadgen CPU (s) |\n| --- | --- | --- |{fin_rule} --- | --- | --- | --- | --- | --- |"
+            );
             for c in &cs {
                 let rps = c
                     .stat(|r| Some(r.routes_per_sec))
                     .map_or("-".into(), |s| si(s.median));
+                let fin_cell = if fin {
+                    format!(" {} |", fmt_stat(c.final_time(), 3))
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     m,
-                    "| {} | {}/{} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {}/{} | {} |{fin_cell} {} | {} | {} | {} | {} | {} |",
                     c.kind.name(),
                     c.ok_runs().count(),
                     c.runs.len(),
@@ -342,11 +365,16 @@ pub fn json(cells: &[Cell]) -> serde_json::Value {
                     "workload": c.workload.id,
                     "title": c.workload.title,
                     "daemon": c.kind.name(),
+                    "final_best_path": c.workload.final_best_path(),
+                    "final_best_path_secs": c.final_time().map(|s| serde_json::json!({
+                        "median": s.median, "min": s.min, "max": s.max, "runs": s.n,
+                    })),
                     "runs": c.runs.iter().map(|r| serde_json::json!({
                         "ok": r.ok,
                         "error": r.error,
                         "established_secs": r.established,
                         "convergence_secs": r.convergence,
+                        "final_best_path_secs": r.final_path,
                         "routes_per_sec": r.routes_per_sec,
                         "dut_cpu_secs": r.dut_cpu,
                         "dut_busy_after_convergence_secs": r.settle,
@@ -383,5 +411,56 @@ mod tests {
         let s = stat(vec![4.0, 1.0, 2.0, 3.0]).unwrap();
         assert_eq!(s.median, 2.5);
         assert!(stat(vec![f64::NAN]).is_none());
+    }
+
+    fn cell(id: &str, kind: Kind, finals: &[Option<f64>]) -> Cell {
+        let workload = crate::Workload {
+            id: if id == "d" { "d" } else { "a" },
+            title: format!("({id})"),
+            senders: if id == "d" { 10 } else { 1 },
+            receivers: 10,
+            prefixes: 100,
+            overlap: if id == "d" { 1.0 } else { 0.0 },
+            ibgp: true,
+            idle: None,
+        };
+        let runs = finals
+            .iter()
+            .map(|&f| RunResult {
+                ok: id != "d" || f.is_some(),
+                convergence: Some(0.5),
+                final_path: f,
+                ..RunResult::default()
+            })
+            .collect();
+        Cell {
+            workload,
+            kind,
+            runs,
+        }
+    }
+
+    #[test]
+    fn final_best_path_column_only_with_overlapping_senders() {
+        let cells = [
+            cell("a", Kind::Bird, &[None, None]),
+            cell("d", Kind::Bird, &[Some(1.0), Some(3.0), Some(2.0)]),
+            cell("d", Kind::Frr, &[Some(4.0), None]),
+        ];
+        let md = markdown(&cells, "test", 3);
+        let (a, d) = md.split_once("## (d)").unwrap();
+        assert!(!a.contains("| final best path (s) |"));
+        assert!(d.contains("| convergence (s) | final best path (s) |"));
+        assert!(
+            d.contains("| bird | 3/3 | 0.500 (0.500–0.500) | 2.000 (1.000–3.000) |"),
+            "{d}"
+        );
+        // The run without final paths does not count.
+        assert!(d.contains("| frr | 1/2 | 0.500 | 4.000 |"), "{d}");
+        let j = json(&cells);
+        assert_eq!(j[1]["final_best_path"], true);
+        assert_eq!(j[1]["final_best_path_secs"]["median"], 2.0);
+        assert_eq!(j[1]["runs"][0]["final_best_path_secs"], 1.0);
+        assert_eq!(j[0]["final_best_path"], false);
     }
 }

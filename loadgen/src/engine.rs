@@ -11,6 +11,7 @@ use std::collections::BinaryHeap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant as StdInstant};
 
@@ -21,7 +22,7 @@ use nexthop_core::time::{Duration as CoreDuration, Instant};
 use nexthop_core::wire::update::{PeerType, Update};
 use nexthop_core::wire::{Family, FamilySet, Negotiated};
 
-use crate::routes::{EncodedRoutes, PrefixPlan, SenderRoutes, encode_sender};
+use crate::routes::{EncodedRoutes, FinalLengths, PrefixPlan, SenderRoutes, encode_sender};
 use crate::scenario::{Phase, Progress, Report, Scenario, bind_addr};
 use crate::speaker::Speaker;
 use crate::table::PrefixTable;
@@ -152,6 +153,14 @@ pub fn run_with_stop(
     let started = StdInstant::now();
     let clock = Clock(started);
 
+    // The final best paths' lengths, for iBGP runs of overlapping senders:
+    // a route reflector passes AS_PATH on unchanged (RFC 4456 §10). Not with
+    // ADD-PATH, where the receivers get every path, not the best one.
+    let finals = if scenario.ibgp && scenario.senders > 0 && !scenario.add_path {
+        FinalLengths::new(&plan, scenario.seed).map(Arc::new)
+    } else {
+        None
+    };
     // Pre-encode every sender's UPDATEs before any socket opens.
     let assumed = assumed_negotiated(scenario);
     let mut poll = Poll::new()?;
@@ -172,9 +181,13 @@ pub fn run_with_stop(
                 queued: 0,
             }
         } else {
+            let table = PrefixTable::new(plan.total());
             Role::Receiver {
                 index: i - scenario.senders,
-                table: PrefixTable::new(plan.total()),
+                table: match &finals {
+                    Some(f) => table.with_final(Arc::clone(f)),
+                    None => table,
+                },
             }
         };
         let ip = scenario.peer_addr(i);
@@ -220,6 +233,8 @@ pub fn run_with_stop(
         hold_until: None,
         counts_at_convergence: Vec::new(),
         stale: 0,
+        final_tracked: finals.is_some(),
+        final_done: None,
     };
     let receivers = scenario.receivers as usize;
     run.announce.complete = vec![None; receivers];
@@ -370,6 +385,10 @@ struct Run<'s> {
     hold_until: Option<StdInstant>,
     counts_at_convergence: Vec<u32>,
     stale: u64,
+    /// Receivers track final best paths.
+    final_tracked: bool,
+    /// When every receiver first held every prefix's final best path.
+    final_done: Option<StdInstant>,
 }
 
 impl Run<'_> {
@@ -614,14 +633,21 @@ impl Run<'_> {
                 if self.announce.sent.is_none() && peers.iter().all(|p| p.speaker.bulk_done()) {
                     self.announce.sent = Some(t);
                 }
-                if self.all_complete(peers, self.plan.total()) {
+                if self.announce.done.is_none() && self.all_complete(peers, self.plan.total()) {
                     self.announce.done = Some(t);
                     self.cpu_at_converged = Some(Usage::of_this_thread().cpu);
                     self.counts_at_convergence = receiver_counts(peers);
+                }
+                self.check_final(peers, t);
+                if self.announce.done.is_some() {
                     if self.scenario.withdraw > 0.0 && self.scenario.senders > 0 {
-                        self.phase = Phase::Withdrawing;
-                        self.withdraw.start = Some(StdInstant::now());
-                        self.start_streams(peers, 2, now, reg);
+                        // The withdrawal changes the best paths: it waits
+                        // for the final ones.
+                        if !self.awaiting_final() {
+                            self.phase = Phase::Withdrawing;
+                            self.withdraw.start = Some(StdInstant::now());
+                            self.start_streams(peers, 2, now, reg);
+                        }
                     } else {
                         self.enter_holding(t);
                     }
@@ -638,11 +664,35 @@ impl Run<'_> {
                 }
             }
             Phase::Holding => {
-                if self.hold_until.is_none_or(|h| t >= h) {
+                self.check_final(peers, t);
+                // Held past the hold time until the final best paths are in
+                // (or the run's timeout).
+                if self.hold_until.is_none_or(|h| t >= h) && !self.awaiting_final() {
                     self.phase = Phase::Done;
                 }
             }
             Phase::Done => {}
+        }
+    }
+
+    /// Whether final best paths are tracked and not yet all in (before any
+    /// withdrawal, which changes them).
+    fn awaiting_final(&self) -> bool {
+        self.final_tracked && self.final_done.is_none() && self.withdraw.start.is_none()
+    }
+
+    /// Notes the first time every receiver holds every prefix's final path.
+    fn check_final(&mut self, peers: &[Peer], t: StdInstant) {
+        if !self.awaiting_final() {
+            return;
+        }
+        let total = self.plan.total();
+        let all = peers.iter().all(|p| match &p.role {
+            Role::Receiver { table, .. } => table.final_count() == total,
+            Role::Sender { .. } => true,
+        });
+        if all {
+            self.final_done = Some(t);
         }
     }
 
@@ -673,8 +723,9 @@ impl Run<'_> {
         let a = &self.announce;
         let since = |t: Option<StdInstant>| Some(t?.saturating_duration_since(a.start?));
         let convergence = since(a.done);
-        let complete =
-            a.done.is_some() && (self.scenario.withdraw <= 0.0 || self.withdraw.done.is_some());
+        let complete = a.done.is_some()
+            && (!self.final_tracked || self.final_done.is_some())
+            && (self.scenario.withdraw <= 0.0 || self.withdraw.done.is_some());
         let expected = self.plan.total();
         let routes_received = if a.done.is_some() {
             u64::from(expected) * u64::from(self.scenario.receivers)
@@ -725,6 +776,8 @@ impl Run<'_> {
             first_prefix: since(a.first),
             last_prefix: since(a.last),
             convergence,
+            final_tracked: self.final_tracked,
+            final_convergence: since(self.final_done),
             send_time: since(a.sent),
             routes_received,
             routes_per_sec,

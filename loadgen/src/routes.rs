@@ -19,6 +19,20 @@
 //! range then runs on linearly from the base and must stay out of 127/8.
 //! IPv6 index `i` is the /48 `3fff:: + (i << 80)` (RFC 9637's documentation block
 //! 3fff::/20). Nothing is installed anywhere: these are attribute values.
+//!
+//! # Decisive path lengths
+//!
+//! Where senders' ranges overlap ([`PrefixPlan::overlapping`]) the best path
+//! of a prefix is made unambiguous: each family's indices fall in aligned
+//! blocks of [`BLOCK`], and block `b` draws from a hash of (seed, family, `b`)
+//! a base length `L(b)` in 1..=4 and a rank of every sender (a permutation of
+//! `0..senders`). Sender `s`'s AS_PATH for a prefix of block `b` is one
+//! AS_SEQUENCE of exactly `L(b) + rank(b, s)` ASes, so among any holders of a
+//! prefix the lowest rank has the strictly shortest path, which RFC 4271
+//! §9.1.2.2 (a) prefers whatever else the daemon compares next (LOCAL_PREF is
+//! equal). No UPDATE carries prefixes of two blocks. [`FinalLengths`] gives
+//! the winner's length per prefix, what a receiver of a route reflector
+//! should end up with. Without overlap the paths stay random as before.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -35,6 +49,12 @@ use nexthop_core::wire::{Family, Negotiated};
 pub const V6_BASE: u128 = 0x3fff_u128 << 112;
 /// IPv6 prefixes are /48s.
 pub const V6_LEN: u8 = 48;
+
+/// Prefix indices (of one family) per block of equal decisive path lengths.
+pub const BLOCK: u32 = 64;
+/// Largest sender count that gets decisive path lengths: `L + rank` must fit
+/// one AS_SEQUENCE segment (255 ASes, RFC 4271 §4.3).
+pub const MAX_DECISIVE_SENDERS: u32 = 250;
 
 /// A half-open range of prefix indices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,6 +175,16 @@ impl PrefixPlan {
     /// Size of the index space: every distinct prefix of the run.
     pub fn total(&self) -> u32 {
         self.v4_union() + self.v6_union()
+    }
+
+    /// Whether two senders' ranges share prefixes (of either family), so that
+    /// the best path of a prefix is a choice: then the senders' paths get
+    /// [decisive lengths](self#decisive-path-lengths) (up to
+    /// [`MAX_DECISIVE_SENDERS`] senders).
+    pub fn overlapping(&self) -> bool {
+        (2..=MAX_DECISIVE_SENDERS).contains(&self.senders)
+            && ((self.v4_per_sender > 0 && self.v4_stride < self.v4_per_sender)
+                || (self.v6_per_sender > 0 && self.v6_stride < self.v6_per_sender))
     }
 
     /// Sender `s`'s IPv4 index range.
@@ -283,6 +313,83 @@ impl Rng {
     }
 }
 
+/// The decisive path lengths of one block (module docs): `(L(b), ranks)`,
+/// `ranks[s]` being sender `s`'s rank, from a hash of (seed, family, block).
+pub fn block_lengths(seed: u64, v6: bool, block: u32, senders: u32) -> (u8, Vec<u32>) {
+    let key = (u64::from(block) << 1) | u64::from(v6);
+    let mut rng = Rng::new(seed ^ 0xdec1_5e00_0000_0000 ^ key.wrapping_mul(0x2545_f491_4f6c_dd1d));
+    let base = 1 + rng.below(4) as u8;
+    let mut order: Vec<u32> = (0..senders).collect();
+    for k in (1..order.len()).rev() {
+        let j = rng.below(k as u32 + 1) as usize;
+        order.swap(k, j);
+    }
+    let mut ranks = vec![0; senders as usize];
+    for (rank, &s) in order.iter().enumerate() {
+        ranks[s as usize] = rank as u32;
+    }
+    (base, ranks)
+}
+
+/// Sender `s`'s decisive AS_PATH length for the prefixes of `block`.
+fn decisive_len(seed: u64, v6: bool, block: u32, senders: u32, s: u32) -> usize {
+    let (base, ranks) = block_lengths(seed, v6, block, senders);
+    usize::from(base) + ranks.get(s as usize).copied().unwrap_or(0) as usize
+}
+
+/// The final best path's AS_PATH length (as the senders sent it) of every
+/// prefix of an overlapping plan, by dense index (IPv4, then IPv6): `L(b)` plus
+/// the lowest rank among the senders whose range holds the prefix. Built once
+/// per run and shared by the receivers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinalLengths {
+    /// Length per dense index; 0 for an index no sender holds.
+    pub lengths: Vec<u8>,
+}
+
+impl FinalLengths {
+    /// The lengths of `plan`'s prefixes for senders seeded with `seed`, or
+    /// `None` for a plan without overlap (no decisive lengths).
+    pub fn new(plan: &PrefixPlan, seed: u64) -> Option<Self> {
+        if !plan.overlapping() {
+            return None;
+        }
+        let mut lengths = Vec::with_capacity(plan.total() as usize);
+        let family = |lengths: &mut Vec<u8>, union: u32, v6: bool| {
+            let range = |s: u32| {
+                if v6 {
+                    plan.v6_range(s)
+                } else {
+                    plan.v4_range(s)
+                }
+            };
+            for block in 0..union.div_ceil(BLOCK) {
+                let (base, ranks) = block_lengths(seed, v6, block, plan.senders);
+                let end = ((block + 1) * BLOCK).min(union);
+                for i in block * BLOCK..end {
+                    let best = (0..plan.senders)
+                        .filter(|&s| {
+                            let r = range(s);
+                            r.start <= i && i < r.end
+                        })
+                        .map(|s| ranks[s as usize])
+                        .min();
+                    lengths.push(best.map_or(0, |r| (u32::from(base) + r).min(255) as u8));
+                }
+            }
+        };
+        family(&mut lengths, plan.v4_union(), false);
+        family(&mut lengths, plan.v6_union(), true);
+        Some(FinalLengths { lengths })
+    }
+
+    /// The final length of dense index `i`.
+    #[inline]
+    pub fn get(&self, i: u32) -> Option<u8> {
+        self.lengths.get(i as usize).copied()
+    }
+}
+
 /// The path attributes of one UPDATE.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttributeSet {
@@ -328,21 +435,31 @@ fn random_asn(rng: &mut Rng) -> u32 {
 /// Draws the attributes of one UPDATE: AS paths of 1 to 12 ASes (most 2 to 6)
 /// with prepends on a fifth of them, 0 to 10 communities, MED on a third.
 pub fn attribute_set(rng: &mut Rng, sender: &SenderRoutes) -> AttributeSet {
+    attribute_set_of_len(rng, sender, None)
+}
+
+/// [`attribute_set`], with an AS_PATH of exactly `path_len` ASes (no
+/// prepends) where given: the decisive length of the module docs.
+pub fn attribute_set_of_len(
+    rng: &mut Rng,
+    sender: &SenderRoutes,
+    path_len: Option<usize>,
+) -> AttributeSet {
     let origin = match rng.below(20) {
         0 => Origin::Egp,
         1..=3 => Origin::Incomplete,
         _ => Origin::Igp,
     };
     // A bell-ish length in 1..=12: the sum of two draws.
-    let len = (1 + rng.below(6) + rng.below(7)) as usize;
+    let len = path_len.unwrap_or_else(|| (1 + rng.below(6) + rng.below(7)) as usize);
     let mut path = Vec::with_capacity(len + 4);
-    if sender.ebgp {
+    if sender.ebgp && len > 0 {
         path.push(sender.asn);
     }
     while path.len() < len {
         path.push(random_asn(rng));
     }
-    if rng.chance(20) {
+    if path_len.is_none() && rng.chance(20) {
         // Prepend the origin AS, or (eBGP) our own, one to three times.
         let at = if sender.ebgp && rng.chance(50) {
             0
@@ -479,22 +596,29 @@ fn add_attributes(
     }
 }
 
-/// Encodes announcements of `prefixes` (all of one family) into `out`, a new
-/// attribute set per UPDATE, each UPDATE packed to 4096 octets or `per_update`.
+/// Encodes announcements of `prefixes` (all of one family, with their index
+/// in the family) into `out`, a new attribute set per UPDATE, each UPDATE
+/// packed to 4096 octets or `per_update`. With `decisive` (the plan's sender
+/// count) an UPDATE holds prefixes of one block only and its AS_PATH has the
+/// block's decisive length for this sender.
 fn encode_announce(
     out: &mut UpdateStream,
-    prefixes: impl Iterator<Item = Prefix>,
+    prefixes: impl Iterator<Item = (u32, Prefix)>,
     rng: &mut Rng,
     sender: &SenderRoutes,
     negotiated: &Negotiated,
+    decisive: Option<u32>,
 ) {
     let mut prefixes = prefixes.peekable();
     let mut buf = vec![0u8; MAX_MESSAGE_LEN];
     let limit = sender.per_update.unwrap_or(u32::MAX).max(1);
-    while let Some(&first) = prefixes.peek() {
-        let set = attribute_set(rng, sender);
-        let mut b = UpdateBuilder::new(&mut buf, negotiated).expect("4096-octet buffer");
+    while let Some(&(at, first)) = prefixes.peek() {
         let v6 = matches!(first, Prefix::V6(_));
+        let block = at / BLOCK;
+        let path_len =
+            decisive.map(|senders| decisive_len(sender.seed, v6, block, senders, sender.index));
+        let set = attribute_set_of_len(rng, sender, path_len);
+        let mut b = UpdateBuilder::new(&mut buf, negotiated).expect("4096-octet buffer");
         add_attributes(&mut b, &set, sender, negotiated, !v6);
         if v6 {
             b.begin_mp_reach(Family::IPV6_UNICAST, MpNextHop::Ipv6(sender.next_hop_v6))
@@ -502,7 +626,12 @@ fn encode_announce(
         }
         let mut n = 0;
         while n < limit {
-            let Some(&p) = prefixes.peek() else { break };
+            let Some(&(i, p)) = prefixes.peek() else {
+                break;
+            };
+            if decisive.is_some() && i / BLOCK != block {
+                break;
+            }
             let nlri = nlri_for(p, negotiated);
             let fit = if v6 { b.mp_nlri(&nlri) } else { b.nlri(&nlri) };
             if !fit.expect("prefix of the UPDATE's family") {
@@ -577,10 +706,11 @@ pub fn encode_sender(
     let r4 = plan.v4_range(sender.index);
     let r6 = plan.v6_range(sender.index);
     let mut announce = UpdateStream::default();
-    let v4 = (r4.start..r4.end).map(|i| Prefix::V4(plan.v4_prefix(i)));
-    encode_announce(&mut announce, v4, &mut rng, sender, negotiated);
-    let v6 = (r6.start..r6.end).map(|i| Prefix::V6(plan.v6_prefix(i)));
-    encode_announce(&mut announce, v6, &mut rng, sender, negotiated);
+    let decisive = plan.overlapping().then_some(plan.senders);
+    let v4 = (r4.start..r4.end).map(|i| (i, Prefix::V4(plan.v4_prefix(i))));
+    encode_announce(&mut announce, v4, &mut rng, sender, negotiated, decisive);
+    let v6 = (r6.start..r6.end).map(|i| (i, Prefix::V6(plan.v6_prefix(i))));
+    encode_announce(&mut announce, v6, &mut rng, sender, negotiated, decisive);
 
     let mut out = UpdateStream::default();
     let w4 = withdrawn_count(r4.len(), withdraw);

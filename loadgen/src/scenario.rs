@@ -246,7 +246,8 @@ pub struct Report {
     pub encode_time: Duration,
     /// From the first connection attempt to all sessions Established.
     pub established: Option<Duration>,
-    /// Every receiver held the full table (and the reduced one after withdrawal).
+    /// Every receiver held the full table (with the final best paths where
+    /// tracked, and the reduced table after withdrawal).
     pub complete: bool,
     /// First prefix at any receiver.
     pub first_prefix: Option<Duration>,
@@ -254,6 +255,14 @@ pub struct Report {
     pub last_prefix: Option<Duration>,
     /// Until the last receiver held the full table.
     pub convergence: Option<Duration>,
+    /// Whether final best paths were tracked: an iBGP run without ADD-PATH
+    /// whose senders' ranges overlap, their paths of decisive lengths
+    /// ([`crate::routes::FinalLengths`]).
+    pub final_tracked: bool,
+    /// Until every receiver held every prefix with its final best path (the
+    /// sender's of the strictly shortest AS_PATH); `None` if never, or not
+    /// tracked.
+    pub final_convergence: Option<Duration>,
     /// Until the senders had written everything.
     pub send_time: Option<Duration>,
     /// Routes counted over all receivers (expected x receivers when complete).
@@ -314,6 +323,8 @@ impl Report {
             "first_prefix_secs": secs(self.first_prefix),
             "last_prefix_secs": secs(self.last_prefix),
             "convergence_secs": secs(self.convergence),
+            "final_tracked": self.final_tracked,
+            "final_convergence_secs": secs(self.final_convergence),
             "send_secs": secs(self.send_time),
             "routes_received": self.routes_received,
             "routes_per_sec": self.routes_per_sec,
@@ -360,6 +371,9 @@ impl fmt::Display for Report {
         writeln!(f, "last prefix           {}", show(self.last_prefix))?;
         writeln!(f, "senders done          {}", show(self.send_time))?;
         writeln!(f, "convergence           {}", show(self.convergence))?;
+        if self.final_tracked {
+            writeln!(f, "final best path       {}", show(self.final_convergence))?;
+        }
         writeln!(f, "routes received       {}", self.routes_received)?;
         writeln!(f, "routes/s              {:.0}", self.routes_per_sec)?;
         if let Some(n) = self.expected_after_withdraw {

@@ -10,15 +10,22 @@
 //! arithmetic; [`PrefixTable::apply_generic`] does the same through core's
 //! iterators and [`PrefixPlan::index`], and is the reference the tests hold
 //! the fast walk to.
+//!
+//! With [`PrefixTable::with_final`] a second bitmap says which prefixes are
+//! held with their final best path: an announcement whose AS_PATH length
+//! (RFC 4271 §9.1.2.2 (a): an AS_SET counts 1) equals the prefix's
+//! [`FinalLengths`] entry sets its bit, any other announcement, a withdrawal
+//! or a treat-as-withdraw clears it. The length is computed once per UPDATE.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use nexthop_core::wire::Afi;
 use nexthop_core::wire::attribute::Prefixes;
 use nexthop_core::wire::nlri::NlriIter;
 use nexthop_core::wire::update::Update;
 
-use crate::routes::{PrefixPlan, V6_BASE, V6_LEN};
+use crate::routes::{FinalLengths, PrefixPlan, V6_BASE, V6_LEN};
 
 /// A receiver's table of prefixes.
 #[derive(Debug, Clone)]
@@ -29,6 +36,11 @@ pub struct PrefixTable {
     paths: Option<(Vec<u16>, HashSet<u64>)>,
     /// Announcements of prefixes outside the plan (the DUT's own routes, say).
     pub unexpected: u64,
+    /// Prefixes held with their final best path: the bitmap, its count, and
+    /// the final lengths (shared by every receiver of a run).
+    fin: Vec<u64>,
+    fin_count: u32,
+    final_lengths: Option<Arc<FinalLengths>>,
 }
 
 /// What one UPDATE changed.
@@ -215,6 +227,61 @@ impl Cursor {
     }
 }
 
+/// The final-path bitmap being changed alongside the prefix bitmap: like
+/// [`Cursor`], a word in a register, and the bits set minus the bits cleared.
+struct FinalSink<'a> {
+    bits: &'a mut [u64],
+    expected: &'a [u8],
+    /// The UPDATE's AS_PATH length; 0 where it has none (matches nothing).
+    len: u8,
+    at: usize,
+    word: u64,
+    delta: i64,
+}
+
+impl<'a> FinalSink<'a> {
+    fn new(bits: &'a mut [u64], expected: &'a [u8], len: u8) -> Self {
+        FinalSink {
+            bits,
+            expected,
+            len,
+            at: usize::MAX,
+            word: 0,
+            delta: 0,
+        }
+    }
+
+    /// Announced (`ON`: set iff the length is the final one) or withdrawn
+    /// (cleared) prefix `i`, which the bitmap holds.
+    #[inline(always)]
+    fn put<const ON: bool>(&mut self, i: u64) {
+        let w = (i / 64) as usize;
+        if w != self.at {
+            self.flush();
+            self.at = w;
+            self.word = self.bits.get(w).copied().unwrap_or(0);
+        }
+        let mask = 1u64 << (i % 64);
+        let on = ON && self.len != 0 && self.expected.get(i as usize) == Some(&self.len);
+        if on {
+            self.word |= mask;
+        } else {
+            self.word &= !mask;
+        }
+    }
+
+    #[inline(always)]
+    fn flush(&mut self) {
+        if let Some(slot) = self.bits.get_mut(self.at) {
+            self.delta += i64::from(self.word.count_ones()) - i64::from(slot.count_ones());
+            *slot = self.word;
+        }
+    }
+}
+
+/// The final-path sink of a walk, if the table tracks final paths.
+type Fin<'s, 'a> = &'s mut Option<FinalSink<'a>>;
+
 /// Applies the entries at the start of `field` while each is `S` octets of
 /// the plan's length (length octet and `S - 1` address octets); returns the
 /// octets consumed. With the entry size a constant, each entry is a fixed
@@ -227,6 +294,7 @@ fn run<const S: usize, const ON: bool>(
     bits: &mut [u64],
     c: &mut Cursor,
     outside: &mut u32,
+    fin: Fin<'_, '_>,
 ) -> usize {
     let (chunks, _) = field.as_chunks::<S>();
     for (k, e) in chunks.iter().enumerate() {
@@ -242,6 +310,9 @@ fn run<const S: usize, const ON: bool>(
         let off = d.offset_of(&a);
         if off < held {
             c.put::<ON>(bits, u64::from(d.first) + off);
+            if let Some(f) = fin {
+                f.put::<ON>(u64::from(d.first) + off);
+            }
         } else {
             *outside += u32::from(off >= d.count);
         }
@@ -258,16 +329,17 @@ fn run_any<const ON: bool>(
     bits: &mut [u64],
     c: &mut Cursor,
     outside: &mut u32,
+    fin: Fin<'_, '_>,
 ) -> usize {
     match d.octets {
-        1 => run::<2, ON>(field, d, held, bits, c, outside),
-        2 => run::<3, ON>(field, d, held, bits, c, outside),
-        3 => run::<4, ON>(field, d, held, bits, c, outside),
-        4 => run::<5, ON>(field, d, held, bits, c, outside),
-        5 => run::<6, ON>(field, d, held, bits, c, outside),
-        6 => run::<7, ON>(field, d, held, bits, c, outside),
-        7 => run::<8, ON>(field, d, held, bits, c, outside),
-        _ => run::<9, ON>(field, d, held, bits, c, outside),
+        1 => run::<2, ON>(field, d, held, bits, c, outside, fin),
+        2 => run::<3, ON>(field, d, held, bits, c, outside, fin),
+        3 => run::<4, ON>(field, d, held, bits, c, outside, fin),
+        4 => run::<5, ON>(field, d, held, bits, c, outside, fin),
+        5 => run::<6, ON>(field, d, held, bits, c, outside, fin),
+        6 => run::<7, ON>(field, d, held, bits, c, outside, fin),
+        7 => run::<8, ON>(field, d, held, bits, c, outside, fin),
+        _ => run::<9, ON>(field, d, held, bits, c, outside, fin),
     }
 }
 
@@ -275,7 +347,12 @@ fn run_any<const ON: bool>(
 /// path identifiers; returns the bits that changed and the entries outside
 /// the plan. Runs of entries of the plan's length go through [`run`], any
 /// other entry one at a time; stops where [`walk_add_path`] does.
-fn set_field<const ON: bool>(bits: &mut [u64], field: &[u8], d: &Dense) -> (u32, u32) {
+fn set_field<const ON: bool>(
+    bits: &mut [u64],
+    field: &[u8],
+    d: &Dense,
+    fin: Fin<'_, '_>,
+) -> (u32, u32) {
     // Offsets the bitmap holds; past them (a table smaller than the plan)
     // a prefix of the plan changes nothing.
     let held = (bits.len() as u64 * 64)
@@ -289,7 +366,7 @@ fn set_field<const ON: bool>(bits: &mut [u64], field: &[u8], d: &Dense) -> (u32,
     let mut outside = 0u32;
     let mut pos = 0;
     while let Some(rest) = field.get(pos..) {
-        pos += run_any::<ON>(rest, d, held, bits, &mut c, &mut outside);
+        pos += run_any::<ON>(rest, d, held, bits, &mut c, &mut outside, fin);
         // An entry of another length, or the field's last octets.
         let Some(&len) = field.get(pos) else {
             break;
@@ -305,6 +382,9 @@ fn set_field<const ON: bool>(bits: &mut [u64], field: &[u8], d: &Dense) -> (u32,
             let off = d.offset(octets);
             if off < held {
                 c.put::<ON>(bits, u64::from(d.first) + off);
+                if let Some(f) = fin {
+                    f.put::<ON>(u64::from(d.first) + off);
+                }
             } else {
                 outside += u32::from(off >= d.count);
             }
@@ -314,7 +394,19 @@ fn set_field<const ON: bool>(bits: &mut [u64], field: &[u8], d: &Dense) -> (u32,
         pos = next;
     }
     c.flush(bits);
+    if let Some(f) = fin {
+        f.flush();
+        f.at = usize::MAX;
+    }
     (c.changed, outside)
+}
+
+/// The AS_PATH length of an UPDATE for route selection (RFC 4271 §9.1.2.2
+/// (a)), or 0 without AS_PATH (or past 255, which no final length is).
+fn path_len(update: &Update<'_>) -> u8 {
+    update
+        .as_path()
+        .map_or(0, |p| u8::try_from(p.route_selection_len()).unwrap_or(0))
 }
 
 /// An MP attribute's prefixes as a wire field, with the arithmetic of its family.
@@ -349,7 +441,53 @@ impl PrefixTable {
             count: 0,
             paths: None,
             unexpected: 0,
+            fin: Vec::new(),
+            fin_count: 0,
+            final_lengths: None,
         }
+    }
+
+    /// The same table, also tracking which prefixes are held with their final
+    /// best path (module docs).
+    pub fn with_final(mut self, lengths: Arc<FinalLengths>) -> Self {
+        self.fin = vec![0; self.bits.len()];
+        self.fin_count = 0;
+        self.final_lengths = Some(lengths);
+        self
+    }
+
+    /// Prefixes held with their final best path (0 without
+    /// [`PrefixTable::with_final`]).
+    pub fn final_count(&self) -> u32 {
+        self.fin_count
+    }
+
+    /// Whether prefix `index` is held with its final best path.
+    pub fn holds_final(&self, index: u32) -> bool {
+        let (w, b) = ((index / 64) as usize, index % 64);
+        self.fin.get(w).is_some_and(|x| x & (1 << b) != 0)
+    }
+
+    /// Sets or clears the final bit of `index` (a table without final
+    /// lengths has no bits, and changes nothing).
+    fn set_final(&mut self, index: u32, on: bool) {
+        if flip(&mut self.fin, index, on) {
+            if on {
+                self.fin_count += 1;
+            } else {
+                self.fin_count -= 1;
+            }
+        }
+    }
+
+    /// Whether an announcement of `index` with an AS_PATH of `len` ASes is
+    /// of the final best path.
+    fn is_final(&self, index: u32, len: u8) -> bool {
+        len != 0
+            && self
+                .final_lengths
+                .as_ref()
+                .is_some_and(|f| f.get(index) == Some(len))
     }
 
     /// Prefixes present.
@@ -367,6 +505,8 @@ impl PrefixTable {
     pub fn clear(&mut self) {
         self.bits.iter_mut().for_each(|w| *w = 0);
         self.count = 0;
+        self.fin.iter_mut().for_each(|w| *w = 0);
+        self.fin_count = 0;
         if let Some((counts, set)) = &mut self.paths {
             counts.iter_mut().for_each(|c| *c = 0);
             set.clear();
@@ -408,24 +548,44 @@ impl PrefixTable {
 
     /// Applies one NLRI field: announces (`on`) or withdraws its prefixes.
     /// Returns the prefixes that changed and the entries outside the plan.
-    fn field(&mut self, bytes: &[u8], add_path: bool, d: &Dense, on: bool) -> (u32, u32) {
+    /// `len` is the UPDATE's AS_PATH length, for the final-path bitmap.
+    fn field(&mut self, bytes: &[u8], add_path: bool, d: &Dense, on: bool, len: u8) -> (u32, u32) {
         if add_path {
             let (mut changed, mut outside) = (0u32, 0u32);
             walk_add_path(bytes, d, |index, id| match index {
-                Some(i) => changed += u32::from(self.path_change(i, id, on)),
+                Some(i) => {
+                    changed += u32::from(self.path_change(i, id, on));
+                    let fin = on && self.is_final(i, len);
+                    self.set_final(i, fin);
+                }
                 None => outside += 1,
             });
             return (changed, outside);
         }
-        if on {
-            let (changed, outside) = set_field::<true>(&mut self.bits, bytes, d);
-            self.count += changed;
-            (changed, outside)
+        let PrefixTable {
+            bits,
+            count,
+            fin,
+            fin_count,
+            final_lengths,
+            ..
+        } = self;
+        let mut sink = final_lengths
+            .as_deref()
+            .map(|f| FinalSink::new(fin, &f.lengths, len));
+        let (changed, outside) = if on {
+            let r = set_field::<true>(bits, bytes, d, &mut sink);
+            *count += r.0;
+            r
         } else {
-            let (changed, outside) = set_field::<false>(&mut self.bits, bytes, d);
-            self.count -= changed;
-            (changed, outside)
+            let r = set_field::<false>(bits, bytes, d, &mut sink);
+            *count -= r.0;
+            r
+        };
+        if let Some(f) = sink {
+            *fin_count = (i64::from(*fin_count) + f.delta) as u32;
         }
+        (changed, outside)
     }
 
     /// Applies an UPDATE: withdrawals first, then announcements (RFC 4271 §4.3);
@@ -438,15 +598,20 @@ impl PrefixTable {
             return self.apply_generic(update, plan);
         };
         let mut out = Applied::default();
+        let len = if self.final_lengths.is_some() {
+            path_len(update)
+        } else {
+            0
+        };
         let withdrawn = update.withdrawn();
         let fields = [Some((withdrawn, v4)), unreach];
         for (i, d) in fields.into_iter().flatten() {
-            out.removed += self.field(i.as_bytes(), i.add_path(), &d, false).0;
+            out.removed += self.field(i.as_bytes(), i.add_path(), &d, false, 0).0;
         }
         let on = update.treat_as_withdraw().is_none();
         let fields = [Some((update.nlri(), v4)), reach];
         for (i, d) in fields.into_iter().flatten() {
-            let (changed, outside) = self.field(i.as_bytes(), i.add_path(), &d, on);
+            let (changed, outside) = self.field(i.as_bytes(), i.add_path(), &d, on, len);
             if on {
                 out.added += changed;
                 self.unexpected += u64::from(outside);
@@ -461,12 +626,14 @@ impl PrefixTable {
     /// decoded and looked up with [`PrefixPlan::index`]: the reference.
     pub fn apply_generic(&mut self, update: &Update<'_>, plan: &PrefixPlan) -> Applied {
         let mut out = Applied::default();
+        let len = path_len(update);
         for n in update.all_withdrawn() {
             if let Some(i) = plan.index(&n.prefix) {
                 let changed = match n.path_id {
                     Some(id) => self.path_change(i, id, false),
                     None => self.set(i, false),
                 };
+                self.set_final(i, false);
                 out.removed += u32::from(changed);
             }
         }
@@ -480,6 +647,8 @@ impl PrefixTable {
                 Some(id) => self.path_change(i, id, !withdraw_all),
                 None => self.set(i, !withdraw_all),
             };
+            let fin = !withdraw_all && self.is_final(i, len);
+            self.set_final(i, fin);
             if withdraw_all {
                 out.removed += u32::from(changed);
             } else {

@@ -41,7 +41,8 @@ fn through_bird_as_route_reflector() {
 }
 
 /// Ten senders announcing the same 2,000 prefixes with different attributes
-/// (BIRD picks a best path for each), three receivers; then every sender
+/// (BIRD picks a best path for each: the strictly shortest AS_PATH, which
+/// every receiver must end up with), three receivers; then every sender
 /// withdraws half and the other half stays.
 #[test]
 fn overlapping_senders_through_bird() {
@@ -65,6 +66,11 @@ fn overlapping_senders_through_bird() {
     assert!(report.complete, "{report}");
     assert_eq!(report.expected, 2_000);
     assert_eq!(report.received_at_convergence, vec![2_000; 3]);
+    // The senders' decisive path lengths make one best path per prefix, and
+    // BIRD's choice is the expected one at every receiver.
+    assert!(report.final_tracked);
+    let fin = report.final_convergence.expect("final best paths held");
+    assert!(fin >= report.convergence.unwrap());
     assert_eq!(report.received, vec![1_000; 3]);
 }
 

@@ -7,12 +7,15 @@
 //! them to the sender), in the withdrawn routes and NLRI fields and in
 //! MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760) of either family, with and
 //! without ADD-PATH (RFC 7911), some of them treat-as-withdraw (RFC 7606).
+//! Their AS_PATHs have 1 to 5 ASes, and tables that track final best paths
+//! (random final lengths) must agree on those bits too.
 
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use nexthop_core::wire::update::Update;
 use nexthop_core::wire::{Family, FamilySet, Negotiated};
-use nexthop_loadgen::routes::PrefixPlan;
+use nexthop_loadgen::routes::{FinalLengths, PrefixPlan};
 use nexthop_loadgen::table::{Applied, PrefixTable};
 use proptest::prelude::*;
 
@@ -41,6 +44,8 @@ struct Message {
     attributes: bool,
     /// ORIGIN's value is 7: treat-as-withdraw (RFC 7606 §7.1).
     bad_origin: bool,
+    /// ASes in the AS_PATH (one AS_SEQUENCE).
+    as_len: u8,
 }
 
 fn entry() -> impl Strategy<Value = Entry> {
@@ -78,15 +83,17 @@ fn message() -> impl Strategy<Value = Message> {
         mp(),
         prop::bool::weighted(0.9),
         prop::bool::weighted(0.15),
+        1u8..=5,
     )
         .prop_map(
-            |(withdrawn, nlri, unreach, reach, attributes, bad_origin)| Message {
+            |(withdrawn, nlri, unreach, reach, attributes, bad_origin, as_len)| Message {
                 withdrawn,
                 nlri,
                 unreach,
                 reach,
                 attributes,
                 bad_origin,
+                as_len,
             },
         )
 }
@@ -207,7 +214,11 @@ fn encode(plan: &PrefixPlan, m: &Message, neg: &Negotiated) -> Vec<u8> {
     if m.attributes {
         let origin = if m.bad_origin { 7 } else { 0 };
         attrs.extend_from_slice(&[0x40, 1, 1, origin]);
-        attrs.extend_from_slice(&[0x40, 2, 6, 2, 1, 0, 0, 0xfb, 0xf4]);
+        let n = m.as_len;
+        attrs.extend_from_slice(&[0x40, 2, 2 + 4 * n, 2, n]);
+        for k in 0..n {
+            attrs.extend_from_slice(&(64_500 + u32::from(k)).to_be_bytes());
+        }
         attrs.extend_from_slice(&[0x40, 3, 4, 198, 51, 100, 1]);
     }
     let withdrawn = field(plan, false, &m.withdrawn, neg);
@@ -243,8 +254,23 @@ fn negotiated(v4_add_path: bool, v6_add_path: bool) -> Negotiated {
 /// Applies `messages` to a table of `size` indices (the plan's, or fewer)
 /// both ways; returns how many parsed.
 fn agree(plan: &PrefixPlan, size: u32, neg: &Negotiated, messages: &[Message]) -> usize {
+    agree_final(plan, size, neg, messages, None)
+}
+
+/// [`agree`], with tables tracking final best paths of `finals`.
+fn agree_final(
+    plan: &PrefixPlan,
+    size: u32,
+    neg: &Negotiated,
+    messages: &[Message],
+    finals: Option<Arc<FinalLengths>>,
+) -> usize {
     let mut fast = PrefixTable::new(size);
     let mut generic = PrefixTable::new(size);
+    if let Some(f) = finals {
+        fast = fast.with_final(Arc::clone(&f));
+        generic = generic.with_final(f);
+    }
     let mut parsed = 0;
     for m in messages {
         let bytes = encode(plan, m, neg);
@@ -257,10 +283,14 @@ fn agree(plan: &PrefixPlan, size: u32, neg: &Negotiated, messages: &[Message]) -
         assert_eq!(a, b, "{m:?}");
         assert_eq!(fast.count(), generic.count());
         assert_eq!(fast.unexpected, generic.unexpected);
+        assert_eq!(fast.final_count(), generic.final_count(), "{m:?}");
     }
     for i in 0..plan.total() {
         assert_eq!(fast.contains(i), generic.contains(i), "index {i}");
+        assert_eq!(fast.holds_final(i), generic.holds_final(i), "index {i}");
     }
+    let finals = (0..plan.total()).filter(|&i| fast.holds_final(i)).count();
+    assert_eq!(finals, fast.final_count() as usize);
     parsed
 }
 
@@ -278,6 +308,25 @@ proptest! {
         let neg = negotiated(v4_add_path, v6_add_path);
         let size = plan.total().saturating_sub(smaller.unwrap_or(0));
         agree(&plan, size, &neg, &messages);
+    }
+
+    /// The final-path bits: random final lengths of 0 (none) to 5, so that
+    /// an UPDATE's path length matches some prefixes and not others.
+    #[test]
+    fn fast_walk_agrees_on_final_paths(
+        plan in plan(),
+        v4_add_path in prop::bool::weighted(0.25),
+        v6_add_path in prop::bool::weighted(0.25),
+        messages in prop::collection::vec(message(), 1..8),
+        smaller in prop::option::weighted(0.1, 0u32..200),
+        seed in any::<u64>(),
+    ) {
+        let neg = negotiated(v4_add_path, v6_add_path);
+        let size = plan.total().saturating_sub(smaller.unwrap_or(0));
+        let mut rng = nexthop_loadgen::routes::Rng::new(seed);
+        let lengths = (0..plan.total()).map(|_| rng.below(6) as u8).collect();
+        let finals = Arc::new(FinalLengths { lengths });
+        agree_final(&plan, size, &neg, &messages, Some(finals));
     }
 }
 
@@ -308,6 +357,7 @@ fn short_fields_and_the_last_entry() {
                 reach: Some((true, entries.clone())),
                 attributes: true,
                 bad_origin: false,
+                as_len: 1,
             };
             assert_eq!(agree(&plan, plan.total(), &neg, &[m]), 1);
             let mut t = PrefixTable::new(plan.total());
@@ -320,6 +370,7 @@ fn short_fields_and_the_last_entry() {
                     reach: Some((true, entries)),
                     attributes: true,
                     bad_origin: false,
+                    as_len: 1,
                 },
                 &neg,
             );
@@ -349,6 +400,7 @@ fn bits_past_the_length_are_ignored() {
         reach: None,
         attributes: true,
         bad_origin: false,
+        as_len: 1,
     };
     let bytes = encode(&plan, &m, &neg);
     let u = Update::parse(&bytes, &neg).unwrap();
