@@ -343,7 +343,7 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
 fn converged(w: &Workload, report: &nexthop_loadgen::Report) -> bool {
     report.complete
         && report.established.is_some()
-        && (!w.final_best_path() || report.final_convergence.is_some())
+        && (!(w.final_best_path() || report.final_tracked) || report.final_convergence.is_some())
 }
 
 fn main() -> ExitCode {

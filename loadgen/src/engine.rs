@@ -156,11 +156,12 @@ pub fn run_with_stop(
     // The final best paths' lengths, for iBGP runs of overlapping senders:
     // a route reflector passes AS_PATH on unchanged (RFC 4456 §10). Not with
     // ADD-PATH, where the receivers get every path, not the best one.
-    let finals = if scenario.ibgp && scenario.senders > 0 && !scenario.add_path {
-        FinalLengths::new(&plan, scenario.seed).map(Arc::new)
-    } else {
-        None
-    };
+    let finals =
+        if scenario.final_paths && scenario.ibgp && scenario.senders > 0 && !scenario.add_path {
+            FinalLengths::new(&plan, scenario.seed).map(Arc::new)
+        } else {
+            None
+        };
     // Pre-encode every sender's UPDATEs before any socket opens.
     let assumed = assumed_negotiated(scenario);
     let mut poll = Poll::new()?;
@@ -282,8 +283,12 @@ pub fn run_with_stop(
             let ms = t.saturating_sub(now.total_millis());
             wait = wait.min(Duration::from_millis(ms));
         }
-        if let Some(h) = run.hold_until {
-            wait = wait.min(h.saturating_duration_since(wall));
+        // Past the hold time (still waiting for final best paths) the wait is
+        // not capped by it, or the loop would spin.
+        if let Some(h) = run.hold_until
+            && h > wall
+        {
+            wait = wait.min(h - wall);
         }
         if let Some(d) = next_start {
             wait = wait.min(d);

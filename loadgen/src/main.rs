@@ -120,6 +120,10 @@ struct LoadArgs {
     /// Seed of the attribute generator.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Do not wait for the final best paths of overlapping senders (for a DUT
+    /// that does not select best paths).
+    #[arg(long)]
+    no_final_paths: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -178,6 +182,7 @@ impl LoadArgs {
         s.hold = Duration::from_secs_f64(self.hold);
         s.timeout = Duration::from_secs_f64(self.timeout);
         s.seed = self.seed;
+        s.final_paths = !self.no_final_paths;
         s
     }
 }
@@ -249,8 +254,11 @@ fn calibrate(listen: SocketAddr, load: &LoadArgs) -> Result<(), String> {
     // The child binds quickly; the sessions retry each second anyway.
     std::thread::sleep(Duration::from_millis(200));
     let before = Usage::of_pid(pid).unwrap_or_default();
-    let report = run_with_stop(&load.scenario(listen), show_progress(load.quiet), &STOP)
-        .map_err(|e| e.to_string())?;
+    // The built-in reflector passes on whatever came last: no best paths.
+    let mut scenario = load.scenario(listen);
+    scenario.final_paths = false;
+    let report =
+        run_with_stop(&scenario, show_progress(load.quiet), &STOP).map_err(|e| e.to_string())?;
     let theirs = Usage::of_pid(pid).ok_or("the reflector is gone")?;
     drop(guard);
     let extra = other_usage("reflector", before, theirs, &report);

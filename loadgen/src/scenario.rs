@@ -63,6 +63,12 @@ pub struct Scenario {
     pub timeout: Duration,
     /// Seed of the attribute generator.
     pub seed: u64,
+    /// With overlapping iBGP senders (no ADD-PATH), also wait for every
+    /// receiver to hold every prefix's final best path (the sender with the
+    /// shortest AS_PATH, see [`crate::routes`]); a run is complete only then.
+    /// Off for a DUT that does not select best paths (the built-in reflector
+    /// passes on whatever came last).
+    pub final_paths: bool,
 }
 
 impl Scenario {
@@ -92,6 +98,7 @@ impl Scenario {
             hold: Duration::ZERO,
             timeout: Duration::from_secs(600),
             seed: 1,
+            final_paths: true,
         }
     }
 

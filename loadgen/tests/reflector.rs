@@ -231,3 +231,36 @@ fn paced_session_starts() {
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
     assert_eq!(seen.last(), Some(&5));
 }
+
+/// Overlapping iBGP senders through the reflector, which passes on whatever
+/// came last and selects no best path: without final-path tracking the run
+/// completes; with it, it does not (and says it tracked them).
+#[test]
+fn a_dut_without_best_paths_completes_only_without_final_tracking() {
+    let dut: SocketAddr = "127.0.0.92:1792".parse().unwrap();
+    let _r = Reflector::start(dut, 65000);
+    for final_paths in [false, true] {
+        let mut s = Scenario::new(dut);
+        s.peer_base = "127.0.0.180".parse().unwrap();
+        s.senders = 3;
+        s.receivers = 2;
+        s.prefixes = 2_000;
+        s.overlap = 1.0;
+        s.final_paths = final_paths;
+        s.timeout = Duration::from_secs(if final_paths { 3 } else { 60 });
+        let report = run(&s, |_| {}).unwrap();
+        assert_eq!(report.final_tracked, final_paths, "{report}");
+        assert!(
+            report.convergence.is_some(),
+            "every prefix arrived: {report}"
+        );
+        if final_paths {
+            assert!(
+                !report.complete,
+                "the reflector's paths are not the shortest: {report}"
+            );
+        } else {
+            assert!(report.complete, "{report}");
+        }
+    }
+}
