@@ -310,7 +310,10 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
                 report.receivers,
                 report.received.iter().map(|&r| u64::from(r)).sum::<u64>(),
                 u64::from(report.expected) * u64::from(report.receivers),
-                if report.convergence.is_some() && w.final_best_path() {
+                if w.final_best_path()
+                    && report.convergence.is_some()
+                    && report.final_convergence.is_none()
+                {
                     " but not every final best path"
                 } else {
                     ""
@@ -343,7 +346,7 @@ fn one_run(w: &Workload, kind: Kind, a: &Args, stop: &AtomicBool) -> RunResult {
 fn converged(w: &Workload, report: &nexthop_loadgen::Report) -> bool {
     report.complete
         && report.established.is_some()
-        && (!(w.final_best_path() || report.final_tracked) || report.final_convergence.is_some())
+        && (!w.final_best_path() || report.final_convergence.is_some())
 }
 
 fn main() -> ExitCode {

@@ -145,9 +145,11 @@ fn a_slow_reader_is_bounded_and_does_not_delay_the_others() {
         .map(|s| {
             let mut rest = &s.bytes[..];
             let mut n = 0;
-            while rest.len() >= 19 {
-                let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
-                assert!(len >= 19 && len <= rest.len(), "whole messages");
+            while !rest.is_empty() {
+                let len = nexthop_core::wire::header::frame(rest, usize::MAX)
+                    .ok()
+                    .flatten()
+                    .expect("whole messages");
                 n += usize::from(rest[18] == 2 && len > 1000);
                 rest = &rest[len..];
             }
