@@ -36,7 +36,7 @@ pub trait Pump {
     type Queue: OutputQueue<TransmitOf<Self>>;
 
     /// The speaker.
-    fn speaker(&mut self) -> &mut Self::Speaker;
+    fn speaker_mut(&mut self) -> &mut Self::Speaker;
     /// The speaker and `conn`'s output queue, when `conn` takes transmits now
     /// (connected, not closing or gone).
     fn output(&mut self, conn: ConnKey) -> Option<(&mut Self::Speaker, &mut Self::Queue)>;
@@ -60,11 +60,11 @@ pub trait Pump {
     fn drain(&mut self, now: Instant) {
         loop {
             let mut progressed = false;
-            while let Some(command) = self.speaker().poll_command() {
+            while let Some(command) = self.speaker_mut().poll_command() {
                 progressed = true;
                 self.command(now, command);
             }
-            while let Some(conn) = self.speaker().poll_ready() {
+            while let Some(conn) = self.speaker_mut().poll_ready() {
                 progressed = true;
                 let Some((_, q)) = self.output(conn) else {
                     continue;
@@ -184,7 +184,7 @@ mod tests {
     impl Pump for Rt {
         type Speaker = Script;
         type Queue = Queue;
-        fn speaker(&mut self) -> &mut Script {
+        fn speaker_mut(&mut self) -> &mut Script {
             &mut self.speaker
         }
         fn output(&mut self, conn: ConnKey) -> Option<(&mut Script, &mut Queue)> {
