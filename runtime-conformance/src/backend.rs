@@ -35,6 +35,9 @@ pub trait Driver<S = Speaker> {
 pub trait Backend: 'static {
     /// The runtime's name in test and benchmark output.
     const NAME: &'static str;
+    /// Its number (0, 1, 2...), for tests that give each backend addresses of
+    /// its own.
+    const INDEX: u8;
     /// A runtime driving `speaker` (on the calling thread) with `options`; the
     /// peers' inbound socket options come from the speaker.
     fn start<S: SansIo + 'static>(speaker: S, options: Options) -> io::Result<Box<dyn Driver<S>>>;
@@ -101,6 +104,7 @@ driver!(UringDriver, nexthop_runtime_uring);
 
 impl Backend for Mio {
     const NAME: &'static str = "mio";
+    const INDEX: u8 = 0;
     fn start<S: SansIo + 'static>(speaker: S, options: Options) -> io::Result<Box<dyn Driver<S>>> {
         let rt = nexthop_runtime_mio::Runtime::new(speaker, clock(), options)?;
         Ok(Box::new(MioDriver(rt)))
@@ -122,6 +126,7 @@ fn start_uring<S: SansIo + 'static>(
 
 impl Backend for Uring {
     const NAME: &'static str = "uring";
+    const INDEX: u8 = 1;
     fn start<S: SansIo + 'static>(speaker: S, options: Options) -> io::Result<Box<dyn Driver<S>>> {
         start_uring(speaker, options, Default::default())
     }
@@ -129,6 +134,7 @@ impl Backend for Uring {
 
 impl Backend for UringSqpoll {
     const NAME: &'static str = "uring-sqpoll";
+    const INDEX: u8 = 2;
     fn start<S: SansIo + 'static>(speaker: S, options: Options) -> io::Result<Box<dyn Driver<S>>> {
         let ring = nexthop_runtime_uring::RingOptions {
             sqpoll_idle: Some(nexthop_runtime_edge::Duration::from_millis(2)),
@@ -140,6 +146,7 @@ impl Backend for UringSqpoll {
 
 impl Backend for UringZeroCopy {
     const NAME: &'static str = "uring-zc";
+    const INDEX: u8 = 3;
     fn start<S: SansIo + 'static>(speaker: S, options: Options) -> io::Result<Box<dyn Driver<S>>> {
         let ring = nexthop_runtime_uring::RingOptions {
             zero_copy: true,

@@ -24,7 +24,7 @@ mod node;
 mod raw;
 
 pub use backend::{Backend, Driver, Mio, Uring, UringSqpoll, UringZeroCopy};
-pub use node::{Node, Paused, free_port, neighbor_toml, router_toml};
+pub use node::{Node, Paused, config, free_port, neighbor_toml, router_toml};
 pub use raw::RawPeer;
 
 pub use nexthop_core::session::State;

@@ -244,6 +244,11 @@ pub fn free_port(ip: IpAddr) -> u16 {
         .expect("a free port")
 }
 
+/// `text` as a config; panics naming the error and showing the text.
+pub fn config(text: &str) -> Config {
+    Config::from_toml(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
 /// A `[router]` section.
 pub fn router_toml(asn: u32, router_id: &str, listen: &[SocketAddr]) -> String {
     let listen: Vec<String> = listen.iter().map(|a| format!("\"{a}\"")).collect();

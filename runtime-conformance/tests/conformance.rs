@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use nexthop_runtime_conformance::{
-    Backend, Config, Mio, Node, RawPeer, State, Uring, UringSqpoll, free_port, neighbor_toml,
+    Backend, Mio, Node, RawPeer, State, Uring, UringSqpoll, config, free_port, neighbor_toml,
     router_toml,
 };
 
@@ -22,19 +22,10 @@ const BOUND: usize = 64 * 1024;
 const HOLD: u16 = 240;
 const WAIT: Duration = Duration::from_secs(60);
 
-fn config(text: &str) -> Config {
-    Config::from_toml(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
-
 /// The suite's addresses: 127.0.0.200-214 for mio's runs, 215-229 for uring's,
 /// 230-244 for uring with SQPOLL.
 fn ip<B: Backend>(i: u8) -> IpAddr {
-    let base = match B::NAME {
-        "mio" => 200,
-        "uring" => 215,
-        _ => 230,
-    };
-    IpAddr::V4(Ipv4Addr::new(127, 0, 0, base + i))
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, 200 + 15 * B::INDEX + i))
 }
 
 fn prefix_count(node: &Node, from: IpAddr) -> u32 {
@@ -281,11 +272,7 @@ fn stalled_reader_is_bounded_and_delays_no_one<B: Backend>() {
 /// and accepts a dynamic range; one speaker opens a session to each address.
 fn thousand_sessions<B: Backend>() {
     const N: u32 = 1000;
-    let octet = match B::NAME {
-        "mio" => 1,
-        "uring" => 2,
-        _ => 3,
-    };
+    let octet = B::INDEX + 1;
     let dut_ip = |i: u32| {
         IpAddr::V4(Ipv4Addr::new(
             127,

@@ -18,24 +18,15 @@ use std::time::{Duration, Instant as StdInstant};
 
 use nexthop_runtime_conformance::{
     Backend, Closed, Command, Config, ConnKey, Instant, Mio, Node, Options, RawPeer, SansIo, State,
-    Uring, UringSqpoll, free_port, kernel, neighbor_toml, router_toml,
+    Uring, UringSqpoll, config, free_port, kernel, neighbor_toml, router_toml,
 };
 
 const BOUND: usize = 64 * 1024;
 const HOLD: u16 = 240;
 const WAIT: Duration = Duration::from_secs(60);
 
-fn config(text: &str) -> Config {
-    Config::from_toml(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
-
 fn ip<B: Backend>(i: u8) -> IpAddr {
-    let b = match B::NAME {
-        "mio" => 1,
-        "uring" => 2,
-        _ => 3,
-    };
-    IpAddr::V4(Ipv4Addr::new(127, 3, b, i))
+    IpAddr::V4(Ipv4Addr::new(127, 3, B::INDEX + 1, i))
 }
 
 /// A device under test on `dut` with passive neighbours `(address, asn, extra
