@@ -18,9 +18,9 @@ pub struct Options {
     /// speaker, which keeps it bounded.
     pub send_buffer: Option<usize>,
     /// Received bytes handed to the speaker in one loop turn, shared fairly
-    /// among the connections with data ([`crate::ReceiveBudget`]); past it,
-    /// the rest waits for the next turn (every waiting connection gets at least
-    /// one read or completion a turn).
+    /// among the connections with data ([`crate::ReceiveBudget`]; one read or
+    /// completion past a connection's share at most); past it, the rest waits
+    /// for the next turn, where the connections it did not reach go first.
     pub recv_budget: usize,
 }
 
