@@ -284,6 +284,53 @@ fn a_sender_below_the_minimum_ttl_never_reaches_open<B: Backend>() {
     assert!(filter > 0, "the accepted socket lost the listener's filter");
 }
 
+/// A reload moves the listener's rules: GTSM taken off one neighbour and put on
+/// another, a key added to a third; the listener drops exactly the SYNs the new
+/// rules say (refreshed from the speaker after `handle_reload`).
+#[cfg(not(feature = "portable-fallback"))]
+fn a_reload_moves_the_listeners_keys_and_gtsm_filter<B: Backend>() {
+    let dut = SocketAddr::new(ip::<B>(80), free_port(ip::<B>(80)));
+    let (was, now_gtsm, keyed) = (ip::<B>(81), ip::<B>(82), ip::<B>(83));
+    let node = Node::start::<B>(
+        "dut",
+        dut_config(
+            dut,
+            &[
+                (was, 65081, "min_ttl = 254"),
+                (now_gtsm, 65082, ""),
+                (keyed, 65083, ""),
+            ],
+        ),
+        BOUND,
+    );
+    let far = |from| RawPeer::connect(dut, from, None, Some(200), Duration::from_secs(3));
+    assert!(far(was).is_err(), "GTSM not in force before the reload");
+    let mut reloaded = Some(dut_config(
+        dut,
+        &[
+            (was, 65081, ""),
+            (now_gtsm, 65082, "min_ttl = 254"),
+            (keyed, 65083, "md5_key = \"k\""),
+        ],
+    ));
+    node.query(move |d| {
+        d.input(&mut |s, now| {
+            if let Some(c) = reloaded.take() {
+                s.handle_reload(now, c);
+            }
+        });
+        d.refresh_peer_options();
+    });
+    let _was = raw_peer(dut, was, 65081, 200).expect("GTSM taken off");
+    wait_established(&node, was);
+    let e = far(now_gtsm).map(drop).expect_err("GTSM put on");
+    assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+    let e = RawPeer::connect(dut, keyed, None, None, Duration::from_secs(3))
+        .map(drop)
+        .expect_err("an unsigned SYN from a keyed neighbour was answered");
+    assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+}
+
 /// The kernel refuses TCP-MD5 to the connecting side: its connects are
 /// abandoned before a SYN leaves (logged, counted), and the peer, whose
 /// listener has the key, never sees a connection.
@@ -504,6 +551,7 @@ suite!(
 suite!(
     linux_options:
     a_sender_below_the_minimum_ttl_never_reaches_open,
+    a_reload_moves_the_listeners_keys_and_gtsm_filter,
     an_outbound_connection_without_its_key_is_never_opened,
     a_listener_without_the_peers_key_closes_its_connections,
     a_listener_without_its_gtsm_filter_closes_connections_from_gtsm_peers,
