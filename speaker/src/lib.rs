@@ -20,9 +20,14 @@
 //!   runtimes generic over what they drive.
 //!
 //! What a runtime must know:
-//! - A `Close` command can follow the bytes of a NOTIFICATION handed out by
-//!   `poll_transmit` (the speaker holds it back until they are), so loop over
-//!   the outputs until none of them gives anything.
+//! - A `Close` command comes as soon as the session lets go of a connection.
+//!   Then take what `poll_transmit` still gives for it (the session's last
+//!   messages, such as a NOTIFICATION: a few hundred bytes), whatever the output
+//!   bound, write everything handed out, send FIN and wait for the peer's FIN
+//!   up to the runtime's linger. The runtime is the one layer that lingers: the
+//!   speaker keeps no timer for a closing connection and forgets it once its
+//!   last messages are handed out. Loop over the outputs until none of them
+//!   gives anything.
 //! - A connection named by `poll_ready` stays the runtime's to poll until
 //!   `poll_transmit` on it returns `None`: when its output buffer is full, stop,
 //!   and call `poll_transmit` again when the socket drains (writable).
@@ -55,6 +60,7 @@ use std::sync::Arc;
 use nexthop_core::session::{ConnectionError, ConnectionId, Session, State, TRANSMIT_BUFFER_LEN};
 use nexthop_core::timer_wheel::{TimerHandle, TimerWheel};
 use nexthop_core::wire::codes::cease_subcode;
+use nexthop_core::wire::header::MessageType;
 use nexthop_router::peer::PeerConfig;
 use nexthop_router::prefix::IpPrefix;
 use nexthop_router::rib::PeerId;
@@ -123,9 +129,10 @@ pub enum Command {
         /// Give up after this long.
         timeout: Duration,
     },
-    /// Close `conn` once what was already handed out by `poll_transmit` is
-    /// written (bounded: the runtime gives up after a short linger). The speaker
-    /// has forgotten it; reports on it are ignored.
+    /// Close `conn`: first take what `poll_transmit(conn)` still gives (the
+    /// session's last messages, such as a NOTIFICATION), whatever the output
+    /// bound; write everything handed out, send FIN, and wait for the peer's FIN
+    /// up to the runtime's linger. Reports on `conn` are ignored from now on.
     Close {
         /// The connection.
         conn: ConnKey,
@@ -191,10 +198,6 @@ pub struct ReloadSummary {
 
 type Wheel = TimerWheel<u32, 1024, 4096>;
 
-/// How long a closing connection's last messages (a NOTIFICATION) wait for the
-/// runtime to take them before the connection is closed without them.
-pub const CLOSE_LINGER: Duration = Duration::from_secs(5);
-
 /// Where a session's next deadline is armed.
 #[derive(Clone, Copy, Debug)]
 enum Armed {
@@ -229,10 +232,11 @@ struct Conn {
     id: ConnectionId,
     local: Option<SocketAddr>,
     remote: SocketAddr,
-    /// Session messages not yet handed out.
-    queue: VecDeque<Vec<u8>>,
-    /// The session closed it: once `queue` is handed out, `Close` is issued and
-    /// the entry dropped. A closing connection no longer refers to its peer.
+    /// Session messages not yet handed out, with their type.
+    queue: VecDeque<(MessageType, Vec<u8>)>,
+    /// The session let go of it and `Close` was issued: once `queue` is handed
+    /// out the entry is dropped. A closing connection no longer refers to its
+    /// peer.
     closing: bool,
 }
 
@@ -249,9 +253,6 @@ pub struct Speaker {
     next_key: u32,
     wheel: Box<Wheel>,
     overflow: BTreeSet<(Instant, usize)>,
-    /// Closing connections whose last messages were not taken yet, and when to
-    /// close them anyway.
-    lingering: BTreeSet<(Instant, ConnKey)>,
     commands: VecDeque<Command>,
     ready: VecDeque<ConnKey>,
     reported: HashSet<ConnKey, ConnKeyHasher>,
@@ -288,7 +289,6 @@ impl Speaker {
             next_key: 1,
             wheel: Box::new(Wheel::new(Duration::from_millis(10))),
             overflow: BTreeSet::new(),
-            lingering: BTreeSet::new(),
             commands: VecDeque::new(),
             ready: VecDeque::new(),
             reported: HashSet::default(),
@@ -357,7 +357,7 @@ impl Speaker {
     pub fn queued_bytes(&self, conn: ConnKey) -> usize {
         self.conns
             .get(&conn)
-            .map_or(0, |c| c.queue.iter().map(Vec::len).sum())
+            .map_or(0, |c| c.queue.iter().map(|(_, m)| m.len()).sum())
     }
 
     fn peer_at(&self, address: IpAddr) -> Option<&Peer> {
@@ -534,18 +534,6 @@ impl Speaker {
             self.router.handle_timeout(now);
             self.mark_router_output();
         }
-        while let Some(&(t, key)) = self.lingering.first() {
-            if t > now {
-                break;
-            }
-            self.lingering.pop_first();
-            if self.conns.get(&key).is_some_and(|c| c.closing) {
-                tracing::debug!(conn = %key, "closing without the last messages: not taken in time");
-                self.conns.remove(&key);
-                self.reported.remove(&key);
-                self.commands.push_back(Command::Close { conn: key });
-            }
-        }
     }
 
     /// Administrative shutdown of every session: Cease 6/2 with the RFC 9003
@@ -601,17 +589,21 @@ impl Speaker {
             self.reported.remove(&conn);
             return None;
         };
-        if let Some(bytes) = c.queue.pop_front() {
+        if let Some((_, bytes)) = c.queue.pop_front() {
             if c.closing && c.queue.is_empty() {
+                // Its last message: `Close` was issued already.
                 self.conns.remove(&conn);
                 self.reported.remove(&conn);
-                self.commands.push_back(Command::Close { conn });
             }
             return Some(Transmit::Owned(bytes));
         }
+        if c.closing {
+            self.conns.remove(&conn);
+            self.reported.remove(&conn);
+            return None;
+        }
         let i = c.peer;
-        if !c.closing
-            && let Some(p) = self.peers[i].as_mut()
+        if let Some(p) = self.peers[i].as_mut()
             && p.established == Some(conn)
             && let Some(m) = self.router.poll_transmit(p.router_peer)
         {
@@ -628,7 +620,6 @@ impl Speaker {
         [
             self.wheel.next_expiry(),
             self.overflow.first().map(|&(t, _)| t),
-            self.lingering.first().map(|&(t, _)| t),
             self.router.poll_timeout(),
         ]
         .into_iter()
@@ -735,24 +726,7 @@ impl Speaker {
             None => {}
         }
         for (_, key) in p.conns {
-            self.close_conn(key, now);
-        }
-    }
-
-    /// The session let go of `key`: close it once its queue is handed out.
-    fn close_conn(&mut self, key: ConnKey, now: Instant) {
-        let Some(c) = self.conns.get_mut(&key) else {
-            return;
-        };
-        c.closing = true;
-        if c.queue.is_empty() {
-            self.conns.remove(&key);
-            self.reported.remove(&key);
-            self.commands.push_back(Command::Close { conn: key });
-        } else {
-            self.lingering
-                .insert((now.saturating_add(CLOSE_LINGER), key));
-            self.mark_ready(key);
+            close_conn(&mut self.conns, &mut self.reported, &mut self.commands, key);
         }
     }
 
@@ -794,5 +768,26 @@ impl Speaker {
         for k in keys {
             self.mark_ready(k);
         }
+    }
+}
+
+/// The session let go of `key`: `Close` is issued at once. What is still queued
+/// on it (the session's last messages, such as a NOTIFICATION) is handed out by
+/// `poll_transmit` after the `Close`, and the entry dropped with the last of it;
+/// with nothing queued, it is dropped now.
+fn close_conn(
+    conns: &mut HashMap<ConnKey, Conn, ConnKeyHasher>,
+    reported: &mut HashSet<ConnKey, ConnKeyHasher>,
+    commands: &mut VecDeque<Command>,
+    key: ConnKey,
+) {
+    let Some(c) = conns.get_mut(&key).filter(|c| !c.closing) else {
+        return;
+    };
+    c.closing = true;
+    commands.push_back(Command::Close { conn: key });
+    if c.queue.is_empty() {
+        conns.remove(&key);
+        reported.remove(&key);
     }
 }
