@@ -532,7 +532,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             return;
         }
         let failed = loop {
-            while c.more && c.out.bytes() < bound {
+            while c.more && (c.out.bytes() < bound || matches!(c.phase, Phase::Closing { .. })) {
                 match self.speaker.poll_transmit(now, k) {
                     Some(t) => c.out.push(t),
                     None => c.more = false,
