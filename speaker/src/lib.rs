@@ -64,8 +64,7 @@ use nexthop_core::wire::header::MessageType;
 use nexthop_router::peer::PeerConfig;
 use nexthop_router::prefix::IpPrefix;
 use nexthop_router::rib::PeerId;
-use nexthop_router::router::{ImportError, Router};
-use nexthop_router::wire::UpdateError;
+use nexthop_router::router::{ImportError, Router, UpdateError};
 
 pub use log::TracingLog;
 pub use nexthop_core::time::{Duration, Instant};

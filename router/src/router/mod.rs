@@ -27,7 +27,7 @@ use crate::prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 use crate::rib::{Change, Path, PeerId, Rib};
 use crate::time::Instant;
 use crate::wire::CoreEncoder;
-use nexthop_core::wire::Family;
+use nexthop_core::wire::{DecodeError, Family};
 
 mod catch_up;
 mod dissemination;
@@ -114,6 +114,27 @@ impl std::fmt::Display for ImportError {
 }
 
 impl std::error::Error for ImportError {}
+
+/// Why an UPDATE message was not taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpdateError {
+    /// The message is malformed beyond treat-as-withdraw (RFC 7606 session reset
+    /// or AFI/SAFI disable): send the NOTIFICATION it names and close.
+    Decode(DecodeError),
+    /// The router refused it (no session, or max-prefix).
+    Import(ImportError),
+}
+
+impl std::fmt::Display for UpdateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpdateError::Decode(e) => write!(f, "malformed UPDATE: {e}"),
+            UpdateError::Import(e) => write!(f, "UPDATE refused: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for UpdateError {}
 
 /// Why a received path was not installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
