@@ -103,9 +103,6 @@ impl Speaker {
                     );
                     self.router.handle_session_up(p.router_peer, params, now);
                     p.established = Some(key);
-                    if self.reported.insert(key) {
-                        self.ready.push_back(key);
-                    }
                 }
                 Event::Down {
                     reason,
@@ -122,19 +119,20 @@ impl Speaker {
                     }
                 }
                 Event::RouteRefreshRequested { family, subtype } => {
-                    if matches!(subtype, RouteRefreshSubtype::Normal)
-                        && let Some(key) = p.established
-                    {
+                    if matches!(subtype, RouteRefreshSubtype::Normal) && p.established.is_some() {
                         tracing::info!(neighbor = %p.spec.address, ?family, "route refresh requested");
                         self.router.handle_route_refresh(p.router_peer, now);
-                        if self.reported.insert(key) {
-                            self.ready.push_back(key);
-                        }
                     }
                 }
                 Event::StateChanged { .. } => {}
             }
         }
+        // The router names the peers it gave output to (this one, on
+        // Established or a route refresh).
+        self.take_router_output();
+        let Some(p) = self.peers[i].as_ref() else {
+            return;
+        };
         let forget = p.dynamic && p.conns.is_empty();
         if forget {
             self.free_peer(i, now);

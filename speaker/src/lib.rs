@@ -248,6 +248,8 @@ pub struct Speaker {
     by_addr: HashMap<IpAddr, usize>,
     /// Router peers not in use, kept for a neighbour with the same config.
     idle_router_peers: Vec<(PeerConfig, PeerId)>,
+    /// The peer slot of each router peer in use, indexed by `PeerId`.
+    by_router_peer: Vec<Option<usize>>,
     conns: HashMap<ConnKey, Conn, ConnKeyHasher>,
     next_key: u32,
     wheel: Box<Wheel>,
@@ -284,6 +286,7 @@ impl Speaker {
             free_slots: Vec::new(),
             by_addr: HashMap::new(),
             idle_router_peers: Vec::new(),
+            by_router_peer: Vec::new(),
             conns: HashMap::default(),
             next_key: 1,
             wheel: Box::new(Wheel::new(Duration::from_millis(10))),
@@ -531,7 +534,7 @@ impl Speaker {
         }
         if self.router.poll_timeout().is_some_and(|t| t <= now) {
             self.router.handle_timeout(now);
-            self.mark_router_output();
+            self.take_router_output();
         }
     }
 
@@ -669,6 +672,11 @@ impl Speaker {
             }
         };
         self.by_addr.insert(address, i);
+        let rp = router_peer.0 as usize;
+        if self.by_router_peer.len() <= rp {
+            self.by_router_peer.resize(rp + 1, None);
+        }
+        self.by_router_peer[rp] = Some(i);
         i
     }
 
@@ -705,6 +713,9 @@ impl Speaker {
         self.free_slots.push(i);
         if self.by_addr.get(&p.spec.address) == Some(&i) {
             self.by_addr.remove(&p.spec.address);
+        }
+        if let Some(slot) = self.by_router_peer.get_mut(p.router_peer.0 as usize) {
+            *slot = None;
         }
         if self.router.session(p.router_peer).is_some() {
             self.router.handle_session_down(p.router_peer, now);
@@ -753,19 +764,20 @@ impl Speaker {
         }
     }
 
-    /// Every Established connection with router output waiting is ready.
-    fn mark_router_output(&mut self) {
-        let mut keys = Vec::new();
-        for p in self.peers.iter().flatten() {
-            if let Some(k) = p.established
-                && (self.router.pending_output(p.router_peer) > 0
-                    || self.router.is_catching_up(p.router_peer))
-            {
-                keys.push(k);
+    /// The Established connection of every peer the router says has new
+    /// output is ready (the router names each once: no scan of every peer).
+    fn take_router_output(&mut self) {
+        while let Some(rp) = self.router.poll_ready_peer() {
+            let key = self
+                .by_router_peer
+                .get(rp.0 as usize)
+                .copied()
+                .flatten()
+                .and_then(|i| self.peers[i].as_ref())
+                .and_then(|p| p.established);
+            if let Some(k) = key {
+                self.mark_ready(k);
             }
-        }
-        for k in keys {
-            self.mark_ready(k);
         }
     }
 }

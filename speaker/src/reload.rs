@@ -57,7 +57,7 @@ impl Speaker {
             for o in &self.config.originate.clone() {
                 self.originate(o, now);
             }
-            self.mark_router_output();
+            self.take_router_output();
             return summary;
         }
 
@@ -194,7 +194,7 @@ impl Speaker {
         }
         p.spec = spec.clone();
         self.drive(i, now);
-        self.mark_router_output();
+        self.take_router_output();
         true
     }
 }

@@ -33,6 +33,20 @@ pub(super) struct Output {
     pub(super) queue: VecDeque<(Arc<Message>, Version)>,
     pub(super) bytes: usize,
     pub(super) catch_up: Option<CatchUp>,
+    /// Reported by [`Router::poll_ready_peer`] and not yet drained: set when
+    /// output appears, cleared when [`Router::poll_transmit`] returns `None`.
+    pub(super) reported: bool,
+}
+
+impl Output {
+    /// Output appeared for `peer` (queued UPDATEs or a catch-up walk): it is
+    /// reported once until drained.
+    pub(super) fn note(&mut self, peer: PeerId, ready: &mut VecDeque<PeerId>) {
+        if !self.reported {
+            self.reported = true;
+            ready.push_back(peer);
+        }
+    }
 }
 
 /// Where a catch-up walk keeps its cursor for the family.
@@ -199,17 +213,20 @@ impl Router {
 /// Hands `msg` to a member; a member whose output goes over `limit` drops its
 /// queue and will catch up from the Adj-RIB-Out instead.
 pub(super) fn deliver(
+    peer: PeerId,
     p: &mut Peer,
     msg: &Arc<Message>,
     version: Version,
     limit: usize,
     stats: &mut Stats,
+    ready: &mut VecDeque<PeerId>,
 ) {
     let out = &mut p.output;
     if out.catch_up.is_some() {
         // It fell behind earlier in this flush; the walk will cover this message.
         return;
     }
+    out.note(peer, ready);
     out.bytes += msg.bytes.len();
     out.queue.push_back((msg.clone(), version));
     if out.bytes > limit {

@@ -140,6 +140,7 @@ impl Router {
         let limit = self.config.output_limit;
         let peers = &mut self.peers;
         let stats = &mut self.stats;
+        let ready = &mut self.ready;
         let keep = self.config.keep_message_content;
         let encoded = batch.encode(
             &mut self.encoder,
@@ -149,7 +150,15 @@ impl Router {
             |a, msg| {
                 for &m in &listening {
                     if a.includes(m) {
-                        deliver(&mut peers[m.0 as usize], &msg, version, limit, stats);
+                        deliver(
+                            m,
+                            &mut peers[m.0 as usize],
+                            &msg,
+                            version,
+                            limit,
+                            stats,
+                            ready,
+                        );
                     }
                 }
             },

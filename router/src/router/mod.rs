@@ -313,6 +313,9 @@ pub struct Router {
     stats: Stats,
     swept_at: usize,
     loc_rib_changes: Vec<IpPrefix>,
+    /// Peers whose output went from nothing to something, for
+    /// [`Router::poll_ready_peer`].
+    ready: VecDeque<PeerId>,
 }
 
 impl std::fmt::Debug for Router {
@@ -350,6 +353,7 @@ impl Router {
             stats: Stats::default(),
             swept_at: 0,
             loc_rib_changes: Vec::new(),
+            ready: VecDeque::new(),
         }
     }
 
@@ -524,6 +528,7 @@ impl Router {
             ipv4: Walk::Start,
             ipv6: Walk::Start,
         });
+        p.output.note(peer, &mut self.ready);
     }
 
     /// `peer` asked for our routes again (ROUTE-REFRESH, RFC 2918 §4): its group's
@@ -546,6 +551,7 @@ impl Router {
             ipv4: Walk::Start,
             ipv6: Walk::Start,
         });
+        out.note(peer, &mut self.ready);
     }
 
     /// The session with `peer` went down: its routes are withdrawn (RFC 4271 §9.1,
@@ -640,9 +646,26 @@ impl Router {
             self.continue_catch_up(peer);
         }
         let out = &mut self.peers[peer.0 as usize].output;
-        let (msg, _) = out.queue.pop_front()?;
+        let Some((msg, _)) = out.queue.pop_front() else {
+            out.reported = false;
+            return None;
+        };
         out.bytes -= msg.bytes.len();
         Some(msg)
+    }
+
+    /// The next peer whose output went from nothing to something (UPDATEs
+    /// queued for it, or a walk of its group's Adj-RIB-Out begun: a new session,
+    /// a route refresh, a new update group) since [`Router::poll_transmit`] last
+    /// returned `None` for it. Each such peer is named once, so the caller does
+    /// not scan every peer after an input: drain this after every input and
+    /// timeout, then call `poll_transmit` for each peer named until `None`
+    /// (later, when the peer can take more, if it cannot now). A peer whose
+    /// session went down meanwhile may still be named; `poll_transmit` then
+    /// gives nothing.
+    #[must_use]
+    pub fn poll_ready_peer(&mut self) -> Option<PeerId> {
+        self.ready.pop_front()
     }
 
     // ----- internals -----

@@ -99,6 +99,7 @@ impl Router {
             ipv4: Walk::Start,
             ipv6: Walk::Start,
         });
+        out.note(peer, &mut self.ready);
         self.peers[peer.0 as usize].group = Some(new);
         tracing::info!(
             neighbor = %self.peers[peer.0 as usize].config.address,
