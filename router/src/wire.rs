@@ -216,21 +216,13 @@ pub struct CoreEncoder;
 fn negotiated<P: RoutePrefix>(params: &EncodeParams) -> Negotiated {
     let mut add_path_send = FamilySet::EMPTY;
     if params.add_path {
-        add_path_send.insert(family::<P>());
+        add_path_send.insert(P::FAMILY);
     }
     Negotiated {
         four_octet_as: params.four_octet_as,
         extended_message: params.max_message_len > 4096,
         add_path_receive: FamilySet::EMPTY,
         add_path_send,
-    }
-}
-
-fn family<P: RoutePrefix>() -> Family {
-    if P::IPV6 {
-        Family::IPV6_UNICAST
-    } else {
-        Family::IPV4_UNICAST
     }
 }
 
@@ -428,7 +420,7 @@ impl UpdateEncoder for CoreEncoder {
             }
             let mut n = 0;
             if P::IPV6 {
-                if b.begin_mp_reach(family::<P>(), mp_next_hop(attrs.next_hop))
+                if b.begin_mp_reach(P::FAMILY, mp_next_hop(attrs.next_hop))
                     .is_err()
                 {
                     return 0;
@@ -460,7 +452,7 @@ impl UpdateEncoder for CoreEncoder {
         build::<P>(params, out, |b| {
             let mut n = 0;
             if P::IPV6 {
-                if b.begin_mp_unreach(family::<P>()).is_err() {
+                if b.begin_mp_unreach(P::FAMILY).is_err() {
                     return 0;
                 }
                 for (id, p) in nlri_list {
@@ -489,7 +481,7 @@ impl UpdateEncoder for CoreEncoder {
         };
         build::<P>(&params, out, |b| {
             if P::IPV6 {
-                let _ = b.begin_mp_unreach(family::<P>());
+                let _ = b.begin_mp_unreach(P::FAMILY);
             }
             0
         });

@@ -13,7 +13,7 @@ impl Router {
     /// with `attrs` (already merged with AS4_PATH for a 2-octet peer, see
     /// [`Attributes::merge_as4`]). `attrs` of `None` with announced prefixes means
     /// treat-as-withdraw (RFC 7606 §2). Path identifiers are 0 without ADD-PATH.
-    pub fn handle_update<P: FamilyPrefix>(
+    pub fn handle_update<P: RoutePrefix>(
         &mut self,
         peer: PeerId,
         withdrawn: &[(u32, P)],
@@ -29,11 +29,11 @@ impl Router {
         if p.session.is_none() {
             return Err(ImportError::NotEstablished);
         }
-        let rib = P::rib_mut(&mut self.ribs);
+        let rib = self.ribs.get_mut::<P>();
         for &(id, prefix) in withdrawn {
             if let Some(old) = rib.remove(prefix, peer, id) {
                 self.store.release(old.attrs);
-                p.prefixes[usize::from(P::IPV6)] -= 1;
+                *p.prefixes.get_mut::<P>() -= 1;
             }
         }
         let checked = attrs.and_then(|mut a| {
@@ -62,7 +62,7 @@ impl Router {
             for &(id, prefix) in announced {
                 if let Some(old) = rib.remove(prefix, peer, id) {
                     self.store.release(old.attrs);
-                    p.prefixes[usize::from(P::IPV6)] -= 1;
+                    *p.prefixes.get_mut::<P>() -= 1;
                 }
             }
             return Ok(());
@@ -73,7 +73,7 @@ impl Router {
                 Outcome::Reject => {
                     if let Some(old) = rib.remove(prefix, peer, id) {
                         self.store.release(old.attrs);
-                        p.prefixes[usize::from(P::IPV6)] -= 1;
+                        *p.prefixes.get_mut::<P>() -= 1;
                     }
                     continue;
                 }
@@ -99,13 +99,13 @@ impl Router {
             };
             match rib.insert(prefix, path) {
                 Some(old) => self.store.release(old.attrs),
-                None => p.prefixes[usize::from(P::IPV6)] += 1,
+                None => *p.prefixes.get_mut::<P>() += 1,
             }
         }
         self.store.release(base);
         // Each family is held to the limit on its own (RFC 4486 §4 reports the
         // AFI/SAFI whose count passed it).
-        let count = p.prefixes[usize::from(P::IPV6)];
+        let count = *p.prefixes.get::<P>();
         match p.config.max_prefix {
             Some(limit) if count > limit => {
                 tracing::warn!(
@@ -117,11 +117,7 @@ impl Router {
                 Err(ImportError::MaxPrefix {
                     limit,
                     count,
-                    family: if P::IPV6 {
-                        Family::IPV6_UNICAST
-                    } else {
-                        Family::IPV4_UNICAST
-                    },
+                    family: P::FAMILY,
                 })
             }
             _ => Ok(()),
@@ -130,7 +126,7 @@ impl Router {
 
     /// Treat-as-withdraw (RFC 7606 §2): the UPDATE's prefixes from `peer` are
     /// withdrawn because its attributes were malformed.
-    pub fn handle_treat_as_withdraw<P: FamilyPrefix>(
+    pub fn handle_treat_as_withdraw<P: RoutePrefix>(
         &mut self,
         peer: PeerId,
         prefixes: &[(u32, P)],
@@ -141,7 +137,7 @@ impl Router {
 
     /// Originates `prefix` with `attrs` from this router (an empty AS_PATH; the
     /// next hop, if absent, is set per peer to our session address).
-    pub fn originate<P: FamilyPrefix>(&mut self, prefix: P, mut attrs: Attributes, now: Instant) {
+    pub fn originate<P: RoutePrefix>(&mut self, prefix: P, mut attrs: Attributes, now: Instant) {
         self.now = now;
         attrs.normalize();
         let attrs = self.store.intern(attrs);
@@ -150,15 +146,15 @@ impl Router {
             path_id: 0,
             attrs,
         };
-        if let Some(old) = P::rib_mut(&mut self.ribs).insert(prefix, path) {
+        if let Some(old) = self.ribs.get_mut::<P>().insert(prefix, path) {
             self.store.release(old.attrs);
         }
     }
 
     /// Stops originating `prefix`.
-    pub fn withdraw_originated<P: FamilyPrefix>(&mut self, prefix: P, now: Instant) {
+    pub fn withdraw_originated<P: RoutePrefix>(&mut self, prefix: P, now: Instant) {
         self.now = now;
-        if let Some(old) = P::rib_mut(&mut self.ribs).remove(prefix, PeerId::LOCAL, 0) {
+        if let Some(old) = self.ribs.get_mut::<P>().remove(prefix, PeerId::LOCAL, 0) {
             self.store.release(old.attrs);
         }
     }
