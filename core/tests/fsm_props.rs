@@ -135,9 +135,10 @@ struct Runtime {
 
 fn check(s: &mut Session, rt: &mut Runtime) -> Result<(), TestCaseError> {
     let mut buf = [0u8; 4096];
-    while let Some((conn, n)) = s.poll_transmit(rt.now, &mut buf) {
+    while let Some(t) = s.poll_transmit(rt.now, &mut buf) {
+        let conn = t.connection;
         prop_assert!(!rt.closed.contains(&conn), "message on closed {conn:?}");
-        prop_assert!(n >= 19);
+        prop_assert!(t.len >= 19);
     }
     while let Some(cmd) = s.poll_connection_command() {
         match cmd {

@@ -34,6 +34,7 @@ use nexthop_core::session::{
 use nexthop_core::time::{Duration, Instant};
 use nexthop_core::wire::codes::ErrorCode;
 use nexthop_core::wire::error::{DecodeError, ErrorData, ErrorKind};
+use nexthop_core::wire::header::{Header, MessageType};
 
 const T0: Instant = Instant::from_secs(100);
 
@@ -102,12 +103,16 @@ impl Fixture {
     fn drain(&mut self) -> Vec<Msg> {
         let mut out = Vec::new();
         let mut buf = [0u8; 4096];
-        while let Some((_, n)) = self.s.poll_transmit(self.now, &mut buf) {
-            out.push(match buf[18] {
-                1 => Open,
-                4 => Keepalive,
-                3 => Notification(buf[19], buf[20]),
-                t => panic!("unexpected message type {t} ({n} bytes)"),
+        while let Some(t) = self.s.poll_transmit(self.now, &mut buf) {
+            assert_eq!(
+                Header::new_checked(&buf[..t.len]).unwrap().message_type(),
+                t.message_type
+            );
+            out.push(match t.message_type {
+                MessageType::Open => Open,
+                MessageType::Keepalive => Keepalive,
+                MessageType::Notification => Notification(buf[19], buf[20]),
+                other => panic!("unexpected message type {other:?} ({} bytes)", t.len),
             });
         }
         while let Some(c) = self.s.poll_connection_command() {

@@ -220,11 +220,11 @@ impl Speaker {
         let mut buf = [0u8; TRANSMIT_BUFFER_LEN];
         for _ in 0..64 {
             let mut moved = false;
-            while let Some((id, n)) = self.session.poll_transmit(now, &mut buf) {
-                if let Some(slot) = self.slot_of(id)
+            while let Some(t) = self.session.poll_transmit(now, &mut buf) {
+                if let Some(slot) = self.slot_of(t.connection)
                     && let Some(c) = self.conns[slot].as_mut()
                 {
-                    c.out.extend_from_slice(&buf[..n]);
+                    c.out.extend_from_slice(&buf[..t.len]);
                 }
             }
             while let Some(cmd) = self.session.poll_connection_command() {

@@ -1,7 +1,7 @@
 //! `nexthopd run`: logging, the runtime's loop, and the signals.
 
 use std::path::Path;
-use std::time::{Duration, Instant as StdInstant};
+use std::time::Duration;
 
 use nexthop_runtime_mio::{Instant, Options, Runtime, USER_TOKEN, mio, monotonic_clock};
 use nexthop_speaker::Speaker;
@@ -15,8 +15,6 @@ use crate::LogFormat;
 
 /// The shutdown communication sent in every Cease (RFC 9003).
 const SHUTDOWN_MESSAGE: &str = "nexthopd shutting down";
-/// How long a shutdown may wait for NOTIFICATIONs to be written.
-const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// Logs to stderr, text or JSON, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging(format: LogFormat) {
@@ -99,18 +97,20 @@ fn serve<L: Loop>(
     path: &Path,
     mut signals: impl FnMut() -> Vec<i32>,
 ) -> Result<(), String> {
-    let mut shutdown: Option<StdInstant> = None;
+    // The runtime bounds the shutdown: each connection's close lingers at most
+    // its `Options::linger`; a second signal exits at once.
+    let mut shutdown = false;
     loop {
-        let wait = shutdown.map(|_| Duration::from_millis(50));
+        let wait = shutdown.then_some(Duration::from_millis(50));
         let user = rt.turn_once(wait).map_err(|e| format!("event loop: {e}"))?;
         if user {
             for sig in signals() {
                 match sig {
-                    SIGTERM | SIGINT if shutdown.is_none() => {
+                    SIGTERM | SIGINT if !shutdown => {
                         let name = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
                         info!(signal = name, "shutting down: Cease to every peer");
                         rt.input_shutdown();
-                        shutdown = Some(StdInstant::now() + SHUTDOWN_WAIT);
+                        shutdown = true;
                     }
                     SIGTERM | SIGINT => {
                         warn!("second signal during shutdown: exiting now");
@@ -125,18 +125,9 @@ fn serve<L: Loop>(
                 }
             }
         }
-        if let Some(deadline) = shutdown {
-            if rt.speaker().is_shut_down() && rt.open_connections() == 0 {
-                info!("shut down");
-                return Ok(());
-            }
-            if StdInstant::now() >= deadline {
-                warn!(
-                    open_connections = rt.open_connections(),
-                    "shutdown took too long: exiting"
-                );
-                return Ok(());
-            }
+        if shutdown && rt.speaker().is_shut_down() && rt.open_connections() == 0 {
+            info!("shut down");
+            return Ok(());
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::encode::{EncodeParams, UpdateEncoder};
 use crate::export::Target;
 use crate::peer::AddPathSend;
 use crate::policy::Policy;
-use crate::prefix::{Ipv4Prefix, Ipv6Prefix, RoutePrefix};
+use crate::prefix::{FamilyKind, Ipv4Prefix, Ipv6Prefix, PerFamily, RoutePrefix, Same};
 use crate::rib::PeerId;
 use crate::time::Instant;
 
@@ -33,16 +33,12 @@ pub struct GroupKey {
     pub export: Policy,
     /// The 4-octet AS capability.
     pub four_octet_as: bool,
-    /// IPv4 unicast: `None` if not negotiated, else the ADD-PATH send mode in
+    /// Per family: `None` if not negotiated, else the ADD-PATH send mode in
     /// effect (best only when the session did not negotiate sending).
-    pub ipv4: Option<AddPathSend>,
-    /// IPv6 unicast, likewise.
-    pub ipv6: Option<AddPathSend>,
-    /// The session negotiated sending ADD-PATH for IPv4 unicast: every NLRI carries
-    /// a path identifier, whichever paths are sent (RFC 7911 §3).
-    pub ipv4_path_ids: bool,
-    /// Likewise for IPv6 unicast.
-    pub ipv6_path_ids: bool,
+    pub modes: PerFamily<Same<Option<AddPathSend>>>,
+    /// Per family: the session negotiated sending ADD-PATH, so every NLRI
+    /// carries a path identifier, whichever paths are sent (RFC 7911 §3).
+    pub path_ids: PerFamily<Same<bool>>,
     /// The largest message the peers accept.
     pub max_message_len: usize,
     /// The MinRouteAdvertisementInterval.
@@ -54,13 +50,15 @@ impl GroupKey {
     pub fn params<P: RoutePrefix>(&self) -> EncodeParams {
         EncodeParams {
             four_octet_as: self.four_octet_as,
-            add_path: if P::IPV6 {
-                self.ipv6_path_ids
-            } else {
-                self.ipv4_path_ids
-            },
+            add_path: *self.path_ids.get::<P>(),
             max_message_len: self.max_message_len,
         }
+    }
+
+    /// The ADD-PATH send mode of `P`'s family; `None` if the family was not
+    /// negotiated.
+    pub fn mode<P: RoutePrefix>(&self) -> Option<AddPathSend> {
+        *self.modes.get::<P>()
     }
 }
 
@@ -166,10 +164,8 @@ pub struct UpdateGroup {
     pub key: GroupKey,
     /// The members, in join order.
     pub members: Vec<PeerId>,
-    /// IPv4 unicast state.
-    pub ipv4: GroupFamily<Ipv4Prefix>,
-    /// IPv6 unicast state.
-    pub ipv6: GroupFamily<Ipv6Prefix>,
+    /// The state of each family.
+    pub families: PerFamily<GroupFamilyKind>,
     /// Number of flushes so far; the version of the newest Adj-RIB-Out entries.
     pub version: Version,
     /// When the next flush is due, if anything is pending.
@@ -187,8 +183,7 @@ impl UpdateGroup {
         UpdateGroup {
             key,
             members: Vec::new(),
-            ipv4: GroupFamily::default(),
-            ipv6: GroupFamily::default(),
+            families: PerFamily::default(),
             version: 0,
             flush_at: None,
             last_flush: None,
@@ -290,39 +285,26 @@ impl Message {
     }
 }
 
-/// A prefix type with a place in a group and a message.
-pub trait GroupPrefix: RoutePrefix {
-    /// The group's state for this family.
-    fn family(g: &mut UpdateGroup) -> &mut GroupFamily<Self>;
-    /// The group's state for this family, shared.
-    fn family_ref(g: &UpdateGroup) -> &GroupFamily<Self>;
-    /// The message content for an UPDATE of this family.
-    fn content(u: Update<Self>) -> Content;
+/// [`GroupFamily`] as what a group keeps per family.
+#[derive(Debug)]
+pub struct GroupFamilyKind;
+
+impl FamilyKind for GroupFamilyKind {
+    type Of<P: RoutePrefix> = GroupFamily<P>;
 }
 
-impl GroupPrefix for Ipv4Prefix {
-    fn family(g: &mut UpdateGroup) -> &mut GroupFamily<Self> {
-        &mut g.ipv4
-    }
-    fn family_ref(g: &UpdateGroup) -> &GroupFamily<Self> {
-        &g.ipv4
-    }
-    fn content(u: Update<Self>) -> Content {
-        Content::Ipv4(u)
-    }
+/// The constructor of [`Content`] for each family's [`Update`].
+struct UpdateKind;
+
+impl FamilyKind for UpdateKind {
+    type Of<P: RoutePrefix> = fn(Update<P>) -> Content;
 }
 
-impl GroupPrefix for Ipv6Prefix {
-    fn family(g: &mut UpdateGroup) -> &mut GroupFamily<Self> {
-        &mut g.ipv6
-    }
-    fn family_ref(g: &UpdateGroup) -> &GroupFamily<Self> {
-        &g.ipv6
-    }
-    fn content(u: Update<Self>) -> Content {
-        Content::Ipv6(u)
-    }
-}
+/// The [`Content`] variant of each family's UPDATE.
+const CONTENT: PerFamily<UpdateKind> = PerFamily {
+    ipv4: Content::Ipv4,
+    ipv6: Content::Ipv6,
+};
 
 /// (path identifier, prefix) pairs.
 pub type Nlri<P> = Vec<(u32, P)>;
@@ -337,7 +319,7 @@ pub struct Batch<P> {
     last: Option<((usize, Audience), usize)>,
 }
 
-impl<P: GroupPrefix> Default for Batch<P> {
+impl<P: RoutePrefix> Default for Batch<P> {
     fn default() -> Self {
         Batch {
             withdraw: Vec::new(),
@@ -348,7 +330,7 @@ impl<P: GroupPrefix> Default for Batch<P> {
     }
 }
 
-impl<P: GroupPrefix> Batch<P> {
+impl<P: RoutePrefix> Batch<P> {
     /// Adds a withdrawal.
     pub fn withdraw(&mut self, audience: Audience, id: u32, prefix: P) {
         match self.withdraw.iter_mut().find(|(a, _)| *a == audience) {
@@ -413,7 +395,7 @@ impl<P: GroupPrefix> Batch<P> {
                 }
                 run.appended(at, &mut deliver);
                 if keep_content {
-                    run.content.push(P::content(Update {
+                    run.content.push(CONTENT.get::<P>()(Update {
                         withdrawn: rest[..n].to_vec(),
                         attrs: None,
                         announced: Vec::new(),
@@ -440,7 +422,7 @@ impl<P: GroupPrefix> Batch<P> {
                 }
                 run.appended(at, &mut deliver);
                 if keep_content {
-                    run.content.push(P::content(Update {
+                    run.content.push(CONTENT.get::<P>()(Update {
                         withdrawn: Vec::new(),
                         attrs: Some(attrs.clone()),
                         announced: rest[..n].to_vec(),

@@ -16,7 +16,9 @@
 //! - timers: `poll_timeout()` says when `handle_timeout(now)` is due: it runs the
 //!   decision process on what changed, then flushes the update groups whose
 //!   MinRouteAdvertisementInterval has run;
-//! - output: `poll_transmit(peer)` gives the next encoded UPDATEs for a peer (a
+//! - output: `poll_ready_peer()` names each peer whose output went from nothing
+//!   to something, once, so a caller with thousands of peers scans none of
+//!   them; `poll_transmit(peer)` gives the next encoded UPDATEs for a peer (a
 //!   run of them back to back, up to 64 KiB), shared (`Arc`) by every member of
 //!   the peer's update group.
 //!

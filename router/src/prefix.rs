@@ -2,10 +2,15 @@
 //! and the prefix-length ranges (`ge`/`le`) that prefix allow-lists match with.
 //!
 //! These are owned, compact keys (5 and 17 bytes); the wire layer converts core's
-//! NLRI views into them.
+//! NLRI views into them. A prefix type stands for its family: [`PerFamily`]
+//! holds one value per family, and generic code picks its own with the prefix
+//! type.
 
 use std::fmt;
 use std::hash::Hash;
+use std::marker::PhantomData;
+
+use nexthop_core::wire::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
@@ -135,10 +140,150 @@ pub trait RoutePrefix: Copy + Eq + Hash + Ord + fmt::Debug + Send + Sync + 'stat
     fn octets(&self) -> &[u8];
     /// The family-independent form, for policy.
     fn to_ip_prefix(self) -> IpPrefix;
+    /// The family's unicast AFI/SAFI (RFC 4760).
+    const FAMILY: Family;
+    /// This family's entry of a [`PerFamily`].
+    fn select<K: FamilyKind>(f: &PerFamily<K>) -> &K::Of<Self>;
+    /// This family's entry of a [`PerFamily`], mutable.
+    fn select_mut<K: FamilyKind>(f: &mut PerFamily<K>) -> &mut K::Of<Self>;
+}
+
+/// What is kept per family, as a type constructor: `Of<P>` is the state of the
+/// family whose prefix type is `P` (a `Rib<P>`, a group's `GroupFamily<P>`, ...).
+pub trait FamilyKind {
+    /// The state of `P`'s family.
+    type Of<P: RoutePrefix>;
+}
+
+/// The same type `T` in every family.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Same<T>(PhantomData<T>);
+
+impl<T> FamilyKind for Same<T> {
+    type Of<P: RoutePrefix> = T;
+}
+
+/// One `K::Of<P>` for each family the router carries, IPv4 and IPv6 unicast
+/// (RFC 4760: AFI 1 and 2, SAFI 1). Code over a family is written once, generic
+/// over its prefix type `P`, and reaches its own entry with
+/// [`PerFamily::get`]; each family's code is compiled on its own
+/// (monomorphic), the choice of field made at compile time.
+pub struct PerFamily<K: FamilyKind> {
+    /// IPv4 unicast.
+    pub ipv4: K::Of<Ipv4Prefix>,
+    /// IPv6 unicast.
+    pub ipv6: K::Of<Ipv6Prefix>,
+}
+
+impl<K: FamilyKind> PerFamily<K> {
+    /// `P`'s family's entry.
+    #[inline(always)]
+    pub fn get<P: RoutePrefix>(&self) -> &K::Of<P> {
+        P::select(self)
+    }
+
+    /// `P`'s family's entry, mutable.
+    #[inline(always)]
+    pub fn get_mut<P: RoutePrefix>(&mut self) -> &mut K::Of<P> {
+        P::select_mut(self)
+    }
+}
+
+impl<T: Copy> PerFamily<Same<T>> {
+    /// `value` in every family.
+    pub const fn both(value: T) -> Self {
+        PerFamily {
+            ipv4: value,
+            ipv6: value,
+        }
+    }
+}
+
+impl<K: FamilyKind> Default for PerFamily<K>
+where
+    K::Of<Ipv4Prefix>: Default,
+    K::Of<Ipv6Prefix>: Default,
+{
+    fn default() -> Self {
+        PerFamily {
+            ipv4: Default::default(),
+            ipv6: Default::default(),
+        }
+    }
+}
+
+impl<K: FamilyKind> Clone for PerFamily<K>
+where
+    K::Of<Ipv4Prefix>: Clone,
+    K::Of<Ipv6Prefix>: Clone,
+{
+    fn clone(&self) -> Self {
+        PerFamily {
+            ipv4: self.ipv4.clone(),
+            ipv6: self.ipv6.clone(),
+        }
+    }
+}
+
+impl<K: FamilyKind> Copy for PerFamily<K>
+where
+    K::Of<Ipv4Prefix>: Copy,
+    K::Of<Ipv6Prefix>: Copy,
+{
+}
+
+impl<K: FamilyKind> fmt::Debug for PerFamily<K>
+where
+    K::Of<Ipv4Prefix>: fmt::Debug,
+    K::Of<Ipv6Prefix>: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PerFamily")
+            .field("ipv4", &self.ipv4)
+            .field("ipv6", &self.ipv6)
+            .finish()
+    }
+}
+
+impl<K: FamilyKind> PartialEq for PerFamily<K>
+where
+    K::Of<Ipv4Prefix>: PartialEq,
+    K::Of<Ipv6Prefix>: PartialEq,
+{
+    fn eq(&self, other: &Self) -> bool {
+        self.ipv4 == other.ipv4 && self.ipv6 == other.ipv6
+    }
+}
+
+impl<K: FamilyKind> Eq for PerFamily<K>
+where
+    K::Of<Ipv4Prefix>: Eq,
+    K::Of<Ipv6Prefix>: Eq,
+{
+}
+
+impl<K: FamilyKind> Hash for PerFamily<K>
+where
+    K::Of<Ipv4Prefix>: Hash,
+    K::Of<Ipv6Prefix>: Hash,
+{
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.ipv4.hash(state);
+        self.ipv6.hash(state);
+    }
 }
 
 impl RoutePrefix for Ipv4Prefix {
     const IPV6: bool = false;
+    const FAMILY: Family = Family::IPV4_UNICAST;
+    #[inline(always)]
+    fn select<K: FamilyKind>(f: &PerFamily<K>) -> &K::Of<Self> {
+        &f.ipv4
+    }
+    #[inline(always)]
+    fn select_mut<K: FamilyKind>(f: &mut PerFamily<K>) -> &mut K::Of<Self> {
+        &mut f.ipv4
+    }
     fn from_nlri(len: u8, octets: &[u8]) -> Option<Self> {
         let mut a = [0u8; 4];
         let n = usize::from(len).div_ceil(8);
@@ -158,6 +303,15 @@ impl RoutePrefix for Ipv4Prefix {
 
 impl RoutePrefix for Ipv6Prefix {
     const IPV6: bool = true;
+    const FAMILY: Family = Family::IPV6_UNICAST;
+    #[inline(always)]
+    fn select<K: FamilyKind>(f: &PerFamily<K>) -> &K::Of<Self> {
+        &f.ipv6
+    }
+    #[inline(always)]
+    fn select_mut<K: FamilyKind>(f: &mut PerFamily<K>) -> &mut K::Of<Self> {
+        &mut f.ipv6
+    }
     fn from_nlri(len: u8, octets: &[u8]) -> Option<Self> {
         let mut a = [0u8; 16];
         let n = usize::from(len).div_ceil(8);

@@ -1,16 +1,17 @@
 //! The router's side of core's UPDATE codec (RFC 4271 §4.3, RFC 4760, RFC 7911,
-//! RFC 6793): a parsed [`Update`] becomes router inputs
-//! ([`Router::handle_update_message`]), and [`CoreEncoder`] builds the router's
-//! UPDATEs with core's [`UpdateBuilder`].
+//! RFC 6793): a parsed [`Update`]'s attributes and NLRI become the router's
+//! owned forms (taken by `Router::handle_update_message`, in
+//! [`crate::router`]), and [`CoreEncoder`] builds the router's UPDATEs with
+//! core's [`UpdateBuilder`].
 //!
-//! Only conversions live here: core's views are read once per UPDATE into the
-//! router's owned, interned form, and the router's form is written with core's
-//! typed attributes.
+//! Only conversions live here, and nothing here knows the [`crate::router`]
+//! module: core's views are read once per UPDATE into the router's owned,
+//! interned form, and the router's form is written with core's typed
+//! attributes.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nexthop_core::session::SessionInfo;
-use nexthop_core::wire::DecodeError;
 use nexthop_core::wire::attribute::{
     AsPath as WireAsPath, AsSegment, Asns, Items, MpNextHop, PathAttribute,
     RawAttribute as WireRaw, SegmentType as WireSegmentType, type_code,
@@ -19,7 +20,7 @@ use nexthop_core::wire::attribute::{
     Community as WireCommunity, ExtendedCommunity as WireExtended, LargeCommunity as WireLarge,
 };
 use nexthop_core::wire::nlri::{Nlri, Prefix};
-use nexthop_core::wire::update::{PeerType, Update, UpdateBuilder};
+use nexthop_core::wire::update::{Update, UpdateBuilder};
 use nexthop_core::wire::{Family, FamilySet, Negotiated, Safi};
 
 use crate::as_path::{AsPath, Segment, SegmentType};
@@ -30,9 +31,6 @@ use crate::attributes::{
 use crate::encode::{EncodeParams, UpdateEncoder};
 use crate::peer::{FamilyParams, SessionParams};
 use crate::prefix::{Ipv4Prefix, Ipv6Prefix, RoutePrefix};
-use crate::rib::PeerId;
-use crate::router::{ImportError, Router};
-use crate::time::Instant;
 
 /// The router's AS_PATH from a wire AS_PATH or AS4_PATH.
 pub fn as_path_of(p: &WireAsPath<'_>) -> AsPath {
@@ -57,7 +55,8 @@ pub fn as_path_of(p: &WireAsPath<'_>) -> AsPath {
     }
 }
 
-fn next_hop_of(nh: MpNextHop) -> NextHop {
+/// The router's next hop from MP_REACH_NLRI's (RFC 4760 §3, RFC 2545 §3).
+pub(crate) fn next_hop_of(nh: MpNextHop) -> NextHop {
     match nh {
         MpNextHop::Ipv4(a) => NextHop::V4(a),
         MpNextHop::Ipv6(global) => NextHop::V6 {
@@ -140,7 +139,8 @@ pub fn attributes_of(u: &Update<'_>, four_octet_as: bool) -> Attributes {
     a
 }
 
-fn v4_of(n: &Nlri) -> Option<(u32, Ipv4Prefix)> {
+/// An IPv4 NLRI as a (path identifier, prefix) pair; `None` for IPv6.
+pub(crate) fn v4_of(n: &Nlri) -> Option<(u32, Ipv4Prefix)> {
     match n.prefix {
         Prefix::V4(p) => Some((
             n.path_id.unwrap_or(0),
@@ -150,7 +150,8 @@ fn v4_of(n: &Nlri) -> Option<(u32, Ipv4Prefix)> {
     }
 }
 
-fn v6_of(n: &Nlri) -> Option<(u32, Ipv6Prefix)> {
+/// An IPv6 NLRI as a (path identifier, prefix) pair; `None` for IPv4.
+pub(crate) fn v6_of(n: &Nlri) -> Option<(u32, Ipv6Prefix)> {
     match n.prefix {
         Prefix::V6(p) => Some((
             n.path_id.unwrap_or(0),
@@ -160,7 +161,8 @@ fn v6_of(n: &Nlri) -> Option<(u32, Ipv6Prefix)> {
     }
 }
 
-fn unicast(f: Family) -> bool {
+/// Whether `f` is a unicast family, the ones the router carries.
+pub(crate) fn unicast(f: Family) -> bool {
     f.safi == Safi::Unicast
 }
 
@@ -207,124 +209,6 @@ pub fn negotiated_of(s: &SessionParams) -> Negotiated {
     }
 }
 
-/// Why an UPDATE message was not taken.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum UpdateError {
-    /// The message is malformed beyond treat-as-withdraw (RFC 7606 session reset
-    /// or AFI/SAFI disable): send the NOTIFICATION it names and close.
-    Decode(DecodeError),
-    /// The router refused it (no session, or max-prefix).
-    Import(ImportError),
-}
-
-impl std::fmt::Display for UpdateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            UpdateError::Decode(e) => write!(f, "malformed UPDATE: {e}"),
-            UpdateError::Import(e) => write!(f, "UPDATE refused: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for UpdateError {}
-
-impl Router {
-    /// An UPDATE message (header included) from `peer`: parsed by core with the
-    /// session's parameters and the peer's type (RFC 7606 rules for external
-    /// peers), then taken as [`Router::handle_update_message`] does.
-    pub fn handle_update_bytes(
-        &mut self,
-        peer: PeerId,
-        message: &[u8],
-        now: Instant,
-    ) -> Result<(), UpdateError> {
-        let s = self
-            .session(peer)
-            .ok_or(UpdateError::Import(ImportError::NotEstablished))?;
-        let negotiated = negotiated_of(s);
-        let peer_type = if self.is_internal(peer) {
-            PeerType::Internal
-        } else {
-            PeerType::External
-        };
-        let update =
-            Update::parse_from(message, &negotiated, peer_type).map_err(UpdateError::Decode)?;
-        self.handle_update_message(peer, &update, now)
-            .map_err(UpdateError::Import)
-    }
-
-    /// An UPDATE from `peer`, parsed by core with the session's [`Negotiated`]
-    /// parameters: its IPv4 and IPv6 unicast withdrawals and announcements go to
-    /// [`Router::handle_update`], withdrawn instead when RFC 7606 asks for
-    /// treat-as-withdraw. End-of-RIB markers and other families are ignored.
-    pub fn handle_update_message(
-        &mut self,
-        peer: PeerId,
-        update: &Update<'_>,
-        now: Instant,
-    ) -> Result<(), ImportError> {
-        let four_octet_as = self
-            .session(peer)
-            .ok_or(ImportError::NotEstablished)?
-            .four_octet_as;
-        let mut w4: Vec<(u32, Ipv4Prefix)> = update.withdrawn().filter_map(|n| v4_of(&n)).collect();
-        let mut a4: Vec<(u32, Ipv4Prefix)> = update.nlri().filter_map(|n| v4_of(&n)).collect();
-        let mut w6: Vec<(u32, Ipv6Prefix)> = Vec::new();
-        let mut a6: Vec<(u32, Ipv6Prefix)> = Vec::new();
-        if let Some(mp) = update.mp_unreach().filter(|m| unicast(m.family)) {
-            for n in mp.withdrawn.iter() {
-                match n.prefix {
-                    Prefix::V4(_) => w4.extend(v4_of(&n)),
-                    Prefix::V6(_) => w6.extend(v6_of(&n)),
-                }
-            }
-        }
-        let mut mp_next_hop = None;
-        if let Some(mp) = update.mp_reach().filter(|m| unicast(m.family)) {
-            mp_next_hop = Some(next_hop_of(mp.next_hop));
-            for n in mp.nlri.iter() {
-                match n.prefix {
-                    Prefix::V4(_) => a4.extend(v4_of(&n)),
-                    Prefix::V6(_) => a6.extend(v6_of(&n)),
-                }
-            }
-        }
-        let attrs = (update.treat_as_withdraw().is_none() && !(a4.is_empty() && a6.is_empty()))
-            .then(|| attributes_of(update, four_octet_as));
-        // One owned set per family; copied only when the UPDATE carries both.
-        let (v4_attrs, v6_attrs) = match attrs {
-            None => (None, None),
-            Some(a) if a6.is_empty() => (Some(a), None),
-            Some(a) if a4.is_empty() => (None, Some(a)),
-            Some(a) => (Some(a.clone()), Some(a)),
-        };
-        let v4_attrs = v4_attrs.map(|mut a| {
-            // IPv4 prefixes in MP_REACH_NLRI take its next hop (RFC 4760 §3).
-            if update.nlri().next().is_none()
-                && let Some(nh) = mp_next_hop
-            {
-                a.next_hop = Some(nh);
-            }
-            a
-        });
-        let v6_attrs = v6_attrs.map(|mut a| {
-            a.next_hop = mp_next_hop;
-            a
-        });
-        let r4 = if w4.is_empty() && a4.is_empty() {
-            Ok(())
-        } else {
-            self.handle_update(peer, &w4, &a4, v4_attrs, now)
-        };
-        let r6 = if w6.is_empty() && a6.is_empty() {
-            Ok(())
-        } else {
-            self.handle_update(peer, &w6, &a6, v6_attrs, now)
-        };
-        r4.and(r6)
-    }
-}
-
 /// Builds the router's UPDATEs with core's [`UpdateBuilder`].
 #[derive(Debug, Default)]
 pub struct CoreEncoder;
@@ -332,21 +216,13 @@ pub struct CoreEncoder;
 fn negotiated<P: RoutePrefix>(params: &EncodeParams) -> Negotiated {
     let mut add_path_send = FamilySet::EMPTY;
     if params.add_path {
-        add_path_send.insert(family::<P>());
+        add_path_send.insert(P::FAMILY);
     }
     Negotiated {
         four_octet_as: params.four_octet_as,
         extended_message: params.max_message_len > 4096,
         add_path_receive: FamilySet::EMPTY,
         add_path_send,
-    }
-}
-
-fn family<P: RoutePrefix>() -> Family {
-    if P::IPV6 {
-        Family::IPV6_UNICAST
-    } else {
-        Family::IPV4_UNICAST
     }
 }
 
@@ -544,7 +420,7 @@ impl UpdateEncoder for CoreEncoder {
             }
             let mut n = 0;
             if P::IPV6 {
-                if b.begin_mp_reach(family::<P>(), mp_next_hop(attrs.next_hop))
+                if b.begin_mp_reach(P::FAMILY, mp_next_hop(attrs.next_hop))
                     .is_err()
                 {
                     return 0;
@@ -576,7 +452,7 @@ impl UpdateEncoder for CoreEncoder {
         build::<P>(params, out, |b| {
             let mut n = 0;
             if P::IPV6 {
-                if b.begin_mp_unreach(family::<P>()).is_err() {
+                if b.begin_mp_unreach(P::FAMILY).is_err() {
                     return 0;
                 }
                 for (id, p) in nlri_list {
@@ -605,7 +481,7 @@ impl UpdateEncoder for CoreEncoder {
         };
         build::<P>(&params, out, |b| {
             if P::IPV6 {
-                let _ = b.begin_mp_unreach(family::<P>());
+                let _ = b.begin_mp_unreach(P::FAMILY);
             }
             0
         });

@@ -15,7 +15,8 @@ use nexthop_router::attributes::{
 use nexthop_router::encode::{EncodeParams, UpdateEncoder};
 use nexthop_router::peer::{FamilyParams, SessionParams};
 use nexthop_router::prefix::{Ipv4Prefix, Ipv6Prefix};
-use nexthop_router::wire::{CoreEncoder, UpdateError, attributes_of, negotiated_of};
+use nexthop_router::router::UpdateError;
+use nexthop_router::wire::{CoreEncoder, attributes_of, negotiated_of};
 
 fn full() -> Attributes {
     let mut a = Attributes {

@@ -2,8 +2,8 @@
 //! outputs in the order the [`SansIo`] contract gives: socket commands, then the
 //! connections with bytes to send and their transmits (while each connection's
 //! unwritten output is under the bound: backpressure), again until none of them
-//! gives anything (a `Close` can follow the NOTIFICATION a transmit handed out;
-//! a failed write feeds the speaker an input). Written once here; a runtime
+//! gives anything (a closed connection's last messages are pulled after its
+//! `Close`, whatever the bound; a failed write feeds the speaker an input). Written once here; a runtime
 //! supplies only its mechanics through [`Pump`]: what a command does to its
 //! sockets, where a connection's transmits are queued, and when they are
 //! written (runtime-mio writes at once, runtime-uring at its next submission).
@@ -22,6 +22,11 @@ pub trait OutputQueue<T> {
     fn wants_pull(&self) -> bool;
     /// Sets [`OutputQueue::wants_pull`].
     fn set_wants_pull(&mut self, more: bool);
+    /// The speaker closed the connection: its last messages (a NOTIFICATION)
+    /// are taken whatever the output bound, then FIN (see [`Command::Close`]).
+    fn closing(&self) -> bool {
+        false
+    }
 }
 
 /// The transmit type of a pump's speaker.
@@ -82,12 +87,13 @@ pub trait Pump {
     }
 
     /// Pulls `conn`'s transmits from the speaker while it has more and the
-    /// connection's unwritten output is under the bound. Returns the unwritten
+    /// connection's unwritten output is under the bound (or it is closing: the
+    /// session's last messages go out whatever the bound). Returns the unwritten
     /// bytes after, `None` when `conn` takes no transmits now.
     fn pull(&mut self, now: Instant, conn: ConnKey) -> Option<usize> {
         let bound = self.output_bound();
         let (speaker, q) = self.output(conn)?;
-        while q.wants_pull() && q.unwritten() < bound {
+        while q.wants_pull() && (q.unwritten() < bound || q.closing()) {
             match speaker.poll_transmit(now, conn) {
                 Some(t) => q.push(t),
                 None => q.set_wants_pull(false),

@@ -124,9 +124,11 @@ pub enum Command {
         /// Give up after this long.
         timeout: Duration,
     },
-    /// Close `conn` once what was already handed out by `poll_transmit` is
-    /// written (bounded: the runtime gives up after a short linger). The speaker
-    /// has forgotten it; reports on it are ignored.
+    /// Close `conn`: first take what `poll_transmit(conn)` still gives (the
+    /// session's last messages, such as a NOTIFICATION), whatever the output
+    /// bound; write everything handed out, send FIN, and wait for the peer's FIN
+    /// up to the runtime's linger (the one layer that lingers). Reports on
+    /// `conn` are ignored from now on.
     Close {
         /// The connection.
         conn: ConnKey,

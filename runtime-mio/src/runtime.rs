@@ -83,6 +83,9 @@ impl<T: AsRef<[u8]>> OutputQueue<T> for Conn<T> {
     fn set_wants_pull(&mut self, more: bool) {
         self.more = more;
     }
+    fn closing(&self) -> bool {
+        matches!(self.phase, Phase::Closing { .. })
+    }
 }
 
 struct Listener {

@@ -7,10 +7,11 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use nexthop_core::session::{ConnectionCommand, Event};
+use nexthop_core::wire::header::MessageType;
 use nexthop_core::wire::route_refresh::RouteRefreshSubtype;
 use nexthop_router::peer::SessionParams;
 
-use crate::{Armed, CLOSE_LINGER, Command, Conn, ConnKey, Instant, Speaker};
+use crate::{Armed, Command, Conn, ConnKey, Instant, Speaker, close_conn};
 
 impl Speaker {
     /// Moves peer `i`'s session output where it goes: messages to connection
@@ -20,21 +21,24 @@ impl Speaker {
         let Some(p) = self.peers[i].as_mut() else {
             return;
         };
-        while let Some((id, n)) = p.session.poll_transmit(now, &mut self.buf) {
-            let Some(&(_, key)) = p.conns.iter().find(|(c, _)| *c == id) else {
+        while let Some(t) = p.session.poll_transmit(now, &mut self.buf) {
+            let Some(&(_, key)) = p.conns.iter().find(|(c, _)| *c == t.connection) else {
                 continue;
             };
             let Some(c) = self.conns.get_mut(&key) else {
                 continue;
             };
-            let msg = &self.buf[..n];
             // A KEEPALIVE behind another unsent one adds nothing (a peer that
             // does not read must not grow the queue).
-            let keepalive = n == 19 && msg.get(18) == Some(&4);
-            if keepalive && c.queue.back().is_some_and(|m| m.len() == 19 && m[18] == 4) {
+            if t.message_type == MessageType::Keepalive
+                && c.queue
+                    .back()
+                    .is_some_and(|(queued, _)| *queued == MessageType::Keepalive)
+            {
                 continue;
             }
-            c.queue.push_back(msg.to_vec());
+            c.queue
+                .push_back((t.message_type, self.buf[..t.len].to_vec()));
             if self.reported.insert(key) {
                 self.ready.push_back(key);
             }
@@ -71,17 +75,7 @@ impl Speaker {
                         continue;
                     };
                     let (_, key) = p.conns.swap_remove(j);
-                    if let Some(c) = self.conns.get_mut(&key) {
-                        c.closing = true;
-                        if c.queue.is_empty() {
-                            self.conns.remove(&key);
-                            self.reported.remove(&key);
-                            self.commands.push_back(Command::Close { conn: key });
-                        } else {
-                            self.lingering
-                                .insert((now.saturating_add(CLOSE_LINGER), key));
-                        }
-                    }
+                    close_conn(&mut self.conns, &mut self.reported, &mut self.commands, key);
                 }
             }
         }
@@ -109,9 +103,6 @@ impl Speaker {
                     );
                     self.router.handle_session_up(p.router_peer, params, now);
                     p.established = Some(key);
-                    if self.reported.insert(key) {
-                        self.ready.push_back(key);
-                    }
                 }
                 Event::Down {
                     reason,
@@ -128,19 +119,20 @@ impl Speaker {
                     }
                 }
                 Event::RouteRefreshRequested { family, subtype } => {
-                    if matches!(subtype, RouteRefreshSubtype::Normal)
-                        && let Some(key) = p.established
-                    {
+                    if matches!(subtype, RouteRefreshSubtype::Normal) && p.established.is_some() {
                         tracing::info!(neighbor = %p.spec.address, ?family, "route refresh requested");
                         self.router.handle_route_refresh(p.router_peer, now);
-                        if self.reported.insert(key) {
-                            self.ready.push_back(key);
-                        }
                     }
                 }
                 Event::StateChanged { .. } => {}
             }
         }
+        // The router names the peers it gave output to (this one, on
+        // Established or a route refresh).
+        self.take_router_output();
+        let Some(p) = self.peers[i].as_ref() else {
+            return;
+        };
         let forget = p.dynamic && p.conns.is_empty();
         if forget {
             self.free_peer(i, now);

@@ -21,9 +21,14 @@
 //!   over what they drive.
 //!
 //! What a runtime must know:
-//! - A `Close` command can follow the bytes of a NOTIFICATION handed out by
-//!   `poll_transmit` (the speaker holds it back until they are), so loop over
-//!   the outputs until none of them gives anything.
+//! - A `Close` command comes as soon as the session lets go of a connection.
+//!   Then take what `poll_transmit` still gives for it (the session's last
+//!   messages, such as a NOTIFICATION: a few hundred bytes), whatever the output
+//!   bound, write everything handed out, send FIN and wait for the peer's FIN
+//!   up to the runtime's linger. The runtime is the one layer that lingers: the
+//!   speaker keeps no timer for a closing connection and forgets it once its
+//!   last messages are handed out. Loop over the outputs until none of them
+//!   gives anything.
 //! - A connection named by `poll_ready` stays the runtime's to poll until
 //!   `poll_transmit` on it returns `None`: when its output buffer is full, stop,
 //!   and call `poll_transmit` again when the socket drains (writable).
@@ -56,11 +61,11 @@ use std::sync::Arc;
 use nexthop_core::session::{ConnectionError, ConnectionId, Session, State, TRANSMIT_BUFFER_LEN};
 use nexthop_core::timer_wheel::{TimerHandle, TimerWheel};
 use nexthop_core::wire::codes::cease_subcode;
+use nexthop_core::wire::header::MessageType;
 use nexthop_router::peer::PeerConfig;
 use nexthop_router::prefix::IpPrefix;
 use nexthop_router::rib::PeerId;
-use nexthop_router::router::{ImportError, Router};
-use nexthop_router::wire::UpdateError;
+use nexthop_router::router::{ImportError, Router, UpdateError};
 
 pub use log::TracingLog;
 pub use nexthop_core::time::{Duration, Instant};
@@ -108,10 +113,6 @@ pub struct ReloadSummary {
 
 type Wheel = TimerWheel<u32, 1024, 4096>;
 
-/// How long a closing connection's last messages (a NOTIFICATION) wait for the
-/// runtime to take them before the connection is closed without them.
-pub const CLOSE_LINGER: Duration = Duration::from_secs(5);
-
 /// Where a session's next deadline is armed.
 #[derive(Clone, Copy, Debug)]
 enum Armed {
@@ -146,10 +147,11 @@ struct Conn {
     id: ConnectionId,
     local: Option<SocketAddr>,
     remote: SocketAddr,
-    /// Session messages not yet handed out.
-    queue: VecDeque<Vec<u8>>,
-    /// The session closed it: once `queue` is handed out, `Close` is issued and
-    /// the entry dropped. A closing connection no longer refers to its peer.
+    /// Session messages not yet handed out, with their type.
+    queue: VecDeque<(MessageType, Vec<u8>)>,
+    /// The session let go of it and `Close` was issued: once `queue` is handed
+    /// out the entry is dropped. A closing connection no longer refers to its
+    /// peer.
     closing: bool,
 }
 
@@ -162,13 +164,12 @@ pub struct Speaker {
     by_addr: HashMap<IpAddr, usize>,
     /// Router peers not in use, kept for a neighbour with the same config.
     idle_router_peers: Vec<(PeerConfig, PeerId)>,
+    /// The peer slot of each router peer in use, indexed by `PeerId`.
+    by_router_peer: Vec<Option<usize>>,
     conns: HashMap<ConnKey, Conn, ConnKeyHasher>,
     next_key: u32,
     wheel: Box<Wheel>,
     overflow: BTreeSet<(Instant, usize)>,
-    /// Closing connections whose last messages were not taken yet, and when to
-    /// close them anyway.
-    lingering: BTreeSet<(Instant, ConnKey)>,
     commands: VecDeque<Command>,
     ready: VecDeque<ConnKey>,
     reported: HashSet<ConnKey, ConnKeyHasher>,
@@ -201,11 +202,11 @@ impl Speaker {
             free_slots: Vec::new(),
             by_addr: HashMap::new(),
             idle_router_peers: Vec::new(),
+            by_router_peer: Vec::new(),
             conns: HashMap::default(),
             next_key: 1,
             wheel: Box::new(Wheel::new(Duration::from_millis(10))),
             overflow: BTreeSet::new(),
-            lingering: BTreeSet::new(),
             commands: VecDeque::new(),
             ready: VecDeque::new(),
             reported: HashSet::default(),
@@ -274,7 +275,7 @@ impl Speaker {
     pub fn queued_bytes(&self, conn: ConnKey) -> usize {
         self.conns
             .get(&conn)
-            .map_or(0, |c| c.queue.iter().map(Vec::len).sum())
+            .map_or(0, |c| c.queue.iter().map(|(_, m)| m.len()).sum())
     }
 
     fn peer_at(&self, address: IpAddr) -> Option<&Peer> {
@@ -449,19 +450,7 @@ impl Speaker {
         }
         if self.router.poll_timeout().is_some_and(|t| t <= now) {
             self.router.handle_timeout(now);
-            self.mark_router_output();
-        }
-        while let Some(&(t, key)) = self.lingering.first() {
-            if t > now {
-                break;
-            }
-            self.lingering.pop_first();
-            if self.conns.get(&key).is_some_and(|c| c.closing) {
-                tracing::debug!(conn = %key, "closing without the last messages: not taken in time");
-                self.conns.remove(&key);
-                self.reported.remove(&key);
-                self.commands.push_back(Command::Close { conn: key });
-            }
+            self.take_router_output();
         }
     }
 
@@ -518,17 +507,21 @@ impl Speaker {
             self.reported.remove(&conn);
             return None;
         };
-        if let Some(bytes) = c.queue.pop_front() {
+        if let Some((_, bytes)) = c.queue.pop_front() {
             if c.closing && c.queue.is_empty() {
+                // Its last message: `Close` was issued already.
                 self.conns.remove(&conn);
                 self.reported.remove(&conn);
-                self.commands.push_back(Command::Close { conn });
             }
             return Some(Transmit::Owned(bytes));
         }
+        if c.closing {
+            self.conns.remove(&conn);
+            self.reported.remove(&conn);
+            return None;
+        }
         let i = c.peer;
-        if !c.closing
-            && let Some(p) = self.peers[i].as_mut()
+        if let Some(p) = self.peers[i].as_mut()
             && p.established == Some(conn)
             && let Some(m) = self.router.poll_transmit(p.router_peer)
         {
@@ -545,7 +538,6 @@ impl Speaker {
         [
             self.wheel.next_expiry(),
             self.overflow.first().map(|&(t, _)| t),
-            self.lingering.first().map(|&(t, _)| t),
             self.router.poll_timeout(),
         ]
         .into_iter()
@@ -596,6 +588,11 @@ impl Speaker {
             }
         };
         self.by_addr.insert(address, i);
+        let rp = router_peer.0 as usize;
+        if self.by_router_peer.len() <= rp {
+            self.by_router_peer.resize(rp + 1, None);
+        }
+        self.by_router_peer[rp] = Some(i);
         i
     }
 
@@ -633,6 +630,9 @@ impl Speaker {
         if self.by_addr.get(&p.spec.address) == Some(&i) {
             self.by_addr.remove(&p.spec.address);
         }
+        if let Some(slot) = self.by_router_peer.get_mut(p.router_peer.0 as usize) {
+            *slot = None;
+        }
         if self.router.session(p.router_peer).is_some() {
             self.router.handle_session_down(p.router_peer, now);
         }
@@ -652,24 +652,7 @@ impl Speaker {
             None => {}
         }
         for (_, key) in p.conns {
-            self.close_conn(key, now);
-        }
-    }
-
-    /// The session let go of `key`: close it once its queue is handed out.
-    fn close_conn(&mut self, key: ConnKey, now: Instant) {
-        let Some(c) = self.conns.get_mut(&key) else {
-            return;
-        };
-        c.closing = true;
-        if c.queue.is_empty() {
-            self.conns.remove(&key);
-            self.reported.remove(&key);
-            self.commands.push_back(Command::Close { conn: key });
-        } else {
-            self.lingering
-                .insert((now.saturating_add(CLOSE_LINGER), key));
-            self.mark_ready(key);
+            close_conn(&mut self.conns, &mut self.reported, &mut self.commands, key);
         }
     }
 
@@ -697,19 +680,41 @@ impl Speaker {
         }
     }
 
-    /// Every Established connection with router output waiting is ready.
-    fn mark_router_output(&mut self) {
-        let mut keys = Vec::new();
-        for p in self.peers.iter().flatten() {
-            if let Some(k) = p.established
-                && (self.router.pending_output(p.router_peer) > 0
-                    || self.router.is_catching_up(p.router_peer))
-            {
-                keys.push(k);
+    /// The Established connection of every peer the router says has new
+    /// output is ready (the router names each once: no scan of every peer).
+    fn take_router_output(&mut self) {
+        while let Some(rp) = self.router.poll_ready_peer() {
+            let key = self
+                .by_router_peer
+                .get(rp.0 as usize)
+                .copied()
+                .flatten()
+                .and_then(|i| self.peers[i].as_ref())
+                .and_then(|p| p.established);
+            if let Some(k) = key {
+                self.mark_ready(k);
             }
         }
-        for k in keys {
-            self.mark_ready(k);
-        }
+    }
+}
+
+/// The session let go of `key`: `Close` is issued at once. What is still queued
+/// on it (the session's last messages, such as a NOTIFICATION) is handed out by
+/// `poll_transmit` after the `Close`, and the entry dropped with the last of it;
+/// with nothing queued, it is dropped now.
+fn close_conn(
+    conns: &mut HashMap<ConnKey, Conn, ConnKeyHasher>,
+    reported: &mut HashSet<ConnKey, ConnKeyHasher>,
+    commands: &mut VecDeque<Command>,
+    key: ConnKey,
+) {
+    let Some(c) = conns.get_mut(&key).filter(|c| !c.closing) else {
+        return;
+    };
+    c.closing = true;
+    commands.push_back(Command::Close { conn: key });
+    if c.queue.is_empty() {
+        conns.remove(&key);
+        reported.remove(&key);
     }
 }

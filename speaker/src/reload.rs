@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use nexthop_core::wire::Family;
 use nexthop_core::wire::codes::cease_subcode;
 use nexthop_router::prefix::IpPrefix;
 use nexthop_router::router::{Reconfigured, Router};
@@ -56,7 +57,7 @@ impl Speaker {
             for o in &self.config.originate.clone() {
                 self.originate(o, now);
             }
-            self.mark_router_output();
+            self.take_router_output();
             return summary;
         }
 
@@ -176,38 +177,24 @@ impl Speaker {
         {
             Reconfigured::Applied => {}
             Reconfigured::RouteRefreshNeeded => {
-                let (Some(info), Some(key)) = (info.filter(|_| refresh_ok), p.established) else {
+                let Some(info) = info.filter(|_| refresh_ok) else {
                     return false;
                 };
-                if let Some(c) = self.conns.get_mut(&key) {
-                    for f in [
-                        nexthop_core::wire::Family::IPV4_UNICAST,
-                        nexthop_core::wire::Family::IPV6_UNICAST,
-                    ] {
-                        if info.families.contains(f) {
-                            c.queue.push_back(route_refresh(f));
-                        }
-                    }
-                    if self.reported.insert(key) {
-                        self.ready.push_back(key);
+                // Through the session: it writes the ROUTE-REFRESH with core's
+                // emitter, and refuses where RFC 2918 §4 forbids it.
+                for f in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
+                    if info.families.contains(f)
+                        && let Err(e) = p.session.request_route_refresh(f)
+                    {
+                        tracing::warn!(neighbor = %p.spec.address, family = %f, error = %e, "route refresh not sent");
                     }
                 }
             }
             Reconfigured::ResetNeeded => return false,
         }
         p.spec = spec.clone();
-        self.mark_router_output();
+        self.drive(i, now);
+        self.take_router_output();
         true
     }
-}
-
-/// A ROUTE-REFRESH message for `family` (RFC 2918 §3).
-fn route_refresh(family: nexthop_core::wire::Family) -> Vec<u8> {
-    let mut m = vec![0xff; 16];
-    m.extend_from_slice(&23u16.to_be_bytes());
-    m.push(5);
-    m.extend_from_slice(&u16::from(family.afi).to_be_bytes());
-    m.push(0);
-    m.push(u8::from(family.safi));
-    m
 }

@@ -6,6 +6,8 @@ mod net;
 
 use net::{Net, addr, config, neighbor, neighbor_hold, originate};
 use nexthop_core::session::State;
+use nexthop_core::wire::Family;
+use nexthop_core::wire::route_refresh::{RouteRefresh, RouteRefreshSubtype};
 use nexthop_speaker::config::Config;
 use nexthop_speaker::{Duration, ReloadSummary};
 
@@ -140,11 +142,28 @@ fn reload_adds_removes_and_changes_neighbours_without_touching_the_others() {
             && n.nodes[ns].best("203.0.113.0/24").unwrap().attrs.local_pref
                 == Some(250))
     );
-    // G was asked for its routes (ROUTE-REFRESH) and sent them again.
+    // G was asked for its routes, once, with a ROUTE-REFRESH the session wrote
+    // (RFC 2918 §3: IPv4 unicast, a Normal request) ...
+    let refresh: Vec<_> = net.nodes[ns].sent[mark_s..]
+        .iter()
+        .filter(|m| m.to == Some(g) && m.message_type() == 5)
+        .map(|m| RouteRefresh::parse(&m.bytes).unwrap())
+        .collect();
+    assert_eq!(
+        refresh,
+        vec![RouteRefresh {
+            family: Family::IPV4_UNICAST,
+            subtype: RouteRefreshSubtype::Normal
+        }]
+    );
+    // ... G received it, and sent its route again.
     assert!(
-        net.nodes[ns].sent[mark_s..]
+        net.nodes[ng].sent[mark[ng]..]
             .iter()
-            .any(|m| m.to == Some(g) && m.message_type() == 5)
+            .any(|m| m.to == Some(s)
+                && m.message_type() == 2
+                && m.bytes.ends_with(&[24, 203, 0, 113])),
+        "G re-sent 203.0.113.0/24"
     );
     net.run_for(Duration::from_secs(20));
     // B's, D's and G's sessions were never reset: no OPEN, no NOTIFICATION since.

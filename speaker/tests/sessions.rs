@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use net::{Net, addr, config, neighbor, originate};
 use nexthop_core::session::{SessionConfig, State, emit_open};
+use nexthop_core::wire::header::{Header, MessageType};
 use nexthop_speaker::config::Config;
 use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker};
 
@@ -359,19 +360,31 @@ fn a_session_holds_at_most_two_connections() {
     );
 }
 
+/// One layer lingers on close: the runtime. The speaker issues `Close` at once,
+/// even while the runtime's buffer for the connection is full, and hands out the
+/// Cease after it (the runtime takes it whatever its bound); it keeps no timer
+/// of its own for the close.
 #[test]
-fn shutdown_completes_even_when_the_runtime_cannot_write() {
+fn shutdown_closes_at_once_even_when_the_runtime_cannot_write() {
     let mut raw = Raw::new("");
     raw.drain();
     raw.sp.handle_shutdown(raw.now, "bye");
-    // The runtime's buffer for the connection is full: it takes no bytes.
+    // The runtime's buffer for the connection is full: it takes no bytes, only
+    // commands.
     while raw.sp.poll_ready().is_some() {}
-    assert_eq!(raw.sp.poll_command(), None);
-    assert!(!raw.sp.is_shut_down());
-    let t = raw.sp.poll_timeout().unwrap();
-    assert!(t <= raw.now.saturating_add(nexthop_speaker::CLOSE_LINGER));
-    raw.now = t;
-    raw.sp.handle_timeout(raw.now);
     assert_eq!(raw.sp.poll_command(), Some(Command::Close { conn: raw.k }));
+    assert_eq!(raw.sp.poll_command(), None);
+    assert_eq!(raw.sp.poll_timeout(), None, "no timer for the close");
+    assert!(!raw.sp.is_shut_down(), "the Cease is not handed out yet");
+    // On the Close the runtime takes the last message, whatever its bound.
+    let cease = raw.sp.poll_transmit(raw.now, raw.k).expect("the Cease");
+    let cease = cease.as_ref();
+    assert_eq!(
+        Header::new_checked(cease).unwrap().message_type(),
+        MessageType::Notification
+    );
+    assert_eq!((cease[19], cease[20]), (6, 2));
+    assert!(raw.sp.poll_transmit(raw.now, raw.k).is_none());
     assert!(raw.sp.is_shut_down());
+    assert_eq!(raw.sp.connection_count(), 0);
 }

@@ -49,7 +49,7 @@ impl GracefulRestartInfo {
 }
 
 /// The families a [`FamilySet`] can hold, in the order they are advertised.
-const FAMILIES: [Family; 4] = [
+pub(crate) const FAMILIES: [Family; 4] = [
     Family::IPV4_UNICAST,
     Family::IPV6_UNICAST,
     Family {

@@ -10,8 +10,13 @@
 //!   identified by [`ConnectionId`], bytes read ([`Session::handle_read`]), timer
 //!   expiry ([`Session::handle_timeout`]), and the router's limits
 //!   ([`Session::handle_max_prefix_exceeded`], [`Session::handle_update_error`]);
-//! - outputs (`poll_*`), to be drained after every input, in this order:
-//!   1. [`Session::poll_transmit`] until `None`: bytes to write, per connection;
+//! - application mutators, which queue work without an RFC 4271 event:
+//!   [`Session::request_route_refresh`] (RFC 2918), refused with a
+//!   [`RouteRefreshError`] where the RFC forbids the message;
+//! - outputs (`poll_*`), to be drained after every input and mutator, in this
+//!   order:
+//!   1. [`Session::poll_transmit`] until `None`: messages to write, per
+//!      connection, each with its [`MessageType`];
 //!   2. [`Session::poll_connection_command`] until `None`: connect, close;
 //!   3. [`Session::poll_event`] until `None`: events for the router;
 //!   4. [`Session::poll_timeout`]: the one next deadline, for a timer wheel.
@@ -32,6 +37,7 @@ mod log;
 mod messages;
 mod negotiation;
 mod output;
+mod refresh;
 mod state;
 mod timers;
 
@@ -40,14 +46,17 @@ pub use log::{EventRecord, NoLog, SessionLog, TransitionRecord};
 pub use messages::{GracefulRestartInfo, emit_open, with_local_open};
 pub use negotiation::{SessionInfo, negotiate};
 pub use output::{ConnectionCommand, ConnectionError, DownReason, Event};
+pub use refresh::RouteRefreshError;
 pub use state::{ConnectionId, Direction, FsmEvent, State};
 pub use timers::Timer;
 
 use crate::time::{Duration, Instant};
 use crate::wire::NotificationCode;
-use crate::wire::header::MAX_MESSAGE_LEN;
+use crate::wire::family::FamilySet;
+use crate::wire::header::{MAX_MESSAGE_LEN, MessageType};
 use crate::wire::keepalive::Keepalive;
 use crate::wire::notification::Notification;
+use crate::wire::route_refresh::{RouteRefresh, RouteRefreshSubtype};
 
 use output::Ring;
 use timers::{TimerTable, XorShift};
@@ -87,6 +96,8 @@ pub(crate) struct Connection {
     pub(crate) info: Option<SessionInfo>,
     pub(crate) send_open: bool,
     pub(crate) send_keepalive: bool,
+    /// Families to send a ROUTE-REFRESH request for (RFC 2918 §3).
+    pub(crate) route_refresh: FamilySet,
     /// A NOTIFICATION to send, after which the connection is closed. A connection
     /// with one queued no longer counts for the session's state.
     pub(crate) notification: Option<(NotificationCode, NotificationData)>,
@@ -105,6 +116,21 @@ pub const TRANSMIT_BUFFER_LEN: usize = MAX_MESSAGE_LEN;
 /// Bytes of the largest NOTIFICATION data the session keeps (RFC 9003: a length
 /// octet and up to 255 octets of shutdown communication).
 pub const NOTIFICATION_DATA_LEN: usize = 256;
+
+/// One message from [`Session::poll_transmit`], written into the caller's
+/// buffer: `buffer[..len]` goes on `connection`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use]
+pub struct Transmit {
+    /// The connection to write it on.
+    pub connection: ConnectionId,
+    /// Its length, header included.
+    pub len: usize,
+    /// What it is: OPEN, KEEPALIVE, NOTIFICATION or ROUTE-REFRESH (the session
+    /// writes no UPDATE; the router does).
+    pub message_type: MessageType,
+}
 
 /// The outcome of [`Session::handle_read`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,28 +302,32 @@ impl<L: SessionLog> Session<L> {
 
     // ----- outputs -------------------------------------------------------------
 
-    /// The next message to send: writes it into `buffer` and returns the
-    /// connection to write it on and its length. `buffer` must hold
+    /// The next message to send: writes it into `buffer` and says which
+    /// connection to write it on, its length and its type. `buffer` must hold
     /// [`TRANSMIT_BUFFER_LEN`] bytes; a smaller one that cannot hold the next
     /// message gives `None` and keeps the message queued.
+    ///
+    /// Per connection, in this order: our OPEN, a NOTIFICATION (the last message:
+    /// the connection is closed after it), a KEEPALIVE, ROUTE-REFRESH requests.
     #[must_use]
-    pub fn poll_transmit(
-        &mut self,
-        now: Instant,
-        buffer: &mut [u8],
-    ) -> Option<(ConnectionId, usize)> {
+    pub fn poll_transmit(&mut self, now: Instant, buffer: &mut [u8]) -> Option<Transmit> {
         let _ = now;
         debug_assert!(buffer.len() >= TRANSMIT_BUFFER_LEN);
         for slot in 0..2 {
             let Some(c) = self.connections[slot] else {
                 continue;
             };
+            let sent = |len, message_type| Transmit {
+                connection: c.id,
+                len,
+                message_type,
+            };
             if c.send_open {
                 let n = emit_open(&self.config, buffer).ok()?;
                 if let Some(c) = self.connections[slot].as_mut() {
                     c.send_open = false;
                 }
-                return Some((c.id, n));
+                return Some(sent(n, MessageType::Open));
             }
             if let Some((code, data)) = c.notification {
                 let data: &[u8] = match &data {
@@ -311,14 +341,28 @@ impl<L: SessionLog> Session<L> {
                 self.connections[slot] = None;
                 self.timers.stop_connection(slot);
                 self.commands.push(ConnectionCommand::Close(c.id));
-                return Some((c.id, n));
+                return Some(sent(n, MessageType::Notification));
             }
             if c.send_keepalive {
                 let n = Keepalive.emit(buffer).ok()?;
                 if let Some(c) = self.connections[slot].as_mut() {
                     c.send_keepalive = false;
                 }
-                return Some((c.id, n));
+                return Some(sent(n, MessageType::Keepalive));
+            }
+            if let Some(family) = messages::FAMILIES
+                .into_iter()
+                .find(|f| c.route_refresh.contains(*f))
+            {
+                let request = RouteRefresh {
+                    family,
+                    subtype: RouteRefreshSubtype::Normal,
+                };
+                let n = request.emit(buffer).ok()?;
+                if let Some(c) = self.connections[slot].as_mut() {
+                    c.route_refresh.remove(family);
+                }
+                return Some(sent(n, MessageType::RouteRefresh));
             }
         }
         None

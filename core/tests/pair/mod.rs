@@ -198,7 +198,8 @@ impl Pair {
         let now = self.now;
         let mut progress = false;
         let mut buf = vec![0u8; 4096];
-        while let Some((conn, n)) = self.sides[side].session.poll_transmit(now, &mut buf) {
+        while let Some(t) = self.sides[side].session.poll_transmit(now, &mut buf) {
+            let (conn, n) = (t.connection, t.len);
             progress = true;
             let sent = Sent {
                 at: now,

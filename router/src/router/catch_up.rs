@@ -13,6 +13,20 @@ pub(super) enum Walk<P> {
     Done,
 }
 
+/// [`Walk`] as a per-family value.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct WalkKind;
+
+impl FamilyKind for WalkKind {
+    type Of<P: RoutePrefix> = Walk<P>;
+}
+
+/// Both families' walks, not begun.
+pub(super) const WALKS_FROM_START: PerFamily<WalkKind> = PerFamily {
+    ipv4: Walk::Start,
+    ipv6: Walk::Start,
+};
+
 /// A member bringing itself up to date from its group's Adj-RIB-Out.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct CatchUp {
@@ -24,8 +38,8 @@ pub(super) struct CatchUp {
     pub(super) initial: bool,
     /// Send End-of-RIB when done (the first sync of a session).
     pub(super) end_of_rib: bool,
-    pub(super) ipv4: Walk<Ipv4Prefix>,
-    pub(super) ipv6: Walk<Ipv6Prefix>,
+    /// Each family's walk.
+    pub(super) walks: PerFamily<WalkKind>,
 }
 
 #[derive(Debug, Default)]
@@ -33,22 +47,19 @@ pub(super) struct Output {
     pub(super) queue: VecDeque<(Arc<Message>, Version)>,
     pub(super) bytes: usize,
     pub(super) catch_up: Option<CatchUp>,
+    /// Reported by [`Router::poll_ready_peer`] and not yet drained: set when
+    /// output appears, cleared when [`Router::poll_transmit`] returns `None`.
+    pub(super) reported: bool,
 }
 
-/// Where a catch-up walk keeps its cursor for the family.
-pub(super) trait Walked: FamilyPrefix {
-    fn walk(c: &mut CatchUp) -> &mut Walk<Self>;
-}
-
-impl Walked for Ipv4Prefix {
-    fn walk(c: &mut CatchUp) -> &mut Walk<Self> {
-        &mut c.ipv4
-    }
-}
-
-impl Walked for Ipv6Prefix {
-    fn walk(c: &mut CatchUp) -> &mut Walk<Self> {
-        &mut c.ipv6
+impl Output {
+    /// Output appeared for `peer` (queued UPDATEs or a catch-up walk): it is
+    /// reported once until drained.
+    pub(super) fn note(&mut self, peer: PeerId, ready: &mut VecDeque<PeerId>) {
+        if !self.reported {
+            self.reported = true;
+            ready.push_back(peer);
+        }
     }
 }
 
@@ -83,12 +94,8 @@ impl Router {
             // Both families walked.
             if group.version == cu.started {
                 if cu.end_of_rib {
-                    if group.key.ipv4.is_some() {
-                        self.push_end_of_rib::<Ipv4Prefix>(peer, group.version);
-                    }
-                    if group.key.ipv6.is_some() {
-                        self.push_end_of_rib::<Ipv6Prefix>(peer, group.version);
-                    }
+                    self.push_end_of_rib::<Ipv4Prefix>(&group, peer);
+                    self.push_end_of_rib::<Ipv6Prefix>(&group, peer);
                 }
                 self.peers[peer.0 as usize].output.catch_up = None;
                 break;
@@ -98,8 +105,7 @@ impl Router {
                 started: group.version,
                 initial: false,
                 end_of_rib: cu.end_of_rib,
-                ipv4: Walk::Start,
-                ipv6: Walk::Start,
+                walks: WALKS_FROM_START,
             });
         }
         self.groups[g] = Some(group);
@@ -108,14 +114,14 @@ impl Router {
 
     /// Walks one chunk of `P`'s Adj-RIB-Out for `peer`; false when the family's
     /// walk is already done.
-    pub(super) fn walk_step<P: Walked>(
+    pub(super) fn walk_step<P: RoutePrefix>(
         &mut self,
         group: &UpdateGroup,
         peer: PeerId,
         cu: &mut CatchUp,
     ) -> bool {
-        let walk = *P::walk(cu);
-        let adj = &P::family_ref(group).adj_rib_out;
+        let walk = *cu.walks.get::<P>();
+        let adj = &group.families.get::<P>().adj_rib_out;
         let range = match walk {
             Walk::Done => return false,
             Walk::Start => adj.iter_after(None),
@@ -137,7 +143,7 @@ impl Router {
                 }
             }
         }
-        *P::walk(cu) = match last {
+        *cu.walks.get_mut::<P>() = match last {
             Some(k) if n == WALK_CHUNK => Walk::After(k),
             _ => Walk::Done,
         };
@@ -159,7 +165,12 @@ impl Router {
         true
     }
 
-    pub(super) fn push_end_of_rib<P: FamilyPrefix>(&mut self, peer: PeerId, version: Version) {
+    /// Queues `P`'s End-of-RIB for `peer`, if its group carries the family.
+    pub(super) fn push_end_of_rib<P: RoutePrefix>(&mut self, group: &UpdateGroup, peer: PeerId) {
+        if group.key.mode::<P>().is_none() {
+            return;
+        }
+        let version = group.version;
         let mut bytes = Vec::new();
         self.encoder.end_of_rib::<P>(&mut bytes);
         let msg = Arc::new(Message {
@@ -191,25 +202,28 @@ impl Router {
             })
             .min()
             .unwrap_or(group.version);
-        group.ipv4.purge_tombstones(safe);
-        group.ipv6.purge_tombstones(safe);
+        group.families.ipv4.purge_tombstones(safe);
+        group.families.ipv6.purge_tombstones(safe);
     }
 }
 
 /// Hands `msg` to a member; a member whose output goes over `limit` drops its
 /// queue and will catch up from the Adj-RIB-Out instead.
 pub(super) fn deliver(
+    peer: PeerId,
     p: &mut Peer,
     msg: &Arc<Message>,
     version: Version,
     limit: usize,
     stats: &mut Stats,
+    ready: &mut VecDeque<PeerId>,
 ) {
     let out = &mut p.output;
     if out.catch_up.is_some() {
         // It fell behind earlier in this flush; the walk will cover this message.
         return;
     }
+    out.note(peer, ready);
     out.bytes += msg.bytes.len();
     out.queue.push_back((msg.clone(), version));
     if out.bytes > limit {
@@ -230,8 +244,7 @@ pub(super) fn deliver(
             started: version,
             initial: false,
             end_of_rib,
-            ipv4: Walk::Start,
-            ipv6: Walk::Start,
+            walks: WALKS_FROM_START,
         });
     }
 }

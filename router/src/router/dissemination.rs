@@ -7,8 +7,8 @@ use super::*;
 use crate::group::MemoKey;
 
 impl Router {
-    pub(super) fn decide<P: FamilyPrefix>(&mut self) {
-        if P::rib(&self.ribs).pending() == 0 {
+    pub(super) fn decide<P: RoutePrefix>(&mut self) {
+        if self.ribs.get::<P>().pending() == 0 {
             return;
         }
         let mut changes: Vec<Change<P>> = Vec::new();
@@ -18,7 +18,9 @@ impl Router {
             igp_cost: self.igp_cost.as_ref(),
             options: &self.config.decision,
         };
-        P::rib_mut(&mut self.ribs).decide(&self.config.decision, |p| ctx.key_of(p), &mut changes);
+        self.ribs
+            .get_mut::<P>()
+            .decide(&self.config.decision, |p| ctx.key_of(p), &mut changes);
         if self.config.report_loc_rib {
             self.loc_rib_changes.extend(
                 changes
@@ -29,12 +31,12 @@ impl Router {
         }
         let now = self.now;
         for group in self.groups.iter_mut().flatten() {
-            let Some(mode) = P::mode(&group.key) else {
+            let Some(mode) = group.key.mode::<P>() else {
                 continue;
             };
             let all_paths = mode != AddPathSend::BestOnly;
             let mut any = false;
-            let fam = P::family(group);
+            let fam = group.families.get_mut::<P>();
             for c in &changes {
                 if c.best_changed || all_paths {
                     fam.mark(c.prefix);
@@ -63,11 +65,11 @@ impl Router {
     /// Phase 3 for one group and family: the pending prefixes' export paths are
     /// compared with the Adj-RIB-Out, and the differences encoded once and handed
     /// to the members.
-    pub(super) fn flush_family<P: FamilyPrefix>(&mut self, group: &mut UpdateGroup) {
-        let Some(mode) = P::mode(&group.key) else {
+    pub(super) fn flush_family<P: RoutePrefix>(&mut self, group: &mut UpdateGroup) {
+        let Some(mode) = group.key.mode::<P>() else {
             return;
         };
-        let pending = P::family(group).take_pending();
+        let pending = group.families.get_mut::<P>().take_pending();
         if pending.is_empty() {
             return;
         }
@@ -77,7 +79,7 @@ impl Router {
             igp_cost: self.igp_cost.as_ref(),
             options: &self.config.decision,
         };
-        let rib = P::rib(&self.ribs);
+        let rib = self.ribs.get::<P>();
         let version = group.version;
         let mut batch: Batch<P> = Batch::default();
         let mut desired = Vec::new();
@@ -102,7 +104,7 @@ impl Router {
                     Audience::All
                 }
             };
-            let fam = P::family(group);
+            let fam = group.families.get_mut::<P>();
             let entry = fam.adj_rib_out.get_or_insert_with(prefix, OutPaths::new);
             if mode == AddPathSend::BestOnly {
                 diff_best(
@@ -140,6 +142,7 @@ impl Router {
         let limit = self.config.output_limit;
         let peers = &mut self.peers;
         let stats = &mut self.stats;
+        let ready = &mut self.ready;
         let keep = self.config.keep_message_content;
         let encoded = batch.encode(
             &mut self.encoder,
@@ -149,7 +152,15 @@ impl Router {
             |a, msg| {
                 for &m in &listening {
                     if a.includes(m) {
-                        deliver(&mut peers[m.0 as usize], &msg, version, limit, stats);
+                        deliver(
+                            m,
+                            &mut peers[m.0 as usize],
+                            &msg,
+                            version,
+                            limit,
+                            stats,
+                            ready,
+                        );
                     }
                 }
             },
@@ -193,7 +204,7 @@ pub(super) struct Scratch {
 /// every path, or the N best, each allowed by the export rules and policy, with
 /// its exported attributes.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn export_paths<P: FamilyPrefix>(
+pub(super) fn export_paths<P: RoutePrefix>(
     ctx: &Ctx<'_>,
     rib: &Rib<P>,
     store: &mut AttributeStore,
@@ -306,7 +317,7 @@ pub(super) fn rank(
 }
 
 /// Compares the one path to send without ADD-PATH with what was sent.
-pub(super) fn diff_best<P: GroupPrefix>(
+pub(super) fn diff_best<P: RoutePrefix>(
     entry: &mut OutPaths,
     new: Option<&(PeerId, u32, AttrRef)>,
     version: Version,
@@ -354,7 +365,7 @@ pub(super) fn diff_best<P: GroupPrefix>(
 
 /// Compares the paths to send with ADD-PATH with what was sent; new paths get the
 /// lowest path identifier not in use for the prefix.
-pub(super) fn diff_all<P: GroupPrefix>(
+pub(super) fn diff_all<P: RoutePrefix>(
     entry: &mut OutPaths,
     desired: &[(PeerId, u32, AttrRef)],
     version: Version,

@@ -1,15 +1,19 @@
-//! Phase 1 of the decision process (RFC 4271 §9.1.1): routes received from a
-//! peer are checked for loops (§9.1.2, RFC 4456 §8), put through the peer's import
-//! policy and installed in the Adj-RIB-In, each attribute set interned once.
+//! Phase 1 of the decision process (RFC 4271 §9.1.1): an UPDATE received from a
+//! peer is parsed by core (RFC 7606 applied), and its routes are checked for
+//! loops (§9.1.2, RFC 4456 §8), put through the peer's import policy and
+//! installed in the Adj-RIB-In, each attribute set interned once.
 
 use super::*;
+use crate::wire::{attributes_of, negotiated_of, next_hop_of, unicast, v4_of, v6_of};
+use nexthop_core::wire::nlri::Prefix;
+use nexthop_core::wire::update::{PeerType, Update};
 
 impl Router {
     /// An UPDATE's routes of one family from `peer`: `withdrawn`, then `announced`
     /// with `attrs` (already merged with AS4_PATH for a 2-octet peer, see
     /// [`Attributes::merge_as4`]). `attrs` of `None` with announced prefixes means
     /// treat-as-withdraw (RFC 7606 §2). Path identifiers are 0 without ADD-PATH.
-    pub fn handle_update<P: FamilyPrefix>(
+    pub fn handle_update<P: RoutePrefix>(
         &mut self,
         peer: PeerId,
         withdrawn: &[(u32, P)],
@@ -25,11 +29,11 @@ impl Router {
         if p.session.is_none() {
             return Err(ImportError::NotEstablished);
         }
-        let rib = P::rib_mut(&mut self.ribs);
+        let rib = self.ribs.get_mut::<P>();
         for &(id, prefix) in withdrawn {
             if let Some(old) = rib.remove(prefix, peer, id) {
                 self.store.release(old.attrs);
-                p.prefixes[usize::from(P::IPV6)] -= 1;
+                *p.prefixes.get_mut::<P>() -= 1;
             }
         }
         let checked = attrs.and_then(|mut a| {
@@ -58,7 +62,7 @@ impl Router {
             for &(id, prefix) in announced {
                 if let Some(old) = rib.remove(prefix, peer, id) {
                     self.store.release(old.attrs);
-                    p.prefixes[usize::from(P::IPV6)] -= 1;
+                    *p.prefixes.get_mut::<P>() -= 1;
                 }
             }
             return Ok(());
@@ -69,7 +73,7 @@ impl Router {
                 Outcome::Reject => {
                     if let Some(old) = rib.remove(prefix, peer, id) {
                         self.store.release(old.attrs);
-                        p.prefixes[usize::from(P::IPV6)] -= 1;
+                        *p.prefixes.get_mut::<P>() -= 1;
                     }
                     continue;
                 }
@@ -95,13 +99,13 @@ impl Router {
             };
             match rib.insert(prefix, path) {
                 Some(old) => self.store.release(old.attrs),
-                None => p.prefixes[usize::from(P::IPV6)] += 1,
+                None => *p.prefixes.get_mut::<P>() += 1,
             }
         }
         self.store.release(base);
         // Each family is held to the limit on its own (RFC 4486 §4 reports the
         // AFI/SAFI whose count passed it).
-        let count = p.prefixes[usize::from(P::IPV6)];
+        let count = *p.prefixes.get::<P>();
         match p.config.max_prefix {
             Some(limit) if count > limit => {
                 tracing::warn!(
@@ -113,11 +117,7 @@ impl Router {
                 Err(ImportError::MaxPrefix {
                     limit,
                     count,
-                    family: if P::IPV6 {
-                        Family::IPV6_UNICAST
-                    } else {
-                        Family::IPV4_UNICAST
-                    },
+                    family: P::FAMILY,
                 })
             }
             _ => Ok(()),
@@ -126,7 +126,7 @@ impl Router {
 
     /// Treat-as-withdraw (RFC 7606 §2): the UPDATE's prefixes from `peer` are
     /// withdrawn because its attributes were malformed.
-    pub fn handle_treat_as_withdraw<P: FamilyPrefix>(
+    pub fn handle_treat_as_withdraw<P: RoutePrefix>(
         &mut self,
         peer: PeerId,
         prefixes: &[(u32, P)],
@@ -137,7 +137,7 @@ impl Router {
 
     /// Originates `prefix` with `attrs` from this router (an empty AS_PATH; the
     /// next hop, if absent, is set per peer to our session address).
-    pub fn originate<P: FamilyPrefix>(&mut self, prefix: P, mut attrs: Attributes, now: Instant) {
+    pub fn originate<P: RoutePrefix>(&mut self, prefix: P, mut attrs: Attributes, now: Instant) {
         self.now = now;
         attrs.normalize();
         let attrs = self.store.intern(attrs);
@@ -146,15 +146,15 @@ impl Router {
             path_id: 0,
             attrs,
         };
-        if let Some(old) = P::rib_mut(&mut self.ribs).insert(prefix, path) {
+        if let Some(old) = self.ribs.get_mut::<P>().insert(prefix, path) {
             self.store.release(old.attrs);
         }
     }
 
     /// Stops originating `prefix`.
-    pub fn withdraw_originated<P: FamilyPrefix>(&mut self, prefix: P, now: Instant) {
+    pub fn withdraw_originated<P: RoutePrefix>(&mut self, prefix: P, now: Instant) {
         self.now = now;
-        if let Some(old) = P::rib_mut(&mut self.ribs).remove(prefix, PeerId::LOCAL, 0) {
+        if let Some(old) = self.ribs.get_mut::<P>().remove(prefix, PeerId::LOCAL, 0) {
             self.store.release(old.attrs);
         }
     }
@@ -176,4 +176,101 @@ fn import_check(local: &Local, p: &Peer, a: &Attributes) -> Option<Rejection> {
         return Some(Rejection::FirstAs);
     }
     None
+}
+
+impl Router {
+    /// An UPDATE message (header included) from `peer`: parsed by core with the
+    /// session's parameters and the peer's type (RFC 7606 rules for external
+    /// peers), then taken as [`Router::handle_update_message`] does.
+    pub fn handle_update_bytes(
+        &mut self,
+        peer: PeerId,
+        message: &[u8],
+        now: Instant,
+    ) -> Result<(), UpdateError> {
+        let s = self
+            .session(peer)
+            .ok_or(UpdateError::Import(ImportError::NotEstablished))?;
+        let negotiated = negotiated_of(s);
+        let peer_type = if self.is_internal(peer) {
+            PeerType::Internal
+        } else {
+            PeerType::External
+        };
+        let update =
+            Update::parse_from(message, &negotiated, peer_type).map_err(UpdateError::Decode)?;
+        self.handle_update_message(peer, &update, now)
+            .map_err(UpdateError::Import)
+    }
+
+    /// An UPDATE from `peer`, parsed by core with the session's [`Negotiated`]
+    /// parameters: its IPv4 and IPv6 unicast withdrawals and announcements go to
+    /// [`Router::handle_update`], withdrawn instead when RFC 7606 asks for
+    /// treat-as-withdraw. End-of-RIB markers and other families are ignored.
+    pub fn handle_update_message(
+        &mut self,
+        peer: PeerId,
+        update: &Update<'_>,
+        now: Instant,
+    ) -> Result<(), ImportError> {
+        let four_octet_as = self
+            .session(peer)
+            .ok_or(ImportError::NotEstablished)?
+            .four_octet_as;
+        let mut w4: Vec<(u32, Ipv4Prefix)> = update.withdrawn().filter_map(|n| v4_of(&n)).collect();
+        let mut a4: Vec<(u32, Ipv4Prefix)> = update.nlri().filter_map(|n| v4_of(&n)).collect();
+        let mut w6: Vec<(u32, Ipv6Prefix)> = Vec::new();
+        let mut a6: Vec<(u32, Ipv6Prefix)> = Vec::new();
+        if let Some(mp) = update.mp_unreach().filter(|m| unicast(m.family)) {
+            for n in mp.withdrawn.iter() {
+                match n.prefix {
+                    Prefix::V4(_) => w4.extend(v4_of(&n)),
+                    Prefix::V6(_) => w6.extend(v6_of(&n)),
+                }
+            }
+        }
+        let mut mp_next_hop = None;
+        if let Some(mp) = update.mp_reach().filter(|m| unicast(m.family)) {
+            mp_next_hop = Some(next_hop_of(mp.next_hop));
+            for n in mp.nlri.iter() {
+                match n.prefix {
+                    Prefix::V4(_) => a4.extend(v4_of(&n)),
+                    Prefix::V6(_) => a6.extend(v6_of(&n)),
+                }
+            }
+        }
+        let attrs = (update.treat_as_withdraw().is_none() && !(a4.is_empty() && a6.is_empty()))
+            .then(|| attributes_of(update, four_octet_as));
+        // One owned set per family; copied only when the UPDATE carries both.
+        let (v4_attrs, v6_attrs) = match attrs {
+            None => (None, None),
+            Some(a) if a6.is_empty() => (Some(a), None),
+            Some(a) if a4.is_empty() => (None, Some(a)),
+            Some(a) => (Some(a.clone()), Some(a)),
+        };
+        let v4_attrs = v4_attrs.map(|mut a| {
+            // IPv4 prefixes in MP_REACH_NLRI take its next hop (RFC 4760 §3).
+            if update.nlri().next().is_none()
+                && let Some(nh) = mp_next_hop
+            {
+                a.next_hop = Some(nh);
+            }
+            a
+        });
+        let v6_attrs = v6_attrs.map(|mut a| {
+            a.next_hop = mp_next_hop;
+            a
+        });
+        let r4 = if w4.is_empty() && a4.is_empty() {
+            Ok(())
+        } else {
+            self.handle_update(peer, &w4, &a4, v4_attrs, now)
+        };
+        let r6 = if w6.is_empty() && a6.is_empty() {
+            Ok(())
+        } else {
+            self.handle_update(peer, &w6, &a6, v6_attrs, now)
+        };
+        r4.and(r6)
+    }
 }

@@ -18,16 +18,15 @@ use crate::decision::{self, DecisionOptions, Reason, SelectionKey};
 use crate::encode::UpdateEncoder;
 use crate::export::{self, Local, Source, Target};
 use crate::group::{
-    Audience, Batch, Content, GroupKey, GroupPrefix, Message, OutPath, OutPaths, UpdateGroup,
-    Version,
+    Audience, Batch, Content, GroupKey, Message, OutPath, OutPaths, UpdateGroup, Version,
 };
 use crate::peer::{AddPathSend, FamilyParams, PeerConfig, SessionParams};
 use crate::policy::Outcome;
-use crate::prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
+use crate::prefix::{FamilyKind, IpPrefix, Ipv4Prefix, Ipv6Prefix, PerFamily, RoutePrefix, Same};
 use crate::rib::{Change, Path, PeerId, Rib};
 use crate::time::Instant;
 use crate::wire::CoreEncoder;
-use nexthop_core::wire::Family;
+use nexthop_core::wire::{DecodeError, Family};
 
 mod catch_up;
 mod dissemination;
@@ -36,7 +35,7 @@ mod reconfig;
 
 pub use reconfig::Reconfigured;
 
-use catch_up::{CatchUp, Output, Walk, deliver};
+use catch_up::{CatchUp, Output, WALKS_FROM_START, deliver};
 
 /// The router's own settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +114,27 @@ impl std::fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+/// Why an UPDATE message was not taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpdateError {
+    /// The message is malformed beyond treat-as-withdraw (RFC 7606 session reset
+    /// or AFI/SAFI disable): send the NOTIFICATION it names and close.
+    Decode(DecodeError),
+    /// The router refused it (no session, or max-prefix).
+    Import(ImportError),
+}
+
+impl std::fmt::Display for UpdateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpdateError::Decode(e) => write!(f, "malformed UPDATE: {e}"),
+            UpdateError::Import(e) => write!(f, "UPDATE refused: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for UpdateError {}
+
 /// Why a received path was not installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rejection {
@@ -154,61 +174,23 @@ struct Peer {
     ibgp: bool,
     session: Option<SessionParams>,
     group: Option<usize>,
-    /// Prefixes accepted, IPv4 then IPv6: each family has its own limit.
-    prefixes: [u32; 2],
+    /// Prefixes accepted: each family has its own limit.
+    prefixes: PerFamily<Same<u32>>,
     import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
     output: Output,
     removed: bool,
 }
 
+/// [`Rib`] as what the router keeps per family.
+#[derive(Debug)]
+pub struct RibKind;
+
+impl FamilyKind for RibKind {
+    type Of<P: RoutePrefix> = Rib<P>;
+}
+
 /// The per-family tables.
-#[derive(Debug, Default)]
-pub struct Ribs {
-    ipv4: Rib<Ipv4Prefix>,
-    ipv6: Rib<Ipv6Prefix>,
-}
-
-/// A prefix type of a family the router carries (IPv4 and IPv6 unicast).
-pub trait FamilyPrefix: GroupPrefix {
-    /// The family's table.
-    fn rib(r: &Ribs) -> &Rib<Self>;
-    /// The family's table, mutable.
-    fn rib_mut(r: &mut Ribs) -> &mut Rib<Self>;
-    /// The family's ADD-PATH mode in a group, `None` if the group lacks the family.
-    fn mode(k: &GroupKey) -> Option<AddPathSend>;
-    /// What the session negotiated for the family.
-    fn params(s: &SessionParams) -> FamilyParams;
-}
-
-impl FamilyPrefix for Ipv4Prefix {
-    fn rib(r: &Ribs) -> &Rib<Self> {
-        &r.ipv4
-    }
-    fn rib_mut(r: &mut Ribs) -> &mut Rib<Self> {
-        &mut r.ipv4
-    }
-    fn mode(k: &GroupKey) -> Option<AddPathSend> {
-        k.ipv4
-    }
-    fn params(s: &SessionParams) -> FamilyParams {
-        s.ipv4
-    }
-}
-
-impl FamilyPrefix for Ipv6Prefix {
-    fn rib(r: &Ribs) -> &Rib<Self> {
-        &r.ipv6
-    }
-    fn rib_mut(r: &mut Ribs) -> &mut Rib<Self> {
-        &mut r.ipv6
-    }
-    fn mode(k: &GroupKey) -> Option<AddPathSend> {
-        k.ipv6
-    }
-    fn params(s: &SessionParams) -> FamilyParams {
-        s.ipv6
-    }
-}
+pub type Ribs = PerFamily<RibKind>;
 
 /// The hook that gives the interior cost to a NEXT_HOP (RFC 4271 §9.1.2.2 (e)),
 /// or `None` when the NEXT_HOP is unresolvable and the path must be left out of
@@ -292,6 +274,9 @@ pub struct Router {
     stats: Stats,
     swept_at: usize,
     loc_rib_changes: Vec<IpPrefix>,
+    /// Peers whose output went from nothing to something, for
+    /// [`Router::poll_ready_peer`].
+    ready: VecDeque<PeerId>,
 }
 
 impl std::fmt::Debug for Router {
@@ -329,6 +314,7 @@ impl Router {
             stats: Stats::default(),
             swept_at: 0,
             loc_rib_changes: Vec::new(),
+            ready: VecDeque::new(),
         }
     }
 
@@ -345,13 +331,13 @@ impl Router {
     }
 
     /// The table of `P`'s family.
-    pub fn rib<P: FamilyPrefix>(&self) -> &Rib<P> {
-        P::rib(&self.ribs)
+    pub fn rib<P: RoutePrefix>(&self) -> &Rib<P> {
+        self.ribs.get::<P>()
     }
 
     /// The best path to `prefix` and the decision step that chose it.
-    pub fn best<P: FamilyPrefix>(&self, prefix: &P) -> Option<(&Path, Reason)> {
-        P::rib(&self.ribs).best(prefix)
+    pub fn best<P: RoutePrefix>(&self, prefix: &P) -> Option<(&Path, Reason)> {
+        self.ribs.get::<P>().best(prefix)
     }
 
     /// The prefixes whose best path changed (appeared, went, or became another
@@ -378,10 +364,10 @@ impl Router {
     }
 
     /// What `peer`'s update group has advertised for `prefix`.
-    pub fn adj_rib_out<P: FamilyPrefix>(&self, peer: PeerId, prefix: &P) -> &[OutPath] {
+    pub fn adj_rib_out<P: RoutePrefix>(&self, peer: PeerId, prefix: &P) -> &[OutPath] {
         self.group_of(peer)
             .and_then(|g| self.groups[g].as_ref())
-            .and_then(|g| P::family_ref(g).adj_rib_out.get(prefix))
+            .and_then(|g| g.families.get::<P>().adj_rib_out.get(prefix))
             .map_or(&[], |e| e.as_slice())
     }
 
@@ -413,7 +399,7 @@ impl Router {
     pub fn prefix_count(&self, peer: PeerId) -> u32 {
         self.peers
             .get(peer.0 as usize)
-            .map_or(0, |p| p.prefixes[0] + p.prefixes[1])
+            .map_or(0, |p| p.prefixes.ipv4 + p.prefixes.ipv6)
     }
 
     // ----- configuration -----
@@ -433,7 +419,7 @@ impl Router {
             ibgp,
             session: None,
             group: None,
-            prefixes: [0; 2],
+            prefixes: PerFamily::both(0),
             import_memo: FxHashMap::default(),
             output: Output::default(),
             removed: false,
@@ -500,9 +486,9 @@ impl Router {
             started: group.version,
             initial: true,
             end_of_rib: true,
-            ipv4: Walk::Start,
-            ipv6: Walk::Start,
+            walks: WALKS_FROM_START,
         });
+        p.output.note(peer, &mut self.ready);
     }
 
     /// `peer` asked for our routes again (ROUTE-REFRESH, RFC 2918 §4): its group's
@@ -522,9 +508,9 @@ impl Router {
             started: group.version,
             initial: true,
             end_of_rib,
-            ipv4: Walk::Start,
-            ipv6: Walk::Start,
+            walks: WALKS_FROM_START,
         });
+        out.note(peer, &mut self.ready);
     }
 
     /// The session with `peer` went down: its routes are withdrawn (RFC 4271 §9.1,
@@ -537,7 +523,7 @@ impl Router {
         if p.session.take().is_none() {
             return;
         }
-        p.prefixes = [0; 2];
+        p.prefixes = PerFamily::both(0);
         p.output = Output::default();
         p.import_memo.clear();
         if let Some(g) = p.group.take() {
@@ -619,9 +605,26 @@ impl Router {
             self.continue_catch_up(peer);
         }
         let out = &mut self.peers[peer.0 as usize].output;
-        let (msg, _) = out.queue.pop_front()?;
+        let Some((msg, _)) = out.queue.pop_front() else {
+            out.reported = false;
+            return None;
+        };
         out.bytes -= msg.bytes.len();
         Some(msg)
+    }
+
+    /// The next peer whose output went from nothing to something (UPDATEs
+    /// queued for it, or a walk of its group's Adj-RIB-Out begun: a new session,
+    /// a route refresh, a new update group) since [`Router::poll_transmit`] last
+    /// returned `None` for it. Each such peer is named once, so the caller does
+    /// not scan every peer after an input: drain this after every input and
+    /// timeout, then call `poll_transmit` for each peer named until `None`
+    /// (later, when the peer can take more, if it cannot now). A peer whose
+    /// session went down meanwhile may still be named; `poll_transmit` then
+    /// gives nothing.
+    #[must_use]
+    pub fn poll_ready_peer(&mut self) -> Option<PeerId> {
+        self.ready.pop_front()
     }
 
     // ----- internals -----
@@ -652,10 +655,14 @@ impl Router {
             },
             export: c.export.clone(),
             four_octet_as: s.four_octet_as,
-            ipv4: mode(s.ipv4),
-            ipv6: mode(s.ipv6),
-            ipv4_path_ids: s.ipv4.enabled && s.ipv4.add_path_send,
-            ipv6_path_ids: s.ipv6.enabled && s.ipv6.add_path_send,
+            modes: PerFamily {
+                ipv4: mode(s.ipv4),
+                ipv6: mode(s.ipv6),
+            },
+            path_ids: PerFamily {
+                ipv4: s.ipv4.enabled && s.ipv4.add_path_send,
+                ipv6: s.ipv6.enabled && s.ipv6.add_path_send,
+            },
             max_message_len: s.max_message_len,
             mrai: c.mrai.unwrap_or(if ibgp {
                 Duration::from_secs(5)
@@ -668,12 +675,8 @@ impl Router {
     /// A new group, with its Adj-RIB-Out computed from the Loc-RIB.
     fn create_group(&mut self, key: GroupKey) -> usize {
         let mut group = UpdateGroup::new(key.clone());
-        for (p, _) in self.ribs.ipv4.iter() {
-            group.ipv4.mark(*p);
-        }
-        for (p, _) in self.ribs.ipv6.iter() {
-            group.ipv6.mark(*p);
-        }
+        mark_table::<Ipv4Prefix>(&self.ribs, &mut group);
+        mark_table::<Ipv6Prefix>(&self.ribs, &mut group);
         let g = match self.groups.iter().position(Option::is_none) {
             Some(free) => {
                 self.groups[free] = Some(group);
@@ -691,5 +694,17 @@ impl Router {
             group.last_flush = None;
         }
         g
+    }
+}
+
+/// Marks every prefix of `P`'s table for `group`'s next flush, if the group
+/// carries the family.
+fn mark_table<P: RoutePrefix>(ribs: &Ribs, group: &mut UpdateGroup) {
+    if group.key.mode::<P>().is_none() {
+        return;
+    }
+    let family = group.families.get_mut::<P>();
+    for (p, _) in ribs.get::<P>().iter() {
+        family.mark(*p);
     }
 }

@@ -96,9 +96,9 @@ impl Router {
             started: new_group.version,
             initial: true,
             end_of_rib,
-            ipv4: Walk::Start,
-            ipv6: Walk::Start,
+            walks: WALKS_FROM_START,
         });
+        out.note(peer, &mut self.ready);
         self.peers[peer.0 as usize].group = Some(new);
         tracing::info!(
             neighbor = %self.peers[peer.0 as usize].config.address,
@@ -116,18 +116,18 @@ impl Router {
 
     /// Queues for `peer` the withdrawal of every path `old` has (or had, for
     /// tombstones) that `new` does not advertise under the same identifier.
-    fn withdraw_left_behind<P: FamilyPrefix>(
+    fn withdraw_left_behind<P: RoutePrefix>(
         &mut self,
         peer: PeerId,
         old: &UpdateGroup,
         new: &UpdateGroup,
     ) {
-        if P::mode(&old.key).is_none() {
+        if old.key.mode::<P>().is_none() {
             return;
         }
-        let new_out = &P::family_ref(new).adj_rib_out;
+        let new_out = &new.families.get::<P>().adj_rib_out;
         let mut batch: Batch<P> = Batch::default();
-        for (prefix, paths) in &P::family_ref(old).adj_rib_out {
+        for (prefix, paths) in &old.families.get::<P>().adj_rib_out {
             let kept = new_out.get(prefix);
             for o in paths.iter() {
                 let still = kept
@@ -157,16 +157,8 @@ impl Router {
     /// Every group looks at every prefix again at its next flush.
     fn reexport_all(&mut self, now: Instant) {
         for group in self.groups.iter_mut().flatten() {
-            if group.key.ipv4.is_some() {
-                for (p, _) in self.ribs.ipv4.iter() {
-                    group.ipv4.mark(*p);
-                }
-            }
-            if group.key.ipv6.is_some() {
-                for (p, _) in self.ribs.ipv6.iter() {
-                    group.ipv6.mark(*p);
-                }
-            }
+            mark_table::<Ipv4Prefix>(&self.ribs, group);
+            mark_table::<Ipv6Prefix>(&self.ribs, group);
             group.schedule(now);
         }
     }

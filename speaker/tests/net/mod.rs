@@ -45,7 +45,8 @@ pub struct Node {
     pub reading: bool,
     pub sent: Vec<Sent>,
     /// Connections the speaker closed or lost, and messages it handed out on
-    /// them afterwards (must stay empty).
+    /// them afterwards, past the last ones taken at the `Close` (must stay
+    /// empty).
     pub dead: BTreeSet<ConnKey>,
     pub sent_on_dead: Vec<Sent>,
     /// Accepted connections the speaker refused.
@@ -303,7 +304,22 @@ impl Net {
                 }
             }
             Command::Close { conn } => {
+                // The session's last messages (a NOTIFICATION) are taken after
+                // the Close, whatever the output bound, then written.
+                let to = self.links.get(&(i, conn)).map(|&(j, _)| self.nodes[j].addr);
                 let n = &mut self.nodes[i];
+                while let Some(t) = n.speaker.poll_transmit(now, conn) {
+                    let o = n.out.entry(conn).or_default();
+                    o.extend_from_slice(t.as_ref());
+                    n.peak_out = n.peak_out.max(o.len());
+                    n.sent.push(Sent {
+                        at: now,
+                        conn,
+                        to,
+                        bytes: t.as_ref().to_vec(),
+                        shared: matches!(t, Transmit::Shared(_)),
+                    });
+                }
                 n.dead.insert(conn);
                 n.ready.remove(&conn);
                 n.inbuf.remove(&conn);

@@ -3,7 +3,7 @@
 
 use crate::time::Instant;
 use crate::wire::codes::cease_subcode;
-use crate::wire::family::Family;
+use crate::wire::family::{Family, FamilySet};
 
 use super::{Counter, cease};
 use crate::session::log::SessionLog;
@@ -171,6 +171,7 @@ impl<L: SessionLog> Session<L> {
             info: None,
             send_open: false,
             send_keepalive: false,
+            route_refresh: FamilySet::EMPTY,
             notification: None,
         });
         self.commands.push(ConnectionCommand::Connect(id));

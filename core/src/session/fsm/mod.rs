@@ -15,6 +15,7 @@ mod timer_events;
 
 use crate::time::Instant;
 use crate::wire::codes::{ErrorCode, NotificationCode, fsm_subcode};
+use crate::wire::family::FamilySet;
 
 use crate::session::log::{EventRecord, SessionLog, TransitionRecord};
 use crate::session::output::{ConnectionCommand, DownReason, Event};
@@ -61,6 +62,7 @@ impl<L: SessionLog> Session<L> {
         self.timers.stop_connection(slot);
         if let Some(c) = self.connections[slot].as_mut() {
             c.send_keepalive = false;
+            c.route_refresh = FamilySet::EMPTY;
             c.notification = Some((code, data));
         }
     }

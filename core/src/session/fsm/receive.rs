@@ -98,7 +98,8 @@ impl<L: SessionLog> Session<L> {
         let Some(c) = self.connections[slot] else {
             return Stop::Closed;
         };
-        let message_type = MessageType::from(message.get(18).copied().unwrap_or(0));
+        // Framed by `header::frame`: a whole header is there.
+        let message_type = header::Header::new_unchecked(message).message_type();
         match message_type {
             MessageType::Open => self.on_open(now, slot, c, message),
             MessageType::Notification => {

@@ -2,6 +2,7 @@
 //! outbound connection up, an inbound one accepted, a connection lost.
 
 use crate::time::Instant;
+use crate::wire::family::FamilySet;
 
 use super::Counter;
 use crate::session::log::SessionLog;
@@ -42,6 +43,7 @@ impl<L: SessionLog> Session<L> {
             info: None,
             send_open: false,
             send_keepalive: false,
+            route_refresh: FamilySet::EMPTY,
             notification: None,
         });
         self.log_event(FsmEvent::TcpConnectionValid, Some(slot));
