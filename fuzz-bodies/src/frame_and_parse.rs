@@ -5,12 +5,10 @@
 //! The first input byte picks the session's negotiated parameters, so UPDATEs are
 //! parsed with 2- and 4-octet AS numbers, ADD-PATH for IPv4/IPv6, extended
 //! messages, and from an internal or external peer.
-#![no_main]
 
 use std::fmt::Write;
 use std::hint::black_box;
 
-use libfuzzer_sys::fuzz_target;
 use nexthop_core::wire::attribute::PathAttribute;
 use nexthop_core::wire::capability::negotiate;
 use nexthop_core::wire::header::{HEADER_LEN, frame};
@@ -18,36 +16,9 @@ use nexthop_core::wire::notification::Notification;
 use nexthop_core::wire::open::Open;
 use nexthop_core::wire::route_refresh::RouteRefresh;
 use nexthop_core::wire::update::{PeerType, Update};
-use nexthop_core::wire::{DecodeError, Family, MessageType, Negotiated};
+use nexthop_core::wire::{DecodeError, MessageType, Negotiated};
 
-/// The peer type from bit 5 of the session byte: RFC 7606 treats some
-/// attributes from an external peer differently.
-fn peer_type(bits: u8) -> PeerType {
-    if bits & 32 != 0 {
-        PeerType::External
-    } else {
-        PeerType::Internal
-    }
-}
-
-/// Session parameters from the bits of one byte.
-fn negotiated(bits: u8) -> Negotiated {
-    let mut n = Negotiated {
-        four_octet_as: bits & 1 != 0,
-        extended_message: bits & 2 != 0,
-        ..Negotiated::default()
-    };
-    if bits & 4 != 0 {
-        n.add_path_receive.insert(Family::IPV4_UNICAST);
-    }
-    if bits & 8 != 0 {
-        n.add_path_receive.insert(Family::IPV6_UNICAST);
-    }
-    if bits & 16 != 0 {
-        n.add_path_send = n.add_path_receive;
-    }
-    n
-}
+use crate::session_byte::{negotiated, peer_type};
 
 /// An error must point inside the message, and its data must resolve.
 fn check_error(e: &DecodeError, message: &[u8]) {
@@ -189,7 +160,9 @@ fn walk_attribute(a: &PathAttribute<'_>) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+/// The target: frames `data` (after its session byte) into messages and parses
+/// each; panics on a defect.
+pub fn fuzz(data: &[u8]) {
     let Some((&bits, mut stream)) = data.split_first() else {
         return;
     };
@@ -210,4 +183,4 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-});
+}

@@ -6,9 +6,7 @@
 //!
 //! The first input byte picks the session's negotiated parameters (as in
 //! `frame_and_parse`), the rest is framed and only its first message is used.
-#![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use nexthop_core::wire::attribute::PathAttribute;
 use nexthop_core::wire::header::{self, HEADER_LEN, Header, frame};
 use nexthop_core::wire::keepalive::Keepalive;
@@ -16,27 +14,11 @@ use nexthop_core::wire::notification::Notification;
 use nexthop_core::wire::open::Open;
 use nexthop_core::wire::route_refresh::RouteRefresh;
 use nexthop_core::wire::update::{Update, UpdateBuilder};
-use nexthop_core::wire::{EncodeError, Family, MessageType, Negotiated};
+use nexthop_core::wire::{EncodeError, MessageType, Negotiated};
+
+use crate::session_byte::negotiated;
 
 const FILL: u8 = 0xa5;
-
-/// Session parameters from the bits of one byte (the same map as frame_and_parse;
-/// the builder sends ADD-PATH for the families the parser receives it for).
-fn negotiated(bits: u8) -> Negotiated {
-    let mut n = Negotiated {
-        four_octet_as: bits & 1 != 0,
-        extended_message: bits & 2 != 0,
-        ..Negotiated::default()
-    };
-    if bits & 4 != 0 {
-        n.add_path_receive.insert(Family::IPV4_UNICAST);
-    }
-    if bits & 8 != 0 {
-        n.add_path_receive.insert(Family::IPV6_UNICAST);
-    }
-    n.add_path_send = n.add_path_receive;
-    n
-}
 
 /// UPDATE: parse, rebuild with the builder from what was parsed, parse again; the
 /// prefixes of every field and the attributes must be the same. The builder puts
@@ -157,11 +139,15 @@ fn emit_checked(len: usize, emit: impl Fn(&mut [u8]) -> Result<usize, EncodeErro
     buffer
 }
 
-fuzz_target!(|data: &[u8]| {
+/// The target: the first message of `data` (after its session byte), parsed,
+/// emitted and parsed again; panics on a defect.
+pub fn fuzz(data: &[u8]) {
     let Some((&bits, stream)) = data.split_first() else {
         return;
     };
-    let negotiated = negotiated(bits);
+    // The builder sends ADD-PATH for the families the parser receives it for.
+    let mut negotiated = negotiated(bits);
+    negotiated.add_path_send = negotiated.add_path_receive;
     let Ok(Some(len)) = frame(stream, negotiated.max_message_len()) else {
         return;
     };
@@ -210,4 +196,4 @@ fuzz_target!(|data: &[u8]| {
         MessageType::Update => update_roundtrip(message, &negotiated),
         MessageType::Unknown(_) => {}
     }
-});
+}
