@@ -1,7 +1,7 @@
 //! The fuzz targets on stable: every cargo-fuzz target's body runs here, with the
 //! assertions it makes under libFuzzer, over the seed corpus (`fuzz/seeds`), the
 //! corpus cargo-fuzz has grown (`fuzz/corpus/<target>`, when present) and inputs
-//! generated from the seeds.
+//! generated from both.
 //!
 //! `FUZZ_INPUTS` sets how many generated inputs each target gets (default
 //! 20,000), `FUZZ_SEED` the generator's seed (default fixed, decimal or `0x` hex),
@@ -64,11 +64,10 @@ fn fuzz_on_stable(name: &str) {
     for input in seeds.iter().chain(&corpus) {
         check(target, &|| input.path.display().to_string(), &input.bytes);
     }
-    let seed_bytes: Vec<Vec<u8>> = seeds.into_iter().map(|i| i.bytes).collect();
-    for (n, input) in Mutator::new(&seed_bytes, seed)
-        .take(inputs as usize)
-        .enumerate()
-    {
+    // Mutations start from the seeds and from what cargo-fuzz found.
+    let (n_seeds, n_corpus) = (seeds.len(), corpus.len());
+    let pool: Vec<Vec<u8>> = seeds.into_iter().chain(corpus).map(|i| i.bytes).collect();
+    for (n, input) in Mutator::new(&pool, seed).take(inputs as usize).enumerate() {
         check(
             target,
             &|| format!("generated input {n} of FUZZ_SEED={seed:#x}"),
@@ -76,10 +75,8 @@ fn fuzz_on_stable(name: &str) {
         );
     }
     println!(
-        "fuzz target {name} on stable: {} seeds, {} corpus inputs, {inputs} generated inputs \
-         (FUZZ_SEED={seed:#x}): no failure",
-        seed_bytes.len(),
-        corpus.len(),
+        "fuzz target {name} on stable: {n_seeds} seeds, {n_corpus} corpus inputs, {inputs} \
+         generated inputs (FUZZ_SEED={seed:#x}): no failure"
     );
 }
 
