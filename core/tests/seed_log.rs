@@ -1,4 +1,6 @@
-//! Byte-exact messages from the seed session log (shared/seed/session-log.txt):
+//! Byte-exact messages from the seed session log (`tests/data/session-log.txt`, a
+//! copy of the project's `shared/seed/session-log.txt` kept with the test so that
+//! it always runs):
 //! a session between AS 4200000001 (BGP Identifier 0.0.0.1) and AS 4200000002
 //! (0.0.0.2), both 4-octet speakers with hold time 6 that advertise IPv4
 //! unicast, route refresh and ADD-PATH receive. The log prints byte lists in hex
@@ -164,19 +166,13 @@ fn hold_timer_expired_of_entry_50() {
     assert_eq!(parsed.to_string(), "4 (Hold Timer Expired) / 0");
 }
 
-/// The transcriptions above match the log, where the log is at hand.
+/// The seed session log, compiled into the test: it cannot be missing.
+const SEED_LOG: &str = include_str!("data/session-log.txt");
+
+/// The transcriptions above match the log.
 #[test]
 fn transcriptions_match_the_log() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/seed/session-log.txt"
-    );
-    let Ok(log) = std::fs::read_to_string(path)
-        .or_else(|_| std::fs::read_to_string("/work/shared/seed/session-log.txt"))
-    else {
-        eprintln!("seed log not found; skipping");
-        return;
-    };
+    let log = SEED_LOG;
     let entry = |n: u32| -> Vec<u8> {
         let start = log.find(&format!("\n| {n} |")).expect("entry in log");
         let rest = &log[start + 1..];
