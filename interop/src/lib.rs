@@ -71,6 +71,7 @@ mod gobgp;
 mod model;
 pub mod nexthopd;
 mod openbgpd;
+mod scenario;
 
 pub use bird::Bird;
 pub use capture::{Capture, WireMessage};
