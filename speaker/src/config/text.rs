@@ -33,44 +33,25 @@ fn by_name<T: Copy>(
     })
 }
 
-impl fmt::Display for RuntimeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// `Display` and `FromStr` of a keyword type (`"mio"`, `"both"`,
+/// `"ipv4-unicast"`) through its `name()` and its list `ALL`.
+macro_rules! keyword {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
 
-impl FromStr for RuntimeKind {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        by_name(s, &RuntimeKind::ALL, RuntimeKind::name)
-    }
+        impl FromStr for $t {
+            type Err = ConfigError;
+            fn from_str(s: &str) -> Result<Self, ConfigError> {
+                by_name(s, &<$t>::ALL, <$t>::name)
+            }
+        }
+    )*};
 }
-
-impl fmt::Display for AddPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for AddPath {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        by_name(s, &AddPath::ALL, AddPath::name)
-    }
-}
-
-impl fmt::Display for FamilyName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for FamilyName {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        by_name(s, &FamilyName::ALL, FamilyName::name)
-    }
-}
+keyword!(RuntimeKind, AddPath, FamilyName);
 
 impl FromStr for Prefix {
     type Err = ConfigError;
