@@ -53,13 +53,24 @@ macro_rules! keyword {
 }
 keyword!(RuntimeKind, AddPath, FamilyName);
 
-impl FromStr for Prefix {
-    type Err = ConfigError;
-    /// `ADDRESS/LENGTH` with no host bits set.
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        parse_prefix(s).map_err(value_error)
-    }
+/// `FromStr` of a value type through the parser's own function for it:
+/// `ADDRESS/LENGTH` without host bits, `PREFIX [ge N] [le N]`, `ASN:VALUE` or
+/// `ASN:DATA1:DATA2`.
+macro_rules! parsed_by {
+    ($($t:ty => $parse:ident),*) => {$(
+        impl FromStr for $t {
+            type Err = ConfigError;
+            fn from_str(s: &str) -> Result<Self, ConfigError> {
+                $parse(s).map_err(value_error)
+            }
+        }
+    )*};
 }
+parsed_by!(
+    Prefix => parse_prefix,
+    PrefixRule => parse_prefix_rule,
+    Community => parse_community
+);
 
 /// `PREFIX`, then `ge N` where it is not the prefix's own length, then `le N`
 /// where it is not: what [`PrefixRule::from_str`] reads back as the same rule.
@@ -76,14 +87,6 @@ impl fmt::Display for PrefixRule {
     }
 }
 
-impl FromStr for PrefixRule {
-    type Err = ConfigError;
-    /// `PREFIX [ge N] [le N]`.
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        parse_prefix_rule(s).map_err(value_error)
-    }
-}
-
 /// `ASN:VALUE` (RFC 1997) or `ASN:DATA1:DATA2` (RFC 8092).
 impl fmt::Display for Community {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,12 +94,5 @@ impl fmt::Display for Community {
             Community::Standard(v) => write!(f, "{}:{}", v >> 16, v & 0xffff),
             Community::Large([a, b, c]) => write!(f, "{a}:{b}:{c}"),
         }
-    }
-}
-
-impl FromStr for Community {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
-        parse_community(s).map_err(value_error)
     }
 }
