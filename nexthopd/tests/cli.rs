@@ -2,8 +2,8 @@
 //! broken and then a good config, SIGTERM and SIGINT sending Cease 6/2 with the
 //! shutdown communication to an established peer and exiting 0, and a session
 //! over IPv6 loopback. Configs come from the speaker's typed builder; nexthopd
-//! runs under test-support (stopped by PID, also when a test fails) on
-//! 127.0.0.95-96 and ::1, on ports the kernel hands out.
+//! runs under test-support (stopped by PID, also when a test fails) on loopback
+//! addresses no socket uses and ports the kernel hands out, and on ::1.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use nexthop_core::wire::nlri::{Ipv6Prefix, Nlri};
 use nexthop_core::wire::{Family, Message, MessageType};
 use nexthop_speaker::config::FamilyName;
 use nexthop_speaker::config::file::{ConfigFile, Neighbor, Originate};
-use nexthop_test_support::address::free_port;
+use nexthop_test_support::address::{free_loopback_v4, free_port};
 use nexthop_test_support::nexthopd::{Nexthopd, Options};
 use nexthop_test_support::raw_peer::OpenSettings;
 use nexthop_test_support::{RawPeer, RunDir, poll};
@@ -28,16 +28,23 @@ fn ip(s: &str) -> IpAddr {
 }
 
 /// A free port on `addr`, as a listen address.
-fn listen_on(addr: &str) -> SocketAddr {
-    let addr = ip(addr);
+fn listen_on(addr: IpAddr) -> SocketAddr {
     SocketAddr::new(addr, free_port(addr).unwrap())
 }
 
-/// AS 65095 listening on `listen`, with a passive neighbour 127.0.0.97.
-fn config(listen: SocketAddr) -> ConfigFile {
+/// Where nexthopd listens and where its peer is: loopback addresses no
+/// socket uses.
+fn addresses() -> (SocketAddr, IpAddr) {
+    let me = IpAddr::V4(free_loopback_v4().unwrap());
+    let peer = IpAddr::V4(free_loopback_v4().unwrap());
+    (listen_on(me), peer)
+}
+
+/// AS 65095 listening on `listen`, with a passive neighbour `peer` of AS 65097.
+fn config(listen: SocketAddr, peer: IpAddr) -> ConfigFile {
     ConfigFile::new(65095, Ipv4Addr::new(192, 0, 2, 95))
         .listen(listen)
-        .neighbor(Neighbor::new(ip("127.0.0.97"), 65097).passive(true))
+        .neighbor(Neighbor::new(peer, 65097).passive(true))
 }
 
 fn run_dir(test: &str) -> RunDir {
@@ -65,14 +72,14 @@ fn check(path: &PathBuf) -> std::process::Output {
 #[test]
 fn check_names_the_key_and_line_of_an_error() {
     let run = run_dir("check");
-    let listen = listen_on("127.0.0.95");
+    let (listen, peer) = addresses();
     let good = run.path().join("good.toml");
-    std::fs::write(&good, config(listen).to_toml()).unwrap();
+    std::fs::write(&good, config(listen, peer).to_toml()).unwrap();
     let out = check(&good);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("valid: AS 65095"));
 
-    let bad_config = config(listen).neighbor(Neighbor::new(ip("127.0.0.98"), 1).hold_time(2));
+    let bad_config = config(listen, peer).neighbor(Neighbor::new(ip("127.0.0.98"), 1).hold_time(2));
     let text = bad_config.to_toml();
     let line = 1 + text.lines().position(|l| l == "hold_time = 2").unwrap();
     let bad = run.path().join("bad.toml");
@@ -100,8 +107,8 @@ fn the_uring_runtime_runs_and_sigterm_exits_0() {
         return;
     }
     let run = run_dir("uring");
-    let listen = listen_on("127.0.0.95");
-    let cfg = config(listen).runtime(nexthop_speaker::config::RuntimeKind::Uring);
+    let (listen, peer) = addresses();
+    let cfg = config(listen, peer).runtime(nexthop_speaker::config::RuntimeKind::Uring);
     let mut n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
     let status = n.terminate(Duration::from_secs(10));
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", n.log());
@@ -111,7 +118,7 @@ fn the_uring_runtime_runs_and_sigterm_exits_0() {
 #[test]
 fn reload_keeps_running_on_a_bad_config_and_sigterm_exits_0() {
     let run = run_dir("signals");
-    let listen = listen_on("127.0.0.96");
+    let (listen, peer) = addresses();
     let options = Options {
         args: vec!["--log-format".into(), "json".into()],
         ..Options::default()
@@ -119,7 +126,7 @@ fn reload_keeps_running_on_a_bad_config_and_sigterm_exits_0() {
     let mut n = Nexthopd::start_with(
         bin(),
         run.path(),
-        &config(listen).to_toml(),
+        &config(listen, peer).to_toml(),
         listen,
         options,
     )
@@ -132,7 +139,7 @@ fn reload_keeps_running_on_a_bad_config_and_sigterm_exits_0() {
     wait_log(&n, "config reload failed");
     assert!(n.exit_status().is_none(), "still running");
     // A good one, with a neighbour more.
-    let more = config(listen).neighbor(Neighbor::new(ip("127.0.0.98"), 65098).passive(true));
+    let more = config(listen, peer).neighbor(Neighbor::new(ip("127.0.0.98"), 65098).passive(true));
     n.reload(&more.to_toml()).unwrap();
     let text = wait_log(&n, "config reloaded");
 
@@ -167,10 +174,11 @@ fn shutdown_communication(text: &str) -> Vec<u8> {
 fn sigterm_and_sigint_send_cease_6_2_to_an_established_peer_and_exit_0() {
     for (sig, name) in [(libc::SIGTERM, "sigterm"), (libc::SIGINT, "sigint")] {
         let run = run_dir(name);
-        let listen = listen_on("127.0.0.95");
-        let mut n = Nexthopd::start(bin(), run.path(), &config(listen).to_toml(), listen).unwrap();
+        let (listen, peer) = addresses();
+        let cfg = config(listen, peer);
+        let mut n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
         let open = OpenSettings::new(65097, 90, Ipv4Addr::new(192, 0, 2, 97));
-        let mut peer = RawPeer::establish(ip("127.0.0.97"), listen, &open, None)
+        let mut peer = RawPeer::establish(peer, listen, &open, None)
             .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
         n.signal(sig).unwrap();
         // Cease / Administrative Shutdown (RFC 4486 §4) with the README's text.
@@ -195,7 +203,7 @@ fn sigterm_and_sigint_send_cease_6_2_to_an_established_peer_and_exit_0() {
 #[test]
 fn a_session_over_ipv6_loopback_carries_an_ipv6_route() {
     let run = run_dir("ipv6");
-    let listen = listen_on("::1");
+    let listen = listen_on(ip("::1"));
     let prefix = "2001:db8:95::/48";
     // The peer is ::1 too: IPv6 has one loopback address.
     let cfg = ConfigFile::new(65095, Ipv4Addr::new(192, 0, 2, 95))
