@@ -1,8 +1,11 @@
 //! nexthopd, the nexthop BGP daemon.
 //!
 //! `nexthopd run --config FILE` runs the speaker on the runtime the config names
-//! (`[router] runtime`, "mio" by default); `nexthopd check --config FILE`
-//! validates a configuration and exits. Logs go through `tracing`: readable text
+//! (`[router] runtime`; without it io_uring where the kernel allows it, else
+//! mio); `nexthopd check --config FILE` validates a configuration and exits.
+//! Both refuse a config that asks for a socket option this build cannot apply
+//! (TCP-MD5 or GTSM with the portable socket options), naming the neighbour and
+//! the key. Logs go through `tracing`: readable text
 //! on stderr by default, JSON lines with `--log-format json`, levels from
 //! `RUST_LOG` (default `info`). SIGTERM and SIGINT shut every session down with a
 //! Cease (administrative shutdown, RFC 9003 communication) and exit 0; SIGHUP
@@ -56,11 +59,16 @@ enum Command {
     Lab(lab::LabArgs),
 }
 
-/// Reads and validates `path`; the error names the file, and the key and line.
+/// Reads and validates `path`: the config itself (the error names the key and
+/// the line), and whether this build can apply its neighbours' socket options
+/// (the error names the neighbour and the key).
 pub fn load(path: &Path) -> Result<Config, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let cfg = Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    nexthop_runtime_edge::check(&nexthop_speaker::peer_socket_rules(&cfg))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(cfg)
 }
 
 fn main() -> ExitCode {
@@ -125,6 +133,32 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A config with a TCP-MD5 key and a minimum TTL loads where the build can
+    /// apply them, and is refused, naming the neighbour and the key, where it
+    /// cannot (`--features portable-fallback`).
+    #[test]
+    fn a_config_is_checked_against_the_socket_options_of_this_build() {
+        let path = std::env::temp_dir().join(format!("nexthopd-check-{}.toml", std::process::id()));
+        let text = "[router]\nasn = 65000\nrouter_id = \"192.0.2.1\"\n\n[[neighbor]]\naddress = \"192.0.2.2\"\nremote_asn = 65001\nmd5_key = \"k\"\nmin_ttl = 255\n";
+        std::fs::write(&path, text).expect("write the config");
+        let loaded = load(&path);
+        let _ = std::fs::remove_file(&path);
+        if nexthop_runtime_edge::sockopt::PORTABLE_FALLBACK {
+            let e = loaded.expect_err("the portable build took a TCP-MD5 key");
+            assert!(
+                e.contains("neighbor 192.0.2.2: md5_key: TCP-MD5 (RFC 2385) is not available"),
+                "{e}"
+            );
+        } else {
+            assert_eq!(loaded.expect("this build applies both").neighbors.len(), 1);
         }
     }
 }

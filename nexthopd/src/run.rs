@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant as StdInstant};
 
-use nexthop_runtime_mio::{Options, Runtime, USER_TOKEN, mio, monotonic_clock};
+use nexthop_runtime_mio::{Instant, Options, Runtime, USER_TOKEN, mio, monotonic_clock};
 use nexthop_speaker::Speaker;
 use nexthop_speaker::config::Config;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -30,18 +30,22 @@ pub fn init_logging(format: LogFormat) {
     }
 }
 
-/// Runs the speaker on the mio runtime until a SIGTERM or SIGINT shutdown ends.
-pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
-    let mut clock = monotonic_clock();
-    let now = clock();
+/// The speaker for `cfg` at the runtime clock's `now`, logged.
+fn speaker(cfg: Config, now: Instant, runtime: &str) -> Speaker {
     info!(
         asn = cfg.router.asn,
         router_id = %cfg.router.router_id,
         neighbors = cfg.neighbors.len(),
-        runtime = "mio",
+        runtime,
         "nexthopd starting"
     );
-    let speaker = Speaker::new(cfg, now);
+    Speaker::new(cfg, now)
+}
+
+/// Runs the speaker on the mio runtime until a SIGTERM or SIGINT shutdown ends.
+pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
+    let mut clock = monotonic_clock();
+    let speaker = speaker(cfg, clock(), "mio");
     let mut rt = Runtime::new(speaker, clock, Options::default()).map_err(|e| e.to_string())?;
     let mut signals =
         Signals::new([SIGTERM, SIGINT, SIGHUP]).map_err(|e| format!("signals: {e}"))?;
@@ -170,18 +174,10 @@ fn log_reload(s: nexthop_speaker::ReloadSummary) {
 /// ends. Signals are caught on a thread that wakes the ring (`Turn::user`).
 pub fn run_uring(path: &Path, cfg: Config) -> Result<(), String> {
     use nexthop_runtime_uring as uring;
-    let mut clock = uring::monotonic_clock();
-    let now = clock();
-    info!(
-        asn = cfg.router.asn,
-        router_id = %cfg.router.router_id,
-        neighbors = cfg.neighbors.len(),
-        runtime = "uring",
-        "nexthopd starting"
-    );
-    let speaker = Speaker::new(cfg, now);
-    let mut rt = uring::Runtime::new(speaker, clock, uring::Options::default())
-        .map_err(|e| e.to_string())?;
+    let mut clock = monotonic_clock();
+    let speaker = speaker(cfg, clock(), "uring");
+    let mut rt =
+        uring::Runtime::new(speaker, clock, Options::default()).map_err(|e| e.to_string())?;
     let pending = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
         .map_err(|e| format!("signals: {e}"))?;

@@ -5,18 +5,19 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant as StdInstant};
 
+use nexthop_runtime_edge::{Options, SansIo};
 use nexthop_speaker::config::Config;
 use nexthop_speaker::{Instant, Speaker};
 
 use crate::backend::{Backend, Driver};
 
 /// A job run on the node's thread between two loop turns; `true` ends the loop.
-type Job = Box<dyn FnOnce(&mut dyn Driver) -> bool + Send>;
+type Job<S> = Box<dyn FnOnce(&mut dyn Driver<S>) -> bool + Send>;
 
-/// A speaker running on a backend on its own thread.
-pub struct Node {
+/// A speaker (by default nexthop's) running on a backend on its own thread.
+pub struct Node<S: 'static = Speaker> {
     name: String,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Job<S>>,
     thread: Option<JoinHandle<()>>,
     listen: Vec<SocketAddr>,
 }
@@ -24,17 +25,58 @@ pub struct Node {
 /// How long a turn waits at most: the time a job waits for the loop.
 const TURN: Duration = Duration::from_millis(5);
 
-impl Node {
+impl Node<Speaker> {
     /// Starts `config` on backend `B` with output bound `output_bound`.
     pub fn start<B: Backend>(name: &str, config: Config, output_bound: usize) -> Node {
-        let (jobs, rx) = mpsc::channel::<Job>();
+        let options = Options {
+            output_bound,
+            ..Options::default()
+        };
+        Node::spawn::<B>(
+            name,
+            move || Speaker::new(config, Instant::ZERO),
+            options,
+            || {},
+        )
+        .unwrap_or_else(|e| panic!("{}-{name}: cannot start: {e}", B::NAME))
+    }
+
+    /// The session state of neighbour `address`.
+    pub fn state(&self, address: IpAddr) -> Option<crate::State> {
+        self.query(move |d| d.speaker().session_state(address))
+    }
+
+    /// Neighbours in Established.
+    pub fn established(&self) -> usize {
+        self.query(|d| {
+            d.speaker()
+                .neighbors()
+                .iter()
+                .filter(|(_, s)| *s == crate::State::Established)
+                .count()
+        })
+    }
+}
+
+impl<S: SansIo + 'static> Node<S> {
+    /// Starts the speaker `make` builds on backend `B` with `options`, on a
+    /// thread of its own that first runs `before` (to restrict what the thread
+    /// may do, say). `Err`: the runtime did not start, and why.
+    pub fn spawn<B: Backend>(
+        name: &str,
+        make: impl FnOnce() -> S + Send + 'static,
+        options: Options,
+        before: impl FnOnce() + Send + 'static,
+    ) -> Result<Node<S>, String> {
+        let (jobs, rx) = mpsc::channel::<Job<S>>();
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread_name = format!("{}-{name}", B::NAME);
         let thread = std::thread::Builder::new()
             .name(thread_name.clone())
             .spawn(move || {
-                let speaker = Speaker::new(config, Instant::ZERO);
-                let mut driver = match B::start(speaker, output_bound) {
+                before();
+                let speaker = make();
+                let mut driver = match B::start(speaker, options) {
                     Ok(d) => d,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e.to_string()));
@@ -62,15 +104,18 @@ impl Node {
             .expect("spawn node thread");
         let listen = match ready_rx.recv() {
             Ok(Ok(l)) => l,
-            Ok(Err(e)) => panic!("{}-{name}: cannot start: {e}", B::NAME),
-            Err(_) => panic!("{}-{name}: thread died while starting", B::NAME),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => return Err("the thread died while starting".into()),
         };
-        Node {
+        Ok(Node {
             name: format!("{}-{name}", B::NAME),
             jobs,
             thread: Some(thread),
             listen,
-        }
+        })
     }
 
     /// The listeners' addresses.
@@ -81,10 +126,10 @@ impl Node {
     /// Runs `f` on the node's thread between two turns and returns its result.
     pub fn query<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut dyn Driver) -> R + Send + 'static,
+        f: impl FnOnce(&mut dyn Driver<S>) -> R + Send + 'static,
     ) -> R {
         let (tx, rx) = mpsc::channel();
-        let job: Job = Box::new(move |d| {
+        let job: Job<S> = Box::new(move |d| {
             let _ = tx.send(f(d));
             false
         });
@@ -101,7 +146,7 @@ impl Node {
         &self,
         what: &str,
         limit: Duration,
-        pred: impl Fn(&dyn Driver) -> bool + Send + Sync + Clone + 'static,
+        pred: impl Fn(&dyn Driver<S>) -> bool + Send + Sync + Clone + 'static,
     ) {
         let start = StdInstant::now();
         loop {
@@ -116,28 +161,12 @@ impl Node {
         }
     }
 
-    /// The session state of neighbour `address`.
-    pub fn state(&self, address: IpAddr) -> Option<crate::State> {
-        self.query(move |d| d.speaker().session_state(address))
-    }
-
-    /// Neighbours in Established.
-    pub fn established(&self) -> usize {
-        self.query(|d| {
-            d.speaker()
-                .neighbors()
-                .iter()
-                .filter(|(_, s)| *s == crate::State::Established)
-                .count()
-        })
-    }
-
     /// Stops the loop until the returned guard is dropped: the node reads nothing
     /// and sends nothing meanwhile.
     pub fn pause(&self) -> Paused {
         let (tx, rx) = mpsc::channel::<()>();
         let (entered_tx, entered_rx) = mpsc::channel::<()>();
-        let job: Job = Box::new(move |_| {
+        let job: Job<S> = Box::new(move |_| {
             let _ = entered_tx.send(());
             let _ = rx.recv();
             false
@@ -155,7 +184,7 @@ impl Node {
     pub fn shutdown(mut self, communication: &str, limit: Duration) -> bool {
         let communication = communication.to_string();
         let (tx, rx) = mpsc::channel();
-        let job: Job = Box::new(move |d| {
+        let job: Job<S> = Box::new(move |d| {
             d.input(&mut |s, now| s.handle_shutdown(now, &communication));
             let start = StdInstant::now();
             let done = loop {
@@ -192,7 +221,7 @@ impl Node {
     }
 }
 
-impl Drop for Node {
+impl<S: 'static> Drop for Node<S> {
     fn drop(&mut self) {
         let _ = self.jobs.send(Box::new(|_| true));
         if let Some(t) = self.thread.take() {
@@ -213,6 +242,11 @@ pub fn free_port(ip: IpAddr) -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// `text` as a config; panics naming the error and showing the text.
+pub fn config(text: &str) -> Config {
+    Config::from_toml(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 /// A `[router]` section.

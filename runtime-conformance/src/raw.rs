@@ -53,14 +53,38 @@ impl RawPeer {
         hold: u16,
         rcvbuf: Option<usize>,
     ) -> io::Result<RawPeer> {
+        let stream = RawPeer::connect(dut, from, rcvbuf, None, Duration::from_secs(10))?;
+        RawPeer::handshake(stream, from, asn, hold)
+    }
+
+    /// A TCP connection from `from` to `dut`, given up after `timeout`; with a
+    /// receive buffer of `rcvbuf` bytes and sending with TTL (hop limit) `ttl`
+    /// when given, both set before the SYN.
+    pub fn connect(
+        dut: SocketAddr,
+        from: IpAddr,
+        rcvbuf: Option<usize>,
+        ttl: Option<u32>,
+        timeout: Duration,
+    ) -> io::Result<TcpStream> {
         let s = Socket::new(Domain::for_address(dut), Type::STREAM, Some(Protocol::TCP))?;
         if let Some(n) = rcvbuf {
             s.set_recv_buffer_size(n)?;
         }
+        match (ttl, dut.is_ipv6()) {
+            (Some(t), false) => s.set_ttl_v4(t)?,
+            (Some(t), true) => s.set_unicast_hops_v6(t)?,
+            (None, _) => {}
+        }
         s.bind(&SockAddr::from(SocketAddr::new(from, 0)))?;
-        s.connect_timeout(&SockAddr::from(dut), Duration::from_secs(10))?;
+        s.connect_timeout(&SockAddr::from(dut), timeout)?;
         s.set_tcp_nodelay(true)?;
-        let stream: TcpStream = s.into();
+        Ok(s.into())
+    }
+
+    /// Brings a session up over `stream` (from `from`): OPEN out, OPEN and
+    /// KEEPALIVE in, KEEPALIVE out.
+    pub fn handshake(stream: TcpStream, from: IpAddr, asn: u16, hold: u16) -> io::Result<RawPeer> {
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         let id = match from {
             IpAddr::V4(a) => a.octets(),

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 
 use nexthop_core::wire::header::MAX_EXTENDED_MESSAGE_LEN;
+use nexthop_runtime_edge::Stats;
 
 /// The most a connection's read buffer ever holds: 64 KiB of reads plus one
 /// message of the largest size (RFC 8654 extended messages).
@@ -110,20 +111,29 @@ impl<T: AsRef<[u8]>> OutQueue<T> {
     }
 
     /// Writes as much as `w` takes (vectored, up to [`WRITE_GATHER`] transmits at a
-    /// time) until it would block or the queue is empty. `Ok(true)`: the queue is
-    /// empty.
-    pub(crate) fn write_to(&mut self, w: &mut impl Write) -> io::Result<bool> {
+    /// time) until it would block or the queue is empty, counting the writes in
+    /// `stats`. `Ok(true)`: the queue is empty.
+    pub(crate) fn write_to(&mut self, w: &mut impl Write, stats: &mut Stats) -> io::Result<bool> {
         while self.bytes > 0 {
             let mut slices: [IoSlice<'_>; WRITE_GATHER] = [IoSlice::new(&[]); WRITE_GATHER];
             let mut n = 0;
+            let mut offered = 0;
             for (i, t) in self.queue.iter().take(WRITE_GATHER).enumerate() {
                 let b = t.as_ref();
                 slices[i] = IoSlice::new(if i == 0 { &b[self.head..] } else { b });
+                offered += slices[i].len();
                 n += 1;
             }
+            stats.writes += 1;
             match w.write_vectored(&slices[..n]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(written) => self.advance(written),
+                Ok(written) => {
+                    stats.bytes_written += written as u64;
+                    if written < offered {
+                        stats.short_writes += 1;
+                    }
+                    self.advance(written);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -227,11 +237,16 @@ mod tests {
             cap: 4,
             budget: 7,
         };
-        assert!(!q.write_to(&mut w).unwrap());
+        let mut stats = Stats::default();
+        assert!(!q.write_to(&mut w, &mut stats).unwrap());
         assert_eq!(q.bytes(), 4);
         w.budget = 100;
-        assert!(q.write_to(&mut w).unwrap());
+        assert!(q.write_to(&mut w, &mut stats).unwrap());
         assert_eq!(w.got, b"hello world");
         assert!(q.is_empty());
+        // 4 + 3 bytes, then would block; then 4 bytes twice... each short of
+        // what was offered but the last.
+        assert_eq!(stats.bytes_written, 11);
+        assert_eq!((stats.writes, stats.short_writes), (5, 3));
     }
 }

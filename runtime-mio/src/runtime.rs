@@ -1,20 +1,21 @@
-//! The loop: listeners, connections, their buffers, and the order in which the
-//! speaker's inputs are fed and its outputs drained.
+//! The loop: listeners, connections, their buffers, and readiness. The order in
+//! which the speaker's outputs are drained is the edge's [`Pump`]; the order in
+//! which readable connections are read is its [`ReceiveBudget`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Read};
-use std::net::{IpAddr, Shutdown, SocketAddr};
-use std::os::fd::AsFd;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, BorrowedFd};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
-use socket2::{Domain, Protocol, Socket, Type};
+use nexthop_runtime_edge::{
+    Closed, Command, ConnKey, ConnKeyHasher, ConnectError, Instant, Options, OutputQueue,
+    PeerSockets, Pump, ReceiveBudget, SansIo, Stats, Taken, Turn, bind_listener,
+};
 use tracing::{debug, info, warn};
 
 use crate::buffers::{OutQueue, ReadBuf};
-use crate::{
-    Closed, Command, ConnKey, ConnKeyHasher, Instant, Options, PeerSockOpts, SansIo, sockopt,
-};
 
 /// The token for the caller's own event sources (signals): register them with
 /// [`Runtime::registry`] under it, and [`Turn::user`] says when one is ready.
@@ -32,34 +33,6 @@ fn listener_index(t: Token, n: usize) -> Option<usize> {
 
 fn conn_token(k: ConnKey) -> Token {
     Token(k.0 as usize)
-}
-
-/// What a [`Runtime::turn`] saw besides the speaker's sockets.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Turn {
-    /// A source registered with [`USER_TOKEN`] is ready.
-    pub user: bool,
-}
-
-/// Counters, for logs and tests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Connections accepted and handed to the speaker.
-    pub accepted: u64,
-    /// Connections accepted and closed at once (no neighbour for the address).
-    pub refused: u64,
-    /// Outbound connects started.
-    pub connects: u64,
-    /// Outbound connects that failed or timed out.
-    pub connect_failures: u64,
-    /// Bytes read.
-    pub bytes_read: u64,
-    /// Bytes written.
-    pub bytes_written: u64,
-    /// Largest unwritten output of any connection seen.
-    pub max_out_buffered: usize,
-    /// Largest read buffer of any connection.
-    pub max_read_buffer: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +66,23 @@ struct Conn<T> {
     out: OutQueue<T>,
     /// The speaker reported it ready and `poll_transmit` has not returned `None`.
     more: bool,
+    /// Readable, and in the receive budget's list.
+    waiting: bool,
+}
+
+impl<T: AsRef<[u8]>> OutputQueue<T> for Conn<T> {
+    fn unwritten(&self) -> usize {
+        self.out.bytes()
+    }
+    fn push(&mut self, transmit: T) {
+        self.out.push(transmit);
+    }
+    fn wants_pull(&self) -> bool {
+        self.more
+    }
+    fn set_wants_pull(&mut self, more: bool) {
+        self.more = more;
+    }
 }
 
 struct Listener {
@@ -111,87 +101,83 @@ pub struct Runtime<S: SansIo, C> {
     listeners: Vec<Listener>,
     conns: HashMap<ConnKey, Conn<S::Transmit>, ConnKeyHasher>,
     deadlines: BTreeSet<(Instant, ConnKey)>,
-    peers: HashMap<IpAddr, PeerSockOpts>,
+    peer_sockets: PeerSockets,
+    /// Connections with output to write.
     dirty: Vec<ConnKey>,
-    pending_reads: Vec<ConnKey>,
+    /// Readable connections not read to the end yet (edge-triggered readiness
+    /// will not say again that they have data).
+    budget: ReceiveBudget<ConnKey>,
     /// Listeners whose accept failed (out of descriptors...): retried after a
     /// pause, since edge-triggered readiness will not fire again for the queue.
     retry_accept: Vec<usize>,
     stats: Stats,
 }
 
-fn bind_listener(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener> {
-    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    s.set_reuse_address(true)?;
-    if addr.is_ipv6() {
-        s.set_only_v6(true)?;
-    }
-    s.set_nonblocking(true)?;
-    s.bind(&addr.into())?;
-    s.listen(backlog)?;
-    Ok(s.into())
-}
+/// The runtime as the edge's pump sees it.
+struct Outputs<'a, S: SansIo, C>(&'a mut Runtime<S, C>);
 
-fn connect_socket(
-    remote: SocketAddr,
-    bind: Option<IpAddr>,
-    md5_key: Option<&[u8]>,
-    min_ttl: Option<u8>,
-    send_buffer: Option<usize>,
-) -> io::Result<std::net::TcpStream> {
-    let s = Socket::new(
-        Domain::for_address(remote),
-        Type::STREAM,
-        Some(Protocol::TCP),
-    )?;
-    s.set_nonblocking(true)?;
-    s.set_tcp_nodelay(true)?;
-    if let Some(n) = send_buffer {
-        s.set_send_buffer_size(n)?;
-    }
-    let v6 = remote.is_ipv6();
-    if let Some(b) = bind {
-        s.bind(&SocketAddr::new(b, 0).into())?;
-    }
-    if let Some(key) = md5_key {
-        sockopt::set_md5_key(s.as_fd(), remote.ip(), Some(key))?;
-    }
-    if let Some(t) = min_ttl {
-        sockopt::set_ttl_255(s.as_fd(), v6)?;
-        sockopt::set_min_ttl(s.as_fd(), v6, t)?;
-    }
-    match s.connect(&remote.into()) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) => return Err(e),
-    }
-    Ok(s.into())
-}
+impl<S: SansIo, C: FnMut() -> Instant> Pump for Outputs<'_, S, C> {
+    type Speaker = S;
+    type Queue = Conn<S::Transmit>;
 
-fn closed_reason(e: &io::Error) -> Closed {
-    match e.kind() {
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::TimedOut => Closed::Reset,
-        _ => Closed::LocalError,
+    fn speaker_mut(&mut self) -> &mut S {
+        &mut self.0.speaker
+    }
+    fn output(&mut self, conn: ConnKey) -> Option<(&mut S, &mut Conn<S::Transmit>)> {
+        let rt = &mut *self.0;
+        let c = rt.conns.get_mut(&conn)?;
+        if matches!(c.phase, Phase::Connecting { .. }) {
+            return None;
+        }
+        Some((&mut rt.speaker, c))
+    }
+    fn output_bound(&self) -> usize {
+        self.0.opts.output_bound
+    }
+    fn command(&mut self, now: Instant, command: Command) {
+        self.0.command(now, command);
+    }
+    fn to_write(&mut self, _: Instant, conn: ConnKey, unwritten: usize) {
+        let rt = &mut *self.0;
+        rt.stats.max_out_buffered = rt.stats.max_out_buffered.max(unwritten);
+        rt.dirty.push(conn);
+    }
+    fn flush(&mut self, now: Instant) -> bool {
+        let rt = &mut *self.0;
+        if rt.dirty.is_empty() {
+            return false;
+        }
+        let mut dirty = std::mem::take(&mut rt.dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
+        for k in dirty {
+            rt.write(now, k);
+        }
+        true
     }
 }
 
 impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
-    /// Binds a listener on each of the speaker's listen addresses (SO_REUSEADDR)
-    /// and carries out the speaker's first commands (connects of its non-passive
-    /// neighbours).
+    /// Binds a listener on each of the speaker's listen addresses (SO_REUSEADDR),
+    /// with the speaker's per-peer socket rules installed on them, and carries
+    /// out the speaker's first commands (connects of its non-passive
+    /// neighbours). Fails when this build cannot apply a rule
+    /// ([`nexthop_runtime_edge::check`]).
     pub fn new(speaker: S, clock: C, opts: Options) -> io::Result<Self> {
+        let rules = speaker.peer_socket_rules();
+        nexthop_runtime_edge::check(&rules)
+            .map_err(|e| io::Error::new(io::ErrorKind::Unsupported, e))?;
+        let mut peer_sockets = PeerSockets::new();
+        peer_sockets.update(rules, &[]);
         let poll = Poll::new()?;
         let mut listeners = Vec::new();
         for (i, addr) in speaker.listen_addresses().into_iter().enumerate() {
-            let sock = bind_listener(addr, opts.backlog)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-            let mut sock = TcpListener::from_std(sock);
+            let std: std::net::TcpListener = bind_listener(addr, opts.backlog)?.into();
+            let mut sock = TcpListener::from_std(std);
             poll.registry()
                 .register(&mut sock, listener_token(i), Interest::READABLE)?;
             let addr = sock.local_addr()?;
+            peer_sockets.add_listener(sock.as_fd(), addr);
             info!(%addr, "listening");
             listeners.push(Listener { sock, addr });
         }
@@ -205,13 +191,12 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             listeners,
             conns: HashMap::default(),
             deadlines: BTreeSet::new(),
-            peers: HashMap::new(),
+            peer_sockets,
             dirty: Vec::new(),
-            pending_reads: Vec::new(),
+            budget: ReceiveBudget::new(),
             retry_accept: Vec::new(),
             stats: Stats::default(),
         };
-        rt.refresh_peer_options();
         rt.drain();
         Ok(rt)
     }
@@ -255,6 +240,17 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.conns.iter().map(|(k, c)| (*k, c.remote)).collect()
     }
 
+    /// The socket of `conn`, to read its options.
+    pub fn connection_socket(&self, conn: ConnKey) -> Option<BorrowedFd<'_>> {
+        self.conns.get(&conn).map(|c| c.stream.as_fd())
+    }
+
+    /// The socket of listener `i` (in [`Runtime::local_addresses`] order), to
+    /// read its options.
+    pub fn listener_socket(&self, i: usize) -> Option<BorrowedFd<'_>> {
+        self.listeners.get(i).map(|l| l.sock.as_fd())
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> Stats {
         self.stats
@@ -267,53 +263,20 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             .map(|c| (c.rbuf.capacity(), c.out.bytes()))
     }
 
-    /// Applies the speaker's [`SansIo::peer_socket_options`] (after a reload).
+    /// Applies the speaker's [`SansIo::peer_socket_rules`] again (after a
+    /// reload): keys and GTSM filters on the listeners, minimum TTLs for the
+    /// connections accepted from then on.
     pub fn refresh_peer_options(&mut self) {
-        let peers = self.speaker.peer_socket_options();
-        if peers != self.peers {
-            self.set_peer_options(peers);
-        }
-    }
-
-    /// Sets the per-peer options for inbound connections: MD5 keys are installed
-    /// on (and removed from) the listeners of the peer's family; minimum TTLs are
-    /// applied to connections accepted from then on.
-    pub fn set_peer_options(&mut self, peers: HashMap<IpAddr, PeerSockOpts>) {
-        for l in &self.listeners {
-            let fd = l.sock.as_fd();
-            let family = |a: &IpAddr| a.is_ipv4() == l.addr.is_ipv4();
-            for (addr, old) in &self.peers {
-                let gone = peers.get(addr).and_then(|p| p.md5_key.as_ref()).is_none();
-                if family(addr)
-                    && old.md5_key.is_some()
-                    && gone
-                    && let Err(e) = sockopt::set_md5_key(fd, *addr, None)
-                {
-                    warn!(neighbor = %addr, error = %e, "cannot remove the TCP-MD5 key");
-                }
-            }
-            // The listener answers SYNs (SYN-ACK) itself: with TTL 255, or a
-            // GTSM peer drops them (RFC 5082 §3).
-            if peers.iter().any(|(a, p)| family(a) && p.min_ttl.is_some())
-                && let Err(e) = sockopt::set_ttl_255(fd, l.addr.is_ipv6())
-            {
-                warn!(listener = %l.addr, error = %e, "cannot set TTL 255 for GTSM");
-            }
-            for (addr, p) in &peers {
-                if let (true, Some(key)) = (family(addr), &p.md5_key)
-                    && let Err(e) = sockopt::set_md5_key(fd, *addr, Some(key))
-                {
-                    warn!(neighbor = %addr, listener = %l.addr, error = %e, "cannot set the TCP-MD5 key");
-                }
-            }
-        }
-        self.peers = peers;
+        let rules = self.speaker.peer_socket_rules();
+        let fds: Vec<BorrowedFd<'_>> = self.listeners.iter().map(|l| l.sock.as_fd()).collect();
+        self.peer_sockets.update(rules, &fds);
     }
 
     /// One loop turn: waits for socket readiness, the speaker's next timer, or
     /// `max_wait`, whichever comes first; handles what happened.
     pub fn turn(&mut self, max_wait: Option<std::time::Duration>) -> io::Result<Turn> {
         let now = (self.clock)();
+        self.stats.turns += 1;
         let mut next = self.speaker.poll_timeout();
         if let Some(&(d, _)) = self.deadlines.first() {
             next = Some(next.map_or(d, |n| n.min(d)));
@@ -321,7 +284,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let mut wait = next.map(|d| {
             std::time::Duration::from_millis(d.saturating_duration_since(now).total_millis())
         });
-        if !self.pending_reads.is_empty() {
+        if !self.budget.is_empty() {
             wait = Some(std::time::Duration::ZERO);
         }
         if !self.retry_accept.is_empty() {
@@ -346,9 +309,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 e.is_writable() || e.is_error(),
             )
         }));
-        for k in std::mem::take(&mut self.pending_reads) {
-            self.read(k);
-        }
+        self.stats.events += ready.len() as u64;
         for i in std::mem::take(&mut self.retry_accept) {
             self.accept(i);
         }
@@ -365,16 +326,23 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 if matches!(c.phase, Phase::Connecting { .. }) {
                     self.finish_connect(k);
                 }
-                if readable {
-                    self.read(k);
+                let Some(c) = self.conns.get_mut(&k) else {
+                    continue;
+                };
+                if readable && !c.waiting && !matches!(c.phase, Phase::Connecting { .. }) {
+                    c.waiting = true;
+                    self.budget.push(k);
                 }
-                if writable && self.conns.contains_key(&k) {
+                if writable {
                     self.dirty.push(k);
-                    self.drain();
                 }
             }
         }
         self.ready = ready;
+        self.drain();
+        let mut budget = std::mem::take(&mut self.budget);
+        budget.hand_over(self.opts.recv_budget, |k, share| self.read(k, share));
+        self.budget = budget;
         self.timers();
         Ok(turn)
     }
@@ -409,38 +377,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         }
     }
 
-    /// Drains the speaker's outputs until it has none: commands, ready
-    /// connections, their transmits (which may fail and feed it more inputs).
+    /// Drains the speaker's outputs (the edge's pump), writing at once.
     fn drain(&mut self) {
-        loop {
-            let mut again = false;
-            while let Some(cmd) = self.speaker.poll_command() {
-                again = true;
-                self.command(cmd);
-            }
-            while let Some(k) = self.speaker.poll_ready() {
-                again = true;
-                if let Some(c) = self.conns.get_mut(&k) {
-                    c.more = true;
-                    self.dirty.push(k);
-                }
-            }
-            if self.dirty.is_empty() {
-                if again {
-                    continue;
-                }
-                break;
-            }
-            let mut dirty = std::mem::take(&mut self.dirty);
-            dirty.sort_unstable();
-            dirty.dedup();
-            for k in dirty {
-                self.flush(k);
-            }
-        }
+        let now = (self.clock)();
+        Outputs(self).drain(now);
     }
 
-    fn command(&mut self, cmd: Command) {
+    fn command(&mut self, now: Instant, cmd: Command) {
         match cmd {
             Command::Connect {
                 conn,
@@ -450,34 +393,46 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 min_ttl,
                 timeout,
             } => {
-                let now = (self.clock)();
                 self.stats.connects += 1;
-                let sock = connect_socket(
+                let stream = PeerSockets::outbound(
+                    conn,
                     remote,
                     bind,
                     md5_key.as_deref(),
                     min_ttl,
-                    self.opts.send_buffer,
-                );
-                let mut stream = match sock {
-                    Ok(s) => TcpStream::from_std(s),
+                    &self.opts,
+                )
+                .and_then(|s| match s.connect(&remote.into()) {
+                    Ok(()) => Ok(s),
+                    Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(s),
+                    Err(e) => Err(ConnectError::Socket(e)),
+                })
+                .map(|s| TcpStream::from_std(s.into()))
+                .and_then(|mut stream| {
+                    self.poll
+                        .registry()
+                        .register(
+                            &mut stream,
+                            conn_token(conn),
+                            Interest::READABLE | Interest::WRITABLE,
+                        )
+                        .map(|()| stream)
+                        .map_err(ConnectError::Socket)
+                });
+                let stream = match stream {
+                    Ok(s) => s,
                     Err(e) => {
-                        debug!(connection_id = conn.0, %remote, error = %e, "connect failed");
+                        match e {
+                            ConnectError::Option(_) => self.stats.option_failures += 1,
+                            ConnectError::Socket(e) => {
+                                debug!(connection_id = conn.0, %remote, error = %e, "connect failed")
+                            }
+                        }
                         self.stats.connect_failures += 1;
                         self.speaker.handle_connect_failed(now, conn);
                         return;
                     }
                 };
-                if let Err(e) = self.poll.registry().register(
-                    &mut stream,
-                    conn_token(conn),
-                    Interest::READABLE | Interest::WRITABLE,
-                ) {
-                    warn!(connection_id = conn.0, %remote, error = %e, "cannot register a socket");
-                    self.stats.connect_failures += 1;
-                    self.speaker.handle_connect_failed(now, conn);
-                    return;
-                }
                 let deadline = now.saturating_add(timeout);
                 debug!(connection_id = conn.0, %remote, ?bind, "connecting");
                 self.deadlines.insert((deadline, conn));
@@ -490,11 +445,11 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                         rbuf: ReadBuf::default(),
                         out: OutQueue::new(),
                         more: false,
+                        waiting: false,
                     },
                 );
             }
             Command::Close { conn } => {
-                let now = (self.clock)();
                 let linger = self.opts.linger;
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
@@ -521,35 +476,27 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     }
 
     /// Pulls transmits while under the output bound and writes them until the
-    /// socket would block.
-    fn flush(&mut self, k: ConnKey) {
-        let now = (self.clock)();
-        let bound = self.opts.output_bound;
-        let Some(c) = self.conns.get_mut(&k) else {
-            return;
-        };
-        if matches!(c.phase, Phase::Connecting { .. }) {
-            return;
-        }
+    /// socket would block; a closing connection then sends its FIN.
+    fn write(&mut self, now: Instant, k: ConnKey) {
         let failed = loop {
-            while c.more && c.out.bytes() < bound {
-                match self.speaker.poll_transmit(now, k) {
-                    Some(t) => c.out.push(t),
-                    None => c.more = false,
-                }
-            }
-            self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out.bytes());
+            let Some(unwritten) = Outputs(self).pull(now, k) else {
+                return;
+            };
+            self.stats.max_out_buffered = self.stats.max_out_buffered.max(unwritten);
+            let Some(c) = self.conns.get_mut(&k) else {
+                return;
+            };
             if c.out.is_empty() {
                 break None;
             }
-            let before = c.out.bytes();
-            let r = c.out.write_to(&mut c.stream);
-            self.stats.bytes_written += (before - c.out.bytes()) as u64;
-            match r {
+            match c.out.write_to(&mut c.stream, &mut self.stats) {
                 Ok(true) => {}
                 Ok(false) => break None,
                 Err(e) => break Some(e),
             }
+        };
+        let Some(c) = self.conns.get_mut(&k) else {
+            return;
         };
         if let Some(e) = failed {
             info!(connection_id = k.0, remote = %c.remote, error = %e, "send failed, connection closed");
@@ -611,12 +558,18 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     warn!(listener = %self.listeners[i].addr, error = %e, "accept failed");
+                    self.stats.accept_failures += 1;
                     if !self.retry_accept.contains(&i) {
                         self.retry_accept.push(i);
                     }
                     return;
                 }
             };
+            // Fail closed: not while the listener lacks the peer's key or filter.
+            if self.peer_sockets.admit(i, remote).is_err() {
+                self.stats.option_failures += 1;
+                continue;
+            }
             let now = (self.clock)();
             let local = stream.local_addr().unwrap_or(self.listeners[i].addr);
             let Some(k) = self.speaker.handle_accepted(now, local, remote) else {
@@ -627,42 +580,34 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 continue;
             };
             self.stats.accepted += 1;
-            self.setup_accepted(k, stream, remote, local);
+            self.setup_accepted(now, k, stream, remote, local);
             self.drain();
         }
     }
 
     fn setup_accepted(
         &mut self,
+        now: Instant,
         k: ConnKey,
         mut stream: TcpStream,
         remote: SocketAddr,
         local: SocketAddr,
     ) {
-        let now = (self.clock)();
-        let mut setup = stream.set_nodelay(true);
-        if let (Ok(()), Some(n)) = (&setup, self.opts.send_buffer) {
-            setup = socket2::SockRef::from(&stream).set_send_buffer_size(n);
+        if self
+            .peer_sockets
+            .accepted(k, stream.as_fd(), remote, &self.opts)
+            .is_err()
+        {
+            self.stats.option_failures += 1;
+            self.speaker.handle_closed(now, k, Closed::LocalError);
+            return;
         }
-        if let (Ok(()), Some(t)) = (
-            &setup,
-            self.peers
-                .get(&remote.ip().to_canonical())
-                .and_then(|p| p.min_ttl),
+        if let Err(e) = self.poll.registry().register(
+            &mut stream,
+            conn_token(k),
+            Interest::READABLE | Interest::WRITABLE,
         ) {
-            let v6 = remote.is_ipv6();
-            setup = sockopt::set_ttl_255(stream.as_fd(), v6)
-                .and_then(|()| sockopt::set_min_ttl(stream.as_fd(), v6, t));
-        }
-        if setup.is_ok() {
-            setup = self.poll.registry().register(
-                &mut stream,
-                conn_token(k),
-                Interest::READABLE | Interest::WRITABLE,
-            );
-        }
-        if let Err(e) = setup {
-            warn!(connection_id = k.0, %remote, error = %e, "cannot set up an accepted connection");
+            warn!(connection_id = k.0, %remote, error = %e, "cannot register an accepted connection");
             self.speaker.handle_closed(now, k, Closed::LocalError);
             return;
         }
@@ -676,40 +621,55 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 rbuf: ReadBuf::default(),
                 out: OutQueue::new(),
                 more: false,
+                waiting: false,
             },
         );
     }
 
-    /// Reads until the socket would block (or the turn's budget is spent), feeding
-    /// the speaker after each read.
-    fn read(&mut self, k: ConnKey) {
-        for _ in 0..self.opts.reads_per_turn {
+    /// Reads `k` until the socket would block or `share` bytes were handed to
+    /// the speaker (one read past it at most), feeding the speaker after each
+    /// read.
+    fn read(&mut self, k: ConnKey, share: usize) -> Taken {
+        let mut taken = 0;
+        let done = |bytes| Taken { bytes, more: false };
+        loop {
             let Some(c) = self.conns.get_mut(&k) else {
-                return;
+                return done(taken);
             };
             match c.phase {
-                Phase::Connecting { .. } => return,
+                Phase::Connecting { .. } => {
+                    c.waiting = false;
+                    return done(taken);
+                }
                 Phase::Closing { .. } => {
+                    c.waiting = false;
                     self.discard(k);
-                    return;
+                    return done(taken);
                 }
                 Phase::Open => {}
+            }
+            if taken >= share {
+                return Taken {
+                    bytes: taken,
+                    more: true,
+                };
             }
             let Some(spare) = c.rbuf.spare() else {
                 warn!(connection_id = k.0, remote = %c.remote, "read buffer full without a whole message");
                 self.fail(k, Closed::LocalError);
                 self.drain();
-                return;
+                return done(taken);
             };
             match c.stream.read(spare) {
                 Ok(0) => {
                     info!(connection_id = k.0, remote = %c.remote, "connection closed by the peer");
                     self.fail(k, Closed::PeerClosed);
                     self.drain();
-                    return;
+                    return done(taken);
                 }
                 Ok(n) => {
                     c.rbuf.commit(n);
+                    taken += n;
                     self.stats.bytes_read += n as u64;
                     self.stats.max_read_buffer = self.stats.max_read_buffer.max(c.rbuf.capacity());
                     let now = (self.clock)();
@@ -719,20 +679,17 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     c.rbuf.release_if_empty();
-                    return;
+                    c.waiting = false;
+                    return done(taken);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     info!(connection_id = k.0, remote = %c.remote, error = %e, "connection lost");
-                    self.fail(k, closed_reason(&e));
+                    self.fail(k, Closed::from_error(&e));
                     self.drain();
-                    return;
+                    return done(taken);
                 }
             }
-        }
-        // Budget spent: more may wait, and edge-triggered readiness will not say so.
-        if self.conns.contains_key(&k) {
-            self.pending_reads.push(k);
         }
     }
 

@@ -2,10 +2,30 @@
 //! was received, the bounded queue of transmits not yet sent, and the operations
 //! the ring still runs on it (the socket is closed only when there are none).
 
+use std::collections::VecDeque;
+use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
+use nexthop_runtime_edge::OutputQueue;
+
 use crate::{ConnKey, Instant};
+
+/// A receive completion held over until the receive budget reaches it.
+pub(crate) struct HeldRecv {
+    pub(crate) result: io::Result<usize>,
+    /// The provided buffer holding the bytes.
+    pub(crate) buffer: Option<u16>,
+    /// The multishot receive is still armed.
+    pub(crate) more: bool,
+}
+
+impl HeldRecv {
+    /// Bytes received (0 for an end of stream or an error).
+    pub(crate) fn len(&self) -> usize {
+        *self.result.as_ref().unwrap_or(&0)
+    }
+}
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,8 +69,8 @@ pub(crate) struct Conn<T> {
     pub(crate) out_bytes: usize,
     /// Listed among the connections to flush this turn.
     pub(crate) dirty: bool,
-    /// Receive completions of this connection held over to a later turn.
-    pub(crate) held: u32,
+    /// Receive completions of this connection not handed over yet, in order.
+    pub(crate) held: VecDeque<HeldRecv>,
     /// An emptied vector of an earlier batch, for the next batch or queue.
     spare: Vec<T>,
 }
@@ -80,7 +100,7 @@ impl<T: AsRef<[u8]>> Conn<T> {
             front_offset: 0,
             out_bytes: 0,
             dirty: false,
-            held: 0,
+            held: VecDeque::new(),
             spare: Vec::new(),
         }
     }
@@ -175,6 +195,21 @@ impl<T: AsRef<[u8]>> Conn<T> {
     /// Nothing is left to write.
     pub(crate) fn drained(&self) -> bool {
         self.out.is_empty() && !self.sending
+    }
+}
+
+impl<T: AsRef<[u8]>> OutputQueue<T> for Conn<T> {
+    fn unwritten(&self) -> usize {
+        self.out_bytes
+    }
+    fn push(&mut self, transmit: T) {
+        self.queue(transmit);
+    }
+    fn wants_pull(&self) -> bool {
+        self.wants_pull
+    }
+    fn set_wants_pull(&mut self, more: bool) {
+        self.wants_pull = more;
     }
 }
 

@@ -1,15 +1,28 @@
-//! The io_uring runtime for nexthop: sockets, buffers and the clock, nothing else.
+//! The io_uring runtime for nexthop: sockets, buffers and completions, nothing
+//! else.
 //!
 //! [`Runtime`] is a single-threaded loop on one io_uring instance that drives a
-//! sans-IO speaker (the [`SansIo`] trait of `nexthop_speaker`, the one
-//! runtime-mio drives too): a multishot accept per listen address; a multishot receive per
-//! connection from a ring of provided buffers, so an idle peer holds no receive
-//! buffer (an unconsumed tail is copied into a small per-connection buffer);
-//! `sendmsg` of the speaker's transmits as they are (an update group's shared bytes
-//! are lent to the kernel for every member, never copied), zero-copy when asked;
-//! all the speaker's timers behind one timeout entry; submissions batched, one
-//! `io_uring_enter` per loop turn. A zero-length receive, a reset or a failed send
-//! is reported to the speaker in the turn that sees it.
+//! sans-IO speaker (the [`SansIo`] trait of nexthop-runtime-edge, the one
+//! runtime-mio drives too): a multishot accept per listen address; a multishot
+//! receive per connection from a ring of provided buffers, so an idle peer holds
+//! no receive buffer (an unconsumed tail is copied into a small per-connection
+//! buffer); `sendmsg` of the speaker's transmits as they are (an update group's
+//! shared bytes are lent to the kernel for every member, never copied),
+//! zero-copy when asked; all the speaker's timers behind one timeout entry;
+//! submissions batched, one `io_uring_enter` per loop turn. A zero-length
+//! receive, a reset or a failed send is reported to the speaker in the turn
+//! that sees it.
+//!
+//! What both runtimes share is nexthop-runtime-edge's: the order in which the
+//! speaker's outputs are drained and pulled under the output bound, the fair
+//! receive budget (receive completions are handed over side by side, at most
+//! [`Options::recv_budget`] bytes a turn), and the per-peer socket options,
+//! failing closed: TCP_NODELAY on every connection, TCP-MD5 (RFC 2385), GTSM
+//! (RFC 5082) on the listeners' handshake (a filter drops a peer's SYN below
+//! its minimum TTL) and on each connection. A connection whose option cannot
+//! be set is closed with a logged error; a config that asks for options this
+//! build cannot apply is refused by [`Runtime::new`]. The ring's own tunables
+//! are [`RingOptions`].
 //!
 //! Where io_uring cannot be used, [`probe`] says why in one line, so the daemon can
 //! fall back to runtime-mio.
@@ -31,19 +44,12 @@ mod conn;
 mod runtime;
 mod sys;
 
-pub use nexthop_core as core;
-pub use nexthop_speaker::{
-    Closed, Command, ConnKey, ConnKeyHasher, Duration, Instant, PeerSockOpts, SansIo, Speaker,
-    Transmit, peer_options,
+pub use nexthop_runtime_edge::{
+    Closed, Command, ConnKey, ConnKeyHasher, Duration, Instant, Options, SansIo, Stats, Turn,
+    monotonic_clock,
 };
-pub use runtime::{Runtime, Stats, Turn, Waker};
+pub use runtime::{Runtime, Waker};
 pub use sys::ring::RingFeatures;
-
-/// A clock in milliseconds since the call, from the monotonic system clock.
-pub fn monotonic_clock() -> impl FnMut() -> Instant {
-    let start = std::time::Instant::now();
-    move || Instant::from_millis(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX))
-}
 
 /// Whether this runtime can run here: the setup flags the kernel accepts, or one
 /// line saying why not (kernel too old, io_uring disabled by sysctl or refused by a
@@ -52,26 +58,15 @@ pub fn probe() -> Result<RingFeatures, String> {
     sys::ring::probe()
 }
 
-/// Tunables of the runtime.
+/// The ring's tunables (the ones both runtimes have are [`Options`]).
 #[derive(Clone, Debug)]
-pub struct Options {
-    /// Most unsent bytes per connection before the runtime stops pulling from the
-    /// speaker (one transmit may overshoot it).
-    pub output_bound: usize,
-    /// How long a connection the speaker closed may take to write what it was
-    /// handed and see the peer's FIN.
-    pub linger: Duration,
-    /// Listen backlog.
-    pub backlog: i32,
+pub struct RingOptions {
     /// Submission queue entries (a power of two); the completion queue is 8 times that.
     pub ring_entries: u32,
     /// Provided receive buffers shared by all connections (a power of two).
     pub recv_buffers: u16,
     /// Size of one provided receive buffer.
     pub recv_buffer_size: u32,
-    /// Received bytes handed to the speaker in one loop turn; past it, receive
-    /// completions wait for the next turn (at least one is always handled).
-    pub recv_budget: usize,
     /// Most transmits gathered into one `sendmsg` (at most 1024, the kernel's
     /// `UIO_MAXIOV`).
     pub send_batch: usize,
@@ -84,16 +79,12 @@ pub struct Options {
     pub sqpoll_idle: Option<Duration>,
 }
 
-impl Default for Options {
+impl Default for RingOptions {
     fn default() -> Self {
-        Options {
-            output_bound: 256 * 1024,
-            linger: Duration::from_secs(2),
-            backlog: 1024,
+        RingOptions {
             ring_entries: 4096,
             recv_buffers: 256,
             recv_buffer_size: 16 * 1024,
-            recv_budget: 256 * 1024,
             send_batch: 1024,
             zero_copy: false,
             sqpoll_idle: None,

@@ -1,63 +1,30 @@
-//! The event loop: one thread, one ring. A turn reaps every completion, feeds each
-//! to the speaker (draining the speaker's outputs after every input), queues the
-//! sends, receives, connects and the single timeout the turn produced, and submits
-//! them all with one `io_uring_enter` that also waits for the next completion.
+//! The event loop: one thread, one ring. A turn reaps every completion, hands the
+//! received data to the speaker under the edge's fair [`ReceiveBudget`] (draining
+//! the speaker's outputs after every input, by the edge's [`Pump`]), queues the
+//! sends, receives, connects and the single timeout the turn produced, and
+//! submits them all with one `io_uring_enter` that also waits for the next
+//! completion.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use nexthop_runtime_edge::{
+    Closed, Command, ConnKey, ConnKeyHasher, ConnectError, Instant, Options, PeerSockets, Pump,
+    ReceiveBudget, SansIo, Stats, Taken, Turn, bind_listener,
+};
+use socket2::{SockAddr, Socket};
 
-use crate::conn::{Conn, Phase, Slab};
+use crate::RingOptions;
+use crate::conn::{Conn, HeldRecv, Phase, Slab};
 use crate::sys::ring::{Completion, Kind, Ring, RingFeatures};
-use crate::sys::sockopt;
-use crate::{Closed, Command, ConnKey, ConnKeyHasher, Instant, Options, PeerSockOpts, SansIo};
 
 /// Tokens of listeners have the top bit set; connections' tokens never do.
 const LISTENER: u32 = 1 << 31;
-
-/// Counters, for logs, tests and the backend comparison.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Connections accepted and handed to the speaker.
-    pub accepted: u64,
-    /// Connections accepted and closed at once (no neighbour for the address).
-    pub refused: u64,
-    /// Outbound connects started.
-    pub connects: u64,
-    /// Outbound connects that failed or timed out.
-    pub connect_failures: u64,
-    /// Bytes received.
-    pub bytes_read: u64,
-    /// Bytes the kernel took.
-    pub bytes_written: u64,
-    /// Largest unsent output of any connection seen.
-    pub max_out_buffered: usize,
-    /// Largest receive tail buffer of any connection.
-    pub max_read_buffer: usize,
-    /// Loop turns (each one `io_uring_enter`, plus one per full submission queue).
-    pub turns: u64,
-    /// Completions reaped.
-    pub completions: u64,
-    /// `sendmsg` operations submitted.
-    pub sends: u64,
-    /// Sends the kernel took only part of (the rest is sent again).
-    pub short_sends: u64,
-    /// Accepts that failed (out of descriptors...).
-    pub accept_failures: u64,
-}
-
-/// What a [`Runtime::turn`] saw besides the speaker's sockets.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Turn {
-    /// A [`Waker`] woke the loop (runtime-mio's `user` source).
-    pub user: bool,
-}
 
 /// Wakes a runtime's loop from another thread (a signal handler thread, a test).
 #[derive(Clone, Debug)]
@@ -122,20 +89,6 @@ const MAX_IOV: usize = 1024;
 /// How long a listener rests after a failed accept.
 const ACCEPT_PAUSE: crate::Duration = crate::Duration::from_millis(100);
 
-/// A receive completion held over to a later turn.
-struct HeldRecv {
-    token: u32,
-    result: io::Result<usize>,
-    buffer: Option<u16>,
-    more: bool,
-}
-
-impl HeldRecv {
-    fn len(&self) -> usize {
-        *self.result.as_ref().unwrap_or(&0)
-    }
-}
-
 /// Work found while draining the speaker's outputs that feeds back into it.
 enum Deferred {
     ConnectFailed(ConnKey),
@@ -146,13 +99,15 @@ pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
     speaker: S,
     clock: C,
     options: Options,
+    send_batch: usize,
+    zero_copy: bool,
     // Field order matters: the ring is dropped (cancelling and waiting for every
     // operation) before the connections whose sockets it names.
     ring: Ring<S::Transmit>,
     listeners: Vec<Listener>,
     conns: Slab<S::Transmit>,
     tokens: HashMap<ConnKey, u32, ConnKeyHasher>,
-    peers: HashMap<IpAddr, PeerSockOpts>,
+    peer_sockets: PeerSockets,
     wake: Wake,
     completions: Vec<Completion<S::Transmit>>,
     /// Connections with queued transmits and no send in flight.
@@ -164,26 +119,112 @@ pub struct Runtime<S: SansIo, C: FnMut() -> Instant> {
     /// Outbound connects in flight and when they are given up.
     connect_deadlines: HashMap<u32, Instant>,
     deferred: Vec<Deferred>,
-    /// Receive completions past a turn's budget, in order.
-    held: VecDeque<HeldRecv>,
-    /// Bytes handed over per connection in one pass of [`Self::hand_over_received`]
-    /// (`usize::MAX`: its turn is over for this pass); kept for its allocation.
-    given: HashMap<u32, usize>,
+    /// Connections with receive completions held (each connection's are in its
+    /// `held`, in order), for the fair receive budget.
+    budget: ReceiveBudget<u32>,
     armed: Option<Instant>,
     stats: Stats,
 }
 
+/// The runtime as the edge's pump sees it.
+struct Outputs<'a, S: SansIo, C: FnMut() -> Instant>(&'a mut Runtime<S, C>);
+
+impl<S: SansIo, C: FnMut() -> Instant> Pump for Outputs<'_, S, C> {
+    type Speaker = S;
+    type Queue = Conn<S::Transmit>;
+
+    fn speaker_mut(&mut self) -> &mut S {
+        &mut self.0.speaker
+    }
+    fn output(&mut self, conn: ConnKey) -> Option<(&mut S, &mut Conn<S::Transmit>)> {
+        let rt = &mut *self.0;
+        let c = rt.conns.get_mut(rt.tokens.get(&conn)?)?;
+        if !matches!(c.phase, Phase::Open) {
+            return None;
+        }
+        Some((&mut rt.speaker, c))
+    }
+    fn output_bound(&self) -> usize {
+        self.0.options.output_bound
+    }
+    fn command(&mut self, now: Instant, command: Command) {
+        let rt = &mut *self.0;
+        match command {
+            Command::Connect {
+                conn,
+                remote,
+                bind,
+                md5_key,
+                min_ttl,
+                timeout,
+            } => {
+                let opened = rt.connect(
+                    now,
+                    conn,
+                    remote,
+                    bind,
+                    md5_key.as_deref(),
+                    min_ttl,
+                    timeout,
+                );
+                if opened.is_err() {
+                    rt.deferred.push(Deferred::ConnectFailed(conn));
+                }
+            }
+            Command::Close { conn } => rt.close(now, conn),
+        }
+    }
+    /// Sent at the next submission.
+    fn to_write(&mut self, _: Instant, conn: ConnKey, unwritten: usize) {
+        let rt = &mut *self.0;
+        rt.stats.max_out_buffered = rt.stats.max_out_buffered.max(unwritten);
+        let Some(&token) = rt.tokens.get(&conn) else {
+            return;
+        };
+        if let Some(c) = rt.conns.get_mut(&token)
+            && !c.out.is_empty()
+            && !c.dirty
+        {
+            c.dirty = true;
+            rt.dirty.push(token);
+        }
+    }
+}
+
 impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
-    /// A runtime for `speaker`, listening on its listen addresses. Create it on the
-    /// thread that runs it (the ring is single-issuer).
+    /// A runtime for `speaker`, listening on its listen addresses, with the
+    /// default ring. Create it on the thread that runs it (the ring is
+    /// single-issuer). Fails when this build cannot apply one of the speaker's
+    /// per-peer socket rules ([`nexthop_runtime_edge::check`]).
     pub fn new(speaker: S, clock: C, options: Options) -> io::Result<Self> {
+        Runtime::with_ring(speaker, clock, options, RingOptions::default())
+    }
+
+    /// [`Runtime::new`] with the ring's tunables.
+    pub fn with_ring(
+        speaker: S,
+        clock: C,
+        options: Options,
+        ring: RingOptions,
+    ) -> io::Result<Self> {
+        let rules = speaker.peer_socket_rules();
+        nexthop_runtime_edge::check(&rules)
+            .map_err(|e| io::Error::new(io::ErrorKind::Unsupported, e))?;
+        let mut peer_sockets = PeerSockets::new();
+        peer_sockets.update(rules, &[]);
+        let RingOptions {
+            ring_entries,
+            recv_buffers,
+            recv_buffer_size,
+            send_batch,
+            zero_copy,
+            sqpoll_idle,
+        } = ring;
         let mut ring = Ring::new(
-            options.ring_entries,
-            options.recv_buffers,
-            options.recv_buffer_size,
-            options
-                .sqpoll_idle
-                .map(|d| u32::try_from(d.total_millis()).unwrap_or(u32::MAX).max(1)),
+            ring_entries,
+            recv_buffers,
+            recv_buffer_size,
+            sqpoll_idle.map(|d| u32::try_from(d.total_millis()).unwrap_or(u32::MAX).max(1)),
         )?;
         let wake = Wake::new()?;
         ring.wake_on(wake.rx.as_raw_fd());
@@ -191,11 +232,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             speaker,
             clock,
             options,
+            send_batch,
+            zero_copy,
             ring,
             listeners: Vec::new(),
             conns: Slab::new(),
             tokens: HashMap::default(),
-            peers: HashMap::new(),
+            peer_sockets,
             wake,
             completions: Vec::new(),
             dirty: Vec::new(),
@@ -203,42 +246,24 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             closing: HashSet::new(),
             connect_deadlines: HashMap::new(),
             deferred: Vec::new(),
-            held: VecDeque::new(),
-            given: HashMap::new(),
+            budget: ReceiveBudget::new(),
             armed: None,
             stats: Stats::default(),
         };
         for addr in rt.speaker.listen_addresses() {
-            rt.listen(addr)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+            rt.listen(addr)?;
         }
-        rt.refresh_peer_options();
         let now = (rt.clock)();
         rt.drain(now);
         Ok(rt)
     }
 
-    /// Opens one more listener (the speaker's are opened by [`Runtime::new`]).
+    /// Opens one more listener (the speaker's are opened by [`Runtime::new`]),
+    /// with the per-peer socket rules in force installed on it.
     pub fn listen(&mut self, addr: SocketAddr) -> io::Result<SocketAddr> {
-        let socket = Socket::new(
-            Domain::for_address(addr),
-            Type::STREAM.nonblocking(),
-            Some(Protocol::TCP),
-        )?;
-        socket.set_reuse_address(true)?;
-        if addr.is_ipv6() {
-            socket.set_only_v6(true)?;
-        }
-        socket.bind(&SockAddr::from(addr))?;
-        socket.listen(self.options.backlog)?;
+        let socket = bind_listener(addr, self.options.backlog)?;
         let local = socket.local_addr()?.as_socket().unwrap_or(addr);
-        for (peer, p) in &self.peers {
-            if let Some(key) = &p.md5_key
-                && peer.is_ipv6() == addr.is_ipv6()
-            {
-                sockopt::set_tcp_md5(socket.as_fd(), SocketAddr::new(*peer, 0), key)?;
-            }
-        }
+        self.peer_sockets.add_listener(socket.as_fd(), local);
         tracing::info!(addr = %local, "listening");
         let token = LISTENER | self.listeners.len() as u32;
         self.ring.accept(token, socket.as_raw_fd());
@@ -256,12 +281,13 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.listeners.iter().map(|l| l.local).collect()
     }
 
-    /// Applies the speaker's [`SansIo::peer_socket_options`] (after a reload).
+    /// Applies the speaker's [`SansIo::peer_socket_rules`] again (after a
+    /// reload): keys and GTSM filters on the listeners, minimum TTLs for the
+    /// connections accepted from then on.
     pub fn refresh_peer_options(&mut self) {
-        let peers = self.speaker.peer_socket_options();
-        if peers != self.peers {
-            self.set_peer_options(peers);
-        }
+        let rules = self.speaker.peer_socket_rules();
+        let fds: Vec<BorrowedFd<'_>> = self.listeners.iter().map(|l| l.socket.as_fd()).collect();
+        self.peer_sockets.update(rules, &fds);
     }
 
     /// The open connections and their peers.
@@ -272,41 +298,16 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             .collect()
     }
 
-    /// Sets the per-peer options for inbound connections: MD5 keys are installed
-    /// on (and removed from) the listeners of the peer's family; minimum TTLs are
-    /// applied to connections accepted from then on.
-    pub fn set_peer_options(&mut self, peers: HashMap<IpAddr, PeerSockOpts>) {
-        for l in &self.listeners {
-            let family = |a: &IpAddr| a.is_ipv6() == l.local.is_ipv6();
-            for (addr, old) in &self.peers {
-                let gone = peers.get(addr).and_then(|p| p.md5_key.as_ref()).is_none();
-                // An empty key removes it.
-                if family(addr)
-                    && old.md5_key.is_some()
-                    && gone
-                    && let Err(e) =
-                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(*addr, 0), &[])
-                {
-                    tracing::warn!(neighbor = %addr, error = %e, "cannot remove the TCP-MD5 key");
-                }
-            }
-            // The listener answers SYNs (SYN-ACK) itself: with TTL 255, or a GTSM
-            // peer drops them (RFC 5082 §3).
-            if peers.iter().any(|(a, p)| family(a) && p.min_ttl.is_some())
-                && let Err(e) = set_ttl_255(&l.socket, l.local.is_ipv6())
-            {
-                tracing::warn!(listener = %l.local, error = %e, "cannot set TTL 255 for GTSM");
-            }
-            for (addr, p) in &peers {
-                if let (true, Some(key)) = (family(addr), &p.md5_key)
-                    && let Err(e) =
-                        sockopt::set_tcp_md5(l.socket.as_fd(), SocketAddr::new(*addr, 0), key)
-                {
-                    tracing::warn!(neighbor = %addr, listener = %l.local, error = %e, "cannot set the TCP-MD5 key");
-                }
-            }
-        }
-        self.peers = peers;
+    /// The socket of `conn`, to read its options.
+    pub fn connection_socket(&self, conn: ConnKey) -> Option<BorrowedFd<'_>> {
+        let c = self.conns.get(self.tokens.get(&conn)?)?;
+        Some(c.fd.as_fd())
+    }
+
+    /// The socket of listener `i` (in [`Runtime::local_addresses`] order), to
+    /// read its options.
+    pub fn listener_socket(&self, i: usize) -> Option<BorrowedFd<'_>> {
+        self.listeners.get(i).map(|l| l.socket.as_fd())
     }
 
     /// The speaker.
@@ -402,12 +403,12 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let mut turn = Turn::default();
         self.stats.turns += 1;
         self.prepare(timeout);
-        let busy = !self.deferred.is_empty() || !self.held.is_empty();
+        let busy = !self.deferred.is_empty() || !self.budget.is_empty();
         self.ring.submit(!busy)?;
         let now = (self.clock)();
         let mut completions = std::mem::take(&mut self.completions);
         self.ring.reap(&mut completions);
-        self.stats.completions += completions.len() as u64;
+        self.stats.events += completions.len() as u64;
         for c in completions.drain(..) {
             match c {
                 Completion::Recv {
@@ -415,17 +416,23 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                     result,
                     buffer,
                     more,
-                } => {
-                    if let Some(c) = self.conns.get_mut(&token) {
-                        c.held += 1;
+                } => match self.conns.get_mut(&token) {
+                    Some(c) => {
+                        if c.held.is_empty() {
+                            self.budget.push(token);
+                        }
+                        c.held.push_back(HeldRecv {
+                            result,
+                            buffer,
+                            more,
+                        });
                     }
-                    self.held.push_back(HeldRecv {
-                        token,
-                        result,
-                        buffer,
-                        more,
-                    });
-                }
+                    None => {
+                        if let Some(bid) = buffer {
+                            self.ring.recycle(bid);
+                        }
+                    }
+                },
                 Completion::Timeout => {}
                 Completion::Wake { more } => {
                     turn.user |= self.wake.drain();
@@ -447,43 +454,40 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         Ok(turn)
     }
 
-    /// Hands received data to the speaker, at most `recv_budget` bytes a turn;
-    /// the rest waits for the next turn (its buffers with it, which in the end
+    /// Hands received data to the speaker: at most `recv_budget` bytes a turn,
+    /// shared fairly between the connections (the edge's [`ReceiveBudget`]); the
+    /// rest waits for the next turn (its buffers with it, which in the end
     /// pauses the receives), so a burst from one peer cannot fill every other
-    /// peer's output before anything is written. The budget is shared fairly:
-    /// in each pass every connection with data waiting gets an equal part, in
-    /// its own order, so peers sending at once are read side by side rather
-    /// than one after the other (which would make the router decide and send
-    /// each prefix once per peer instead of once).
+    /// peer's output before anything is written.
     fn hand_over_received(&mut self, now: Instant) {
-        let mut budget = self.options.recv_budget;
-        while budget > 0 && !self.held.is_empty() {
-            self.given.clear();
-            for h in &self.held {
-                self.given.insert(h.token, 0);
+        let mut budget = std::mem::take(&mut self.budget);
+        budget.hand_over(self.options.recv_budget, |token, share| {
+            self.hand_over_held(now, token, share)
+        });
+        self.budget = budget;
+    }
+
+    /// Hands over `token`'s held completions, in order, until `share` bytes went.
+    fn hand_over_held(&mut self, now: Instant, token: u32, share: usize) -> Taken {
+        let mut taken = 0;
+        loop {
+            let Some(c) = self.conns.get_mut(&token) else {
+                return Taken {
+                    bytes: taken,
+                    more: false,
+                };
+            };
+            if taken >= share || c.held.is_empty() {
+                return Taken {
+                    bytes: taken,
+                    more: !c.held.is_empty(),
+                };
             }
-            let share = (budget / self.given.len()).max(1);
-            let mut progressed = false;
-            for h in std::mem::take(&mut self.held) {
-                let used = self.given.get(&h.token).copied().unwrap_or(0);
-                if budget == 0 || used >= share {
-                    // Its later completions wait too, to keep its order.
-                    self.given.insert(h.token, usize::MAX);
-                    self.held.push_back(h);
-                    continue;
-                }
-                let n = h.len();
-                self.given.insert(h.token, used.saturating_add(n.max(1)));
-                if let Some(c) = self.conns.get_mut(&h.token) {
-                    c.held -= 1;
-                }
-                budget = budget.saturating_sub(n);
-                progressed = true;
-                self.received(now, h.token, h.result, h.buffer, h.more);
-            }
-            if !progressed {
-                break;
-            }
+            let Some(h) = c.held.pop_front() else {
+                continue;
+            };
+            taken += h.len();
+            self.received(now, token, h.result, h.buffer, h.more);
         }
     }
 
@@ -553,7 +557,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
     /// Hands every connection's queued transmits to the kernel, one `sendmsg` per
     /// connection with no send in flight.
     fn flush(&mut self) {
-        let most = self.options.send_batch.clamp(1, MAX_IOV);
+        let most = self.send_batch.clamp(1, MAX_IOV);
         let mut dirty = std::mem::take(&mut self.dirty);
         for token in dirty.drain(..) {
             let Some(c) = self.conns.get_mut(&token) else {
@@ -565,9 +569,9 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             }
             let (batch, offset) = c.take_batch(most);
             c.sending = true;
-            self.stats.sends += 1;
+            self.stats.writes += 1;
             self.ring
-                .send(token, c.raw_fd(), batch, offset, self.options.zero_copy);
+                .send(token, c.raw_fd(), batch, offset, self.zero_copy);
         }
         self.dirty = dirty;
     }
@@ -583,7 +587,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                     l.armed = false;
                 }
                 match result {
-                    Ok(fd) => self.accepted(now, fd),
+                    Ok(fd) => self.accepted(now, (token & !LISTENER) as usize, fd),
                     Err(e) => {
                         let Some(l) = self.listeners.get_mut((token & !LISTENER) as usize) else {
                             return;
@@ -612,7 +616,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         }
     }
 
-    fn accepted(&mut self, now: Instant, fd: OwnedFd) {
+    fn accepted(&mut self, now: Instant, listener: usize, fd: OwnedFd) {
         let socket = Socket::from(fd);
         let (Ok(local), Ok(remote)) = (socket.local_addr(), socket.peer_addr()) else {
             return;
@@ -620,6 +624,11 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         let (Some(local), Some(remote)) = (local.as_socket(), remote.as_socket()) else {
             return;
         };
+        // Fail closed: not while the listener lacks the peer's key or filter.
+        if self.peer_sockets.admit(listener, remote).is_err() {
+            self.stats.option_failures += 1;
+            return;
+        }
         let Some(key) = self.speaker.handle_accepted(now, local, remote) else {
             // Refused: closed at once (the socket drops here), no state kept.
             tracing::info!(%remote, %local, "connection from an unconfigured address closed");
@@ -628,16 +637,17 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             return;
         };
         self.stats.accepted += 1;
-        tracing::debug!(connection_id = key.0, %remote, %local, direction = "inbound", "accepted");
-        let _ = socket.set_tcp_nodelay(true);
-        if let Some(ttl) = self
-            .peers
-            .get(&remote.ip().to_canonical())
-            .and_then(|p| p.min_ttl)
+        if self
+            .peer_sockets
+            .accepted(key, socket.as_fd(), remote, &self.options)
+            .is_err()
         {
-            let _ = sockopt::set_min_ttl(socket.as_fd(), remote.is_ipv6(), ttl);
-            let _ = set_ttl_255(&socket, remote.is_ipv6());
+            self.stats.option_failures += 1;
+            self.speaker.handle_closed(now, key, Closed::LocalError);
+            self.drain(now);
+            return;
         }
+        tracing::debug!(connection_id = key.0, %remote, %local, direction = "inbound", "accepted");
         let token = self.new_token();
         let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Open);
         conn.remote = Some(remote);
@@ -706,11 +716,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                     Some(libc::ECANCELED) => {
                         self.maybe_drop(token);
                     }
-                    Some(libc::ECONNRESET)
-                    | Some(libc::EPIPE)
-                    | Some(libc::ETIMEDOUT)
-                    | Some(libc::EHOSTUNREACH) => self.gone(now, token, Closed::Reset),
-                    _ => self.gone(now, token, Closed::LocalError),
+                    _ => self.gone(now, token, Closed::from_error(&e)),
                 }
             }
         }
@@ -732,7 +738,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                 self.stats.bytes_written += n as u64;
                 let offset = c.sending_offset;
                 if !c.sent(batch, offset, n) {
-                    self.stats.short_sends += 1;
+                    self.stats.short_writes += 1;
                 }
                 self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
                 if !c.out.is_empty() && !c.dirty {
@@ -740,7 +746,12 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
                     self.dirty.push(token);
                 }
                 match c.phase {
-                    Phase::Open if c.wants_pull => self.pull(now, token),
+                    Phase::Open if c.wants_pull => {
+                        let key = c.key;
+                        if let Some(unwritten) = Outputs(self).pull(now, key) {
+                            Outputs(self).to_write(now, key, unwritten);
+                        }
+                    }
                     Phase::Closing { .. } if c.drained() => self.finish_close(token),
                     _ => {}
                 }
@@ -846,7 +857,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             && !c.recv_live
             && !c.sending
             && !c.connect_live
-            && c.held == 0
+            && c.held.is_empty()
         {
             self.conns.remove(&token);
             self.rearm.remove(&token);
@@ -926,78 +937,10 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.conns.vacant_token()
     }
 
-    /// Pulls transmits for `token` while its output is under the bound.
-    fn pull(&mut self, now: Instant, token: u32) {
-        let Some(c) = self.conns.get_mut(&token) else {
-            return;
-        };
-        while c.out_bytes < self.options.output_bound {
-            match self.speaker.poll_transmit(now, c.key) {
-                Some(t) => c.queue(t),
-                None => {
-                    c.wants_pull = false;
-                    break;
-                }
-            }
-        }
-        self.stats.max_out_buffered = self.stats.max_out_buffered.max(c.out_bytes);
-        if !c.out.is_empty() && !c.dirty {
-            c.dirty = true;
-            self.dirty.push(token);
-        }
-    }
-
-    /// Drains the speaker's outputs after an input: commands, then ready
-    /// connections and their transmits, again until neither gives anything (a
-    /// `Close` can follow the NOTIFICATION a transmit handed out).
+    /// Drains the speaker's outputs after an input (the edge's pump); what it
+    /// pulls is sent at the next submission.
     fn drain(&mut self, now: Instant) {
-        loop {
-            let mut progressed = false;
-            while let Some(cmd) = self.speaker.poll_command() {
-                progressed = true;
-                match cmd {
-                    Command::Connect {
-                        conn,
-                        remote,
-                        bind,
-                        md5_key,
-                        min_ttl,
-                        timeout,
-                    } => {
-                        let opened = self.connect(
-                            now,
-                            conn,
-                            remote,
-                            bind,
-                            md5_key.as_deref(),
-                            min_ttl,
-                            timeout,
-                        );
-                        if opened.is_err() {
-                            self.deferred.push(Deferred::ConnectFailed(conn));
-                        }
-                    }
-                    Command::Close { conn } => self.close(now, conn),
-                }
-            }
-            while let Some(key) = self.speaker.poll_ready() {
-                progressed = true;
-                match self.tokens.get(&key).copied() {
-                    Some(token)
-                        if matches!(self.conns.get(&token).map(|c| c.phase), Some(Phase::Open)) =>
-                    {
-                        if let Some(c) = self.conns.get_mut(&token) {
-                            c.wants_pull = true;
-                        }
-                        self.pull(now, token);
-                    }
-                    _ => {}
-                }
-            }
-            if !progressed {
-                return;
-            }
-        }
+        Outputs(self).drain(now);
     }
 
     fn run_deferred(&mut self, now: Instant) {
@@ -1023,22 +966,17 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         min_ttl: Option<u8>,
         timeout: crate::Duration,
     ) -> io::Result<()> {
-        let socket = Socket::new(
-            Domain::for_address(remote),
-            Type::STREAM.nonblocking(),
-            Some(Protocol::TCP),
-        )?;
-        socket.set_tcp_nodelay(true)?;
-        if let Some(ip) = bind {
-            socket.bind(&SockAddr::from(SocketAddr::new(ip, 0)))?;
-        }
-        if let Some(k) = md5_key {
-            sockopt::set_tcp_md5(socket.as_fd(), remote, k)?;
-        }
-        if let Some(ttl) = min_ttl {
-            sockopt::set_min_ttl(socket.as_fd(), remote.is_ipv6(), ttl)?;
-            set_ttl_255(&socket, remote.is_ipv6())?;
-        }
+        let socket = PeerSockets::outbound(key, remote, bind, md5_key, min_ttl, &self.options)
+            .map_err(|e| match e {
+                ConnectError::Option(e) => {
+                    self.stats.option_failures += 1;
+                    io::Error::other(e)
+                }
+                ConnectError::Socket(e) => {
+                    tracing::debug!(connection_id = key.0, %remote, error = %e, "connect failed");
+                    e
+                }
+            })?;
         let token = self.new_token();
         self.stats.connects += 1;
         let mut conn = Conn::new(key, OwnedFd::from(socket), Phase::Connecting);
@@ -1093,13 +1031,5 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             }
             Phase::Closing { .. } | Phase::Dead => {}
         }
-    }
-}
-
-fn set_ttl_255(socket: &Socket, ipv6: bool) -> io::Result<()> {
-    if ipv6 {
-        socket.set_unicast_hops_v6(255)
-    } else {
-        socket.set_ttl_v4(255)
     }
 }

@@ -8,7 +8,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration as StdDuration;
 
 use nexthop_runtime_uring::{
-    Closed, Command, ConnKey, Duration, Instant, Options, Runtime, SansIo, monotonic_clock,
+    Closed, Command, ConnKey, Duration, Instant, Options, RingOptions, Runtime, SansIo,
+    monotonic_clock,
 };
 
 #[derive(Default)]
@@ -91,12 +92,13 @@ impl SansIo for Echo {
 }
 
 fn runtime(echo: Echo) -> Runtime<Echo, impl FnMut() -> Instant> {
-    Runtime::new(
+    Runtime::with_ring(
         echo,
         monotonic_clock(),
-        Options {
+        Options::default(),
+        RingOptions {
             recv_buffers: 64,
-            ..Options::default()
+            ..RingOptions::default()
         },
     )
     .unwrap()
@@ -289,11 +291,14 @@ fn a_burst_past_the_receive_budget_is_handled_over_several_turns_in_order() {
     };
     let opts = Options {
         recv_budget: 1024,
-        recv_buffers: 64,
-        recv_buffer_size: 512,
         ..Options::default()
     };
-    let mut rt = Runtime::new(echo, monotonic_clock(), opts).unwrap();
+    let ring = RingOptions {
+        recv_buffers: 64,
+        recv_buffer_size: 512,
+        ..RingOptions::default()
+    };
+    let mut rt = Runtime::with_ring(echo, monotonic_clock(), opts, ring).unwrap();
     let local = rt.local_addresses()[0];
     let mut peer = TcpStream::connect(local).unwrap();
     let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();

@@ -16,8 +16,9 @@
 //!   [`Speaker::poll_ready`] until `None` (and [`Speaker::poll_transmit`] on each
 //!   connection it names, while the runtime's output buffer for it is under its
 //!   bound), repeated until all three give nothing; then
-//!   [`Speaker::poll_timeout`]. The [`SansIo`] trait is this contract, for
-//!   runtimes generic over what they drive.
+//!   [`Speaker::poll_timeout`]. The [`SansIo`] trait (of nexthop-runtime-edge,
+//!   re-exported here with its types) is this contract, for runtimes generic
+//!   over what they drive.
 //!
 //! What a runtime must know:
 //! - A `Close` command can follow the bytes of a NOTIFICATION handed out by
@@ -63,74 +64,13 @@ use nexthop_router::wire::UpdateError;
 
 pub use log::TracingLog;
 pub use nexthop_core::time::{Duration, Instant};
-pub use sans_io::{PeerSockOpts, SansIo, peer_options};
+pub use nexthop_runtime_edge::{
+    Closed, Command, ConnKey, ConnKeyHash, ConnKeyHasher, PeerSocketRule, PeerSocketRules, SansIo,
+};
+pub use sans_io::peer_socket_rules;
 
 use config::Config;
 use neighbor::PeerSpec;
-
-/// A connection as the speaker knows it; assigned by the speaker, never reused
-/// while the runtime may still report on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnKey(pub u32);
-
-/// Hashes [`ConnKey`]s with one multiply instead of SipHash: the speaker
-/// assigns them, no peer chooses them, and the runtimes look one up for every
-/// transmit. For `HashMap<ConnKey, _, ConnKeyHasher>`.
-pub type ConnKeyHasher = std::hash::BuildHasherDefault<ConnKeyHash>;
-
-/// The hasher state of [`ConnKeyHasher`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ConnKeyHash(u64);
-
-impl std::hash::Hasher for ConnKeyHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-impl std::fmt::Display for ConnKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "c{}", self.0)
-    }
-}
-
-/// What the runtime must do with its sockets.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// Open a TCP connection to `remote` (port 179 unless configured), from `bind`
-    /// when set, with TCP-MD5 key (RFC 2385) and GTSM minimum TTL (RFC 5082) when
-    /// set, giving up after `timeout`. Report the outcome with
-    /// [`Speaker::handle_connected`] or [`Speaker::handle_connect_failed`].
-    Connect {
-        /// The connection's key from now on.
-        conn: ConnKey,
-        /// The peer's address and port.
-        remote: SocketAddr,
-        /// Local address to bind to.
-        bind: Option<IpAddr>,
-        /// TCP-MD5 key.
-        md5_key: Option<Vec<u8>>,
-        /// GTSM minimum TTL (hop count for IPv6).
-        min_ttl: Option<u8>,
-        /// Give up after this long.
-        timeout: Duration,
-    },
-    /// Close `conn` once what was already handed out by `poll_transmit` is
-    /// written (bounded: the runtime gives up after a short linger). The speaker
-    /// has forgotten it; reports on it are ignored.
-    Close {
-        /// The connection.
-        conn: ConnKey,
-    },
-}
 
 /// Bytes to write: one whole BGP message, owned (the session's OPEN, KEEPALIVE,
 /// NOTIFICATION, ...), or one or more whole UPDATEs back to back, shared by every
@@ -149,29 +89,6 @@ impl AsRef<[u8]> for Transmit {
         match self {
             Transmit::Owned(v) => v,
             Transmit::Shared(m) => &m.bytes,
-        }
-    }
-}
-
-/// How a connection ended, as the runtime saw it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Closed {
-    /// A read returned zero bytes.
-    PeerClosed,
-    /// The connection was reset.
-    Reset,
-    /// A write failed.
-    SendFailed,
-    /// Something else local went wrong (the runtime gave up on the socket).
-    LocalError,
-}
-
-impl From<Closed> for ConnectionError {
-    fn from(c: Closed) -> Self {
-        match c {
-            Closed::PeerClosed => ConnectionError::PeerClosed,
-            Closed::Reset | Closed::LocalError => ConnectionError::Reset,
-            Closed::SendFailed => ConnectionError::SendFailed,
         }
     }
 }

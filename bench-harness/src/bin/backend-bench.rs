@@ -2,7 +2,7 @@
 //! side by side in one run.
 //!
 //! ```text
-//! cargo run --release -p nexthop-runtime-conformance --bin backend-bench -- compare
+//! cargo run --release -p nexthop-benchrun --bin backend-bench -- compare
 //! ```
 //!
 //! Each workload runs the device under test (DUT) as a child process of this
@@ -36,7 +36,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use nexthop_runtime_conformance::{
-    Backend, Config, Mio, RawPeer, Speaker, Uring, UringSqpoll, UringZeroCopy,
+    Backend, Config, Mio, Options, RawPeer, Speaker, Uring, UringSqpoll, UringZeroCopy,
 };
 
 const USAGE: &str = "usage: backend-bench compare [--routes N] [--receivers N,N] [--idle-sessions N] [--idle-secs S] [--reps N] [--no-strace] [--only mio|uring] [--zc] [--sqpoll]\n       backend-bench dut --runtime mio|uring|uring-zc|uring-sqpoll --config FILE";
@@ -74,12 +74,15 @@ fn dut(args: &[String]) -> io::Result<()> {
     let text = std::fs::read_to_string(path)?;
     let config = Config::from_toml(&text).map_err(|e| io::Error::other(e.to_string()))?;
     let speaker = Speaker::new(config, nexthop_runtime_conformance::Instant::ZERO);
-    let bound = 256 * 1024;
+    let options = Options {
+        output_bound: 256 * 1024,
+        ..Options::default()
+    };
     let mut driver = match runtime {
-        "mio" => Mio::start(speaker, bound)?,
-        "uring" => Uring::start(speaker, bound)?,
-        "uring-zc" => UringZeroCopy::start(speaker, bound)?,
-        "uring-sqpoll" => UringSqpoll::start(speaker, bound)?,
+        "mio" => Mio::start(speaker, options)?,
+        "uring" => Uring::start(speaker, options)?,
+        "uring-zc" => UringZeroCopy::start(speaker, options)?,
+        "uring-sqpoll" => UringSqpoll::start(speaker, options)?,
         other => return Err(io::Error::other(format!("unknown runtime {other}"))),
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -97,11 +100,11 @@ fn dut(args: &[String]) -> io::Result<()> {
     let r = driver.speaker().router().stats();
     eprintln!(
         "dut {runtime}: {} bytes written, {} UPDATEs encoded, {} catch-ups",
-        driver.bytes_written(),
+        driver.stats().bytes_written,
         r.encoded_messages,
         r.catch_ups
     );
-    eprintln!("dut {runtime}: {}", driver.counters());
+    eprintln!("dut {runtime}: {:?}", driver.stats());
     Ok(())
 }
 
