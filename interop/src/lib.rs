@@ -182,11 +182,14 @@ pub fn probe_connection(
         return Err(Error::new("probe_connection: loopback addresses only"));
     }
     let to = SocketAddr::V4(to);
-    let stream = match nexthop_test_support::RawPeer::connect(IpAddr::V4(from), to, None) {
-        Ok(peer) => peer.into_parts().0,
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Ok(Probe::Refused),
-        Err(e) => return Err(Error::new(format!("connect {from} -> {to}: {e}"))),
-    };
+    let stream =
+        match nexthop_test_support::RawPeer::connect(IpAddr::V4(from), to, &Default::default()) {
+            Ok(peer) => peer.into_parts().0,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                return Ok(Probe::Refused);
+            }
+            Err(e) => return Err(Error::new(format!("connect {from} -> {to}: {e}"))),
+        };
     let mut stream = stream;
     let end = Instant::now() + timeout;
     let mut got = Vec::new();

@@ -16,7 +16,7 @@ use nexthop_speaker::config::FamilyName;
 use nexthop_speaker::config::file::{ConfigFile, Neighbor, Originate};
 use nexthop_test_support::address::{free_loopback_v4, free_port};
 use nexthop_test_support::nexthopd::{Nexthopd, Options};
-use nexthop_test_support::raw_peer::OpenSettings;
+use nexthop_test_support::raw_peer::{OpenSettings, TcpOptions};
 use nexthop_test_support::{RawPeer, RunDir, poll};
 
 fn bin() -> &'static Path {
@@ -178,7 +178,7 @@ fn sigterm_and_sigint_send_cease_6_2_to_an_established_peer_and_exit_0() {
         let cfg = config(listen, peer);
         let mut n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
         let open = OpenSettings::new(65097, 90, Ipv4Addr::new(192, 0, 2, 97));
-        let mut peer = RawPeer::establish(peer, listen, &open, None)
+        let mut peer = RawPeer::establish(peer, listen, &open, &TcpOptions::default())
             .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
         n.signal(sig).unwrap();
         // Cease / Administrative Shutdown (RFC 4486 §4) with the README's text.
@@ -217,7 +217,7 @@ fn a_session_over_ipv6_loopback_carries_an_ipv6_route() {
     let n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
     let open = OpenSettings::new(65097, 90, Ipv4Addr::new(192, 0, 2, 97))
         .families(&[Family::IPV6_UNICAST]);
-    let mut peer = RawPeer::establish(ip("::1"), listen, &open, None)
+    let mut peer = RawPeer::establish(ip("::1"), listen, &open, &TcpOptions::default())
         .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
     let want = Nlri::new(Ipv6Prefix::new("2001:db8:95::".parse().unwrap(), 48).unwrap());
     let negotiated = *peer.negotiated();

@@ -44,6 +44,19 @@ impl OpenSettings {
         }
     }
 
+    /// With the BGP Identifier taken from the peer's own `address` (an IPv6
+    /// address gives its last four octets).
+    pub fn from_address(asn: u32, hold_time: u16, address: IpAddr) -> OpenSettings {
+        let router_id = match address {
+            IpAddr::V4(a) => a,
+            IpAddr::V6(a) => {
+                let o = a.octets();
+                Ipv4Addr::new(o[12], o[13], o[14], o[15])
+            }
+        };
+        OpenSettings::new(asn, hold_time, router_id)
+    }
+
     /// Offers `families` instead.
     pub fn families(mut self, families: &[Family]) -> OpenSettings {
         self.families = families.to_vec();
@@ -110,19 +123,52 @@ pub struct RawPeer {
     negotiated: Negotiated,
 }
 
-impl RawPeer {
-    /// Connects from `from` (port chosen by the kernel) to `to`, with a
-    /// receive buffer of `rcvbuf` bytes when given (set before the handshake,
-    /// so the window stays small); reads time out after 30 s.
-    pub fn connect(from: IpAddr, to: SocketAddr, rcvbuf: Option<usize>) -> io::Result<RawPeer> {
-        let s = Socket::new(Domain::for_address(to), Type::STREAM, Some(Protocol::TCP))?;
-        if let Some(n) = rcvbuf {
-            s.set_recv_buffer_size(n)?;
+/// How the peer's TCP connection is opened; all set before the SYN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpOptions {
+    /// Receive buffer size, to keep the window small.
+    pub rcvbuf: Option<usize>,
+    /// TTL (IPv4) or hop limit (IPv6) of what it sends, for GTSM tests
+    /// (RFC 5082).
+    pub ttl: Option<u32>,
+    /// How long the connect may take.
+    pub connect_timeout: Duration,
+}
+
+impl Default for TcpOptions {
+    /// The kernel's buffer and TTL, a 10 s connect.
+    fn default() -> TcpOptions {
+        TcpOptions {
+            rcvbuf: None,
+            ttl: None,
+            connect_timeout: Duration::from_secs(10),
         }
-        s.bind(&SockAddr::from(SocketAddr::new(from, 0)))?;
-        s.connect_timeout(&SockAddr::from(to), Duration::from_secs(10))?;
-        s.set_tcp_nodelay(true)?;
-        RawPeer::from_stream(s.into())
+    }
+}
+
+/// A TCP connection from `from` (port chosen by the kernel) to `to`, with
+/// TCP_NODELAY, opened with `options`.
+pub fn tcp_connect(from: IpAddr, to: SocketAddr, options: &TcpOptions) -> io::Result<TcpStream> {
+    let s = Socket::new(Domain::for_address(to), Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(n) = options.rcvbuf {
+        s.set_recv_buffer_size(n)?;
+    }
+    match (options.ttl, to.is_ipv6()) {
+        (Some(t), false) => s.set_ttl_v4(t)?,
+        (Some(t), true) => s.set_unicast_hops_v6(t)?,
+        (None, _) => {}
+    }
+    s.bind(&SockAddr::from(SocketAddr::new(from, 0)))?;
+    s.connect_timeout(&SockAddr::from(to), options.connect_timeout)?;
+    s.set_tcp_nodelay(true)?;
+    Ok(s.into())
+}
+
+impl RawPeer {
+    /// A peer on a new connection from `from` to `to` ([`tcp_connect`]);
+    /// reads time out after 30 s.
+    pub fn connect(from: IpAddr, to: SocketAddr, options: &TcpOptions) -> io::Result<RawPeer> {
+        RawPeer::from_stream(tcp_connect(from, to, options)?)
     }
 
     /// A peer on a connection the test accepted or opened itself.
@@ -143,9 +189,9 @@ impl RawPeer {
         from: IpAddr,
         to: SocketAddr,
         open: &OpenSettings,
-        rcvbuf: Option<usize>,
+        options: &TcpOptions,
     ) -> io::Result<RawPeer> {
-        let mut p = RawPeer::connect(from, to, rcvbuf)?;
+        let mut p = RawPeer::connect(from, to, options)?;
         p.handshake(open)?;
         Ok(p)
     }
@@ -314,7 +360,8 @@ mod tests {
         });
         let open = OpenSettings::new(65001, 9, Ipv4Addr::new(192, 0, 2, 1))
             .families(&[Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
-        let mut p = RawPeer::establish("127.0.0.1".parse().unwrap(), addr, &open, None).unwrap();
+        let from = "127.0.0.1".parse().unwrap();
+        let mut p = RawPeer::establish(from, addr, &open, &TcpOptions::default()).unwrap();
         assert!(p.negotiated().four_octet_as);
         assert_eq!(
             p.read_notification().unwrap(),
@@ -353,7 +400,8 @@ mod tests {
             m[16..19].copy_from_slice(&[0, 19, 4]);
             s.write_all(&m).unwrap();
         });
-        let mut p = RawPeer::connect("127.0.0.1".parse().unwrap(), addr, None).unwrap();
+        let from = "127.0.0.1".parse().unwrap();
+        let mut p = RawPeer::connect(from, addr, &TcpOptions::default()).unwrap();
         let e = p.read_message().unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         t.join().unwrap();
