@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use crate::driver::{CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field};
 use crate::model::{Community, LargeCommunity, parse_as_path};
-use crate::process::{run, write_file};
 use crate::{
     Error, Family, Neighbor, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
     SpeakerConfig,
 };
+use nexthop_test_support::process::{run, write_file};
 
 const BIRD: Flavor = Flavor {
     name: "bird",

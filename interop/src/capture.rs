@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::process::{Daemon, run, tail_file};
 use crate::{Error, Result, RunDir, wait_until};
+use nexthop_test_support::process::{Daemon, run, tail_file};
 
 /// How long `stop` waits before stopping tshark, for its last packets.
 const FLUSH: Duration = Duration::from_millis(1200);

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::process::{Daemon, tail_file};
 use crate::{Error, Prefix, Result, Route, RunDir, SpeakerConfig, wait_until};
+use nexthop_test_support::process::{Daemon, tail_file};
 
 /// Bound on one CLI call (`birdc`, `gobgp`, `vtysh`, `bgpctl`, `chown`).
 pub const CLI_TIMEOUT: Duration = Duration::from_secs(10);

@@ -15,11 +15,11 @@ use serde_json::Value;
 
 use crate::driver::{Driver, Flavor, Instance, Originate, instance_in_field, items, strs};
 use crate::model::{Community, LargeCommunity};
-use crate::process::write_file;
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
     SpeakerConfig,
 };
+use nexthop_test_support::process::write_file;
 
 const EXABGP: Flavor = Flavor {
     name: "exabgp",

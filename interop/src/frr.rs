@@ -12,11 +12,11 @@ use crate::driver::{
     CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
 };
 use crate::model::{MessageCounts, parse_as_path, parse_community, parse_large_community};
-use crate::process::{run, write_file};
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
     SpeakerConfig,
 };
+use nexthop_test_support::process::{run, write_file};
 
 /// Where Debian installs the daemon.
 pub const BGPD: &str = "/usr/lib/frr/bgpd";

@@ -12,11 +12,11 @@ use crate::driver::{
     CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
 };
 use crate::model::{Community, LargeCommunity, MessageCounts};
-use crate::process::{run, write_file};
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
     SpeakerConfig,
 };
+use nexthop_test_support::process::{run, write_file};
 
 const GOBGP: Flavor = Flavor {
     name: "gobgp",
@@ -49,11 +49,11 @@ impl GoBgp {
     pub fn gobgp(&self, args: &[&str]) -> Result<String> {
         let host = self.inst.cfg.local_address.to_string();
         let port = API_PORT.to_string();
-        run(
+        Ok(run(
             "gobgp",
             &[&["-u", &host, "-p", &port], args].concat(),
             CLI_TIMEOUT,
-        )
+        )?)
     }
 
     fn neighbor_json(&self, neighbor: Ipv4Addr) -> Result<Value> {

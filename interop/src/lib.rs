@@ -71,7 +71,7 @@ mod gobgp;
 mod model;
 pub mod nexthopd;
 mod openbgpd;
-pub mod process;
+mod scenario;
 
 pub use bird::Bird;
 pub use capture::{Capture, WireMessage};
@@ -82,9 +82,9 @@ pub use model::{
     AddPath, Community, Family, LargeCommunity, MessageCounts, Neighbor, Prefix, ReceivedRoute,
     Route, SessionState, SpeakerConfig,
 };
+pub use nexthop_test_support::process::{Daemon, RunDir};
 pub use nexthopd::Nexthopd;
 pub use openbgpd::OpenBgpd;
-pub use process::{Daemon, RunDir};
 
 /// What went wrong while driving a daemon.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,6 +107,12 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<nexthop_test_support::Error> for Error {
+    fn from(e: nexthop_test_support::Error) -> Error {
+        Error(e.to_string())
+    }
+}
 
 /// Result of the harness.
 pub type Result<T> = std::result::Result<T, Error>;
@@ -171,53 +177,19 @@ pub fn probe_connection(
     timeout: Duration,
 ) -> Result<Probe> {
     use std::io::Read;
-    use std::net::SocketAddr;
+    use std::net::{IpAddr, SocketAddr};
     if !from.is_loopback() || !to.ip().is_loopback() {
         return Err(Error::new("probe_connection: loopback addresses only"));
     }
-    // SAFETY: plain socket calls on a descriptor this function owns; the
-    // descriptor is handed to TcpStream which closes it.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(Error::new(format!(
-            "socket: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    let sa = |a: Ipv4Addr, port: u16| libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(a).to_be(),
-        },
-        sin_zero: [0; 8],
-    };
-    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    let local = sa(from, 0);
-    let remote = sa(*to.ip(), to.port());
-    // SAFETY: pointers to live sockaddr_in values of the stated length.
-    let (b, c) = unsafe {
-        let b = libc::bind(fd, &local as *const _ as *const libc::sockaddr, len);
-        let c = if b == 0 {
-            libc::connect(fd, &remote as *const _ as *const libc::sockaddr, len)
-        } else {
-            -1
+    let to = SocketAddr::V4(to);
+    let stream =
+        match nexthop_test_support::RawPeer::connect(IpAddr::V4(from), to, &Default::default()) {
+            Ok(peer) => peer.into_parts().0,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                return Ok(Probe::Refused);
+            }
+            Err(e) => return Err(Error::new(format!("connect {from} -> {to}: {e}"))),
         };
-        (b, c)
-    };
-    let err = std::io::Error::last_os_error();
-    // SAFETY: fd is a valid socket we own.
-    let stream = unsafe { <std::net::TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-    if b != 0 {
-        return Err(Error::new(format!("bind {from}: {err}")));
-    }
-    if c != 0 {
-        return if err.kind() == std::io::ErrorKind::ConnectionRefused {
-            Ok(Probe::Refused)
-        } else {
-            Err(Error::new(format!("connect {}: {err}", SocketAddr::V4(to))))
-        };
-    }
     let mut stream = stream;
     let end = Instant::now() + timeout;
     let mut got = Vec::new();
@@ -251,25 +223,17 @@ pub fn probe_connection(
 
 /// Panics with a clear message unless this process is root and every program in
 /// `programs` is on PATH (or an absolute path that exists). Interop tests call it
-/// first: they must fail, not pass silently, where the daemons are missing.
+/// first: they fail, locally as in CI, where the daemons are missing
+/// (`scripts/install-peers` installs them).
 pub fn require(programs: &[&str]) {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
     assert!(
-        euid == 0,
+        nexthop_test_support::is_root(),
         "interop tests need root (daemons bind 127.0.0.x:179 and switch users); run as root"
     );
-    let path = std::env::var("PATH").unwrap_or_default();
     let missing: Vec<&str> = programs
         .iter()
         .copied()
-        .filter(|p| {
-            if p.starts_with('/') {
-                !Path::new(p).exists()
-            } else {
-                !path.split(':').any(|d| Path::new(d).join(p).is_file())
-            }
-        })
+        .filter(|p| !nexthop_test_support::installed(p))
         .collect();
     assert!(
         missing.is_empty(),
@@ -306,6 +270,11 @@ pub trait Speaker: driver::Originate {
     /// A short name for messages (`bird@127.0.0.2`).
     fn name(&self) -> String {
         self.instance().name()
+    }
+    /// The PID of the process it was started as, while it runs (the root of
+    /// its process tree, unless it daemonizes).
+    fn pid(&self) -> Option<u32> {
+        self.instance().daemon().map(|d| d.pid() as u32)
     }
     /// The configuration it runs.
     fn config(&self) -> &SpeakerConfig {
@@ -404,14 +373,20 @@ mod tests {
     use super::*;
 
     #[test]
-    #[should_panic(expected = "not installed")]
     fn require_fails_loudly_when_a_daemon_is_missing() {
-        // Only meaningful as root (the root check comes first).
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            panic!("not installed (skipped check: not root)");
+        let e = std::panic::catch_unwind(|| require(&["nexthop-interop-no-such-daemon"]))
+            .expect_err("a missing daemon fails the test");
+        let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+        // The root check comes first; as root the missing program is named.
+        let want = if nexthop_test_support::is_root() {
+            "nexthop-interop-no-such-daemon\"], which are not installed"
+        } else {
+            "need root"
+        };
+        assert!(msg.contains(want), "{msg}");
+        if nexthop_test_support::is_root() {
+            require(&["sh", "/bin/sh"]);
         }
-        require(&["nexthop-interop-no-such-daemon"]);
     }
 
     #[test]

@@ -14,11 +14,11 @@ use crate::driver::{
     CLI_TIMEOUT, Driver, Flavor, Instance, Originate, instance_in_field, items, strs,
 };
 use crate::model::{parse_as_path, parse_community, parse_large_community};
-use crate::process::{run, write_file};
 use crate::{
     Error, Family, Prefix, ReceivedRoute, Result, Route, RunDir, SessionState, Speaker,
     SpeakerConfig,
 };
+use nexthop_test_support::process::{run, write_file};
 
 const OPENBGPD: Flavor = Flavor {
     name: "openbgpd",
@@ -57,7 +57,11 @@ impl OpenBgpd {
     /// Runs `bgpctl -s <socket>` with `args`.
     pub fn bgpctl(&self, args: &[&str]) -> Result<String> {
         let sock = self.sock();
-        run("bgpctl", &[&["-s", &sock], args].concat(), CLI_TIMEOUT)
+        Ok(run(
+            "bgpctl",
+            &[&["-s", &sock], args].concat(),
+            CLI_TIMEOUT,
+        )?)
     }
 
     fn json(&self, args: &[&str]) -> Result<Value> {

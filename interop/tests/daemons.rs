@@ -540,7 +540,7 @@ fn wrong_peer_as_is_refused_with_notification_2_2() {
 
 #[test]
 fn nexthopd_accepts_the_config_the_harness_renders() {
-    // nexthopd has no runtime yet: this checks the rendering against its parser.
+    // The harness's config for nexthopd against nexthopd's own parser.
     let run = RunDir::new("nexthopd_config").unwrap();
     let cfg = SpeakerConfig::new(lo(60), 65060)
         .cluster_id(Ipv4Addr::new(192, 0, 2, 60))
@@ -580,7 +580,9 @@ fn sessions_on_ports_other_than_179() {
     let bird = Bird::start(&run, bcfg).unwrap();
     let gobgp = GoBgp::start(&run, gcfg).unwrap();
     let obgpd = OpenBgpd::start(&run, ocfg).unwrap();
-    assert!(nexthop_interop::process::is_listening(ab, 1791));
+    assert!(nexthop_test_support::procfs::is_listening(
+        (ab, 1791).into()
+    ));
     bird.wait_route(ag, Prefix::new("198.18.17.0/24"), WAIT)
         .unwrap();
     bird.wait_route(ao, Prefix::new("198.18.18.0/24"), WAIT)

@@ -203,7 +203,7 @@ fn nexthopd_peers_with_bird_gobgp_frr_openbgpd() {
     // everywhere; the sessions stay up.
     let mut reduced = ncfg.clone();
     reduced.routes.retain(|r| !r.prefix.is_v6());
-    n.reload(nexthop_interop::nexthopd::render(&reduced).unwrap())
+    n.reload(&nexthop_interop::nexthopd::config_file(&reduced).unwrap())
         .unwrap();
     let daemons: [&mut dyn Speaker; 4] = [&mut bird, &mut gobgp, &mut frr, &mut obgpd];
     for d in daemons.iter() {
@@ -281,11 +281,13 @@ fn nexthopd_transits_between_gobgp_and_frr_over_ebgp() {
     let ncfg = SpeakerConfig::new(me, 65007)
         .neighbor(Neighbor::new(ag, 65106))
         .neighbor(Neighbor::new(af, 65107));
-    let own_nh = "next_hop_v4 = \"198.51.100.7\"\nnext_hop_v6 = \"2001:db8::7\"";
-    let toml = nexthop_interop::nexthopd::render(&ncfg).unwrap();
-    let toml = nexthop_interop::nexthopd::with_neighbor_keys(&toml, ag, own_nh);
-    let toml = nexthop_interop::nexthopd::with_neighbor_keys(&toml, af, own_nh);
-    let n = Nexthopd::start_toml(&run, ncfg, toml).unwrap();
+    let mut file = nexthop_interop::nexthopd::config_file(&ncfg).unwrap();
+    for a in [ag, af] {
+        let nb = file.neighbor_mut(a.into()).unwrap();
+        nb.next_hop_v4 = Some("198.51.100.7".parse().unwrap());
+        nb.next_hop_v6 = Some("2001:db8::7".parse().unwrap());
+    }
+    let n = Nexthopd::start_file(&run, ncfg, &file).unwrap();
     or_log(gobgp.wait_established(me, WAIT), &n);
     or_log(frr.wait_established(me, WAIT), &n);
     step("transit", t0, "Established");
@@ -566,9 +568,10 @@ fn nexthopd_refuses_a_wrong_as_and_an_unknown_address() {
     )
     .unwrap();
     let ncfg = SpeakerConfig::new(me, 65006).neighbor(Neighbor::new(ae, 65999).passive());
-    let toml = nexthop_interop::nexthopd::render(&ncfg).unwrap()
-        + "\n[[dynamic_neighbor]]\nprefix = \"127.0.0.144/30\"\nremote_asn = 65144\n";
-    let n = Nexthopd::start_toml(&run, ncfg, toml).unwrap();
+    let file = nexthop_interop::nexthopd::config_file(&ncfg)
+        .unwrap()
+        .dynamic_neighbor("127.0.0.144/30".parse().unwrap(), 65144);
+    let n = Nexthopd::start_file(&run, ncfg, &file).unwrap();
     or_log(dynamic.wait_established(me, WAIT), &n);
     let got = or_log(
         wait_for(WAIT, "NOTIFICATION from nexthopd", || {

@@ -1,6 +1,7 @@
 //! The load generator against BIRD 2 as an iBGP route reflector: BIRD is
-//! started from a generated config, the scenario runs, and the load
-//! generator's CPU time is printed next to BIRD's.
+//! started by nexthop-interop's driver from the config it generates for the
+//! scenario, the scenario runs, and the load generator's CPU time is printed
+//! next to BIRD's.
 //!
 //! `cargo run --release -p nexthop-loadgen --example bird_rr -- --receivers 100 --prefixes 100000`
 
@@ -8,10 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use nexthop_interop::{Bird, RunDir, Speaker, SpeakerConfig};
 use nexthop_loadgen::{Scenario, Usage, run};
-
-#[path = "../tests/support/bird.rs"]
-mod bird;
 
 #[derive(Parser)]
 struct Args {
@@ -45,7 +44,7 @@ struct Args {
 
 fn main() {
     let a = Args::parse();
-    if !bird::bird_installed() {
+    if !nexthop_test_support::installed("bird") || !nexthop_test_support::installed("birdc") {
         eprintln!("bird is not installed (apt-get install bird2)");
         std::process::exit(2);
     }
@@ -59,8 +58,22 @@ fn main() {
     s.peer_base = a.peer_base;
     s.timeout = Duration::from_secs(600);
     s.connect_interval = Duration::from_secs_f64(a.connect_interval_ms / 1000.0);
-    let b = bird::Bird::start(&s);
-    let pid = b.pid.expect("bird runs");
+    let started = || -> nexthop_interop::Result<(Bird, RunDir)> {
+        let run = RunDir::new("loadgen-bird-rr")?;
+        let cfg = SpeakerConfig::for_scenario(&s)?;
+        Ok((Bird::start(&run, cfg)?, run))
+    };
+    let (b, _run) = match started() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("bird_rr: {e}");
+            std::process::exit(2);
+        }
+    };
+    let Some(pid) = b.pid() else {
+        eprintln!("bird_rr: BIRD is not running");
+        std::process::exit(2);
+    };
     std::thread::sleep(Duration::from_secs_f64(a.wait));
     let before = Usage::of_pid(pid).unwrap_or_default();
     let report = run(&s, |_| {}).expect("run");

@@ -22,11 +22,11 @@ use nexthop_core::time::{Duration as CoreDuration, Instant};
 use nexthop_core::wire::update::{PeerType, Update};
 use nexthop_core::wire::{Family, FamilySet, Negotiated};
 
+use crate::Usage;
 use crate::routes::{EncodedRoutes, FinalLengths, PrefixPlan, SenderRoutes, encode_sender};
 use crate::scenario::{Phase, Progress, Report, Scenario, bind_addr};
 use crate::speaker::Speaker;
 use crate::table::PrefixTable;
-use crate::usage::Usage;
 
 /// Tokens per peer: two connections and a listener.
 const TOKENS_PER_PEER: usize = 4;

@@ -28,14 +28,16 @@
 #![warn(missing_docs)]
 
 mod engine;
+mod nexthopd;
 pub mod reflector;
 pub mod routes;
 mod scenario;
 mod speaker;
 pub mod table;
-mod usage;
 
 pub use engine::{run, run_with_stop};
+/// CPU time and peak RSS: the load generator's own (getrusage of its thread)
+/// and another process's (/proc), from test-support.
+pub use nexthop_test_support::Usage;
 pub use reflector::{ReflectorConfig, ReflectorStats, reflect};
 pub use scenario::{Phase, Progress, Report, Scenario};
-pub use usage::Usage;

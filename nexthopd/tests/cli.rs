@@ -1,71 +1,89 @@
-//! The nexthopd binary: `check`, the refusal of the uring runtime, JSON logs,
-//! SIGHUP with a broken and then a good config, SIGTERM's exit status 0.
-//! Listens on 127.0.0.95-96, port 10179 (no root needed for ports above 1024).
+//! The nexthopd binary: `check`, the uring runtime, JSON logs, SIGHUP with a
+//! broken and then a good config, SIGTERM and SIGINT sending Cease 6/2 with the
+//! shutdown communication to an established peer and exiting 0, and a session
+//! over IPv6 loopback. Configs come from the speaker's typed builder; nexthopd
+//! runs under test-support (stopped by PID, also when a test fails) on loopback
+//! addresses no socket uses and ports the kernel hands out, and on ::1.
 
-use std::io::Read;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_nexthopd")
+use nexthop_core::wire::nlri::{Ipv6Prefix, Nlri};
+use nexthop_core::wire::{Family, Message, MessageType};
+use nexthop_speaker::config::FamilyName;
+use nexthop_speaker::config::file::{ConfigFile, Neighbor, Originate};
+use nexthop_test_support::address::{free_loopback_v4, free_port};
+use nexthop_test_support::nexthopd::{Nexthopd, Options};
+use nexthop_test_support::raw_peer::{OpenSettings, TcpOptions};
+use nexthop_test_support::{RawPeer, RunDir, poll};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_nexthopd"))
 }
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nexthopd-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
 }
 
-fn config(addr: &str) -> String {
-    format!(
-        "[router]\nasn = 65095\nrouter_id = \"192.0.2.95\"\nlisten = [\"{addr}:10179\"]\n\n\
-         [[neighbor]]\naddress = \"127.0.0.97\"\nremote_asn = 65097\npassive = true\n"
-    )
+/// A free port on `addr`, as a listen address.
+fn listen_on(addr: IpAddr) -> SocketAddr {
+    SocketAddr::new(addr, free_port(addr).unwrap())
 }
 
-fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
+/// Where nexthopd listens and where its peer is: loopback addresses no
+/// socket uses.
+fn addresses() -> (SocketAddr, IpAddr) {
+    let me = IpAddr::V4(free_loopback_v4().unwrap());
+    let peer = IpAddr::V4(free_loopback_v4().unwrap());
+    (listen_on(me), peer)
+}
+
+/// AS 65095 listening on `listen`, with a passive neighbour `peer` of AS 65097.
+fn config(listen: SocketAddr, peer: IpAddr) -> ConfigFile {
+    ConfigFile::new(65095, Ipv4Addr::new(192, 0, 2, 95))
+        .listen(listen)
+        .neighbor(Neighbor::new(peer, 65097).passive(true))
+}
+
+fn run_dir(test: &str) -> RunDir {
+    RunDir::new(&format!("nexthopd-cli-{test}")).unwrap()
+}
+
+/// Waits (bounded) until the log of `n` holds `what`; returns the log.
+fn wait_log(n: &Nexthopd, what: &str) -> String {
+    poll(Duration::from_secs(10), || {
+        let log = n.log();
+        log.contains(what).then_some(log)
+    })
+    .unwrap_or_else(|| panic!("no {what:?} in the log:\n{}", n.log()))
+}
+
+fn check(path: &PathBuf) -> std::process::Output {
+    Command::new(bin())
+        .arg("check")
+        .arg("--config")
+        .arg(path)
+        .output()
         .unwrap()
-        .success();
-    assert!(ok, "kill {sig}");
-}
-
-/// Waits (bounded) until the log file holds `what`; returns the log.
-fn wait_log(path: &PathBuf, what: &str) -> String {
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
-        let log = std::fs::read_to_string(path).unwrap_or_default();
-        if log.contains(what) {
-            return log;
-        }
-        assert!(Instant::now() < end, "no {what:?} in the log:\n{log}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
 fn check_names_the_key_and_line_of_an_error() {
-    let d = dir("check");
-    let good = d.join("good.toml");
-    std::fs::write(&good, config("127.0.0.95")).unwrap();
-    let out = Command::new(bin())
-        .arg("check")
-        .arg("--config")
-        .arg(&good)
-        .output()
-        .unwrap();
+    let run = run_dir("check");
+    let (listen, peer) = addresses();
+    let good = run.path().join("good.toml");
+    std::fs::write(&good, config(listen, peer).to_toml()).unwrap();
+    let out = check(&good);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("valid: AS 65095"));
 
-    let bad = d.join("bad.toml");
-    std::fs::write(
-        &bad,
-        config("127.0.0.95").replace("passive = true", "hold_time = 2"),
-    )
-    .unwrap();
+    let bad_config = config(listen, peer).neighbor(Neighbor::new(ip("127.0.0.98"), 1).hold_time(2));
+    let text = bad_config.to_toml();
+    let line = 1 + text.lines().position(|l| l == "hold_time = 2").unwrap();
+    let bad = run.path().join("bad.toml");
+    std::fs::write(&bad, &text).unwrap();
     for sub in ["check", "run"] {
         let out = Command::new(bin())
             .arg(sub)
@@ -76,91 +94,58 @@ fn check_names_the_key_and_line_of_an_error() {
         assert_eq!(out.status.code(), Some(1), "{sub}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("line 9: neighbor[0].hold_time"),
+            err.contains(&format!("line {line}: neighbor[1].hold_time")),
             "{sub}: {err}"
         );
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn the_uring_runtime_runs_and_sigterm_exits_0() {
     if let Err(why) = nexthop_runtime_uring::probe() {
-        eprintln!("io_uring unavailable here ({why}): nothing to test");
+        nexthop_test_support::skip(&format!("io_uring is unavailable here: {why}"));
         return;
     }
-    let d = dir("uring");
-    let p = d.join("uring.toml");
-    std::fs::write(
-        &p,
-        config("127.0.0.95").replace("listen =", "runtime = \"uring\"\nlisten ="),
-    )
-    .unwrap();
-    let child = Command::new(bin())
-        .arg("run")
-        .arg("--config")
-        .arg(&p)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains("runtime=\"uring\""), "{err}");
-    let _ = std::fs::remove_dir_all(&d);
+    let run = run_dir("uring");
+    let (listen, peer) = addresses();
+    let cfg = config(listen, peer).runtime(nexthop_speaker::config::RuntimeKind::Uring);
+    let mut n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
+    let status = n.terminate(Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", n.log());
+    assert!(n.log().contains("runtime=\"uring\""), "{}", n.log());
 }
 
 #[test]
 fn reload_keeps_running_on_a_bad_config_and_sigterm_exits_0() {
-    let d = dir("signals");
-    let conf = d.join("nexthopd.toml");
-    let log = d.join("nexthopd.log");
-    std::fs::write(&conf, config("127.0.0.96")).unwrap();
-    let mut child = Command::new(bin())
-        .args(["--log-format", "json", "run", "--config"])
-        .arg(&conf)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    wait_log(&log, "listening");
+    let run = run_dir("signals");
+    let (listen, peer) = addresses();
+    let options = Options {
+        args: vec!["--log-format".into(), "json".into()],
+        ..Options::default()
+    };
+    let mut n = Nexthopd::start_with(
+        bin(),
+        run.path(),
+        &config(listen, peer).to_toml(),
+        listen,
+        options,
+    )
+    .unwrap();
+    wait_log(&n, "listening");
 
     // A broken config: logged, the running one stays.
-    std::fs::write(&conf, "[router]\nasn = 0\n").unwrap();
-    signal(&child, "-HUP");
-    wait_log(&log, "config reload failed");
-    assert!(child.try_wait().unwrap().is_none(), "still running");
+    std::fs::write(n.config_path(), "[router]\nasn = 0\n").unwrap();
+    n.signal(libc::SIGHUP).unwrap();
+    wait_log(&n, "config reload failed");
+    assert!(n.exit_status().is_none(), "still running");
     // A good one, with a neighbour more.
-    let more = format!(
-        "{}\n[[neighbor]]\naddress = \"127.0.0.98\"\nremote_asn = 65098\npassive = true\n",
-        config("127.0.0.96")
-    );
-    std::fs::write(&conf, more).unwrap();
-    signal(&child, "-HUP");
-    let text = wait_log(&log, "config reloaded");
+    let more = config(listen, peer).neighbor(Neighbor::new(ip("127.0.0.98"), 65098).passive(true));
+    n.reload(&more.to_toml()).unwrap();
+    let text = wait_log(&n, "config reloaded");
 
-    signal(&child, "-TERM");
-    let end = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < end, "still running after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(status.success(), "{status:?}");
-    let mut all = String::new();
-    std::fs::File::open(&log)
-        .unwrap()
-        .read_to_string(&mut all)
-        .unwrap();
+    let status = n.terminate(Duration::from_secs(10));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    let all = n.log();
     assert!(all.contains("shut down"), "{all}");
 
     // Every line is a JSON object with the level and the message as keys.
@@ -175,5 +160,87 @@ fn reload_keeps_running_on_a_bad_config_and_sigterm_exits_0() {
         .find(|l| l.contains("config reloaded"))
         .unwrap();
     assert!(reloaded.contains("\"added\":1"), "{reloaded}");
-    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The NOTIFICATION data of a Cease with a shutdown communication (RFC 9003
+/// §2): its length, then the UTF-8 text.
+fn shutdown_communication(text: &str) -> Vec<u8> {
+    let mut d = vec![text.len() as u8];
+    d.extend_from_slice(text.as_bytes());
+    d
+}
+
+#[test]
+fn sigterm_and_sigint_send_cease_6_2_to_an_established_peer_and_exit_0() {
+    for (sig, name) in [(libc::SIGTERM, "sigterm"), (libc::SIGINT, "sigint")] {
+        let run = run_dir(name);
+        let (listen, peer) = addresses();
+        let cfg = config(listen, peer);
+        let mut n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
+        let open = OpenSettings::new(65097, 90, Ipv4Addr::new(192, 0, 2, 97));
+        let mut peer = RawPeer::establish(peer, listen, &open, &TcpOptions::default())
+            .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
+        n.signal(sig).unwrap();
+        // Cease / Administrative Shutdown (RFC 4486 §4) with the README's text.
+        let got = peer.read_notification().unwrap();
+        assert_eq!(
+            got,
+            Some((6, 2, shutdown_communication("nexthopd shutting down"))),
+            "{name}\n{}",
+            n.log()
+        );
+        assert!(peer.reads_to_end(), "{name}: the connection is closed");
+        let status = poll(Duration::from_secs(10), || n.exit_status());
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(0),
+            "{name}\n{}",
+            n.log()
+        );
+    }
+}
+
+#[test]
+fn a_session_over_ipv6_loopback_carries_an_ipv6_route() {
+    let run = run_dir("ipv6");
+    let listen = listen_on(ip("::1"));
+    let prefix = "2001:db8:95::/48";
+    // The peer is ::1 too: IPv6 has one loopback address.
+    let cfg = ConfigFile::new(65095, Ipv4Addr::new(192, 0, 2, 95))
+        .listen(listen)
+        .neighbor(
+            Neighbor::new(ip("::1"), 65097)
+                .passive(true)
+                .families(&[FamilyName::Ipv6Unicast]),
+        )
+        .originate(Originate::new(prefix.parse().unwrap()));
+    let n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
+    let open = OpenSettings::new(65097, 90, Ipv4Addr::new(192, 0, 2, 97))
+        .families(&[Family::IPV6_UNICAST]);
+    let mut peer = RawPeer::establish(ip("::1"), listen, &open, &TcpOptions::default())
+        .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
+    let want = Nlri::new(Ipv6Prefix::new("2001:db8:95::".parse().unwrap(), 48).unwrap());
+    let negotiated = *peer.negotiated();
+    loop {
+        let m = peer
+            .read_message()
+            .unwrap()
+            .unwrap_or_else(|| panic!("closed before the route came\n{}", n.log()));
+        if m.message_type() != MessageType::Update {
+            continue;
+        }
+        let Ok(Message::Update(u)) = m.parse(&negotiated) else {
+            panic!("an UPDATE core cannot read: {m:?}");
+        };
+        if u.all_announced().any(|a| a == want) {
+            // eBGP: our AS first (RFC 4271 §5.1.2).
+            let path = u.as_path().expect("AS_PATH");
+            assert_eq!(
+                (path.first_asn(), path.route_selection_len()),
+                (Some(65095), 1)
+            );
+            break;
+        }
+    }
+    assert!(n.log().contains("session established"), "{}", n.log());
 }

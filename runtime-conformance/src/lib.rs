@@ -5,9 +5,11 @@
 //! speaker, give it an input, read its counters and its sockets' options. A
 //! [`Node`] runs one speaker (nexthop's, or a test's own [`SansIo`]) on one
 //! backend on its own thread, so a test can set several speakers talking over
-//! loopback and ask each what it sees. A [`RawPeer`] is a hand-driven BGP peer
-//! on a plain socket, for what a speaker would not do: stop reading, reset,
-//! send with a low TTL, read the Cease bytes. [`kernel`] makes the kernel refuse
+//! loopback and ask each what it sees. A [`RawPeer`] (test-support's, on core's
+//! emitters and views) is a hand-driven BGP peer on a plain socket, for what a
+//! speaker would not do: stop reading, reset, send with a low TTL, read the
+//! Cease bytes. Configs come from the speaker's typed builder ([`router`],
+//! [`neighbor`], [`config`]). [`kernel`] makes the kernel refuse
 //! socket options to a node's thread, for the fail-closed paths.
 //!
 //! Tests live in `tests/`; each is a function generic over the backend,
@@ -21,11 +23,11 @@
 mod backend;
 pub mod kernel;
 mod node;
-mod raw;
 
 pub use backend::{Backend, Driver, Mio, Uring, UringSqpoll, UringZeroCopy};
-pub use node::{Node, Paused, config, free_port, neighbor_toml, router_toml};
-pub use raw::RawPeer;
+pub use nexthop_test_support::address::free_port;
+pub use nexthop_test_support::raw_peer::{OpenSettings, RawPeer, TcpOptions, tcp_connect};
+pub use node::{Node, Paused, config, neighbor, router};
 
 pub use nexthop_core::session::State;
 pub use nexthop_runtime_edge::{

@@ -1,12 +1,13 @@
 //! A speaker on a backend, on its own thread, and the configs tests give it.
 
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant as StdInstant};
 
 use nexthop_runtime_edge::{Options, SansIo};
 use nexthop_speaker::config::Config;
+use nexthop_speaker::config::file::{ConfigFile, Neighbor};
 use nexthop_speaker::{Instant, Speaker};
 
 use crate::backend::{Backend, Driver};
@@ -235,32 +236,24 @@ pub struct Paused {
     _resume: mpsc::Sender<()>,
 }
 
-/// A TCP port free on `ip` now (bound and released: another process could take
-/// it meanwhile, which no test here does).
-pub fn free_port(ip: IpAddr) -> u16 {
-    TcpListener::bind(SocketAddr::new(ip, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// What nexthopd makes of `file`; panics naming the error and showing the text.
+pub fn config(file: &ConfigFile) -> Config {
+    file.config()
+        .unwrap_or_else(|e| panic!("{e}\n{}", file.to_toml()))
 }
 
-/// `text` as a config; panics naming the error and showing the text.
-pub fn config(text: &str) -> Config {
-    Config::from_toml(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+/// A config file: AS `asn`, BGP Identifier `router_id` (an IPv4 address),
+/// listening on `listen`.
+pub fn router(asn: u32, router_id: IpAddr, listen: &[SocketAddr]) -> ConfigFile {
+    let IpAddr::V4(id) = router_id else {
+        panic!("{router_id}: a BGP Identifier is an IPv4 address");
+    };
+    let mut file = ConfigFile::new(asn, id);
+    file.router.listen = Some(listen.to_vec());
+    file
 }
 
-/// A `[router]` section.
-pub fn router_toml(asn: u32, router_id: &str, listen: &[SocketAddr]) -> String {
-    let listen: Vec<String> = listen.iter().map(|a| format!("\"{a}\"")).collect();
-    format!(
-        "[router]\nasn = {asn}\nrouter_id = \"{router_id}\"\nlisten = [{}]\n",
-        listen.join(", ")
-    )
-}
-
-/// A `[[neighbor]]` section; `extra` lines are appended as they are.
-pub fn neighbor_toml(address: IpAddr, remote_asn: u32, port: u16, extra: &str) -> String {
-    format!(
-        "[[neighbor]]\naddress = \"{address}\"\nremote_asn = {remote_asn}\nport = {port}\n{extra}\n"
-    )
+/// A `[[neighbor]]` at `address`, dialled on `port`.
+pub fn neighbor(address: IpAddr, remote_asn: u32, port: u16) -> Neighbor {
+    Neighbor::new(address, remote_asn).port(port)
 }

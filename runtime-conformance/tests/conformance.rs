@@ -11,9 +11,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use nexthop_runtime_conformance::{
-    Backend, Mio, Node, RawPeer, State, Uring, UringSqpoll, config, free_port, neighbor_toml,
-    router_toml,
+    Backend, Mio, Node, OpenSettings, RawPeer, State, TcpOptions, Uring, UringSqpoll, config,
+    free_port, neighbor, router,
 };
+use nexthop_speaker::config::file::Originate;
 
 /// An output bound small enough for a test to fill.
 const BOUND: usize = 64 * 1024;
@@ -28,6 +29,21 @@ fn ip<B: Backend>(i: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, 200 + 15 * B::INDEX + i))
 }
 
+/// A raw peer from `from` of AS `asn`, brought to Established with `dut`.
+fn raw_peer(
+    dut: SocketAddr,
+    from: IpAddr,
+    asn: u32,
+    options: &TcpOptions,
+) -> std::io::Result<RawPeer> {
+    RawPeer::establish(
+        from,
+        dut,
+        &OpenSettings::from_address(asn, HOLD, from),
+        options,
+    )
+}
+
 fn prefix_count(node: &Node, from: IpAddr) -> u32 {
     node.query(move |d| {
         let s = d.speaker();
@@ -40,28 +56,27 @@ fn prefix_count(node: &Node, from: IpAddr) -> u32 {
 /// originates reaches B.
 fn accept_and_connect<B: Backend>() {
     let (a, b) = (ip::<B>(1), ip::<B>(2));
-    let (pa, pb) = (free_port(a), free_port(b));
+    let (pa, pb) = (free_port(a).unwrap(), free_port(b).unwrap());
     let b_node = Node::start::<B>(
         "b",
-        config(&format!(
-            "{}{}",
-            router_toml(65002, &b.to_string(), &[SocketAddr::new(b, pb)]),
-            neighbor_toml(a, 65001, pa, "passive = true\nmrai = 0")
-        )),
+        config(
+            &router(65002, b, &[SocketAddr::new(b, pb)])
+                .neighbor(neighbor(a, 65001, pa).passive(true).mrai(0)),
+        ),
         BOUND,
     );
     let a_node = Node::start::<B>(
         "a",
-        config(&format!(
-            "{}{}[[originate]]\nprefix = \"198.51.100.0/24\"\n",
-            router_toml(65001, &a.to_string(), &[SocketAddr::new(a, pa)]),
-            neighbor_toml(
-                b,
-                65002,
-                pb,
-                &format!("bind_addr = \"{a}\"\nmrai = 0\nconnect_retry_time = 2")
-            )
-        )),
+        config(
+            &router(65001, a, &[SocketAddr::new(a, pa)])
+                .neighbor(
+                    neighbor(b, 65002, pb)
+                        .bind_addr(a)
+                        .mrai(0)
+                        .connect_retry_time(2),
+                )
+                .originate(Originate::new("198.51.100.0/24".parse().unwrap())),
+        ),
         BOUND,
     );
     a_node.wait_until("A Established with B", WAIT, move |d| {
@@ -83,18 +98,15 @@ fn accept_and_connect<B: Backend>() {
 /// and the session is Established over it.
 fn collision<B: Backend>() {
     let (a, b) = (ip::<B>(3), ip::<B>(4));
-    let (pa, pb) = (free_port(a), free_port(b));
+    let (pa, pb) = (free_port(a).unwrap(), free_port(b).unwrap());
     let cfg = |me: IpAddr, my_port: u16, asn: u32, peer: IpAddr, peer_port: u16, peer_asn: u32| {
-        config(&format!(
-            "{}{}",
-            router_toml(asn, &me.to_string(), &[SocketAddr::new(me, my_port)]),
-            neighbor_toml(
-                peer,
-                peer_asn,
-                peer_port,
-                &format!("bind_addr = \"{me}\"\nconnect_retry_time = 1")
-            )
-        ))
+        config(
+            &router(asn, me, &[SocketAddr::new(me, my_port)]).neighbor(
+                neighbor(peer, peer_asn, peer_port)
+                    .bind_addr(me)
+                    .connect_retry_time(1),
+            ),
+        )
     };
     let (ca, cb) = (
         cfg(a, pa, 65001, b, pb, 65002),
@@ -120,40 +132,38 @@ fn collision<B: Backend>() {
 fn peer_close_and_reset_seen_at_once<B: Backend>() {
     let dut = ip::<B>(5);
     let (closer, resetter, crasher) = (ip::<B>(6), ip::<B>(7), ip::<B>(8));
-    let port = free_port(dut);
-    let crasher_port = free_port(crasher);
-    let hold = format!("passive = true\nhold_time = {HOLD}\nkeepalive_time = 80");
+    let port = free_port(dut).unwrap();
+    let crasher_port = free_port(crasher).unwrap();
+    let held = |address, asn, port| {
+        neighbor(address, asn, port)
+            .passive(true)
+            .hold_time(HOLD)
+            .keepalive_time(80)
+    };
     let dut_node = Node::start::<B>(
         "dut",
-        config(&format!(
-            "{}{}{}{}",
-            router_toml(65000, &dut.to_string(), &[SocketAddr::new(dut, port)]),
-            neighbor_toml(closer, 65006, 179, &hold),
-            neighbor_toml(resetter, 65007, 179, &hold),
-            neighbor_toml(crasher, 65008, crasher_port, &hold),
-        )),
+        config(
+            &router(65000, dut, &[SocketAddr::new(dut, port)])
+                .neighbor(held(closer, 65006, 179))
+                .neighbor(held(resetter, 65007, 179))
+                .neighbor(held(crasher, 65008, crasher_port)),
+        ),
         BOUND,
     );
     let addr = SocketAddr::new(dut, port);
-    let p1 = RawPeer::establish(addr, closer, 65006, HOLD, None).expect("closer up");
-    let p2 = RawPeer::establish(addr, resetter, 65007, HOLD, None).expect("resetter up");
+    let tcp = TcpOptions::default();
+    let p1 = raw_peer(addr, closer, 65006, &tcp).expect("closer up");
+    let p2 = raw_peer(addr, resetter, 65007, &tcp).expect("resetter up");
     // A speaker on the same backend whose process "dies": the kernel sends FIN.
     let crash_node = Node::start::<B>(
         "crasher",
-        config(&format!(
-            "{}{}",
-            router_toml(
-                65008,
-                &crasher.to_string(),
-                &[SocketAddr::new(crasher, crasher_port)]
+        config(
+            &router(65008, crasher, &[SocketAddr::new(crasher, crasher_port)]).neighbor(
+                neighbor(dut, 65000, port)
+                    .bind_addr(crasher)
+                    .hold_time(HOLD),
             ),
-            neighbor_toml(
-                dut,
-                65000,
-                port,
-                &format!("bind_addr = \"{crasher}\"\nhold_time = {HOLD}")
-            )
-        )),
+        ),
         BOUND,
     );
     for peer in [closer, resetter, crasher] {
@@ -183,69 +193,55 @@ fn peer_close_and_reset_seen_at_once<B: Backend>() {
 fn stalled_reader_is_bounded_and_delays_no_one<B: Backend>() {
     const ROUTES: u32 = 20_000;
     let (dut, src, fast, stuck) = (ip::<B>(9), ip::<B>(10), ip::<B>(11), ip::<B>(12));
-    let port = free_port(dut);
-    let (src_port, fast_port) = (free_port(src), free_port(fast));
-    let opts = format!("passive = true\nmrai = 0\nhold_time = {HOLD}");
+    let port = free_port(dut).unwrap();
+    let (src_port, fast_port) = (free_port(src).unwrap(), free_port(fast).unwrap());
+    let client = |address, asn, port| {
+        neighbor(address, asn, port)
+            .passive(true)
+            .mrai(0)
+            .hold_time(HOLD)
+    };
     let dut_node = Node::start::<B>(
         "dut",
-        config(&format!(
-            "{}{}{}{}",
-            router_toml(65000, &dut.to_string(), &[SocketAddr::new(dut, port)]),
-            neighbor_toml(src, 65010, src_port, &opts),
-            neighbor_toml(fast, 65011, fast_port, &opts),
-            neighbor_toml(stuck, 65012, 179, &opts),
-        )),
+        config(
+            &router(65000, dut, &[SocketAddr::new(dut, port)])
+                .neighbor(client(src, 65010, src_port))
+                .neighbor(client(fast, 65011, fast_port))
+                .neighbor(client(stuck, 65012, 179)),
+        ),
         BOUND,
     );
     let addr = SocketAddr::new(dut, port);
     // A 4 KiB receive buffer: the stalled peer's kernel takes little.
-    let _stuck_peer =
-        RawPeer::establish(addr, stuck, 65012, HOLD, Some(4096)).expect("stuck peer up");
+    let small = TcpOptions {
+        rcvbuf: Some(4096),
+        ..TcpOptions::default()
+    };
+    let _stuck_peer = raw_peer(addr, stuck, 65012, &small).expect("stuck peer up");
     let fast_node = Node::start::<B>(
         "fast",
-        config(&format!(
-            "{}{}",
-            router_toml(
-                65011,
-                &fast.to_string(),
-                &[SocketAddr::new(fast, fast_port)]
-            ),
-            neighbor_toml(
-                dut,
-                65000,
-                port,
-                &format!("bind_addr = \"{fast}\"\nhold_time = {HOLD}")
-            )
-        )),
+        config(
+            &router(65011, fast, &[SocketAddr::new(fast, fast_port)])
+                .neighbor(neighbor(dut, 65000, port).bind_addr(fast).hold_time(HOLD)),
+        ),
         BOUND,
     );
     fast_node.wait_until("fast receiver Established", WAIT, move |d| {
         d.speaker().session_state(dut) == Some(State::Established)
     });
     // Each route with its own community: one UPDATE per route, a few MB in all.
-    let mut originate = String::new();
-    for i in 0..ROUTES {
-        originate.push_str(&format!(
-            "[[originate]]\nprefix = \"10.{}.{}.0/24\"\ncommunities = [\"65010:{}\"]\n",
-            (i >> 8) & 0xff,
-            i & 0xff,
-            i
-        ));
-    }
-    let _src_node = Node::start::<B>(
-        "src",
-        config(&format!(
-            "{}{}{originate}",
-            router_toml(65010, &src.to_string(), &[SocketAddr::new(src, src_port)]),
-            neighbor_toml(
-                dut,
-                65000,
-                port,
-                &format!("bind_addr = \"{src}\"\nmrai = 0\nhold_time = {HOLD}")
-            )
-        )),
-        BOUND,
+    let mut src_config = router(65010, src, &[SocketAddr::new(src, src_port)]).neighbor(
+        neighbor(dut, 65000, port)
+            .bind_addr(src)
+            .mrai(0)
+            .hold_time(HOLD),
     );
+    for i in 0..ROUTES {
+        let prefix = format!("10.{}.{}.0/24", (i >> 8) & 0xff, i & 0xff);
+        src_config = src_config
+            .originate(Originate::new(prefix.parse().unwrap()).community(65010, i as u16));
+    }
+    let _src_node = Node::start::<B>("src", config(&src_config), BOUND);
     fast_node.wait_until(
         "the whole table at the fast receiver",
         Duration::from_secs(180),
@@ -289,34 +285,23 @@ fn thousand_sessions<B: Backend>() {
             (i % 250 + 1) as u8,
         ))
     };
-    let port = free_port(dut_ip(0));
+    let port = free_port(dut_ip(0)).unwrap();
     let listen: Vec<SocketAddr> = (0..N).map(|i| SocketAddr::new(dut_ip(i), port)).collect();
+    let range = format!("127.202.{}.0/22", octet * 16).parse().unwrap();
     let dut_node = Node::start::<B>(
         "dut1000",
-        config(&format!(
-            "{}[[dynamic_neighbor]]\nprefix = \"127.202.{}.0/22\"\nremote_asn = 65000\n",
-            router_toml(65000, "10.0.0.1", &listen),
-            octet * 16
-        )),
+        config(&router(65000, "10.0.0.1".parse().unwrap(), &listen).dynamic_neighbor(range, 65000)),
         BOUND,
     );
-    let mut neighbors = String::new();
+    let mut client_config = router(65000, "10.0.0.2".parse().unwrap(), &[]);
     for i in 0..N {
-        neighbors.push_str(&neighbor_toml(
-            dut_ip(i),
-            65000,
-            port,
-            &format!("bind_addr = \"{}\"\nconnect_retry_time = 2", client_ip(i)),
-        ));
+        client_config = client_config.neighbor(
+            neighbor(dut_ip(i), 65000, port)
+                .bind_addr(client_ip(i))
+                .connect_retry_time(2),
+        );
     }
-    let client = Node::start::<B>(
-        "client1000",
-        config(&format!(
-            "{}{neighbors}",
-            router_toml(65000, "10.0.0.2", &[])
-        )),
-        BOUND,
-    );
+    let client = Node::start::<B>("client1000", config(&client_config), BOUND);
     let long = Duration::from_secs(240);
     client.wait_until("1000 sessions Established at the client", long, |d| {
         d.speaker()
@@ -342,22 +327,23 @@ fn thousand_sessions<B: Backend>() {
 fn clean_shutdown<B: Backend>() {
     let dut = ip::<B>(13);
     let peers = [ip::<B>(14), ip::<B>(0)];
-    let port = free_port(dut);
-    let mut text = router_toml(65000, &dut.to_string(), &[SocketAddr::new(dut, port)]);
+    let port = free_port(dut).unwrap();
+    let mut file = router(65000, dut, &[SocketAddr::new(dut, port)]);
     for (i, p) in peers.iter().enumerate() {
-        text.push_str(&neighbor_toml(
-            *p,
-            65020 + i as u32,
-            179,
-            &format!("passive = true\nhold_time = {HOLD}"),
-        ));
+        file = file.neighbor(
+            neighbor(*p, 65020 + i as u32, 179)
+                .passive(true)
+                .hold_time(HOLD),
+        );
     }
-    let node = Node::start::<B>("dut", config(&text), BOUND);
+    let node = Node::start::<B>("dut", config(&file), BOUND);
     let addr = SocketAddr::new(dut, port);
     let mut raw: Vec<RawPeer> = peers
         .iter()
         .enumerate()
-        .map(|(i, p)| RawPeer::establish(addr, *p, 65020 + i as u16, HOLD, None).expect("peer up"))
+        .map(|(i, p)| {
+            raw_peer(addr, *p, 65020 + i as u32, &TcpOptions::default()).expect("peer up")
+        })
         .collect();
     for p in peers {
         node.wait_until("Established", WAIT, move |d| {
@@ -392,29 +378,24 @@ fn clean_shutdown<B: Backend>() {
 fn md5_and_gtsm<B: Backend>() {
     // The addresses of `accept_and_connect`, on ports of their own.
     let (a, b) = (ip::<B>(1), ip::<B>(2));
-    let (pa, pb) = (free_port(a), free_port(b));
-    let secure = "md5_key = \"conformance-secret\"\nmin_ttl = 255";
+    let (pa, pb) = (free_port(a).unwrap(), free_port(b).unwrap());
+    let secure =
+        |n: nexthop_speaker::config::file::Neighbor| n.md5_key("conformance-secret").min_ttl(255);
     let b_node = Node::start::<B>(
         "b",
-        config(&format!(
-            "{}{}",
-            router_toml(65002, &b.to_string(), &[SocketAddr::new(b, pb)]),
-            neighbor_toml(a, 65001, pa, &format!("passive = true\n{secure}"))
-        )),
+        config(
+            &router(65002, b, &[SocketAddr::new(b, pb)])
+                .neighbor(secure(neighbor(a, 65001, pa).passive(true))),
+        ),
         BOUND,
     );
     let a_node = Node::start::<B>(
         "a",
-        config(&format!(
-            "{}{}",
-            router_toml(65001, &a.to_string(), &[SocketAddr::new(a, pa)]),
-            neighbor_toml(
-                b,
-                65002,
-                pb,
-                &format!("bind_addr = \"{a}\"\nconnect_retry_time = 2\n{secure}")
-            )
-        )),
+        config(
+            &router(65001, a, &[SocketAddr::new(a, pa)]).neighbor(secure(
+                neighbor(b, 65002, pb).bind_addr(a).connect_retry_time(2),
+            )),
+        ),
         BOUND,
     );
     a_node.wait_until(
@@ -429,7 +410,7 @@ fn md5_and_gtsm<B: Backend>() {
     );
     // The key is really on B's listener: an unsigned SYN from A's address gets
     // no answer (the raw peer gives up after its 10 s connect timeout).
-    let unsigned = RawPeer::establish(SocketAddr::new(b, pb), a, 65001, HOLD, None);
+    let unsigned = raw_peer(SocketAddr::new(b, pb), a, 65001, &TcpOptions::default());
     assert!(unsigned.is_err(), "an unsigned connection was accepted");
 }
 

@@ -17,9 +17,11 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant as StdInstant};
 
 use nexthop_runtime_conformance::{
-    Backend, Closed, Command, Config, ConnKey, Instant, Mio, Node, Options, RawPeer, SansIo, State,
-    Uring, UringSqpoll, config, free_port, kernel, neighbor_toml, router_toml,
+    Backend, Closed, Command, Config, ConnKey, Instant, Mio, Node, OpenSettings, Options, RawPeer,
+    SansIo, State, TcpOptions, Uring, UringSqpoll, config, free_port, kernel, neighbor, router,
+    tcp_connect,
 };
+use nexthop_speaker::config::file::Neighbor;
 
 const BOUND: usize = 64 * 1024;
 const HOLD: u16 = 240;
@@ -29,15 +31,32 @@ fn ip<B: Backend>(i: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 3, B::INDEX + 1, i))
 }
 
-/// A device under test on `dut` with passive neighbours `(address, asn, extra
-/// config lines)`, each holding its sessions for 240 s.
-fn dut_config(dut: SocketAddr, neighbors: &[(IpAddr, u32, &str)]) -> Config {
-    let mut text = router_toml(65000, &dut.ip().to_string(), &[dut]);
-    for (address, asn, extra) in neighbors {
-        let extra = format!("passive = true\nhold_time = {HOLD}\n{extra}");
-        text.push_str(&neighbor_toml(*address, *asn, 179, &extra));
-    }
-    config(&text)
+/// A passive neighbour holding its sessions for 240 s.
+fn client(address: IpAddr, asn: u32) -> Neighbor {
+    neighbor(address, asn, 179).passive(true).hold_time(HOLD)
+}
+
+/// A device under test on `dut` with `neighbors` ([`client`]s).
+fn dut_config(dut: SocketAddr, neighbors: impl IntoIterator<Item = Neighbor>) -> Config {
+    let mut file = router(65000, dut.ip(), &[dut]);
+    file.neighbors.extend(neighbors);
+    config(&file)
+}
+
+/// A TCP connection from `from` at TTL `ttl` (the kernel's when `None`),
+/// given up after `timeout`.
+fn connect(
+    dut: SocketAddr,
+    from: IpAddr,
+    ttl: Option<u32>,
+    timeout: Duration,
+) -> std::io::Result<TcpStream> {
+    let options = TcpOptions {
+        ttl,
+        connect_timeout: timeout,
+        ..TcpOptions::default()
+    };
+    tcp_connect(from, dut, &options)
 }
 
 /// Whether the session with `peer` got past waiting for a connection.
@@ -57,9 +76,17 @@ fn wait_established(node: &Node, peer: IpAddr) {
 
 /// A raw peer from `from` at TTL `ttl`, brought to Established.
 #[cfg_attr(feature = "portable-fallback", allow(dead_code))]
-fn raw_peer(dut: SocketAddr, from: IpAddr, asn: u16, ttl: u32) -> std::io::Result<RawPeer> {
-    let s = RawPeer::connect(dut, from, None, Some(ttl), Duration::from_secs(10))?;
-    RawPeer::handshake(s, from, asn, HOLD)
+fn raw_peer(dut: SocketAddr, from: IpAddr, asn: u32, ttl: u32) -> std::io::Result<RawPeer> {
+    let options = TcpOptions {
+        ttl: Some(ttl),
+        ..TcpOptions::default()
+    };
+    RawPeer::establish(
+        from,
+        dut,
+        &OpenSettings::from_address(asn, HOLD, from),
+        &options,
+    )
 }
 
 /// `(accepted, option failures, open sockets, speaker's connections)` of a node.
@@ -81,24 +108,18 @@ fn counts(node: &Node) -> (u64, u64, usize, usize) {
 /// connections, read back from the kernel.
 fn listeners_reuse_addresses_and_connections_do_not_delay<B: Backend>() {
     let (a, b) = (ip::<B>(1), ip::<B>(2));
-    let (pa, pb) = (free_port(a), free_port(b));
+    let (pa, pb) = (free_port(a).unwrap(), free_port(b).unwrap());
     let b_node = Node::start::<B>(
         "b",
-        dut_config(SocketAddr::new(b, pb), &[(a, 65001, "")]),
+        dut_config(SocketAddr::new(b, pb), [client(a, 65001)]),
         BOUND,
     );
     let a_node = Node::start::<B>(
         "a",
-        config(&format!(
-            "{}{}",
-            router_toml(65001, &a.to_string(), &[SocketAddr::new(a, pa)]),
-            neighbor_toml(
-                b,
-                65000,
-                pb,
-                &format!("bind_addr = \"{a}\"\nconnect_retry_time = 2")
-            )
-        )),
+        config(
+            &router(65001, a, &[SocketAddr::new(a, pa)])
+                .neighbor(neighbor(b, 65000, pb).bind_addr(a).connect_retry_time(2)),
+        ),
         BOUND,
     );
     wait_established(&a_node, b);
@@ -176,7 +197,7 @@ impl SansIo for Recorder {
 fn peers_sending_at_once_are_read_side_by_side<B: Backend>() {
     const EACH: usize = 64 * 1024;
     const BUDGET: usize = 16 * 1024;
-    let dut = SocketAddr::new(ip::<B>(10), free_port(ip::<B>(10)));
+    let dut = SocketAddr::new(ip::<B>(10), free_port(ip::<B>(10)).unwrap());
     let node = Node::spawn::<B>(
         "recorder",
         move || Recorder {
@@ -192,9 +213,7 @@ fn peers_sending_at_once_are_read_side_by_side<B: Backend>() {
     .expect("the recorder starts");
     let mut senders: Vec<TcpStream> = [ip::<B>(11), ip::<B>(12)]
         .into_iter()
-        .map(|from| {
-            RawPeer::connect(dut, from, None, None, Duration::from_secs(10)).expect("connect")
-        })
+        .map(|from| connect(dut, from, None, Duration::from_secs(10)).expect("connect"))
         .collect();
     node.wait_until("both accepted", WAIT, |d| d.speaker().accepted == 2);
     {
@@ -251,15 +270,18 @@ fn peers_sending_at_once_are_read_side_by_side<B: Backend>() {
 #[cfg(not(feature = "portable-fallback"))]
 fn a_sender_below_the_minimum_ttl_never_reaches_open<B: Backend>() {
     use nexthop_runtime_conformance::sockopt;
-    let dut = SocketAddr::new(ip::<B>(20), free_port(ip::<B>(20)));
+    let dut = SocketAddr::new(ip::<B>(20), free_port(ip::<B>(20)).unwrap());
     let (gtsm, plain) = (ip::<B>(21), ip::<B>(22));
     let node = Node::start::<B>(
         "dut",
-        dut_config(dut, &[(gtsm, 65021, "min_ttl = 254"), (plain, 65022, "")]),
+        dut_config(
+            dut,
+            [client(gtsm, 65021).min_ttl(254), client(plain, 65022)],
+        ),
         BOUND,
     );
     // TTL 200 arrives as 200 over loopback: 54 hops too far.
-    let far = RawPeer::connect(dut, gtsm, None, Some(200), Duration::from_secs(3));
+    let far = connect(dut, gtsm, Some(200), Duration::from_secs(3));
     let e = far.map(drop).expect_err("the connect completed");
     assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
     assert_eq!(counts(&node), (0, 0, 0, 0), "nothing was accepted");
@@ -289,28 +311,28 @@ fn a_sender_below_the_minimum_ttl_never_reaches_open<B: Backend>() {
 /// rules say (refreshed from the speaker after `handle_reload`).
 #[cfg(not(feature = "portable-fallback"))]
 fn a_reload_moves_the_listeners_keys_and_gtsm_filter<B: Backend>() {
-    let dut = SocketAddr::new(ip::<B>(80), free_port(ip::<B>(80)));
+    let dut = SocketAddr::new(ip::<B>(80), free_port(ip::<B>(80)).unwrap());
     let (was, now_gtsm, keyed) = (ip::<B>(81), ip::<B>(82), ip::<B>(83));
     let node = Node::start::<B>(
         "dut",
         dut_config(
             dut,
-            &[
-                (was, 65081, "min_ttl = 254"),
-                (now_gtsm, 65082, ""),
-                (keyed, 65083, ""),
+            [
+                client(was, 65081).min_ttl(254),
+                client(now_gtsm, 65082),
+                client(keyed, 65083),
             ],
         ),
         BOUND,
     );
-    let far = |from| RawPeer::connect(dut, from, None, Some(200), Duration::from_secs(3));
+    let far = |from| connect(dut, from, Some(200), Duration::from_secs(3));
     assert!(far(was).is_err(), "GTSM not in force before the reload");
     let mut reloaded = Some(dut_config(
         dut,
-        &[
-            (was, 65081, ""),
-            (now_gtsm, 65082, "min_ttl = 254"),
-            (keyed, 65083, "md5_key = \"k\""),
+        [
+            client(was, 65081),
+            client(now_gtsm, 65082).min_ttl(254),
+            client(keyed, 65083).md5_key("k"),
         ],
     ));
     node.query(move |d| {
@@ -325,7 +347,7 @@ fn a_reload_moves_the_listeners_keys_and_gtsm_filter<B: Backend>() {
     wait_established(&node, was);
     let e = far(now_gtsm).map(drop).expect_err("GTSM put on");
     assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
-    let e = RawPeer::connect(dut, keyed, None, None, Duration::from_secs(3))
+    let e = connect(dut, keyed, None, Duration::from_secs(3))
         .map(drop)
         .expect_err("an unsigned SYN from a keyed neighbour was answered");
     assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
@@ -337,23 +359,21 @@ fn a_reload_moves_the_listeners_keys_and_gtsm_filter<B: Backend>() {
 #[cfg(not(feature = "portable-fallback"))]
 fn an_outbound_connection_without_its_key_is_never_opened<B: Backend>() {
     let (a, b) = (ip::<B>(30), ip::<B>(31));
-    let (pa, pb) = (free_port(a), free_port(b));
-    let key = "md5_key = \"fail-closed\"";
+    let (pa, pb) = (free_port(a).unwrap(), free_port(b).unwrap());
+    let key = "fail-closed";
     let b_node = Node::start::<B>(
         "b",
-        dut_config(SocketAddr::new(b, pb), &[(a, 65030, key)]),
+        dut_config(SocketAddr::new(b, pb), [client(a, 65030).md5_key(key)]),
         BOUND,
     );
-    let a_config = config(&format!(
-        "{}{}",
-        router_toml(65030, &a.to_string(), &[SocketAddr::new(a, pa)]),
-        neighbor_toml(
-            b,
-            65000,
-            pb,
-            &format!("bind_addr = \"{a}\"\nconnect_retry_time = 1\n{key}")
-        )
-    ));
+    let a_config = config(
+        &router(65030, a, &[SocketAddr::new(a, pa)]).neighbor(
+            neighbor(b, 65000, pb)
+                .bind_addr(a)
+                .connect_retry_time(1)
+                .md5_key(key),
+        ),
+    );
     let a_node = Node::spawn::<B>(
         "a",
         move || nexthop_runtime_conformance::Speaker::new(a_config, Instant::ZERO),
@@ -378,11 +398,11 @@ fn an_outbound_connection_without_its_key_is_never_opened<B: Backend>() {
 /// is accepted, before the speaker hears of it; another neighbour is accepted.
 #[cfg(not(feature = "portable-fallback"))]
 fn a_listener_without_the_peers_key_closes_its_connections<B: Backend>() {
-    let dut = SocketAddr::new(ip::<B>(40), free_port(ip::<B>(40)));
+    let dut = SocketAddr::new(ip::<B>(40), free_port(ip::<B>(40)).unwrap());
     let (keyed, plain) = (ip::<B>(41), ip::<B>(42));
     let cfg = dut_config(
         dut,
-        &[(keyed, 65041, "md5_key = \"k\""), (plain, 65042, "")],
+        [client(keyed, 65041).md5_key("k"), client(plain, 65042)],
     );
     let node = Node::spawn::<B>(
         "dut",
@@ -412,9 +432,12 @@ fn a_listener_without_the_peers_key_closes_its_connections<B: Backend>() {
 /// another neighbour is accepted.
 #[cfg(not(feature = "portable-fallback"))]
 fn a_listener_without_its_gtsm_filter_closes_connections_from_gtsm_peers<B: Backend>() {
-    let dut = SocketAddr::new(ip::<B>(50), free_port(ip::<B>(50)));
+    let dut = SocketAddr::new(ip::<B>(50), free_port(ip::<B>(50)).unwrap());
     let (gtsm, plain) = (ip::<B>(51), ip::<B>(52));
-    let cfg = dut_config(dut, &[(gtsm, 65051, "min_ttl = 254"), (plain, 65052, "")]);
+    let cfg = dut_config(
+        dut,
+        [client(gtsm, 65051).min_ttl(254), client(plain, 65052)],
+    );
     let node = Node::spawn::<B>(
         "dut",
         move || nexthop_runtime_conformance::Speaker::new(cfg, Instant::ZERO),
@@ -442,16 +465,16 @@ fn a_listener_without_its_gtsm_filter_closes_connections_from_gtsm_peers<B: Back
 /// come up), while what the kernel still allows works.
 #[cfg(not(feature = "portable-fallback"))]
 fn an_accepted_connection_whose_options_fail_is_closed<B: Backend>() {
-    let dut = SocketAddr::new(ip::<B>(60), free_port(ip::<B>(60)));
+    let dut = SocketAddr::new(ip::<B>(60), free_port(ip::<B>(60)).unwrap());
     let (gtsm, plain, other) = (ip::<B>(61), ip::<B>(62), ip::<B>(63));
     let node = Node::start::<B>(
         "dut",
         dut_config(
             dut,
-            &[
-                (gtsm, 65061, "min_ttl = 254"),
-                (plain, 65062, ""),
-                (other, 65063, ""),
+            [
+                client(gtsm, 65061).min_ttl(254),
+                client(plain, 65062),
+                client(other, 65063),
             ],
         ),
         BOUND,
@@ -494,10 +517,10 @@ fn an_accepted_connection_whose_options_fail_is_closed<B: Backend>() {
 /// key; without them it starts.
 #[cfg(feature = "portable-fallback")]
 fn a_config_asking_for_keys_or_gtsm_is_refused<B: Backend>() {
-    let dut = SocketAddr::new(ip::<B>(70), free_port(ip::<B>(70)));
+    let dut = SocketAddr::new(ip::<B>(70), free_port(ip::<B>(70)).unwrap());
     let peer = ip::<B>(71);
-    let start = |extra: &'static str| {
-        let cfg = dut_config(dut, &[(peer, 65071, extra)]);
+    let start = |n: Neighbor| {
+        let cfg = dut_config(dut, [n]);
         Node::spawn::<B>(
             "dut",
             move || nexthop_runtime_conformance::Speaker::new(cfg, Instant::ZERO),
@@ -505,7 +528,7 @@ fn a_config_asking_for_keys_or_gtsm_is_refused<B: Backend>() {
             || {},
         )
     };
-    let e = start("md5_key = \"k\"")
+    let e = start(client(peer, 65071).md5_key("k"))
         .err()
         .expect("started with a TCP-MD5 key");
     assert!(
@@ -514,14 +537,14 @@ fn a_config_asking_for_keys_or_gtsm_is_refused<B: Backend>() {
         )),
         "{e}"
     );
-    let e = start("min_ttl = 255")
+    let e = start(client(peer, 65071).min_ttl(255))
         .err()
         .expect("started with a minimum TTL");
     assert!(
         e.contains(&format!("neighbor {peer}: min_ttl: GTSM (RFC 5082)")),
         "{e}"
     );
-    let node = start("").expect("a plain config starts");
+    let node = start(client(peer, 65071)).expect("a plain config starts");
     assert_eq!(counts(&node), (0, 0, 0, 0));
 }
 

@@ -5,14 +5,15 @@
 //! raw peer that completes the OPEN exchange and then stops reading costs the
 //! runtime at most its output bound while the speaker has far more to send.
 
-use std::io::Write;
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use nexthop_core::session::State;
 use nexthop_runtime_mio::{Instant, Options, Runtime, monotonic_clock};
 use nexthop_speaker::Speaker;
-use nexthop_speaker::config::Config;
+use nexthop_speaker::config::file::{ConfigFile, Neighbor, Originate};
+use nexthop_test_support::RawPeer;
+use nexthop_test_support::raw_peer::{OpenSettings, TcpOptions};
 
 type Rt = Runtime<Speaker, Box<dyn FnMut() -> Instant>>;
 
@@ -22,36 +23,39 @@ fn lo(last: u8) -> IpAddr {
 
 const PORT: u16 = 10179;
 
-fn runtime(toml: &str) -> Rt {
-    runtime_with(toml, Options::default())
+fn runtime(file: &ConfigFile) -> Rt {
+    runtime_with(file, Options::default())
 }
 
-fn runtime_with(toml: &str, opts: Options) -> Rt {
-    let cfg = Config::from_toml(toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+fn runtime_with(file: &ConfigFile, opts: Options) -> Rt {
+    let cfg = file
+        .config()
+        .unwrap_or_else(|e| panic!("{e}\n{}", file.to_toml()));
     let mut clock: Box<dyn FnMut() -> Instant> = Box::new(monotonic_clock());
     let speaker = Speaker::new(cfg, clock());
     Runtime::new(speaker, clock, opts).unwrap()
 }
 
-fn config(me: u8, peer: u8, passive: bool, originate: &str) -> String {
-    format!(
-        r#"
-[router]
-asn = 650{me}
-router_id = "192.0.2.{me}"
-listen = ["127.0.0.{me}:{PORT}"]
+/// Speaker 127.0.0.`me` of AS 650`me` on port 10179, with one neighbour
+/// 127.0.0.`peer` (AS 650`peer`) as `tune` makes it.
+fn config(me: u8, peer: u8, passive: bool, tune: impl Fn(Neighbor) -> Neighbor) -> ConfigFile {
+    let asn = |last: u8| 65000 + u32::from(last);
+    ConfigFile::new(asn(me), Ipv4Addr::new(192, 0, 2, me))
+        .listen(SocketAddr::new(lo(me), PORT))
+        .neighbor(tune(
+            Neighbor::new(lo(peer), asn(peer))
+                .port(PORT)
+                .passive(passive)
+                .bind_addr(lo(me))
+                .hold_time(90)
+                .connect_retry_time(1)
+                .mrai(0),
+        ))
+}
 
-[[neighbor]]
-address = "127.0.0.{peer}"
-remote_asn = 650{peer}
-port = {PORT}
-passive = {passive}
-bind_addr = "127.0.0.{me}"
-hold_time = 90
-connect_retry_time = 1
-mrai = 0
-{originate}"#
-    )
+/// `prefix` originated with next hop 198.51.100.`me`.
+fn originate(prefix: &str, me: u8) -> Originate {
+    Originate::new(prefix.parse().unwrap()).next_hop(IpAddr::from([198, 51, 100, me]))
 }
 
 fn turn_until(rts: &mut [&mut Rt], what: &str, mut done: impl FnMut(&[&mut Rt]) -> bool) {
@@ -77,11 +81,9 @@ fn prefixes_from(rt: &Rt, peer: IpAddr) -> u32 {
 #[test]
 fn two_speakers_connect_accept_exchange_and_see_a_close_at_once() {
     let (a, b) = (84, 85);
-    let originate = |me: u8| {
-        format!("\n[[originate]]\nprefix = \"198.18.{me}.0/24\"\nnext_hop = \"198.51.100.{me}\"\n")
-    };
-    let mut ra = runtime(&config(a, b, true, &originate(a)));
-    let mut rb = runtime(&config(b, a, false, &originate(b)));
+    let own = |me: u8| originate(&format!("198.18.{me}.0/24"), me);
+    let mut ra = runtime(&config(a, b, true, |n| n).originate(own(a)));
+    let mut rb = runtime(&config(b, a, false, |n| n).originate(own(b)));
     turn_until(&mut [&mut ra, &mut rb], "Established both ways", |r| {
         state(r[0], lo(b)) == Some(State::Established)
             && state(r[1], lo(a)) == Some(State::Established)
@@ -114,10 +116,9 @@ fn two_speakers_connect_accept_exchange_and_see_a_close_at_once() {
 /// the unsigned or wrongly signed segments.
 #[test]
 fn md5_and_gtsm_between_two_speakers() {
-    let with = |key: &str| format!("md5_key = \"{key}\"\nmin_ttl = 254\n");
     let session = |a: u8, b: u8, ka: &str, kb: &str, wait: StdDuration| {
-        let mut ra = runtime(&config(a, b, true, &with(ka)));
-        let mut rb = runtime(&config(b, a, false, &with(kb)));
+        let mut ra = runtime(&config(a, b, true, |n| n.md5_key(ka).min_ttl(254)));
+        let mut rb = runtime(&config(b, a, false, |n| n.md5_key(kb).min_ttl(254)));
         let end = StdInstant::now() + wait;
         while StdInstant::now() < end {
             ra.turn(Some(StdDuration::from_millis(5))).unwrap();
@@ -146,33 +147,16 @@ fn md5_and_gtsm_between_two_speakers() {
     ));
 }
 
-/// An OPEN for AS `asn`, identifier 192.0.2.`id`, hold time 90, no capabilities.
-fn open(asn: u16, id: u8) -> Vec<u8> {
-    let mut m = vec![0xff; 16];
-    m.extend_from_slice(&29u16.to_be_bytes());
-    m.push(1);
-    m.push(4);
-    m.extend_from_slice(&asn.to_be_bytes());
-    m.extend_from_slice(&90u16.to_be_bytes());
-    m.extend_from_slice(&[192, 0, 2, id]);
-    m.push(0);
-    m
-}
-
 #[test]
 fn a_peer_that_stops_reading_costs_at_most_the_output_bound() {
     // 20000 prefixes, each with its own community: one UPDATE of 50 bytes or
     // more each, over 1 MB in all, more than the output bound and the kernel's
     // buffers together.
     const N: usize = 20000;
-    let mut originate = String::new();
+    let mut file = config(86, 87, true, |n| n);
     for i in 0..N {
-        originate.push_str(&format!(
-            "\n[[originate]]\nprefix = \"198.18.{}.{}/32\"\nnext_hop = \"198.51.100.86\"\ncommunities = [\"65086:{}\"]\n",
-            i / 256,
-            i % 256,
-            i
-        ));
+        let prefix = format!("198.18.{}.{}/32", i / 256, i % 256);
+        file = file.originate(originate(&prefix, 86).community(65086, i as u16));
     }
     // A small kernel send buffer, so that the backlog shows in the runtime.
     let opts = Options {
@@ -180,17 +164,18 @@ fn a_peer_that_stops_reading_costs_at_most_the_output_bound() {
         ..Options::default()
     };
     let bound = opts.output_bound;
-    let mut ra = runtime_with(&config(86, 87, true, &originate), opts);
+    let mut ra = runtime_with(&file, opts);
     let to = SocketAddr::new(lo(86), PORT);
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    sock.set_recv_buffer_size(4096).unwrap();
-    sock.bind(&SocketAddr::new(lo(87), 0).into()).unwrap();
-    sock.connect(&to.into()).unwrap();
-    let mut s: TcpStream = sock.into();
-    s.write_all(&open(65087, 87)).unwrap();
-    let mut keepalive = vec![0xff; 16];
-    keepalive.extend_from_slice(&[0, 19, 4]);
-    s.write_all(&keepalive).unwrap();
+    // A small receive window; OPEN and KEEPALIVE written without waiting for
+    // the speaker's (this thread turns its runtime), and nothing read, ever.
+    let small = TcpOptions {
+        rcvbuf: Some(4096),
+        ..TcpOptions::default()
+    };
+    let mut s = RawPeer::connect(lo(87), to, &small).unwrap();
+    s.send(&OpenSettings::new(65087, 90, Ipv4Addr::new(192, 0, 2, 87)).encode())
+        .unwrap();
+    s.send_keepalive().unwrap();
     turn_until(&mut [&mut ra], "Established", |r| {
         state(r[0], lo(87)) == Some(State::Established)
     });

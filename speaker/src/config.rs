@@ -49,6 +49,19 @@ pub enum RuntimeKind {
     Uring,
 }
 
+impl RuntimeKind {
+    /// Every runtime.
+    pub const ALL: [RuntimeKind; 2] = [RuntimeKind::Mio, RuntimeKind::Uring];
+
+    /// Its name in the config file: `mio`, `uring`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            RuntimeKind::Mio => "mio",
+            RuntimeKind::Uring => "uring",
+        }
+    }
+}
+
 /// ADD-PATH directions for a neighbour (RFC 7911 §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddPath {
@@ -60,6 +73,20 @@ pub enum AddPath {
     Both,
 }
 
+impl AddPath {
+    /// Every direction.
+    pub const ALL: [AddPath; 3] = [AddPath::Receive, AddPath::Send, AddPath::Both];
+
+    /// Its name in the config file: `receive`, `send`, `both`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            AddPath::Receive => "receive",
+            AddPath::Send => "send",
+            AddPath::Both => "both",
+        }
+    }
+}
+
 /// An address family nexthop routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FamilyName {
@@ -67,6 +94,19 @@ pub enum FamilyName {
     Ipv4Unicast,
     /// `ipv6-unicast`.
     Ipv6Unicast,
+}
+
+impl FamilyName {
+    /// Every family.
+    pub const ALL: [FamilyName; 2] = [FamilyName::Ipv4Unicast, FamilyName::Ipv6Unicast];
+
+    /// Its name in the config file: `ipv4-unicast`, `ipv6-unicast`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FamilyName::Ipv4Unicast => "ipv4-unicast",
+            FamilyName::Ipv6Unicast => "ipv6-unicast",
+        }
+    }
 }
 
 /// An IP prefix as written in the config.
@@ -220,7 +260,9 @@ pub struct Config {
     pub originate: Vec<Originate>,
 }
 
+pub mod file;
 mod parse;
+mod text;
 
 #[cfg(test)]
 use parse::{parse_community, parse_prefix_rule};

@@ -4,11 +4,10 @@
 
 mod net;
 
-use net::{Net, addr, config, neighbor, neighbor_hold, originate};
+use net::{Net, addr, config, neighbor, neighbor_hold, originate, validated};
 use nexthop_core::session::State;
 use nexthop_core::wire::Family;
 use nexthop_core::wire::route_refresh::{RouteRefresh, RouteRefreshSubtype};
-use nexthop_speaker::config::Config;
 use nexthop_speaker::{Duration, ReloadSummary};
 
 #[test]
@@ -16,14 +15,14 @@ fn shutdown_sends_cease_6_2_with_the_communication_to_every_peer() {
     let s = addr(0);
     let peers: Vec<_> = (1..=3).map(addr).collect();
     let mut net = Net::new();
-    let mut text = String::new();
+    let mut cfg = config(65001, s);
     for &p in &peers {
-        text += &neighbor(p, 65002, "");
+        cfg = cfg.neighbor(neighbor(p, 65002));
     }
-    let ns = net.add(s, &config(65001, s, &text));
+    let ns = net.add(s, &cfg);
     let np: Vec<_> = peers
         .iter()
-        .map(|&p| net.add(p, &config(65002, p, &neighbor(s, 65001, ""))))
+        .map(|&p| net.add(p, &config(65002, p).neighbor(neighbor(s, 65001))))
         .collect();
     assert!(net.run_until(Duration::from_secs(30), |n| {
         peers.iter().all(|&p| n.established(ns, p))
@@ -62,37 +61,31 @@ fn shutdown_sends_cease_6_2_with_the_communication_to_every_peer() {
 fn reload_adds_removes_and_changes_neighbours_without_touching_the_others() {
     let s = addr(0);
     let (b, c, d, e, f, g) = (addr(1), addr(2), addr(3), addr(4), addr(5), addr(6));
-    let old = config(
-        65001,
-        s,
-        &(neighbor(b, 65002, "")
-            + &neighbor(c, 65003, "")
-            + &neighbor(d, 65004, "")
-            + &neighbor(f, 65006, "")
-            + &neighbor(g, 65007, "")
-            + &originate("198.51.100.0/24", "")),
-    );
+    let old = config(65001, s)
+        .neighbor(neighbor(b, 65002))
+        .neighbor(neighbor(c, 65003))
+        .neighbor(neighbor(d, 65004))
+        .neighbor(neighbor(f, 65006))
+        .neighbor(neighbor(g, 65007))
+        .originate(originate("198.51.100.0/24"));
     // B untouched, C removed, D's export policy changed (no reset), E added,
     // F's hold time changed (reset), G's import policy changed (ROUTE-REFRESH).
-    let new = config(
-        65001,
-        s,
-        &(neighbor(b, 65002, "")
-            + &neighbor(d, 65004, "med = 50")
-            + &neighbor(e, 65005, "")
-            + &neighbor_hold(f, 65006, 12, "")
-            + &neighbor(g, 65007, "local_pref = 250")
-            + &originate("198.51.100.0/24", "")),
-    );
+    let new = config(65001, s)
+        .neighbor(neighbor(b, 65002))
+        .neighbor(neighbor(d, 65004).med(50))
+        .neighbor(neighbor(e, 65005))
+        .neighbor(neighbor_hold(f, 65006, 12))
+        .neighbor(neighbor(g, 65007).local_pref(250))
+        .originate(originate("198.51.100.0/24"));
     let mut net = Net::new();
     let ns = net.add(s, &old);
-    let peer = |p, asn, extra: &str| config(asn, p, &(neighbor(s, 65001, "") + extra));
-    let nb = net.add(b, &peer(b, 65002, ""));
-    let nc = net.add(c, &peer(c, 65003, ""));
-    let nd = net.add(d, &peer(d, 65004, ""));
-    let ne = net.add(e, &peer(e, 65005, ""));
-    let nf = net.add(f, &peer(f, 65006, ""));
-    let ng = net.add(g, &peer(g, 65007, &originate("203.0.113.0/24", "")));
+    let peer = |p, asn| config(asn, p).neighbor(neighbor(s, 65001));
+    let nb = net.add(b, &peer(b, 65002));
+    let nc = net.add(c, &peer(c, 65003));
+    let nd = net.add(d, &peer(d, 65004));
+    let ne = net.add(e, &peer(e, 65005));
+    let nf = net.add(f, &peer(f, 65006));
+    let ng = net.add(g, &peer(g, 65007).originate(originate("203.0.113.0/24")));
     assert!(net.run_until(Duration::from_secs(30), |n| {
         [b, c, d, f, g].iter().all(|&p| n.established(ns, p))
             && n.nodes[nb].best("198.51.100.0/24").is_some()
@@ -111,7 +104,7 @@ fn reload_adds_removes_and_changes_neighbours_without_touching_the_others() {
 
     let summary = net.nodes[ns]
         .speaker
-        .handle_reload(net.now, Config::from_toml(&new).unwrap());
+        .handle_reload(net.now, validated(&new));
     assert_eq!(
         summary,
         ReloadSummary {

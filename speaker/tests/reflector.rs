@@ -6,7 +6,7 @@ mod net;
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use net::{Net, addr, config, neighbor, originate};
+use net::{Net, addr, config, neighbor, originate, validated};
 use nexthop_speaker::Duration;
 
 fn v4(a: IpAddr) -> Ipv4Addr {
@@ -23,33 +23,28 @@ fn reflector_reflects_with_originator_id_and_cluster_list() {
     let non_client = addr(5);
     let cluster: Ipv4Addr = "192.0.2.100".parse().unwrap();
     let mut net = Net::new();
-    let mut text = String::from("cluster_id = \"192.0.2.100\"\n");
+    let mut cfg = config(65000, rr).cluster_id(cluster);
     for &c in &clients {
-        text += &neighbor(c, 65000, "route_reflector_client = true");
+        cfg = cfg.neighbor(neighbor(c, 65000).route_reflector_client(true));
     }
-    text += &neighbor(non_client, 65000, "");
-    let nrr = net.add(rr, &config(65000, rr, &text));
+    let nrr = net.add(rr, &cfg.neighbor(neighbor(non_client, 65000)));
     let nc: Vec<usize> = clients
         .iter()
         .enumerate()
         .map(|(i, &c)| {
             net.add(
                 c,
-                &config(
-                    65000,
-                    c,
-                    &(neighbor(rr, 65000, "") + &originate(&format!("203.0.{i}.0/24"), "")),
-                ),
+                &config(65000, c)
+                    .neighbor(neighbor(rr, 65000))
+                    .originate(originate(&format!("203.0.{i}.0/24"))),
             )
         })
         .collect();
     let nn = net.add(
         non_client,
-        &config(
-            65000,
-            non_client,
-            &(neighbor(rr, 65000, "") + &originate("198.51.100.0/24", "")),
-        ),
+        &config(65000, non_client)
+            .neighbor(neighbor(rr, 65000))
+            .originate(originate("198.51.100.0/24")),
     );
     let all = |n: &net::Net| {
         nc.iter().chain([&nn]).all(|&i| {
@@ -98,8 +93,7 @@ fn reflector_reflects_with_originator_id_and_cluster_list() {
     let c0 = clients[0];
     let summary = net.nodes[nc[0]].speaker.handle_reload(
         net.now,
-        nexthop_speaker::config::Config::from_toml(&config(65000, c0, &neighbor(rr, 65000, "")))
-            .unwrap(),
+        validated(&config(65000, c0).neighbor(neighbor(rr, 65000))),
     );
     assert_eq!(summary.unchanged, 1);
     assert!(net.run_until(Duration::from_secs(30), |n| {

@@ -7,9 +7,8 @@ mod net;
 
 use std::net::IpAddr;
 
-use net::{Net, OUTPUT_BOUND, addr, config, neighbor, neighbor_hold, originate};
+use net::{Net, OUTPUT_BOUND, addr, config, neighbor, neighbor_hold, originate, validated};
 use nexthop_speaker::Duration;
-use nexthop_speaker::config::Config;
 
 #[test]
 fn fifty_speakers_converge() {
@@ -24,22 +23,19 @@ fn fifty_speakers_converge() {
     for a in 0..ASES {
         for k in 0..PER_AS {
             let me = node(a, k);
-            let mut text = String::new();
+            let mut cfg = config(asn(a), me);
             if k == 0 {
                 for c in 1..PER_AS {
-                    text += &neighbor(node(a, c), asn(a), "route_reflector_client = true");
+                    cfg = cfg.neighbor(neighbor(node(a, c), asn(a)).route_reflector_client(true));
                 }
-                text += &neighbor(node((a + 1) % ASES, 0), asn((a + 1) % ASES), "");
-                text += &neighbor(
-                    node((a + ASES - 1) % ASES, 0),
-                    asn((a + ASES - 1) % ASES),
-                    "",
-                );
+                let (next, previous) = ((a + 1) % ASES, (a + ASES - 1) % ASES);
+                cfg = cfg
+                    .neighbor(neighbor(node(next, 0), asn(next)))
+                    .neighbor(neighbor(node(previous, 0), asn(previous)));
             } else {
-                text += &neighbor(node(a, 0), asn(a), "");
+                cfg = cfg.neighbor(neighbor(node(a, 0), asn(a)));
             }
-            text += &originate(&prefix(a, k), "");
-            net.add(me, &config(asn(a), me, &text));
+            net.add(me, &cfg.originate(originate(&prefix(a, k))));
         }
     }
     let total = ASES * PER_AS;
@@ -82,18 +78,15 @@ fn a_slow_reader_is_bounded_and_does_not_delay_the_others() {
     let rr = addr(0);
     let clients: Vec<IpAddr> = (1..=4).map(addr).collect();
     let slow = clients[3];
-    let head = |extra: &str| {
-        let mut t = String::new();
-        for &c in &clients {
-            t += &neighbor_hold(c, 65000, 240, "route_reflector_client = true");
-        }
-        config(65000, rr, &(t + extra))
-    };
+    let mut head = config(65000, rr);
+    for &c in &clients {
+        head = head.neighbor(neighbor_hold(c, 65000, 240).route_reflector_client(true));
+    }
     let mut net = Net::new();
-    let nrr = net.add(rr, &head(""));
+    let nrr = net.add(rr, &head);
     let nc: Vec<usize> = clients
         .iter()
-        .map(|&c| net.add(c, &config(65000, c, &neighbor_hold(rr, 65000, 240, ""))))
+        .map(|&c| net.add(c, &config(65000, c).neighbor(neighbor_hold(rr, 65000, 240))))
         .collect();
     let ns = nc[3];
     assert!(net.run_until(Duration::from_secs(30), |n| {
@@ -107,16 +100,17 @@ fn a_slow_reader_is_bounded_and_does_not_delay_the_others() {
     // communities (one UPDATE of about 1 KB each, 1.5 MB per peer, more than the
     // router's 1 MiB output bound).
     const N: usize = 1_500;
-    let common: String = (1..80).map(|c| format!(", \"65001:{c}:0\"")).collect();
-    let mut burst = String::new();
+    let mut burst = head;
     for i in 0..N {
-        burst += &originate(
-            &format!("10.{}.{}.0/24", i / 256, i % 256),
-            &format!("large_communities = [\"65000:{i}:0\"{common}]"),
-        );
+        let mut o = originate(&format!("10.{}.{}.0/24", i / 256, i % 256))
+            .large_community(65000, i as u32, 0);
+        for c in 1..80 {
+            o = o.large_community(65001, c, 0);
+        }
+        burst = burst.originate(o);
     }
     let limit = net.nodes[nrr].speaker.router().config().output_limit;
-    let cfg = Config::from_toml(&head(&burst)).unwrap();
+    let cfg = validated(&burst);
     net.nodes[nrr].speaker.handle_reload(net.now, cfg);
     let last = format!("10.{}.{}.0/24", (N - 1) / 256, (N - 1) % 256);
     let fast_done = |n: &Net| {

@@ -7,22 +7,20 @@ mod net;
 
 use std::net::{IpAddr, SocketAddr};
 
-use net::{Net, addr, config, neighbor, originate};
+use net::{Net, addr, config, neighbor, originate, validated};
 use nexthop_core::session::{SessionConfig, State, emit_open};
 use nexthop_core::wire::header::{Header, MessageType};
-use nexthop_speaker::config::Config;
+use nexthop_speaker::config::file::{ConfigFile, Originate};
 use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker};
 
 #[test]
 fn peer_closing_tcp_while_established_is_down_at_once_and_reconnects() {
     let (a, b) = (addr(0), addr(1));
-    let b_config = config(
-        65002,
-        b,
-        &(neighbor(a, 65001, "") + &originate("203.0.113.0/24", "")),
-    );
+    let b_config = config(65002, b)
+        .neighbor(neighbor(a, 65001))
+        .originate(originate("203.0.113.0/24"));
     let mut net = Net::new();
-    let na = net.add(a, &config(65001, a, &neighbor(b, 65002, "")));
+    let na = net.add(a, &config(65001, a).neighbor(neighbor(b, 65002)));
     let nb = net.add(b, &b_config);
     assert!(net.run_until(Duration::from_secs(30), |n| {
         n.nodes[na].best("203.0.113.0/24").is_some()
@@ -55,19 +53,18 @@ fn peer_closing_tcp_while_established_is_down_at_once_and_reconnects() {
     assert!(net.nodes[na].notifications().iter().all(|&n| n == (6, 7)));
 }
 
-fn speaker(text: &str) -> Speaker {
-    Speaker::new(Config::from_toml(text).unwrap(), Instant::from_secs(1))
+fn speaker(config: &ConfigFile) -> Speaker {
+    Speaker::new(validated(config), Instant::from_secs(1))
 }
 
 #[test]
 fn connection_from_an_unconfigured_address_is_refused_without_state() {
     let (s, x) = (addr(0), addr(1));
-    let mut sp = speaker(&config(
-        65001,
-        s,
-        &(neighbor(x, 65002, "passive = true")
-            + "[[dynamic_neighbor]]\nprefix = \"10.9.0.0/16\"\nremote_asn = 65009\n"),
-    ));
+    let mut sp = speaker(
+        &config(65001, s)
+            .neighbor(neighbor(x, 65002).passive(true))
+            .dynamic_neighbor("10.9.0.0/16".parse().unwrap(), 65009),
+    );
     let now = Instant::from_secs(2);
     let local = SocketAddr::new(s, 179);
     let before = sp.neighbors();
@@ -118,8 +115,8 @@ fn connection_from_an_unconfigured_address_is_refused_without_state() {
 fn wrong_remote_as_is_refused_with_notification_2_2() {
     let (a, b) = (addr(0), addr(1));
     let mut net = Net::new();
-    let na = net.add(a, &config(65001, a, &neighbor(b, 65099, "")));
-    let _nb = net.add(b, &config(65002, b, &neighbor(a, 65001, "")));
+    let na = net.add(a, &config(65001, a).neighbor(neighbor(b, 65099)));
+    let _nb = net.add(b, &config(65002, b).neighbor(neighbor(a, 65001)));
     net.run_for(Duration::from_secs(10));
     assert!(!net.established(na, b));
     let n = net.nodes[na].notifications();
@@ -133,12 +130,15 @@ fn wrong_remote_as_is_refused_with_notification_2_2() {
 fn max_prefix_sends_cease_6_1_and_flushes() {
     let (a, b) = (addr(0), addr(1));
     let mut net = Net::new();
-    let mut origin = String::new();
+    let mut b_config = config(65002, b).neighbor(neighbor(a, 65001));
     for i in 0..3 {
-        origin += &originate(&format!("203.0.{i}.0/24"), "");
+        b_config = b_config.originate(originate(&format!("203.0.{i}.0/24")));
     }
-    let na = net.add(a, &config(65001, a, &neighbor(b, 65002, "max_prefix = 2")));
-    let nb = net.add(b, &config(65002, b, &(neighbor(a, 65001, "") + &origin)));
+    let na = net.add(
+        a,
+        &config(65001, a).neighbor(neighbor(b, 65002).max_prefix(2)),
+    );
+    let nb = net.add(b, &b_config);
     assert!(net.run_until(Duration::from_secs(30), |n| {
         n.nodes[na].notifications().contains(&(6, 1))
     }));
@@ -162,13 +162,12 @@ struct Raw {
 }
 
 impl Raw {
-    fn new(extra: &str) -> Raw {
+    /// The speaker originates `routes`.
+    fn new(routes: impl IntoIterator<Item = Originate>) -> Raw {
         let (s, x) = (addr(0), addr(1));
-        let mut sp = speaker(&config(
-            65001,
-            s,
-            &(neighbor(x, 65002, "passive = true") + extra),
-        ));
+        let mut cfg = config(65001, s).neighbor(neighbor(x, 65002).passive(true));
+        cfg.originate.extend(routes);
+        let mut sp = speaker(&cfg);
         let now = Instant::from_secs(2);
         let k = sp
             .handle_accepted(now, SocketAddr::new(s, 179), SocketAddr::new(x, 40000))
@@ -234,7 +233,7 @@ fn header(len: u16, kind: u8) -> Vec<u8> {
 
 #[test]
 fn route_refresh_gets_the_routes_resent() {
-    let mut raw = Raw::new(&originate("198.51.100.0/24", ""));
+    let mut raw = Raw::new([originate("198.51.100.0/24")]);
     let (out, _) = raw.drain();
     let updates: Vec<_> = out.iter().filter(|m| m[18] == 2).cloned().collect();
     // The route, then End-of-RIB (an empty UPDATE, RFC 4724 §2).
@@ -255,7 +254,7 @@ fn route_refresh_gets_the_routes_resent() {
 
 #[test]
 fn malformed_update_resets_the_session_with_its_notification() {
-    let mut raw = Raw::new("");
+    let mut raw = Raw::new([]);
     raw.drain();
     // Withdrawn Routes Length overruns the message: Malformed Attribute List
     // (RFC 4271 §6.3, RFC 7606 §3 session reset).
@@ -274,14 +273,9 @@ fn malformed_update_resets_the_session_with_its_notification() {
 fn keepalive_is_not_stuck_behind_an_update_backlog() {
     // 4 000 routes with distinct attributes: a long backlog of UPDATEs (several
     // transmits, though the router hands out runs of UPDATEs of up to 64 KiB).
-    let mut origin = String::new();
-    for i in 0..4000 {
-        origin += &originate(
-            &format!("10.{}.{}.0/24", i / 256, i % 256),
-            &format!("communities = [\"65001:{i}\"]"),
-        );
-    }
-    let mut raw = Raw::new(&origin);
+    let origin = (0..4000u16)
+        .map(|i| originate(&format!("10.{}.{}.0/24", i / 256, i % 256)).community(65001, i));
+    let mut raw = Raw::new(origin);
     while raw.sp.poll_timeout().is_some_and(|t| t <= raw.now) {
         raw.sp.handle_timeout(raw.now);
     }
@@ -323,7 +317,7 @@ fn update(origin: u8) -> Vec<u8> {
 
 #[test]
 fn treat_as_withdraw_keeps_the_session_and_drops_the_route() {
-    let mut raw = Raw::new("");
+    let mut raw = Raw::new([]);
     raw.drain();
     let prefix: nexthop_router::prefix::Ipv4Prefix = "198.51.100.0/24".parse().unwrap();
     raw.send(&update(0));
@@ -341,7 +335,7 @@ fn treat_as_withdraw_keeps_the_session_and_drops_the_route() {
 #[test]
 fn a_session_holds_at_most_two_connections() {
     let (s, x) = (addr(0), addr(1));
-    let mut sp = speaker(&config(65001, s, &neighbor(x, 65002, "passive = true")));
+    let mut sp = speaker(&config(65001, s).neighbor(neighbor(x, 65002).passive(true)));
     let now = Instant::from_secs(2);
     let local = SocketAddr::new(s, 179);
     let k1 = sp.handle_accepted(now, local, SocketAddr::new(x, 40001));
@@ -366,7 +360,7 @@ fn a_session_holds_at_most_two_connections() {
 /// of its own for the close.
 #[test]
 fn shutdown_closes_at_once_even_when_the_runtime_cannot_write() {
-    let mut raw = Raw::new("");
+    let mut raw = Raw::new([]);
     raw.drain();
     raw.sp.handle_shutdown(raw.now, "bye");
     // The runtime's buffer for the connection is full: it takes no bytes, only

@@ -6,10 +6,17 @@ mod net;
 
 use std::net::IpAddr;
 
-use net::{Net, addr, config, neighbor, originate};
+use net::{Net, addr, config, neighbor, originate, validated};
 use nexthop_core::session::State;
 use nexthop_router::attributes::NextHop;
 use nexthop_speaker::Duration;
+use nexthop_speaker::config::file::Neighbor;
+use nexthop_speaker::config::{AddPath, FamilyName};
+
+/// [`neighbor`] negotiating IPv4 and IPv6 unicast.
+fn dual_stack(address: IpAddr, remote_asn: u32) -> Neighbor {
+    neighbor(address, remote_asn).families(&FamilyName::ALL)
+}
 
 fn v4(a: IpAddr) -> NextHop {
     match a {
@@ -24,27 +31,20 @@ fn two_speakers_reach_established_and_exchange_routes() {
     let mut net = Net::new();
     let na = net.add(
         a,
-        &config(
-            65001,
-            a,
-            &(neighbor(b, 65002, "")
-                + &originate(
-                    "198.51.100.0/24",
-                    "communities = [\"65001:7\"]\nlarge_communities = [\"65001:1:2\"]",
-                )),
+        &config(65001, a).neighbor(neighbor(b, 65002)).originate(
+            originate("198.51.100.0/24")
+                .community(65001, 7)
+                .large_community(65001, 1, 2),
         ),
     );
     let nb = net.add(
         b,
-        &config(
-            65002,
-            b,
-            &(neighbor(a, 65001, "")
-                + &neighbor(c, 65002, "")
-                + &originate("203.0.113.0/24", "next_hop = \"198.51.100.9\"")),
-        ),
+        &config(65002, b)
+            .neighbor(neighbor(a, 65001))
+            .neighbor(neighbor(c, 65002))
+            .originate(originate("203.0.113.0/24").next_hop("198.51.100.9".parse().unwrap())),
     );
-    let nc = net.add(c, &config(65002, c, &neighbor(b, 65002, "")));
+    let nc = net.add(c, &config(65002, c).neighbor(neighbor(b, 65002)));
     assert!(
         net.run_until(Duration::from_secs(30), |n| n.established(na, b)
             && n.established(nb, a)
@@ -116,27 +116,22 @@ fn two_speakers_reach_established_and_exchange_routes() {
 fn withdrawal_propagates() {
     let (a, b) = (addr(0), addr(1));
     let with = |o: bool| {
-        config(
-            65001,
-            a,
-            &(neighbor(b, 65002, "")
-                + &if o {
-                    originate("198.51.100.0/24", "")
-                } else {
-                    String::new()
-                }),
-        )
+        let cfg = config(65001, a).neighbor(neighbor(b, 65002));
+        if o {
+            cfg.originate(originate("198.51.100.0/24"))
+        } else {
+            cfg
+        }
     };
     let mut net = Net::new();
     let na = net.add(a, &with(true));
-    let nb = net.add(b, &config(65002, b, &neighbor(a, 65001, "")));
+    let nb = net.add(b, &config(65002, b).neighbor(neighbor(a, 65001)));
     assert!(net.run_until(Duration::from_secs(30), |n| {
         n.nodes[nb].best("198.51.100.0/24").is_some()
     }));
-    let summary = net.nodes[na].speaker.handle_reload(
-        net.now,
-        nexthop_speaker::config::Config::from_toml(&with(false)).unwrap(),
-    );
+    let summary = net.nodes[na]
+        .speaker
+        .handle_reload(net.now, validated(&with(false)));
     assert_eq!(summary.unchanged, 1);
     assert!(net.run_until(Duration::from_secs(30), |n| {
         n.nodes[nb].best("198.51.100.0/24").is_none()
@@ -152,26 +147,21 @@ fn add_path_carries_several_paths_for_one_prefix() {
     let mut net = Net::new();
     let na = net.add(
         a,
-        &config(
-            65001,
-            a,
-            &(neighbor(b, 65001, "add_path = \"both\"")
-                + &neighbor(c, 65003, "")
-                + &neighbor(d, 65004, "")),
-        ),
+        &config(65001, a)
+            .neighbor(neighbor(b, 65001).add_path(AddPath::Both))
+            .neighbor(neighbor(c, 65003))
+            .neighbor(neighbor(d, 65004)),
     );
     let nb = net.add(
         b,
-        &config(65001, b, &neighbor(a, 65001, "add_path = \"both\"")),
+        &config(65001, b).neighbor(neighbor(a, 65001).add_path(AddPath::Both)),
     );
     for (x, asn) in [(c, 65003), (d, 65004)] {
         net.add(
             x,
-            &config(
-                asn,
-                x,
-                &(neighbor(a, 65001, "") + &originate("203.0.113.0/24", "")),
-            ),
+            &config(asn, x)
+                .neighbor(neighbor(a, 65001))
+                .originate(originate("203.0.113.0/24")),
         );
     }
     let prefix: nexthop_router::prefix::Ipv4Prefix = "203.0.113.0/24".parse().unwrap();
@@ -208,19 +198,15 @@ fn add_path_carries_several_paths_for_one_prefix() {
 #[test]
 fn ipv6_routes_over_an_ipv4_session_with_next_hop_self_v6() {
     let (a, b) = (addr(0), addr(1));
-    let fams = "families = [\"ipv4-unicast\", \"ipv6-unicast\"]";
     let mut net = Net::new();
     let _na = net.add(
         a,
-        &config(
-            65001,
-            a,
-            &(neighbor(b, 65002, &format!("{fams}\nnext_hop_v6 = \"2001:db8::a\""))
-                + &originate("2001:db8:100::/48", "communities = [\"65001:6\"]")
-                + &originate("198.51.100.0/24", "")),
-        ),
+        &config(65001, a)
+            .neighbor(dual_stack(b, 65002).next_hop_v6("2001:db8::a".parse().unwrap()))
+            .originate(originate("2001:db8:100::/48").community(65001, 6))
+            .originate(originate("198.51.100.0/24")),
     );
-    let nb = net.add(b, &config(65002, b, &neighbor(a, 65001, fams)));
+    let nb = net.add(b, &config(65002, b).neighbor(dual_stack(a, 65001)));
     let p6: nexthop_router::prefix::Ipv6Prefix = "2001:db8:100::/48".parse().unwrap();
     assert!(net.run_until(Duration::from_secs(30), |n| {
         n.nodes[nb].speaker.router().best(&p6).is_some()
@@ -253,19 +239,15 @@ fn ipv6_routes_over_an_ipv4_session_with_next_hop_self_v6() {
 #[test]
 fn ipv6_and_ipv4_originated_with_the_same_attributes() {
     let (a, b) = (addr(0), addr(1));
-    let fams = "families = [\"ipv4-unicast\", \"ipv6-unicast\"]";
     let mut net = Net::new();
     net.add(
         a,
-        &config(
-            65001,
-            a,
-            &(neighbor(b, 65002, &format!("{fams}\nnext_hop_v6 = \"2001:db8::a\""))
-                + &originate("198.51.100.0/24", "")
-                + &originate("2001:db8:100::/48", "")),
-        ),
+        &config(65001, a)
+            .neighbor(dual_stack(b, 65002).next_hop_v6("2001:db8::a".parse().unwrap()))
+            .originate(originate("198.51.100.0/24"))
+            .originate(originate("2001:db8:100::/48")),
     );
-    let nb = net.add(b, &config(65002, b, &neighbor(a, 65001, fams)));
+    let nb = net.add(b, &config(65002, b).neighbor(dual_stack(a, 65001)));
     let p6: nexthop_router::prefix::Ipv6Prefix = "2001:db8:100::/48".parse().unwrap();
     assert!(net.run_until(Duration::from_secs(30), |n| {
         n.nodes[nb].speaker.router().best(&p6).is_some()

@@ -29,15 +29,19 @@
 #![deny(unsafe_code)]
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use nexthop_runtime_conformance::{
-    Backend, Config, Mio, Options, RawPeer, Speaker, Uring, UringSqpoll, UringZeroCopy,
+    Backend, Config, Mio, OpenSettings, Options, RawPeer, Speaker, TcpOptions, Uring, UringSqpoll,
+    UringZeroCopy,
 };
+use nexthop_speaker::config::file::{ConfigFile, Neighbor};
+use nexthop_test_support::Usage;
+use nexthop_test_support::raw_peer::Received;
 
 const USAGE: &str = "usage: backend-bench compare [--routes N] [--receivers N,N] [--idle-sessions N] [--idle-secs S] [--reps N] [--no-strace] [--only mio|uring] [--zc] [--sqpoll]\n       backend-bench dut --runtime mio|uring|uring-zc|uring-sqpoll --config FILE";
 
@@ -110,31 +114,14 @@ fn dut(args: &[String]) -> io::Result<()> {
 
 // ----- measurements ---------------------------------------------------------
 
-/// utime + stime of `pid`, in seconds (USER_HZ is 100 on Linux).
+/// utime + stime of `pid`, in seconds (from /proc; NaN once it is gone).
 fn cpu_seconds(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return f64::NAN;
-    };
-    let Some(rest) = stat.rsplit(')').next() else {
-        return f64::NAN;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // Fields after the command: state is [0]; utime is field 14 overall, [11] here.
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    (t(11) + t(12)) as f64 / 100.0
+    Usage::of_pid(pid).map_or(f64::NAN, |u| u.cpu.as_secs_f64())
 }
 
-/// Peak resident set of `pid`, in MiB.
+/// Peak resident set of `pid`, in MiB (VmHWM; NaN once it is gone).
 fn peak_rss_mib(pid: u32) -> f64 {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-        return f64::NAN;
-    };
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    Usage::of_pid(pid).map_or(f64::NAN, |u| u.peak_rss as f64 / (1024.0 * 1024.0))
 }
 
 fn traced(pid: u32) -> bool {
@@ -243,8 +230,8 @@ impl Dut {
 // ----- workloads -------------------------------------------------------------
 
 const DUT_ASN: u32 = 65000;
-const SENDER_ASN: u16 = 65001;
-const RECEIVER_ASN: u16 = 65002;
+const SENDER_ASN: u32 = 65001;
+const RECEIVER_ASN: u32 = 65002;
 const PREFIXES_PER_UPDATE: u32 = 10;
 
 fn peer_ip(net: u8, i: u32) -> IpAddr {
@@ -257,20 +244,28 @@ fn peer_ip(net: u8, i: u32) -> IpAddr {
 }
 
 fn free_port(ip: IpAddr) -> io::Result<u16> {
-    Ok(TcpListener::bind(SocketAddr::new(ip, 0))?
-        .local_addr()?
-        .port())
+    nexthop_test_support::address::free_port(ip).map_err(io::Error::other)
 }
 
-fn dut_config(dut: SocketAddr, neighbors: &[(IpAddr, u16)], extra: &str) -> String {
-    let mut c =
-        format!("[router]\nasn = {DUT_ASN}\nrouter_id = \"10.255.0.1\"\nlisten = [\"{dut}\"]\n");
+/// The DUT's config: listening on `dut`, every `(address, AS)` a passive
+/// neighbour with MRAI 0, as `tune` makes it (hold time...).
+fn dut_config(
+    dut: SocketAddr,
+    neighbors: impl IntoIterator<Item = (IpAddr, u32)>,
+    tune: impl Fn(Neighbor) -> Neighbor,
+) -> String {
+    let mut f = ConfigFile::new(DUT_ASN, Ipv4Addr::new(10, 255, 0, 1)).listen(dut);
     for (ip, asn) in neighbors {
-        c.push_str(&format!(
-            "[[neighbor]]\naddress = \"{ip}\"\nremote_asn = {asn}\npassive = true\nmrai = 0\n{extra}\n"
-        ));
+        f = f.neighbor(tune(Neighbor::new(ip, asn).passive(true).mrai(0)));
     }
-    c
+    f.to_toml()
+}
+
+/// A raw peer from `from` of AS `asn` offering hold time `hold`, brought to
+/// Established with `dut`.
+fn raw_peer(dut: SocketAddr, from: IpAddr, asn: u32, hold: u16) -> io::Result<RawPeer> {
+    let open = OpenSettings::from_address(asn, hold, from);
+    RawPeer::establish(from, dut, &open, &TcpOptions::default())
 }
 
 /// The sender's UPDATEs (RFC 4271 §4.3): `routes` /24s, ten to an UPDATE, each
@@ -283,7 +278,7 @@ fn encode_updates(routes: u32, next_hop: Ipv4Addr) -> Vec<u8> {
         let n = PREFIXES_PER_UPDATE.min(routes - i);
         let mut attrs = vec![0x40, 1, 1, 0];
         attrs.extend_from_slice(&[0x40, 2, 6, 2, 1]);
-        attrs.extend_from_slice(&u32::from(SENDER_ASN).to_be_bytes());
+        attrs.extend_from_slice(&SENDER_ASN.to_be_bytes());
         attrs.extend_from_slice(&[0x40, 3, 4]);
         attrs.extend_from_slice(&next_hop.octets());
         attrs.extend_from_slice(&[0xc0, 8, 4]);
@@ -303,6 +298,11 @@ fn encode_updates(routes: u32, next_hop: Ipv4Addr) -> Vec<u8> {
         i += n;
     }
     out
+}
+
+/// Whether `m` is a KEEPALIVE (RFC 4271 §4.4), by core's header view.
+fn is_keepalive(m: &Received) -> bool {
+    m.message_type() == nexthop_core::wire::MessageType::Keepalive
 }
 
 /// Counts what one receiver got: UPDATE messages and announced prefixes.
@@ -355,15 +355,11 @@ fn fan_out(runtime: &str, routes: u32, receivers: u32, strace: bool) -> io::Resu
     let dut_ip = IpAddr::V4(Ipv4Addr::new(127, 203, 255, 1));
     let dut_addr = SocketAddr::new(dut_ip, free_port(dut_ip)?);
     let sender_ip = peer_ip(203, 0);
-    let mut neighbors = vec![(sender_ip, u32::from(SENDER_ASN))];
-    neighbors.extend((0..receivers).map(|i| (peer_ip(204, i), u32::from(RECEIVER_ASN))));
-    let neighbors: Vec<(IpAddr, u16)> = neighbors
-        .into_iter()
-        .map(|(ip, asn)| (ip, asn as u16))
-        .collect();
+    let mut neighbors = vec![(sender_ip, SENDER_ASN)];
+    neighbors.extend((0..receivers).map(|i| (peer_ip(204, i), RECEIVER_ASN)));
     let dut = Dut::start(
         runtime,
-        &dut_config(dut_addr, &neighbors, "hold_time = 240"),
+        &dut_config(dut_addr, neighbors, |n| n.hold_time(240)),
     )?;
 
     // Receivers: hold time 0 in their OPEN, so no keepalives either way.
@@ -381,7 +377,7 @@ fn fan_out(runtime: &str, routes: u32, receivers: u32, strace: bool) -> io::Resu
         );
         let t = std::thread::Builder::new().stack_size(128 * 1024).spawn(
             move || -> io::Result<()> {
-                let peer = RawPeer::establish(dut_addr, peer_ip(204, i), RECEIVER_ASN, 0, None);
+                let peer = raw_peer(dut_addr, peer_ip(204, i), RECEIVER_ASN, 0);
                 b.wait();
                 let (mut stream, buf) = peer?.into_parts();
                 stream.set_read_timeout(Some(Duration::from_secs(300)))?;
@@ -412,7 +408,7 @@ fn fan_out(runtime: &str, routes: u32, receivers: u32, strace: bool) -> io::Resu
         threads.push(t);
     }
     drop(done_tx);
-    let sender = RawPeer::establish(dut_addr, sender_ip, SENDER_ASN, 0, None)?;
+    let sender = raw_peer(dut_addr, sender_ip, SENDER_ASN, 0)?;
     start_barrier.wait();
     let payload = encode_updates(routes, Ipv4Addr::new(127, 203, 0, 1));
     // Let the DUT settle (every receiver's session is up) before measuring.
@@ -480,18 +476,8 @@ fn fan_out_loadgen(
     s.peer_base = Ipv4Addr::new(127, 209, 0, 1);
     s.timeout = Duration::from_secs(600);
     s.validate().map_err(io::Error::other)?;
-    let neighbors: Vec<(IpAddr, u32)> = (0..s.peers())
-        .map(|i| (IpAddr::V4(s.peer_addr(i)), s.peer_asn(i)))
-        .collect();
-    let mut config = format!(
-        "[router]\nasn = {DUT_ASN}\nrouter_id = \"10.255.0.1\"\nlisten = [\"{dut_addr}\"]\n"
-    );
-    for (ip, asn) in &neighbors {
-        config.push_str(&format!(
-            "[[neighbor]]\naddress = \"{ip}\"\nremote_asn = {asn}\npassive = true\nmrai = 0\n"
-        ));
-    }
-    let dut = Dut::start(runtime, &config)?;
+    let neighbors = (0..s.peers()).map(|i| (IpAddr::V4(s.peer_addr(i)), s.peer_asn(i)));
+    let dut = Dut::start(runtime, &dut_config(dut_addr, neighbors, |n| n))?;
     let mut trace = if strace {
         Some(Strace::attach(dut.pid())?)
     } else {
@@ -551,12 +537,10 @@ fn fan_out_loadgen(
 fn idle(runtime: &str, sessions: u32, secs: u64, strace: bool) -> io::Result<Outcome> {
     let dut_ip = IpAddr::V4(Ipv4Addr::new(127, 207, 255, 1));
     let dut_addr = SocketAddr::new(dut_ip, free_port(dut_ip)?);
-    let neighbors: Vec<(IpAddr, u16)> = (0..sessions)
-        .map(|i| (peer_ip(208, i), RECEIVER_ASN))
-        .collect();
+    let neighbors = (0..sessions).map(|i| (peer_ip(208, i), RECEIVER_ASN));
     let dut = Dut::start(
         runtime,
-        &dut_config(dut_addr, &neighbors, "hold_time = 9\nkeepalive_time = 3"),
+        &dut_config(dut_addr, neighbors, |n| n.hold_time(9).keepalive_time(3)),
     )?;
     let up = Arc::new(Barrier::new(sessions as usize + 1));
     let stop = Arc::new(AtomicBool::new(false));
@@ -569,43 +553,29 @@ fn idle(runtime: &str, sessions: u32, secs: u64, strace: bool) -> io::Result<Out
         let t = std::thread::Builder::new()
             .stack_size(128 * 1024)
             .spawn(move || {
-                let peer = RawPeer::establish(dut_addr, peer_ip(208, i), RECEIVER_ASN, 9, None);
+                let peer = raw_peer(dut_addr, peer_ip(208, i), RECEIVER_ASN, 9);
                 up.wait();
-                let Ok(peer) = peer else {
+                let Ok(mut peer) = peer else {
                     failed.fetch_add(1, Ordering::Relaxed);
                     return;
                 };
-                let (mut stream, buf) = peer.into_parts();
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-                let mut counter = Counter {
-                    updates: 0,
-                    prefixes: 0,
-                    buf,
-                };
+                let _ = peer.set_read_timeout(Some(Duration::from_millis(500)));
                 let mut got = 0u64;
                 let mut last_sent = Instant::now();
-                let mut chunk = [0u8; 4096];
-                let keepalive = [[0xffu8; 16].as_slice(), &[0, 19, 4]].concat();
                 while !stop.load(Ordering::Relaxed) {
                     if last_sent.elapsed() >= Duration::from_secs(3) {
-                        if stream.write_all(&keepalive).is_err() {
+                        if peer.send_keepalive().is_err() {
                             failed.fetch_add(1, Ordering::Relaxed);
                             return;
                         }
                         last_sent = Instant::now();
                     }
-                    match stream.read(&mut chunk) {
-                        Ok(0) => {
+                    match peer.read_message() {
+                        Ok(None) => {
                             failed.fetch_add(1, Ordering::Relaxed);
                             return;
                         }
-                        Ok(n) => {
-                            got += chunk[..n]
-                                .chunks(19)
-                                .filter(|m| m.len() == 19 && m[18] == 4)
-                                .count() as u64;
-                            counter.buf.clear();
-                        }
+                        Ok(Some(m)) => got += u64::from(is_keepalive(&m)),
                         Err(_) => {}
                     }
                 }

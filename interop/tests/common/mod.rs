@@ -7,11 +7,11 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
-use nexthop_interop::process::leftovers_under;
 use nexthop_interop::{
     Community, LargeCommunity, MessageCounts, Prefix, RESTART_WAIT, ReceivedRoute, Result, Route,
     RunDir, Speaker, SpeakerConfig, WAIT, wait_until,
 };
+use nexthop_test_support::process::leftovers_under;
 
 /// The programs of all five daemons, for [`nexthop_interop::require`].
 pub const EVERY_DAEMON: &[&str] = &[

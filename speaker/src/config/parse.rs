@@ -209,6 +209,17 @@ impl Source<'_> {
         parse_prefix(v.get_ref()).map_err(|m| self.err(key, v, m))
     }
 
+    /// A keyword such as `"mio"` or `"both"`, read by its type's `FromStr`.
+    fn named<T: std::str::FromStr<Err = ConfigError>>(
+        &self,
+        key: &str,
+        v: &Spanned<String>,
+    ) -> Result<T, ConfigError> {
+        v.get_ref()
+            .parse()
+            .map_err(|e: ConfigError| self.err(key, v, e.message))
+    }
+
     fn seconds(
         &self,
         key: &str,
@@ -222,7 +233,7 @@ impl Source<'_> {
     }
 }
 
-fn parse_prefix(s: &str) -> Result<Prefix, String> {
+pub(super) fn parse_prefix(s: &str) -> Result<Prefix, String> {
     let (addr, len) = s
         .split_once('/')
         .ok_or_else(|| format!("{s:?} is not a prefix (ADDRESS/LENGTH)"))?;
@@ -430,20 +441,11 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let runtime = match &r.runtime {
-            None => None,
-            Some(v) => Some(match v.get_ref().as_str() {
-                "mio" => RuntimeKind::Mio,
-                "uring" => RuntimeKind::Uring,
-                other => {
-                    return Err(src.err(
-                        "router.runtime",
-                        v,
-                        format!("{other:?}: expected \"mio\" or \"uring\""),
-                    ));
-                }
-            }),
-        };
+        let runtime = r
+            .runtime
+            .as_ref()
+            .map(|v| src.named("router.runtime", v))
+            .transpose()?;
         let cluster_id = r
             .cluster_id
             .as_ref()
@@ -490,21 +492,11 @@ impl Config {
                     format!("keepalive time must be at most a third of the hold time ({hold_time} s), or 0 when it is 0"),
                 ));
             }
-            let add_path = match &n.add_path {
-                None => None,
-                Some(v) => Some(match v.get_ref().as_str() {
-                    "receive" => AddPath::Receive,
-                    "send" => AddPath::Send,
-                    "both" => AddPath::Both,
-                    other => {
-                        return Err(src.err(
-                            &k("add_path"),
-                            v,
-                            format!("{other:?}: expected \"receive\", \"send\" or \"both\""),
-                        ));
-                    }
-                }),
-            };
+            let add_path = n
+                .add_path
+                .as_ref()
+                .map(|v| src.named::<AddPath>(&k("add_path"), v))
+                .transpose()?;
             let families = match &n.families {
                 None => vec![if address.is_ipv4() {
                     FamilyName::Ipv4Unicast
@@ -514,19 +506,8 @@ impl Config {
                 Some(list) => {
                     let mut out = Vec::new();
                     for (j, f) in list.iter().enumerate() {
-                        let fam = match f.get_ref().as_str() {
-                            "ipv4-unicast" => FamilyName::Ipv4Unicast,
-                            "ipv6-unicast" => FamilyName::Ipv6Unicast,
-                            other => {
-                                return Err(src.err(
-                                    &format!("neighbor[{i}].families[{j}]"),
-                                    f,
-                                    format!(
-                                        "{other:?}: expected \"ipv4-unicast\" or \"ipv6-unicast\""
-                                    ),
-                                ));
-                            }
-                        };
+                        let fam: FamilyName =
+                            src.named(&format!("neighbor[{i}].families[{j}]"), f)?;
                         if !out.contains(&fam) {
                             out.push(fam);
                         }

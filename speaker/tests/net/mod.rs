@@ -12,6 +12,7 @@ use nexthop_core::session::State;
 use nexthop_router::prefix::Ipv4Prefix;
 use nexthop_router::rib::Path;
 use nexthop_speaker::config::Config;
+use nexthop_speaker::config::file::{ConfigFile, Neighbor, Originate};
 use nexthop_speaker::{Closed, Command, ConnKey, Duration, Instant, Speaker, Transmit};
 
 /// The runtime's output buffer bound per connection.
@@ -85,6 +86,13 @@ impl Node {
     }
 }
 
+/// What nexthopd would make of `file`; a config the parser refuses fails the
+/// test with its error and the text.
+pub fn validated(file: &ConfigFile) -> Config {
+    file.config()
+        .unwrap_or_else(|e| panic!("{e}\n{}", file.to_toml()))
+}
+
 pub struct Net {
     pub now: Instant,
     pub nodes: Vec<Node>,
@@ -108,9 +116,9 @@ impl Net {
         }
     }
 
-    /// Adds a node at `addr` with a config text; returns its index.
-    pub fn add(&mut self, addr: IpAddr, config: &str) -> usize {
-        let config = Config::from_toml(config).unwrap_or_else(|e| panic!("{e}\n{config}"));
+    /// Adds a node at `addr` with `config`; returns its index.
+    pub fn add(&mut self, addr: IpAddr, config: &ConfigFile) -> usize {
+        let config = validated(config);
         self.nodes.push(Node {
             addr,
             speaker: Speaker::new(config, self.now),
@@ -159,8 +167,8 @@ impl Net {
     }
 
     /// The node starts again with `config` (fresh state).
-    pub fn restart(&mut self, i: usize, config: &str) {
-        let config = Config::from_toml(config).unwrap();
+    pub fn restart(&mut self, i: usize, config: &ConfigFile) {
+        let config = validated(config);
         let n = &mut self.nodes[i];
         n.speaker = Speaker::new(config, self.now);
         n.alive = true;
@@ -385,24 +393,32 @@ impl Net {
     }
 }
 
-/// A config text: `[router]` plus `extra` (neighbours, originate, ...).
-pub fn config(asn: u32, router_id: IpAddr, extra: &str) -> String {
-    format!("[router]\nasn = {asn}\nrouter_id = \"{router_id}\"\n{extra}")
+/// A config: `[router]` with AS `asn` and BGP Identifier `router_id` (an
+/// IPv4 node address); neighbours and routes are added with the builder.
+pub fn config(asn: u32, router_id: IpAddr) -> ConfigFile {
+    let IpAddr::V4(id) = router_id else {
+        panic!("{router_id}: a BGP Identifier is an IPv4 address");
+    };
+    ConfigFile::new(asn, id)
 }
 
 /// A `[[neighbor]]` with short timers (hold 9 s) and no jitter.
-pub fn neighbor(address: IpAddr, remote_asn: u32, extra: &str) -> String {
-    neighbor_hold(address, remote_asn, 9, extra)
+pub fn neighbor(address: IpAddr, remote_asn: u32) -> Neighbor {
+    neighbor_hold(address, remote_asn, 9)
 }
 
-/// A `[[neighbor]]` with hold time `hold` (keepalive a third) and no jitter.
-pub fn neighbor_hold(address: IpAddr, remote_asn: u32, hold: u16, extra: &str) -> String {
-    format!(
-        "[[neighbor]]\naddress = \"{address}\"\nremote_asn = {remote_asn}\nhold_time = {hold}\nkeepalive_time = {}\nconnect_retry_time = 2\njitter = false\nmrai = 0\n{extra}\n",
-        hold / 3
-    )
+/// A `[[neighbor]]` with hold time `hold` (keepalive a third), ConnectRetry
+/// 2 s, no jitter and MRAI 0.
+pub fn neighbor_hold(address: IpAddr, remote_asn: u32, hold: u16) -> Neighbor {
+    Neighbor::new(address, remote_asn)
+        .hold_time(hold)
+        .keepalive_time(hold / 3)
+        .connect_retry_time(2)
+        .jitter(false)
+        .mrai(0)
 }
 
-pub fn originate(prefix: &str, extra: &str) -> String {
-    format!("[[originate]]\nprefix = \"{prefix}\"\n{extra}\n")
+/// An `[[originate]]` of `prefix`.
+pub fn originate(prefix: &str) -> Originate {
+    Originate::new(prefix.parse().unwrap_or_else(|e| panic!("{prefix}: {e}")))
 }

@@ -1,27 +1,28 @@
-//! Processes a test starts: a per-test run directory, a guard that stops a daemon and
-//! everything it forked by PID (on drop too, so a failing or panicking test leaves
-//! nothing behind), leftovers of a previous run killed through pid files, and CLI
-//! calls with a bounded time.
+//! Processes a test or tool starts: a per-run directory, a guard that stops a
+//! daemon and everything it forked by PID (on drop too, so a failing or
+//! panicking test leaves nothing behind), leftovers of an earlier run stopped
+//! through their pid files, and command-line calls with a bounded time.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Once;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{Error, Result};
+use crate::procfs::{alive, family_of, processes};
+use crate::{Error, Result, sys};
 
 /// Daemon process names the leftover killer may stop (matched on /proc/PID/comm).
 const DAEMON_COMMS: &[&str] = &[
     "bird", "gobgpd", "bgpd", "exabgp", "python3", "tshark", "dumpcap",
 ];
 
-/// The directory of one test: configs, sockets, logs and pid files of its daemons.
+/// The directory of one test or run: configs, sockets, logs and pid files of
+/// its daemons.
 ///
-/// It is `$TMPDIR/nexthop-interop/<test name>`, the same on every run, so that the
+/// It is `$TMPDIR/nexthop-runs/<name>`, the same on every run, so that the
 /// processes a crashed earlier run left are found through their pid files and
 /// stopped before the directory is emptied.
 #[derive(Debug)]
@@ -30,9 +31,9 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Prepares the run directory for test `name`: stops leftovers, empties it.
+    /// Prepares the run directory `name`: stops leftovers, empties it.
     pub fn new(name: &str) -> Result<RunDir> {
-        let base = std::env::temp_dir().join("nexthop-interop");
+        let base = std::env::temp_dir().join("nexthop-runs");
         let path = base.join(name);
         fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         // Daemons that drop privileges (FRR) must be able to traverse it.
@@ -70,7 +71,7 @@ fn set_mode(p: &Path, mode: u32) -> Result<()> {
     fs::set_permissions(p, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(p, e))
 }
 
-/// Writes a file, mapping the error to one that names the path.
+/// Writes a file, with an error that names the path.
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).map_err(|e| Error::io(path, e))
 }
@@ -99,7 +100,7 @@ fn kill_leftovers(dir: &Path) {
     // With a trailing slash: `bird_gobgp` must not match `bird_gobgp_addpath`.
     let dir_s = format!("{}/", dir.to_string_lossy());
     let mut victims = BTreeSet::new();
-    let procs = proc_table();
+    let procs = processes();
     for p in files_under(dir) {
         let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
         if ext != "pid" && ext != "pgid" {
@@ -128,123 +129,12 @@ fn kill_leftovers(dir: &Path) {
         }
     }
     for pid in &victims {
-        eprintln!("interop: killing leftover process {pid} of an earlier run in {dir_s}");
-        signal(*pid, libc::SIGKILL);
+        eprintln!("test-support: killing leftover process {pid} of an earlier run in {dir_s}");
+        sys::kill(*pid, libc::SIGKILL);
     }
     if !victims.is_empty() {
         thread::sleep(Duration::from_millis(200));
     }
-}
-
-#[derive(Debug)]
-struct ProcInfo {
-    pid: i32,
-    ppid: i32,
-    pgrp: i32,
-    comm: String,
-    cmdline: String,
-    zombie: bool,
-}
-
-fn proc_table() -> Vec<ProcInfo> {
-    let mut out = Vec::new();
-    let Ok(rd) = fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in rd.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = stat[open + 1..close].to_string();
-        let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        if rest.len() < 3 {
-            continue;
-        }
-        let cmdline = fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        out.push(ProcInfo {
-            pid,
-            ppid: rest[1].parse().unwrap_or(0),
-            pgrp: rest[2].parse().unwrap_or(0),
-            comm,
-            cmdline,
-            zombie: rest[0] == "Z",
-        });
-    }
-    out
-}
-
-/// The process and all its descendants, plus members of its process group.
-fn family_of(root: i32) -> Vec<i32> {
-    let procs = proc_table();
-    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
-    for p in &procs {
-        children.entry(p.ppid).or_default().push(p.pid);
-    }
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![root];
-    for p in &procs {
-        if p.pgrp == root {
-            stack.push(p.pid);
-        }
-    }
-    while let Some(p) = stack.pop() {
-        if seen.insert(p)
-            && let Some(c) = children.get(&p)
-        {
-            stack.extend(c.iter().copied());
-        }
-    }
-    seen.into_iter().collect()
-}
-
-fn signal(pid: i32, sig: i32) {
-    if pid > 1 {
-        // SAFETY: kill(2) with plain integers, on a PID we started or found in our own pid files.
-        unsafe {
-            libc::kill(pid, sig);
-        }
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s
-            .rsplit_once(')')
-            .is_some_and(|(_, r)| r.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-/// Reaps `pid` if it is (or became, through the subreaper) our child.
-fn reap(pid: i32) {
-    let mut status = 0;
-    // SAFETY: waitpid on a specific pid with WNOHANG; ECHILD when not ours.
-    unsafe {
-        libc::waitpid(pid, &mut status, libc::WNOHANG);
-    }
-}
-
-static SUBREAPER: Once = Once::new();
-
-/// Makes this process the reaper of orphaned daemon helpers (OpenBGPD's engines,
-/// ExaBGP's API process), so that stopping them leaves no zombie on a machine whose
-/// init does not reap.
-fn become_subreaper() {
-    SUBREAPER.call_once(|| {
-        // SAFETY: prctl with integer arguments.
-        unsafe {
-            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        }
-    });
 }
 
 /// A running daemon; stops it and everything it forked on drop.
@@ -260,34 +150,54 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `cmd` in a process group of its own, output to `dir/<name>.out`,
     /// and records its PID in `dir/<name>.pgid`.
-    pub fn spawn(name: &str, dir: &Path, mut cmd: Command) -> Result<Daemon> {
-        use std::os::unix::process::CommandExt;
-        become_subreaper();
+    pub fn spawn(name: &str, dir: &Path, cmd: Command) -> Result<Daemon> {
         let log = dir.join(format!("{name}.out"));
-        let out = fs::File::create(&log).map_err(|e| Error::io(&log, e))?;
-        let err = out.try_clone().map_err(|e| Error::io(&log, e))?;
+        Daemon::spawn_logging_to(name, dir, &log, cmd)
+    }
+
+    /// [`Daemon::spawn`] with its output to `log`.
+    pub fn spawn_logging_to(
+        name: &str,
+        dir: &Path,
+        log: &Path,
+        mut cmd: Command,
+    ) -> Result<Daemon> {
+        use std::os::unix::process::CommandExt;
+        sys::become_subreaper();
+        let out = fs::File::create(log).map_err(|e| Error::io(log, e))?;
+        let err = out.try_clone().map_err(|e| Error::io(log, e))?;
         cmd.stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .process_group(0);
-        let child = cmd
-            .spawn()
-            .map_err(|e| Error::new(format!("cannot start {name} ({cmd:?}): {e}")))?;
+        let child = cmd.spawn().map_err(|e| Error::Command {
+            command: format!("{cmd:?}"),
+            message: format!("cannot start {name}: {e}"),
+        })?;
         let pid = child.id() as i32;
         let pgid_file = dir.join(format!("{name}.pgid"));
-        write_file(&pgid_file, &format!("{pid} {name}\n"))?;
-        Ok(Daemon {
+        let mut d = Daemon {
             name: name.to_string(),
             child: Some(child),
             pid,
             pgid_file,
-            log,
-        })
+            log: log.to_path_buf(),
+        };
+        if let Err(e) = write_file(&d.pgid_file, &format!("{pid} {name}\n")) {
+            d.kill9();
+            return Err(e);
+        }
+        Ok(d)
     }
 
     /// Its PID (also its process group id).
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// Where its stdout and stderr go.
+    pub fn log_path(&self) -> &Path {
+        &self.log
     }
 
     /// True while the main process runs.
@@ -296,6 +206,13 @@ impl Daemon {
             Some(c) => matches!(c.try_wait(), Ok(None)),
             None => false,
         }
+    }
+
+    /// How the main process ended, once it has (and `None` while it runs).
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// The last `lines` lines of its stdout/stderr.
@@ -317,9 +234,11 @@ impl Daemon {
     /// Sends `sig` (SIGHUP for a reload...) to the main process while it runs.
     pub fn signal(&mut self, sig: i32) -> Result<()> {
         if !self.is_running() {
-            return Err(Error::new(format!("{} is not running", self.name)));
+            return Err(Error::NotRunning {
+                name: self.name.clone(),
+            });
         }
-        signal(self.pid, sig);
+        sys::kill(self.pid, sig);
         Ok(())
     }
 
@@ -328,7 +247,7 @@ impl Daemon {
         let t0 = Instant::now();
         let family = family_of(self.pid);
         if let Some(grace) = grace {
-            signal(self.pid, libc::SIGTERM);
+            sys::kill(self.pid, libc::SIGTERM);
             let end = Instant::now() + grace;
             while Instant::now() < end && matches!(child.try_wait(), Ok(None)) {
                 thread::sleep(Duration::from_millis(20));
@@ -339,18 +258,18 @@ impl Daemon {
         all.extend(family_of(self.pid));
         for &p in &all {
             if p != self.pid && alive(p) {
-                signal(p, libc::SIGKILL);
+                sys::kill(p, libc::SIGKILL);
             }
         }
         if matches!(child.try_wait(), Ok(None)) {
-            signal(self.pid, libc::SIGKILL);
+            sys::kill(self.pid, libc::SIGKILL);
         }
         let status = child.wait().ok();
         let end = Instant::now() + Duration::from_secs(3);
         loop {
             for &p in &all {
                 if p != self.pid {
-                    reap(p);
+                    sys::reap(p);
                 }
             }
             let left: Vec<i32> = all
@@ -361,7 +280,7 @@ impl Daemon {
             if left.is_empty() || Instant::now() >= end {
                 if !left.is_empty() {
                     eprintln!(
-                        "interop: {}: processes {left:?} still present after kill",
+                        "test-support: {}: processes {left:?} still present after kill",
                         self.name
                     );
                 }
@@ -369,7 +288,7 @@ impl Daemon {
             }
             for &p in &left {
                 if alive(p) {
-                    signal(p, libc::SIGKILL);
+                    sys::kill(p, libc::SIGKILL);
                 }
             }
             thread::sleep(Duration::from_millis(20));
@@ -379,7 +298,7 @@ impl Daemon {
         let _ = fs::write(self.pgid_file.with_extension("stopped"), pids.join("\n"));
         let _ = fs::remove_file(&self.pgid_file);
         eprintln!(
-            "interop: stopped {} (pid {}) in {:?}",
+            "test-support: stopped {} (pid {}) in {:?}",
             self.name,
             self.pid,
             t0.elapsed()
@@ -394,20 +313,6 @@ impl Drop for Daemon {
     }
 }
 
-/// True when something listens on TCP `addr:port` (from /proc/net/tcp).
-pub fn is_listening(addr: std::net::Ipv4Addr, port: u16) -> bool {
-    let Ok(text) = fs::read_to_string("/proc/net/tcp") else {
-        return false;
-    };
-    // local_address is the address in host byte order as hex, then :PORT in hex;
-    // state 0A is LISTEN.
-    let want = format!("{:08X}:{:04X}", u32::from(addr).swap_bytes(), port);
-    text.lines().skip(1).any(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        f.len() > 3 && f[1] == want && f[3] == "0A"
-    })
-}
-
 /// The last `lines` lines of a file, or a note that it cannot be read.
 pub fn tail_file(path: &Path, lines: usize) -> String {
     match fs::read_to_string(path) {
@@ -419,28 +324,42 @@ pub fn tail_file(path: &Path, lines: usize) -> String {
     }
 }
 
-/// Runs a CLI command for at most `timeout`; returns its stdout, or an error with
-/// its stderr when it fails or takes longer.
+/// Runs a command-line program for at most `timeout`; returns its stdout, or
+/// an error with its stderr when it fails or takes longer.
 pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String> {
+    let cmdline = format!("{program} {}", args.join(" "));
+    let failed = |message: String| Error::Command {
+        command: cmdline.clone(),
+        message,
+    };
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::new(format!("cannot run {program}: {e}")))?;
-    let mut so = child.stdout.take().expect("piped");
-    let mut se = child.stderr.take().expect("piped");
-    let t_out = thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = so.read_to_end(&mut s);
-        s
-    });
-    let t_err = thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = se.read_to_end(&mut s);
-        s
-    });
+        .map_err(|e| failed(format!("cannot run: {e}")))?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut s = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut s);
+            }
+            String::from_utf8_lossy(&s).into_owned()
+        })
+    };
+    let t_out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let t_err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let end = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -453,13 +372,12 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String> {
             }
         }
     };
-    let out = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).to_string();
-    let err = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).to_string();
-    let cmdline = format!("{program} {}", args.join(" "));
+    let out = t_out.join().unwrap_or_default();
+    let err = t_err.join().unwrap_or_default();
     match status {
-        None => Err(Error::new(format!("`{cmdline}` took over {timeout:?}"))),
-        Some(st) if !st.success() => Err(Error::new(format!(
-            "`{cmdline}` failed ({st}): {}{}",
+        None => Err(failed(format!("took over {timeout:?}"))),
+        Some(st) if !st.success() => Err(failed(format!(
+            "failed ({st}): {}{}",
             err.trim(),
             out.trim()
         ))),
@@ -480,7 +398,7 @@ pub fn leftovers_under(dir: &Path) -> Vec<String> {
             stopped.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
         }
     }
-    proc_table()
+    processes()
         .into_iter()
         .filter(|p| {
             p.cmdline.contains(&dir_s)
@@ -528,16 +446,51 @@ mod tests {
     }
 
     #[test]
-    fn sees_a_listener() {
-        let a = std::net::Ipv4Addr::new(127, 0, 0, 60);
-        let l = std::net::TcpListener::bind((a, 0)).unwrap();
-        let port = l.local_addr().unwrap().port();
-        assert!(is_listening(a, port));
-        drop(l);
-        // A fork by a parallel test may hold the socket until its exec.
-        crate::wait_until(Duration::from_secs(5), "listener gone", || {
-            !is_listening(a, port)
-        })
-        .unwrap();
+    fn a_run_that_fails_or_hangs_is_an_error_with_its_output() {
+        assert_eq!(
+            run("sh", &["-c", "echo out"], Duration::from_secs(10)).unwrap(),
+            "out\n"
+        );
+        let e = run(
+            "sh",
+            &["-c", "echo why >&2; exit 3"],
+            Duration::from_secs(10),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("why"), "{e}");
+        let e = run("sleep", &["5"], Duration::from_millis(100)).unwrap_err();
+        assert!(e.to_string().contains("took over"), "{e}");
+    }
+
+    #[test]
+    fn a_new_run_dir_stops_what_an_earlier_run_left_and_only_that() {
+        let run = RunDir::new("unit_leftover").unwrap();
+        let dir = format!("{}/", run.path().display());
+        let start = |name: &str, script: &str| {
+            let mut cmd = Command::new("sh");
+            cmd.args(["-c", script]);
+            let d = Daemon::spawn(name, run.path(), cmd).unwrap();
+            let pid = d.pid();
+            // The test process crashed: no guard ran, the pid files stay.
+            std::mem::forget(d);
+            pid
+        };
+        let ours = start("ours", &format!("while :; do sleep 1; done # {dir}"));
+        // Named by a pid file, but neither mentioning the directory nor a
+        // daemon: a stranger that reused a PID, left alone.
+        let stranger = start("stranger", "while :; do sleep 1; done");
+        let _again = RunDir::new("unit_leftover").unwrap();
+        let end = Instant::now() + Duration::from_secs(5);
+        while alive(ours) && Instant::now() < end {
+            sys::reap(ours);
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(ours), "the earlier run's process is stopped");
+        assert!(alive(stranger), "a process that is not the run's stays");
+        sys::kill(stranger, libc::SIGKILL);
+        while alive(stranger) && Instant::now() < end + Duration::from_secs(5) {
+            sys::reap(stranger);
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 }

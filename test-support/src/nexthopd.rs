@@ -1,0 +1,262 @@
+//! nexthopd as a process under test or under load: the built binary, its
+//! config written to a run directory, `nexthopd run` in a process group of
+//! its own (stopped by PID on drop), ready once its listener is bound, and
+//! the signals of the README (SIGHUP reload, SIGTERM shutdown).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+use crate::process::{Daemon, run, tail_file, write_file};
+use crate::procfs::is_listening;
+use crate::{Error, Result, poll};
+
+/// The nexthopd binary for a test of another crate: `$NEXTHOPD` if set, else
+/// `cargo build -p nexthopd` (a no-op when it is up to date; cargo sets
+/// `$CARGO` for tests) and the binary beside the running test's `deps/`
+/// directory, in the same profile. (nexthopd's own tests use
+/// `env!("CARGO_BIN_EXE_nexthopd")`.)
+pub fn binary() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("NEXTHOPD") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(Error::io(&p, std::io::ErrorKind::NotFound.into()))
+        };
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::io(Path::new("current_exe"), e))?;
+    // target/<profile>/deps/<test binary> -> target/<profile>/nexthopd
+    let Some(profile_dir) = exe
+        .parent()
+        .filter(|d| d.ends_with("deps"))
+        .and_then(Path::parent)
+    else {
+        return Err(Error::Command {
+            command: exe.display().to_string(),
+            message: "not in a target/<profile>/deps directory: set $NEXTHOPD".into(),
+        });
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut args = vec!["build", "-q", "-p", "nexthopd"];
+    if profile_dir.ends_with("release") {
+        args.push("--release");
+    }
+    run(&cargo, &args, Duration::from_secs(900))?;
+    let bin = profile_dir.join("nexthopd");
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(Error::io(&bin, std::io::ErrorKind::NotFound.into()))
+    }
+}
+
+/// Runs `nexthopd check --config <path>`: its output when the config is
+/// valid, else an error with nexthopd's message (key and line).
+pub fn check(binary: &Path, config: &Path) -> Result<String> {
+    run(
+        &binary.to_string_lossy(),
+        &["check", "--config", &config.to_string_lossy()],
+        Duration::from_secs(10),
+    )
+}
+
+/// How to run nexthopd beyond its config.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `RUST_LOG` when the environment has none (`info`, `warn`...).
+    pub rust_log: String,
+    /// Arguments before `run` (`--log-format json`).
+    pub args: Vec<String>,
+    /// Bound on the wait for its listener.
+    pub start_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            rust_log: "info".into(),
+            args: Vec::new(),
+            start_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A running nexthopd; stopped (SIGTERM, then SIGKILL) on drop.
+#[derive(Debug)]
+pub struct Nexthopd {
+    daemon: Daemon,
+    binary: PathBuf,
+    dir: PathBuf,
+    listen: SocketAddr,
+    options: Options,
+}
+
+impl Nexthopd {
+    /// Writes `config` (TOML) to `dir/nexthopd.toml`, starts `binary run` on
+    /// it with its output in `dir/nexthopd.log`, and waits until it listens on
+    /// `listen`. Refuses when something listens there already (it would look
+    /// ready); a nexthopd that exits first is an error with its output.
+    pub fn start(binary: &Path, dir: &Path, config: &str, listen: SocketAddr) -> Result<Nexthopd> {
+        Nexthopd::start_with(binary, dir, config, listen, Options::default())
+    }
+
+    /// [`Nexthopd::start`] with `options`.
+    pub fn start_with(
+        binary: &Path,
+        dir: &Path,
+        config: &str,
+        listen: SocketAddr,
+        options: Options,
+    ) -> Result<Nexthopd> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        write_file(&dir.join("nexthopd.toml"), config)?;
+        let daemon = Nexthopd::launch(binary, dir, listen, &options)?;
+        Ok(Nexthopd {
+            daemon,
+            binary: binary.to_path_buf(),
+            dir: dir.to_path_buf(),
+            listen,
+            options,
+        })
+    }
+
+    fn launch(binary: &Path, dir: &Path, listen: SocketAddr, options: &Options) -> Result<Daemon> {
+        let not_ready = |reason: String, output: String| Error::NotReady {
+            name: format!("nexthopd on {listen}"),
+            reason,
+            output,
+        };
+        if is_listening(listen) {
+            return Err(not_ready(
+                format!("{listen} is taken by another process"),
+                String::new(),
+            ));
+        }
+        let mut cmd = Command::new(binary);
+        cmd.args(&options.args)
+            .arg("run")
+            .arg("--config")
+            .arg(dir.join("nexthopd.toml"));
+        if std::env::var_os("RUST_LOG").is_none() {
+            cmd.env("RUST_LOG", &options.rust_log);
+        }
+        let log = dir.join("nexthopd.log");
+        let mut d = Daemon::spawn_logging_to("nexthopd", dir, &log, cmd)?;
+        let ready = poll(options.start_timeout, || {
+            if let Some(status) = d.exit_status() {
+                return Some(Err(format!("it exited ({status})")));
+            }
+            is_listening(listen).then_some(Ok(()))
+        });
+        match ready {
+            Some(Ok(())) => Ok(d),
+            Some(Err(reason)) => Err(not_ready(reason, d.output_tail(30))),
+            None => {
+                let output = d.output_tail(30);
+                d.kill9();
+                Err(not_ready(
+                    format!("no listener after {:?}", options.start_timeout),
+                    output,
+                ))
+            }
+        }
+    }
+
+    /// Its PID.
+    pub fn pid(&self) -> u32 {
+        self.daemon.pid() as u32
+    }
+
+    /// Where it listens.
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+
+    /// Its config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("nexthopd.toml")
+    }
+
+    /// Its log (stdout and stderr).
+    pub fn log_path(&self) -> &Path {
+        self.daemon.log_path()
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The last `lines` lines of its log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        tail_file(self.log_path(), lines)
+    }
+
+    /// How it ended, once it has.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.daemon.exit_status()
+    }
+
+    /// Runs `nexthopd check` on its config file.
+    pub fn check(&self) -> Result<String> {
+        check(&self.binary, &self.config_path())
+    }
+
+    /// Sends `sig` while it runs.
+    pub fn signal(&mut self, sig: i32) -> Result<()> {
+        self.daemon.signal(sig)
+    }
+
+    /// Writes `config` as its config file and sends SIGHUP.
+    pub fn reload(&mut self, config: &str) -> Result<()> {
+        write_file(&self.config_path(), config)?;
+        self.signal(libc::SIGHUP)
+    }
+
+    /// SIGTERM, then up to `grace` for it to exit (SIGKILL after): how it ended.
+    pub fn terminate(&mut self, grace: Duration) -> Option<ExitStatus> {
+        self.daemon.terminate(grace)
+    }
+
+    /// SIGKILL: a crash, no NOTIFICATION.
+    pub fn kill9(&mut self) {
+        self.daemon.kill9();
+    }
+
+    /// Stops it (SIGTERM, 5 s, SIGKILL) and starts it again on its current
+    /// config file.
+    pub fn restart(&mut self) -> Result<()> {
+        self.daemon.terminate(Duration::from_secs(5));
+        self.daemon = Nexthopd::launch(&self.binary, &self.dir, self.listen, &self.options)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RunDir;
+
+    #[test]
+    fn an_address_already_listened_on_is_refused_before_start() {
+        let run = RunDir::new("unit_nexthopd_taken").unwrap();
+        let l = std::net::TcpListener::bind("127.0.0.62:0").unwrap();
+        let listen = l.local_addr().unwrap();
+        let e = Nexthopd::start(Path::new("/bin/true"), run.path(), "", listen).unwrap_err();
+        assert!(e.to_string().contains("taken"), "{e}");
+        assert!(!run.path().join("nexthopd.log").exists(), "nothing started");
+    }
+
+    #[test]
+    fn a_process_that_exits_before_listening_is_an_error_with_its_output() {
+        let run = RunDir::new("unit_nexthopd_exits").unwrap();
+        let listen = SocketAddr::new("127.0.0.62".parse().unwrap(), 1);
+        // `sh run --config ...`: sh cannot open a script named `run`.
+        let e = Nexthopd::start(Path::new("/bin/sh"), run.path(), "", listen).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("exited") && text.contains("run"), "{text}");
+        assert!(run.path().join("nexthopd.toml").is_file());
+    }
+}
