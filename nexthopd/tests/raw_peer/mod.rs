@@ -119,10 +119,22 @@ impl RawPeer {
         RawPeer::establish(stream, asn, id, families)
     }
 
-    /// Connects to `to` and brings the session to Established.
+    /// Connects to `to` (retrying while it refuses, bounded by [`WAIT`]: nexthopd
+    /// may not listen yet) and brings the session to Established.
     pub fn connect(to: SocketAddr, asn: u32, id: Ipv4Addr, families: &[Family]) -> RawPeer {
-        let stream =
-            TcpStream::connect_timeout(&to, WAIT).unwrap_or_else(|e| panic!("connect {to}: {e}"));
+        let end = Instant::now() + WAIT;
+        let stream = loop {
+            match TcpStream::connect_timeout(&to, WAIT) {
+                Ok(s) => break s,
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::ConnectionRefused
+                        && Instant::now() < end =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("connect {to}: {e}"),
+            }
+        };
         RawPeer::establish(stream, asn, id, families)
     }
 
