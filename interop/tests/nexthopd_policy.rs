@@ -13,7 +13,7 @@
 mod common;
 
 use common::{assert_no_leftovers, lo};
-use nexthop_interop::nexthopd::{render, with_neighbor_keys};
+use nexthop_interop::nexthopd::config_file;
 use nexthop_interop::{
     Bird, Community, Family, Neighbor, Nexthopd, Prefix, Route, RunDir, Speaker, SpeakerConfig,
     WAIT, require,
@@ -49,18 +49,19 @@ fn nexthopd_applies_route_server_import_export_communities_med_local_pref() {
         .neighbor(Neighbor::new(a, 65242).families(v4))
         .neighbor(Neighbor::new(b, 65243).rs_client().families(v4))
         .neighbor(Neighbor::new(c, OUR_AS).families(v4));
-    let toml = render(&ncfg).unwrap();
-    let toml = with_neighbor_keys(
-        &toml,
-        a,
-        "import = [\"198.18.0.0/16 le 24\"]\nlocal_pref = 250",
-    );
-    let toml = with_neighbor_keys(
-        &toml,
-        c,
-        "export = [\"198.18.42.0/24\"]\ncommunities = [\"65241:77\"]\nmed = 33",
-    );
-    let n = Nexthopd::start_toml(&run, ncfg, toml).unwrap();
+    let mut file = config_file(&ncfg).unwrap();
+    let na = file.neighbor_mut(a.into()).expect("A");
+    *na = na
+        .clone()
+        .import(["198.18.0.0/16 le 24".parse().unwrap()])
+        .local_pref(250);
+    let nc = file.neighbor_mut(c.into()).expect("C");
+    *nc = nc
+        .clone()
+        .export(["198.18.42.0/24".parse().unwrap()])
+        .community("65241:77".parse().unwrap())
+        .med(33);
+    let n = Nexthopd::start_file(&run, ncfg, &file).unwrap();
     for bird in [&bird_a, &bird_b, &bird_c] {
         or_log(bird.wait_established(me, WAIT), &n);
     }

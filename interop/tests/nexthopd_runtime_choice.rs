@@ -13,21 +13,30 @@ use std::path::Path;
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
-use nexthop_interop::process::{Daemon, is_listening};
-use nexthop_interop::{RunDir, nexthopd::nexthopd_binary, wait_until};
+use nexthop_interop::{Daemon, RunDir, wait_until};
+use nexthop_speaker::config::RuntimeKind;
+use nexthop_speaker::config::file::ConfigFile;
+use nexthop_test_support::nexthopd::binary as nexthopd_binary;
+use nexthop_test_support::procfs::is_listening as listening;
+
+fn is_listening(ip: std::net::IpAddr, port: u16) -> bool {
+    listening(std::net::SocketAddr::new(ip, port))
+}
 
 const ADDR: &str = "127.0.0.231";
 /// The fallback test's port; the refusal test checks nothing listens on its own.
 const PORT: u16 = 10231;
 const REFUSED_PORT: u16 = 10232;
 
-/// The one place this file writes nexthopd TOML: no neighbour, one listener,
-/// `runtime` set when given.
-fn config(runtime: Option<&str>, port: u16) -> String {
-    let runtime = runtime.map_or(String::new(), |r| format!("runtime = \"{r}\"\n"));
-    format!(
-        "[router]\nasn = 65231\nrouter_id = \"192.0.2.231\"\n{runtime}listen = [\"{ADDR}:{port}\"]\n"
-    )
+/// nexthopd's config (the typed builder): no neighbour, one listener, `runtime`
+/// set when given.
+fn config(runtime: Option<RuntimeKind>, port: u16) -> String {
+    let mut f = ConfigFile::new(65231, "192.0.2.231".parse().unwrap())
+        .listen(format!("{ADDR}:{port}").parse().unwrap());
+    if let Some(r) = runtime {
+        f = f.runtime(r);
+    }
+    f.to_toml()
 }
 
 #[allow(unsafe_code)]
@@ -140,7 +149,11 @@ fn output(path: &Path) -> String {
 #[test]
 fn demanded_uring_without_io_uring_exits_2_with_the_reason() {
     let run = RunDir::new("nexthopd_uring_denied").unwrap();
-    let (mut d, out) = start(&run, "demanded", &config(Some("uring"), REFUSED_PORT));
+    let (mut d, out) = start(
+        &run,
+        "demanded",
+        &config(Some(RuntimeKind::Uring), REFUSED_PORT),
+    );
     let status = wait_exit(&mut d);
     let text = output(&out);
     assert_eq!(status.code(), Some(2), "exit status {status}: {text}");
