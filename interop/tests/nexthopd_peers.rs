@@ -1,4 +1,4 @@
-//! nexthopd (mio runtime) against real daemons, issue 5: Established with BIRD 2,
+//! nexthopd (on the runtime NEXTHOP_RUNTIME names: scripts/test runs it on io_uring and on mio) against real daemons, issue 5: Established with BIRD 2,
 //! GoBGP, FRR bgpd and OpenBGPD; IPv4 and IPv6 routes with communities and large
 //! communities both ways (and in transit between GoBGP and FRR over eBGP);
 //! withdrawals; route reflection between two BIRD iBGP

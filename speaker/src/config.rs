@@ -177,7 +177,8 @@ pub struct Neighbor {
     pub keepalive_time: u16,
     /// ConnectRetryTime, seconds.
     pub connect_retry_time: u16,
-    /// IdleHoldTime, seconds (RFC 4271 §8.1.1 DampPeerOscillations base).
+    /// IdleHoldTime, seconds (RFC 4271 §8.1.1 DampPeerOscillations base); 0
+    /// waits ConnectRetryTime before a restart (core's restart delay).
     pub idle_hold_time: u16,
     /// DelayOpenTime, seconds; 0 disables DelayOpen.
     pub delay_open_time: u16,

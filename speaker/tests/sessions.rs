@@ -144,7 +144,16 @@ fn max_prefix_sends_cease_6_1_and_flushes() {
     }));
     net.drive();
     assert!(net.nodes[na].best("203.0.0.0/24").is_none());
-    assert!(net.nodes[nb].notifications().is_empty() || !net.established(nb, a));
+    // B read the Cease: its session with A is down, and it answered with no
+    // NOTIFICATION of its own (RFC 4271 §6.4: the receiver just closes).
+    assert!(!net.established(nb, a));
+    assert_eq!(
+        net.nodes[nb]
+            .sent_to(a)
+            .filter_map(|s| s.notification())
+            .count(),
+        0
+    );
     // Data: AFI 1, SAFI 1, limit 2 (RFC 4486 §4).
     let s = net.nodes[na]
         .sent
