@@ -9,8 +9,9 @@
 //! segments carry TTL 200 never reaches Established and one with TTL 255 does
 //! (RFC 5082).
 //!
-//! The peer is a bare BGP client (`common/raw_bgp.rs`) whose socket options
-//! (source address, IP_TTL, TCP_MD5SIG) are set before `connect`.
+//! The peer is test-support's raw BGP peer (nexthop-core's emitters and views)
+//! whose socket options (source address, IP_TTL, TCP-MD5 key) are set before
+//! `connect`.
 //! Addresses: nexthopd on 127.0.0.234, ports 10241-10246; the clients connect
 //! from 127.0.0.235, .236, .237 and .239. Needs no root (ports above 1024).
 //! Waits are bounds against a hang, not thresholds: a refused peer is one that
@@ -18,16 +19,76 @@
 
 #![deny(unsafe_code)]
 
-#[path = "common/raw_bgp.rs"]
-mod raw_bgp;
-
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use nexthop_interop::nexthopd::config_file;
 use nexthop_interop::{Neighbor, Nexthopd, RunDir, SpeakerConfig, WAIT, wait_for, wait_until};
 use nexthop_speaker::config::file::ConfigFile;
-use raw_bgp::{BgpClient, ClientOptions, OpenFields, Outcome, try_session};
+use nexthop_test_support::RawPeer;
+use nexthop_test_support::raw_peer::{OpenSettings, PeerOpen, Refused, TcpOptions};
+
+/// What a connection attempt came to (read through its `Debug` text, which
+/// the tests compare).
+#[derive(Debug)]
+#[allow(dead_code)]
+enum Outcome {
+    /// Both OPENs and KEEPALIVEs exchanged: nexthopd is Established once it
+    /// reads our KEEPALIVE. Carries the peer and nexthopd's OPEN.
+    Established(RawPeer, PeerOpen),
+    /// The TCP connection did not open within the bound (SYNs dropped).
+    NoConnection(String),
+    /// Connected, but nexthopd closed it (or sent a NOTIFICATION: its code and
+    /// subcode) before the session was up.
+    Refused(Option<(u8, u8)>),
+    /// Connected, but no OPEN came within the bound.
+    Silent,
+}
+
+/// Connects from `from` to `to` with `opts` as AS `asn` and tries to reach
+/// Established, the connect and each read bounded by `bound` (only against a
+/// hang).
+fn try_session(
+    from: Ipv4Addr,
+    to: SocketAddrV4,
+    opts: &TcpOptions,
+    asn: u32,
+    bound: Duration,
+) -> Outcome {
+    let options = TcpOptions {
+        connect_timeout: bound,
+        ..opts.clone()
+    };
+    let mut peer = match RawPeer::connect(from.into(), to.into(), &options) {
+        Ok(p) => p,
+        Err(e) => return Outcome::NoConnection(e.to_string()),
+    };
+    if peer.set_read_timeout(Some(bound)).is_err() {
+        return Outcome::Refused(None);
+    }
+    // Higher than the 192.0.2.x of the speakers under test: a collision with a
+    // stale connection in OpenConfirm keeps the new one (RFC 4271 §6.8).
+    let id = Ipv4Addr::new(203, 0, 113, from.octets()[3]);
+    match peer.handshake(&OpenSettings::new(asn, 90, id)) {
+        Ok(()) => match peer.peer_open() {
+            Some(open) => Outcome::Established(peer, open),
+            None => Outcome::Refused(None),
+        },
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            Outcome::Silent
+        }
+        Err(e) => Outcome::Refused(
+            e.get_ref()
+                .and_then(|e| e.downcast_ref::<Refused>())
+                .map(|r| (r.0.code, r.0.subcode)),
+        ),
+    }
+}
 
 const ME: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 234);
 const OUR_AS: u32 = 65234;
@@ -74,13 +135,13 @@ fn session(
     port: u16,
     from: Ipv4Addr,
     asn: u32,
-    opts: &ClientOptions,
-) -> (BgpClient, OpenFields) {
+    opts: &TcpOptions,
+) -> (RawPeer, PeerOpen) {
     let before = established_lines(n, from);
     let to = SocketAddrV4::new(ME, port);
     let mut last = String::new();
     let got = wait_for(WAIT, "a session", || {
-        match try_session(from, to, opts, asn as u16, REFUSAL_BOUND) {
+        match try_session(from, to, opts, asn, REFUSAL_BOUND) {
             Outcome::Established(c, f) => Some((c, f)),
             other => {
                 last = format!("{other:?}");
@@ -116,16 +177,10 @@ struct Refusal {
 /// One attempt that must not give nexthopd a session with `from`: the client
 /// keeps what it got for [`REFUSAL_BOUND`] and nexthopd's log must show no
 /// Established for it.
-fn refused(n: &Nexthopd, port: u16, from: Ipv4Addr, asn: u32, opts: &ClientOptions) -> Refusal {
+fn refused(n: &Nexthopd, port: u16, from: Ipv4Addr, asn: u32, opts: &TcpOptions) -> Refusal {
     let before = established_lines(n, from);
     let opens = open_read_lines(n, from);
-    let outcome = try_session(
-        from,
-        SocketAddrV4::new(ME, port),
-        opts,
-        asn as u16,
-        REFUSAL_BOUND,
-    );
+    let outcome = try_session(from, SocketAddrV4::new(ME, port), opts, asn, REFUSAL_BOUND);
     if matches!(outcome, Outcome::Established(..)) {
         // nexthopd answered our OPEN; Established on its side needs our
         // KEEPALIVE, which must not get through.
@@ -147,9 +202,12 @@ fn refused(n: &Nexthopd, port: u16, from: Ipv4Addr, asn: u32, opts: &ClientOptio
 }
 
 /// Reloads `toml`; the established `client` gets NOTIFICATION `want`.
-fn reload_expecting(n: &mut Nexthopd, file: ConfigFile, client: &mut BgpClient, want: (u8, u8)) {
+fn reload_expecting(n: &mut Nexthopd, file: ConfigFile, client: &mut RawPeer, want: (u8, u8)) {
     n.reload(&file).unwrap();
-    let got = client.wait_notification(WAIT);
+    let got = client
+        .wait_notification(WAIT)
+        .ok()
+        .map(|n| (n.code, n.subcode));
     assert_eq!(
         got,
         Some(want),
@@ -164,12 +222,12 @@ fn reload_of_router_id_restarts_the_session_with_the_new_identifier() {
     let (peer, port) = (Ipv4Addr::new(127, 0, 0, 235), 10241);
     let mut cfg = speaker(port, Some((peer, 65235)));
     let mut n = Nexthopd::start_file(&run, cfg.clone(), &file(&cfg, |f| f)).unwrap();
-    let (mut c, open) = session(&n, port, peer, 65235, &ClientOptions::default());
+    let (mut c, open) = session(&n, port, peer, 65235, &TcpOptions::default());
     assert_eq!(open.bgp_identifier, cfg.router_id);
 
     cfg.router_id = Ipv4Addr::new(192, 0, 2, 134);
     reload_expecting(&mut n, file(&cfg, |f| f), &mut c, (6, 6));
-    let (_c, open) = session(&n, port, peer, 65235, &ClientOptions::default());
+    let (_c, open) = session(&n, port, peer, 65235, &TcpOptions::default());
     assert_eq!(open.bgp_identifier, Ipv4Addr::new(192, 0, 2, 134));
     assert_eq!(open.asn, OUR_AS);
 }
@@ -180,12 +238,12 @@ fn reload_of_asn_restarts_the_session_with_the_new_as() {
     let (peer, port) = (Ipv4Addr::new(127, 0, 0, 235), 10242);
     let mut cfg = speaker(port, Some((peer, 65235)));
     let mut n = Nexthopd::start_file(&run, cfg.clone(), &file(&cfg, |f| f)).unwrap();
-    let (mut c, open) = session(&n, port, peer, 65235, &ClientOptions::default());
+    let (mut c, open) = session(&n, port, peer, 65235, &TcpOptions::default());
     assert_eq!(open.asn, OUR_AS);
 
     cfg.asn = 65134;
     reload_expecting(&mut n, file(&cfg, |f| f), &mut c, (6, 6));
-    let (_c, open) = session(&n, port, peer, 65235, &ClientOptions::default());
+    let (_c, open) = session(&n, port, peer, 65235, &TcpOptions::default());
     assert_eq!(open.asn, 65134);
     assert_eq!(open.bgp_identifier, cfg.router_id);
 }
@@ -195,7 +253,7 @@ fn reload_adds_and_removes_a_dynamic_range() {
     let run = RunDir::new("nexthopd_reload_dynamic").unwrap();
     let (peer, port) = (Ipv4Addr::new(127, 0, 0, 236), 10243);
     let cfg = speaker(port, None);
-    let none = ClientOptions::default();
+    let none = TcpOptions::default();
     let mut n = Nexthopd::start_file(&run, cfg.clone(), &file(&cfg, |f| f)).unwrap();
     // No range covers it: closed at once, no OPEN.
     let out = refused(&n, port, peer, 65236, &none).outcome;
@@ -219,10 +277,10 @@ fn reload_of_md5_key_refuses_an_unsigned_peer_and_admits_a_signed_one() {
     let run = RunDir::new("nexthopd_reload_md5").unwrap();
     let (peer, port) = (Ipv4Addr::new(127, 0, 0, 237), 10244);
     let cfg = speaker(port, Some((peer, 65237)));
-    let unsigned = ClientOptions::default();
-    let signed = ClientOptions {
+    let unsigned = TcpOptions::default();
+    let signed = TcpOptions {
         md5_key: Some(b"nexthop-reload-test".to_vec()),
-        ..ClientOptions::default()
+        ..TcpOptions::default()
     };
     let mut n = Nexthopd::start_file(&run, cfg.clone(), &file(&cfg, |f| f)).unwrap();
     let (mut c, _) = session(&n, port, peer, 65237, &unsigned);
@@ -247,13 +305,13 @@ fn min_ttl_reloaded(test: &str, port: u16) -> (Nexthopd, Refusal) {
     let run = RunDir::new(test).unwrap();
     let peer = Ipv4Addr::new(127, 0, 0, 239);
     let cfg = speaker(port, Some((peer, 65239)));
-    let low = ClientOptions {
+    let low = TcpOptions {
         ttl: Some(200),
-        ..ClientOptions::default()
+        ..TcpOptions::default()
     };
-    let gtsm = ClientOptions {
+    let gtsm = TcpOptions {
         ttl: Some(255),
-        ..ClientOptions::default()
+        ..TcpOptions::default()
     };
     let mut n = Nexthopd::start_file(&run, cfg.clone(), &file(&cfg, |f| f)).unwrap();
     let (mut c, _) = session(&n, port, peer, 65239, &low);

@@ -1,23 +1,19 @@
 //! The nexthopd binary: `check`, the uring runtime, JSON logs, SIGHUP with a
-//! broken and then a good config, SIGTERM and SIGINT sending Cease 6/2 with the
-//! shutdown communication to an established peer and exiting 0, and a session
-//! over IPv6 loopback. Configs come from the speaker's typed builder; nexthopd
-//! runs under test-support (stopped by PID, also when a test fails) on loopback
-//! addresses no socket uses and ports the kernel hands out, and on ::1.
+//! broken and then a good config, SIGTERM's exit status 0 (the signals' Cease
+//! to a peer: `signals.rs`; a session over ::1: `ipv6_session.rs`). Configs come
+//! from the speaker's typed builder; nexthopd runs under test-support (stopped
+//! by PID, also when a test fails) on loopback addresses no socket uses and
+//! ports the kernel hands out.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use nexthop_core::wire::nlri::{Ipv6Prefix, Nlri};
-use nexthop_core::wire::{Family, Message, MessageType};
-use nexthop_speaker::config::FamilyName;
-use nexthop_speaker::config::file::{ConfigFile, Neighbor, Originate};
+use nexthop_speaker::config::file::{ConfigFile, Neighbor};
+use nexthop_test_support::RunDir;
 use nexthop_test_support::address::{free_loopback_v4, free_port};
 use nexthop_test_support::nexthopd::{Nexthopd, Options};
-use nexthop_test_support::raw_peer::{OpenSettings, TcpOptions};
-use nexthop_test_support::{RawPeer, RunDir, poll};
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_nexthopd"))
@@ -53,11 +49,8 @@ fn run_dir(test: &str) -> RunDir {
 
 /// Waits (bounded) until the log of `n` holds `what`; returns the log.
 fn wait_log(n: &Nexthopd, what: &str) -> String {
-    poll(Duration::from_secs(10), || {
-        let log = n.log();
-        log.contains(what).then_some(log)
-    })
-    .unwrap_or_else(|| panic!("no {what:?} in the log:\n{}", n.log()))
+    n.wait_log(what, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn check(path: &PathBuf) -> std::process::Output {
@@ -160,87 +153,4 @@ fn reload_keeps_running_on_a_bad_config_and_sigterm_exits_0() {
         .find(|l| l.contains("config reloaded"))
         .unwrap();
     assert!(reloaded.contains("\"added\":1"), "{reloaded}");
-}
-
-/// The NOTIFICATION data of a Cease with a shutdown communication (RFC 9003
-/// §2): its length, then the UTF-8 text.
-fn shutdown_communication(text: &str) -> Vec<u8> {
-    let mut d = vec![text.len() as u8];
-    d.extend_from_slice(text.as_bytes());
-    d
-}
-
-#[test]
-fn sigterm_and_sigint_send_cease_6_2_to_an_established_peer_and_exit_0() {
-    for (sig, name) in [(libc::SIGTERM, "sigterm"), (libc::SIGINT, "sigint")] {
-        let run = run_dir(name);
-        let (listen, peer) = addresses();
-        let cfg = config(listen, peer);
-        let mut n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
-        let open = OpenSettings::new(65097, 90, Ipv4Addr::new(192, 0, 2, 97));
-        let mut peer = RawPeer::establish(peer, listen, &open, &TcpOptions::default())
-            .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
-        n.signal(sig).unwrap();
-        // Cease / Administrative Shutdown (RFC 4486 §4) with the README's text.
-        let got = peer.read_notification().unwrap();
-        assert_eq!(
-            got,
-            Some((6, 2, shutdown_communication("nexthopd shutting down"))),
-            "{name}\n{}",
-            n.log()
-        );
-        assert!(peer.reads_to_end(), "{name}: the connection is closed");
-        let status = poll(Duration::from_secs(10), || n.exit_status());
-        assert_eq!(
-            status.and_then(|s| s.code()),
-            Some(0),
-            "{name}\n{}",
-            n.log()
-        );
-    }
-}
-
-#[test]
-fn a_session_over_ipv6_loopback_carries_an_ipv6_route() {
-    let run = run_dir("ipv6");
-    let listen = listen_on(ip("::1"));
-    let prefix = "2001:db8:95::/48";
-    // The peer is ::1 too: IPv6 has one loopback address.
-    let cfg = ConfigFile::new(65095, Ipv4Addr::new(192, 0, 2, 95))
-        .listen(listen)
-        .neighbor(
-            Neighbor::new(ip("::1"), 65097)
-                .passive(true)
-                .families(&[FamilyName::Ipv6Unicast]),
-        )
-        .originate(Originate::new(prefix.parse().unwrap()));
-    let n = Nexthopd::start(bin(), run.path(), &cfg.to_toml(), listen).unwrap();
-    let open = OpenSettings::new(65097, 90, Ipv4Addr::new(192, 0, 2, 97))
-        .families(&[Family::IPV6_UNICAST]);
-    let mut peer = RawPeer::establish(ip("::1"), listen, &open, &TcpOptions::default())
-        .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
-    let want = Nlri::new(Ipv6Prefix::new("2001:db8:95::".parse().unwrap(), 48).unwrap());
-    let negotiated = *peer.negotiated();
-    loop {
-        let m = peer
-            .read_message()
-            .unwrap()
-            .unwrap_or_else(|| panic!("closed before the route came\n{}", n.log()));
-        if m.message_type() != MessageType::Update {
-            continue;
-        }
-        let Ok(Message::Update(u)) = m.parse(&negotiated) else {
-            panic!("an UPDATE core cannot read: {m:?}");
-        };
-        if u.all_announced().any(|a| a == want) {
-            // eBGP: our AS first (RFC 4271 §5.1.2).
-            let path = u.as_path().expect("AS_PATH");
-            assert_eq!(
-                (path.first_asn(), path.route_selection_len()),
-                (Some(65095), 1)
-            );
-            break;
-        }
-    }
-    assert!(n.log().contains("session established"), "{}", n.log());
 }

@@ -58,6 +58,13 @@ pub enum Error {
         /// The end of its output.
         output: String,
     },
+    /// What a wait was for did not happen in time.
+    Timeout {
+        /// What was waited for, and how long.
+        what: String,
+        /// The end of the process's output.
+        output: String,
+    },
     /// A signal or request went to a process that has stopped.
     NotRunning {
         /// The process.
@@ -84,6 +91,7 @@ impl fmt::Display for Error {
                 reason,
                 output,
             } => write!(f, "{name} did not start: {reason}\n{output}"),
+            Error::Timeout { what, output } => write!(f, "timed out: {what}\n{output}"),
             Error::NotRunning { name } => write!(f, "{name} is not running"),
         }
     }

@@ -194,6 +194,31 @@ impl Nexthopd {
         tail_file(self.log_path(), lines)
     }
 
+    /// Waits at most `timeout` until its log holds `what`; the log then, or an
+    /// error with the log's end.
+    pub fn wait_log(&self, what: &str, timeout: Duration) -> Result<String> {
+        poll(timeout, || {
+            let log = self.log();
+            log.contains(what).then_some(log)
+        })
+        .ok_or_else(|| Error::Timeout {
+            what: format!(
+                "{what:?} in the log of nexthopd on {} ({timeout:?})",
+                self.listen
+            ),
+            output: self.log_tail(30),
+        })
+    }
+
+    /// Waits at most `timeout` for it to exit; how it ended.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus> {
+        let listen = self.listen;
+        poll(timeout, || self.exit_status()).ok_or_else(|| Error::Timeout {
+            what: format!("nexthopd on {listen} to exit ({timeout:?})"),
+            output: self.log_tail(30),
+        })
+    }
+
     /// How it ended, once it has.
     pub fn exit_status(&mut self) -> Option<ExitStatus> {
         self.daemon.exit_status()
