@@ -224,13 +224,122 @@ pub struct Neighbor {
     pub next_hop_v6: Option<std::net::Ipv6Addr>,
 }
 
-/// `[[dynamic_neighbor]]`: peers accepted from a range of addresses.
+/// `[[dynamic_neighbor]]`: peers accepted from a range of addresses. They take
+/// the per-neighbour options of a `[[neighbor]]` ([`PeerOptions`]), so a range of
+/// clients is not a weaker class of peer; a range is always passive, and the
+/// keys of outbound connections (`address`, `port`, `passive`, `bind_addr`,
+/// `connect_retry_time`, `idle_hold_time`, `jitter`) have no meaning for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DynamicNeighbor {
     /// The range.
     pub prefix: Prefix,
     /// Their AS.
     pub remote_asn: u32,
+    /// The options each session accepted from the range gets.
+    pub options: PeerOptions,
+}
+
+/// The per-neighbour keys `[[neighbor]]` and `[[dynamic_neighbor]]` share, with
+/// the meaning of the [`Neighbor`] field of the same name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerOptions {
+    /// Hold time we offer, seconds (0, or 3 and more).
+    pub hold_time: u16,
+    /// Keepalive interval, seconds; at most a third of the hold time.
+    pub keepalive_time: u16,
+    /// DelayOpenTime, seconds; 0 disables DelayOpen.
+    pub delay_open_time: u16,
+    /// RFC 7947 route server client.
+    pub route_server_client: bool,
+    /// RFC 4456 route reflector client.
+    pub route_reflector_client: bool,
+    /// ADD-PATH directions.
+    pub add_path: Option<AddPath>,
+    /// Families to negotiate.
+    pub families: Vec<FamilyName>,
+    /// TCP-MD5 key (RFC 2385).
+    pub md5_key: Option<String>,
+    /// GTSM minimum TTL (RFC 5082).
+    pub min_ttl: Option<u8>,
+    /// Prefixes accepted from the peer; `None` accepts all.
+    pub import: Option<Vec<PrefixRule>>,
+    /// Prefixes sent to the peer; `None` sends all.
+    pub export: Option<Vec<PrefixRule>>,
+    /// MED to set on routes sent to the peer.
+    pub med: Option<u32>,
+    /// LOCAL_PREF to set on routes learned from the peer.
+    pub local_pref: Option<u32>,
+    /// Communities (standard or large) attached to routes sent to the peer.
+    pub communities: Vec<Community>,
+    /// Most prefixes accepted in each family before Cease 6/1 (RFC 4486).
+    pub max_prefix: Option<u32>,
+    /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
+    pub enforce_first_as: bool,
+    /// MinRouteAdvertisementInterval in seconds (see [`Neighbor::mrai`]).
+    pub mrai: Option<u16>,
+    /// The IPv4 next hop "self" (see [`Neighbor::next_hop_v4`]).
+    pub next_hop_v4: Option<Ipv4Addr>,
+    /// The IPv6 next hop "self" (see [`Neighbor::next_hop_v6`]).
+    pub next_hop_v6: Option<std::net::Ipv6Addr>,
+}
+
+impl Neighbor {
+    /// The neighbour at `address` with `options`: passive, on the BGP port, with
+    /// no bind address, the default timers of outbound connections, and jitter.
+    /// What a session accepted from a `[[dynamic_neighbor]]` range is.
+    pub fn passive_with(address: IpAddr, remote_asn: u32, options: &PeerOptions) -> Neighbor {
+        // Destructured whole: an option added without a place here does not compile.
+        let PeerOptions {
+            hold_time,
+            keepalive_time,
+            delay_open_time,
+            route_server_client,
+            route_reflector_client,
+            add_path,
+            ref families,
+            ref md5_key,
+            min_ttl,
+            ref import,
+            ref export,
+            med,
+            local_pref,
+            ref communities,
+            max_prefix,
+            enforce_first_as,
+            mrai,
+            next_hop_v4,
+            next_hop_v6,
+        } = *options;
+        Neighbor {
+            address,
+            remote_asn,
+            port: BGP_PORT,
+            passive: true,
+            hold_time,
+            keepalive_time,
+            connect_retry_time: 120,
+            idle_hold_time: 0,
+            delay_open_time,
+            jitter: true,
+            route_server_client,
+            route_reflector_client,
+            add_path,
+            families: families.clone(),
+            bind_addr: None,
+            md5_key: md5_key.clone(),
+            min_ttl,
+            import: import.clone(),
+            export: export.clone(),
+            med,
+            local_pref,
+            communities: communities.clone(),
+            max_prefix,
+            enforce_first_as,
+            mrai,
+            next_hop_v4,
+            next_hop_v6,
+        }
+    }
 }
 
 /// `[[originate]]`: a prefix we announce ourselves.

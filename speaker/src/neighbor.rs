@@ -163,49 +163,34 @@ pub(crate) fn static_peer(r: &config::Router, n: &Neighbor) -> PeerSpec {
 }
 
 /// A session accepted from `address` in the range of a `[[dynamic_neighbor]]`:
-/// passive, with the defaults of a `[[neighbor]]` of that AS.
+/// the range's options, built as a configured neighbour's are
+/// ([`Neighbor::passive_with`], then [`static_peer`]), never redialled.
 pub(crate) fn dynamic_peer(
     r: &config::Router,
     d: &config::DynamicNeighbor,
     address: IpAddr,
 ) -> PeerSpec {
-    let n = Neighbor {
-        address,
-        remote_asn: d.remote_asn,
-        port: config::BGP_PORT,
-        passive: true,
-        hold_time: 90,
-        keepalive_time: 30,
-        connect_retry_time: 120,
-        idle_hold_time: 0,
-        delay_open_time: 0,
-        jitter: true,
-        route_server_client: false,
-        route_reflector_client: false,
-        add_path: None,
-        families: vec![if address.is_ipv4() {
-            FamilyName::Ipv4Unicast
-        } else {
-            FamilyName::Ipv6Unicast
-        }],
-        bind_addr: None,
-        md5_key: None,
-        min_ttl: None,
-        import: None,
-        export: None,
-        med: None,
-        local_pref: None,
-        communities: Vec::new(),
-        max_prefix: None,
-        enforce_first_as: false,
-        mrai: None,
-        next_hop_v4: None,
-        next_hop_v6: None,
-    };
+    let n = Neighbor::passive_with(address, d.remote_asn, &d.options);
     let mut spec = static_peer(r, &n);
     // Nobody redials a dynamic peer: when its session ends, it is forgotten.
     spec.session.automatic_restart = false;
     spec
+}
+
+/// The `[[dynamic_neighbor]]` whose range holds `address`: the longest prefix,
+/// the first of equal ones (the rule [`crate::peer_socket_rules`] follows, so a
+/// session's options and its socket's agree).
+pub(crate) fn dynamic_neighbor_for(
+    config: &config::Config,
+    address: IpAddr,
+) -> Option<&config::DynamicNeighbor> {
+    let mut best: Option<&config::DynamicNeighbor> = None;
+    for d in &config.dynamic_neighbors {
+        if in_range(&d.prefix, address) && best.is_none_or(|b| d.prefix.len > b.prefix.len) {
+            best = Some(d);
+        }
+    }
+    best
 }
 
 /// Whether `address` lies in `prefix`.

@@ -108,11 +108,7 @@ impl Speaker {
                 continue;
             };
             let address = p.spec.address;
-            let want = self
-                .config
-                .dynamic_neighbors
-                .iter()
-                .find(|d| neighbor::in_range(&d.prefix, address))
+            let want = neighbor::dynamic_neighbor_for(&self.config, address)
                 .map(|d| neighbor::dynamic_peer(&self.config.router, d, address));
             match want {
                 Some(spec) if spec == p.spec => {}

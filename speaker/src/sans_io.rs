@@ -5,27 +5,54 @@
 
 use std::net::SocketAddr;
 
+use nexthop_runtime_edge::PeerPrefix;
+
 use crate::config::Config;
 use crate::{
     Closed, Command, ConnKey, Instant, PeerSocketRule, PeerSocketRules, SansIo, Speaker, Transmit,
 };
 
-/// The TCP-MD5 keys and GTSM minimum TTLs of `config`'s neighbours, one host
-/// rule (/32, /128) per neighbour that has either, keyed by its canonical
-/// address (an IPv4-mapped IPv6 address as IPv4).
+/// The TCP-MD5 keys and GTSM minimum TTLs of `config`: one rule per
+/// `[[dynamic_neighbor]]` range that has either (prefix = the range; of equal
+/// ranges the first, as the speaker picks), and one host rule (/32, /128) per
+/// `[[neighbor]]` that has either, keyed by its canonical address (an
+/// IPv4-mapped IPv6 address as IPv4). The longest prefix wins, so a configured
+/// neighbour inside a range keeps its own rule: one with neither option gets an
+/// empty host rule, which exempts it from the range's GTSM check. (TCP-MD5 has
+/// no such exemption in the kernel; the config refuses a neighbour without a key
+/// inside a keyed range.)
 pub fn peer_socket_rules(config: &Config) -> PeerSocketRules {
-    config
-        .neighbors
-        .iter()
-        .filter(|n| n.md5_key.is_some() || n.min_ttl.is_some())
-        .map(|n| {
-            PeerSocketRule::host(
+    let mut rules = PeerSocketRules::new();
+    for d in &config.dynamic_neighbors {
+        let o = &d.options;
+        if o.md5_key.is_none() && o.min_ttl.is_none() {
+            continue;
+        }
+        // A validated prefix always fits; a hand-built one too long for its
+        // family falls back to the whole family: stricter, not weaker.
+        let prefix = PeerPrefix::new(d.prefix.addr, d.prefix.len)
+            .or_else(|_| PeerPrefix::new(d.prefix.addr, 0))
+            .expect("length 0 fits every family");
+        if rules.iter().any(|r| r.prefix == prefix) {
+            continue;
+        }
+        rules.insert(PeerSocketRule {
+            prefix,
+            md5_key: o.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
+            min_ttl: o.min_ttl,
+        });
+    }
+    for n in &config.neighbors {
+        let in_ruled_range = !rules.is_empty() && rules.lookup(n.address).is_some();
+        if n.md5_key.is_some() || n.min_ttl.is_some() || in_ruled_range {
+            rules.insert(PeerSocketRule::host(
                 n.address,
                 n.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
                 n.min_ttl,
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    rules
 }
 
 impl SansIo for Speaker {

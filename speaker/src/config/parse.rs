@@ -97,6 +97,96 @@ fn yes() -> bool {
 struct RawDynamicNeighbor {
     prefix: Spanned<String>,
     remote_asn: Spanned<i64>,
+    #[serde(default)]
+    hold_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    keepalive_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    delay_open_time: Option<Spanned<i64>>,
+    #[serde(default)]
+    route_server_client: bool,
+    #[serde(default)]
+    route_reflector_client: bool,
+    #[serde(default)]
+    add_path: Option<Spanned<String>>,
+    #[serde(default)]
+    families: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    md5_key: Option<Spanned<String>>,
+    #[serde(default)]
+    min_ttl: Option<Spanned<i64>>,
+    #[serde(default)]
+    import: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    export: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    med: Option<Spanned<i64>>,
+    #[serde(default)]
+    local_pref: Option<Spanned<i64>>,
+    #[serde(default)]
+    communities: Vec<Spanned<String>>,
+    #[serde(default)]
+    max_prefix: Option<Spanned<i64>>,
+    #[serde(default)]
+    enforce_first_as: bool,
+    #[serde(default)]
+    mrai: Option<Spanned<i64>>,
+    #[serde(default)]
+    next_hop_v4: Option<Spanned<String>>,
+    #[serde(default)]
+    next_hop_v6: Option<Spanned<String>>,
+}
+
+/// The keys `[[neighbor]]` and `[[dynamic_neighbor]]` share, as read: one
+/// check ([`peer_options`]) for both tables. (serde's `flatten` would lose the
+/// spans, so each raw table lends its fields here.)
+struct RawPeerOptions<'a> {
+    hold_time: &'a Option<Spanned<i64>>,
+    keepalive_time: &'a Option<Spanned<i64>>,
+    delay_open_time: &'a Option<Spanned<i64>>,
+    route_server_client: bool,
+    route_reflector_client: bool,
+    add_path: &'a Option<Spanned<String>>,
+    families: &'a Option<Vec<Spanned<String>>>,
+    md5_key: &'a Option<Spanned<String>>,
+    min_ttl: &'a Option<Spanned<i64>>,
+    import: &'a Option<Vec<Spanned<String>>>,
+    export: &'a Option<Vec<Spanned<String>>>,
+    med: &'a Option<Spanned<i64>>,
+    local_pref: &'a Option<Spanned<i64>>,
+    communities: &'a [Spanned<String>],
+    max_prefix: &'a Option<Spanned<i64>>,
+    enforce_first_as: bool,
+    mrai: &'a Option<Spanned<i64>>,
+    next_hop_v4: &'a Option<Spanned<String>>,
+    next_hop_v6: &'a Option<Spanned<String>>,
+}
+
+/// Lends the shared keys of a raw table as [`RawPeerOptions`].
+macro_rules! raw_peer_options {
+    ($t:expr) => {
+        RawPeerOptions {
+            hold_time: &$t.hold_time,
+            keepalive_time: &$t.keepalive_time,
+            delay_open_time: &$t.delay_open_time,
+            route_server_client: $t.route_server_client,
+            route_reflector_client: $t.route_reflector_client,
+            add_path: &$t.add_path,
+            families: &$t.families,
+            md5_key: &$t.md5_key,
+            min_ttl: &$t.min_ttl,
+            import: &$t.import,
+            export: &$t.export,
+            med: &$t.med,
+            local_pref: &$t.local_pref,
+            communities: &$t.communities,
+            max_prefix: &$t.max_prefix,
+            enforce_first_as: $t.enforce_first_as,
+            mrai: &$t.mrai,
+            next_hop_v4: &$t.next_hop_v4,
+            next_hop_v6: &$t.next_hop_v6,
+        }
+    };
 }
 
 #[derive(Deserialize)]
@@ -403,6 +493,185 @@ fn originate(src: &Source<'_>, i: usize, o: &RawOriginate) -> Result<Originate, 
     })
 }
 
+/// Checks the per-neighbour keys `[[neighbor]]` and `[[dynamic_neighbor]]`
+/// share; `table` names the table in errors (`dynamic_neighbor[0]`), `anchor`
+/// is its first key (the line of errors about the table as a whole), and
+/// `ipv4` picks the default family.
+fn peer_options(
+    src: &Source<'_>,
+    table: &str,
+    anchor: &Spanned<String>,
+    ipv4: bool,
+    raw: RawPeerOptions<'_>,
+) -> Result<PeerOptions, ConfigError> {
+    let k = |f: &str| format!("{table}.{f}");
+    let hold_time = src.seconds(&k("hold_time"), raw.hold_time, 90)?;
+    if hold_time == 1 || hold_time == 2 {
+        let v = raw
+            .hold_time
+            .as_ref()
+            .expect("a non-default value was given");
+        return Err(src.err(
+            &k("hold_time"),
+            v,
+            "hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)",
+        ));
+    }
+    let keepalive_time = src.seconds(&k("keepalive_time"), raw.keepalive_time, hold_time / 3)?;
+    if let Some(v) = raw.keepalive_time
+        && (hold_time == 0 && keepalive_time != 0
+            || hold_time != 0 && keepalive_time > hold_time / 3)
+    {
+        return Err(src.err(
+            &k("keepalive_time"),
+            v,
+            format!("keepalive time must be at most a third of the hold time ({hold_time} s), or 0 when it is 0"),
+        ));
+    }
+    let add_path = raw
+        .add_path
+        .as_ref()
+        .map(|v| src.named::<AddPath>(&k("add_path"), v))
+        .transpose()?;
+    let families = match raw.families {
+        None => vec![if ipv4 {
+            FamilyName::Ipv4Unicast
+        } else {
+            FamilyName::Ipv6Unicast
+        }],
+        Some(list) => {
+            let mut out = Vec::new();
+            for (j, f) in list.iter().enumerate() {
+                let fam: FamilyName = src.named(&format!("{table}.families[{j}]"), f)?;
+                if !out.contains(&fam) {
+                    out.push(fam);
+                }
+            }
+            if out.is_empty() {
+                return Err(ConfigError {
+                    key: k("families"),
+                    line: Some(src.line(anchor.span())),
+                    message: "at least one family is needed".into(),
+                });
+            }
+            out
+        }
+    };
+    let md5_key = match raw.md5_key {
+        Some(v) if v.get_ref().is_empty() || v.get_ref().len() > MD5_KEY_MAX => {
+            return Err(src.err(
+                &k("md5_key"),
+                v,
+                format!("an MD5 key is 1 to {MD5_KEY_MAX} bytes"),
+            ));
+        }
+        v => v.as_ref().map(|v| v.get_ref().clone()),
+    };
+    let min_ttl = match raw.min_ttl {
+        None => None,
+        Some(v) => {
+            let t: u8 = src.int(&k("min_ttl"), v, "a TTL (1..=255)")?;
+            if t == 0 {
+                return Err(src.err(&k("min_ttl"), v, "a minimum TTL is 1 to 255 (RFC 5082)"));
+            }
+            Some(t)
+        }
+    };
+    let rules = |field: &str,
+                 list: &Option<Vec<Spanned<String>>>|
+     -> Result<Option<Vec<PrefixRule>>, ConfigError> {
+        list.as_ref()
+            .map(|l| {
+                l.iter()
+                    .enumerate()
+                    .map(|(j, s)| {
+                        parse_prefix_rule(s.get_ref())
+                            .map_err(|m| src.err(&format!("{table}.{field}[{j}]"), s, m))
+                    })
+                    .collect()
+            })
+            .transpose()
+    };
+    let communities = raw
+        .communities
+        .iter()
+        .enumerate()
+        .map(|(j, c)| {
+            parse_community(c.get_ref())
+                .map_err(|m| src.err(&format!("{table}.communities[{j}]"), c, m))
+        })
+        .collect::<Result<_, _>>()?;
+    let max_prefix = match raw.max_prefix {
+        None => None,
+        Some(v) => {
+            let m: u32 = src.int(&k("max_prefix"), v, "a prefix count")?;
+            if m == 0 {
+                return Err(src.err(
+                    &k("max_prefix"),
+                    v,
+                    "max_prefix must be at least 1 (omit it for no limit)",
+                ));
+            }
+            Some(m)
+        }
+    };
+    if raw.route_server_client && raw.route_reflector_client {
+        return Err(src.err(
+            &k("route_server_client"),
+            anchor,
+            "a neighbour cannot be both a route server client and a route reflector client",
+        ));
+    }
+    let mrai = match raw.mrai {
+        None => None,
+        Some(v) => Some(src.int(&k("mrai"), v, "a time in seconds (0..=65535)")?),
+    };
+    let next_hop_v4 = raw
+        .next_hop_v4
+        .as_ref()
+        .map(|v| src.ipv4(&k("next_hop_v4"), v))
+        .transpose()?;
+    let next_hop_v6 = match raw.next_hop_v6 {
+        None => None,
+        Some(v) => Some(v.get_ref().parse::<std::net::Ipv6Addr>().map_err(|_| {
+            src.err(
+                &k("next_hop_v6"),
+                v,
+                format!("{:?} is not an IPv6 address", v.get_ref()),
+            )
+        })?),
+    };
+    Ok(PeerOptions {
+        hold_time,
+        keepalive_time,
+        delay_open_time: src.seconds(&k("delay_open_time"), raw.delay_open_time, 0)?,
+        route_server_client: raw.route_server_client,
+        route_reflector_client: raw.route_reflector_client,
+        add_path,
+        families,
+        md5_key,
+        min_ttl,
+        import: rules("import", raw.import)?,
+        export: rules("export", raw.export)?,
+        med: raw
+            .med
+            .as_ref()
+            .map(|v| src.int(&k("med"), v, "a MED (0..=4294967295)"))
+            .transpose()?,
+        local_pref: raw
+            .local_pref
+            .as_ref()
+            .map(|v| src.int(&k("local_pref"), v, "a LOCAL_PREF (0..=4294967295)"))
+            .transpose()?,
+        communities,
+        max_prefix,
+        enforce_first_as: raw.enforce_first_as,
+        mrai,
+        next_hop_v4,
+        next_hop_v6,
+    })
+}
+
 impl Config {
     /// Parses and validates a config file's text.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
@@ -471,57 +740,6 @@ impl Config {
                     format!("{address} is configured twice"),
                 ));
             }
-            let hold_time = src.seconds(&k("hold_time"), &n.hold_time, 90)?;
-            if hold_time == 1 || hold_time == 2 {
-                let v = n.hold_time.as_ref().expect("a non-default value was given");
-                return Err(src.err(
-                    &k("hold_time"),
-                    v,
-                    "hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)",
-                ));
-            }
-            let keepalive_time =
-                src.seconds(&k("keepalive_time"), &n.keepalive_time, hold_time / 3)?;
-            if let Some(v) = &n.keepalive_time
-                && (hold_time == 0 && keepalive_time != 0
-                    || hold_time != 0 && keepalive_time > hold_time / 3)
-            {
-                return Err(src.err(
-                    &k("keepalive_time"),
-                    v,
-                    format!("keepalive time must be at most a third of the hold time ({hold_time} s), or 0 when it is 0"),
-                ));
-            }
-            let add_path = n
-                .add_path
-                .as_ref()
-                .map(|v| src.named::<AddPath>(&k("add_path"), v))
-                .transpose()?;
-            let families = match &n.families {
-                None => vec![if address.is_ipv4() {
-                    FamilyName::Ipv4Unicast
-                } else {
-                    FamilyName::Ipv6Unicast
-                }],
-                Some(list) => {
-                    let mut out = Vec::new();
-                    for (j, f) in list.iter().enumerate() {
-                        let fam: FamilyName =
-                            src.named(&format!("neighbor[{i}].families[{j}]"), f)?;
-                        if !out.contains(&fam) {
-                            out.push(fam);
-                        }
-                    }
-                    if out.is_empty() {
-                        return Err(ConfigError {
-                            key: k("families"),
-                            line: Some(src.line(n.address.span())),
-                            message: "at least one family is needed".into(),
-                        });
-                    }
-                    out
-                }
-            };
             let bind_addr = n
                 .bind_addr
                 .as_ref()
@@ -536,76 +754,6 @@ impl Config {
                     "bind address and neighbour address are of different families",
                 ));
             }
-            let md5_key = match &n.md5_key {
-                Some(v) if v.get_ref().is_empty() || v.get_ref().len() > MD5_KEY_MAX => {
-                    return Err(src.err(
-                        &k("md5_key"),
-                        v,
-                        format!("an MD5 key is 1 to {MD5_KEY_MAX} bytes"),
-                    ));
-                }
-                v => v.as_ref().map(|v| v.get_ref().clone()),
-            };
-            let min_ttl = match &n.min_ttl {
-                None => None,
-                Some(v) => {
-                    let t: u8 = src.int(&k("min_ttl"), v, "a TTL (1..=255)")?;
-                    if t == 0 {
-                        return Err(src.err(
-                            &k("min_ttl"),
-                            v,
-                            "a minimum TTL is 1 to 255 (RFC 5082)",
-                        ));
-                    }
-                    Some(t)
-                }
-            };
-            let rules = |field: &str,
-                         list: &Option<Vec<Spanned<String>>>|
-             -> Result<Option<Vec<PrefixRule>>, ConfigError> {
-                list.as_ref()
-                    .map(|l| {
-                        l.iter()
-                            .enumerate()
-                            .map(|(j, s)| {
-                                parse_prefix_rule(s.get_ref()).map_err(|m| {
-                                    src.err(&format!("neighbor[{i}].{field}[{j}]"), s, m)
-                                })
-                            })
-                            .collect()
-                    })
-                    .transpose()
-            };
-            let communities = n
-                .communities
-                .iter()
-                .enumerate()
-                .map(|(j, c)| {
-                    parse_community(c.get_ref())
-                        .map_err(|m| src.err(&format!("neighbor[{i}].communities[{j}]"), c, m))
-                })
-                .collect::<Result<_, _>>()?;
-            let max_prefix = match &n.max_prefix {
-                None => None,
-                Some(v) => {
-                    let m: u32 = src.int(&k("max_prefix"), v, "a prefix count")?;
-                    if m == 0 {
-                        return Err(src.err(
-                            &k("max_prefix"),
-                            v,
-                            "max_prefix must be at least 1 (omit it for no limit)",
-                        ));
-                    }
-                    Some(m)
-                }
-            };
-            if n.route_server_client && n.route_reflector_client {
-                return Err(src.err(
-                    &k("route_server_client"),
-                    &n.address,
-                    "a neighbour cannot be both a route server client and a route reflector client",
-                ));
-            }
             let port = match &n.port {
                 None => BGP_PORT,
                 Some(v) => {
@@ -616,80 +764,90 @@ impl Config {
                     p
                 }
             };
-            let mrai = match &n.mrai {
-                None => None,
-                Some(v) => Some(src.int(&k("mrai"), v, "a time in seconds (0..=65535)")?),
-            };
-            let next_hop_v4 = n
-                .next_hop_v4
-                .as_ref()
-                .map(|v| src.ipv4(&k("next_hop_v4"), v))
-                .transpose()?;
-            let next_hop_v6 = match &n.next_hop_v6 {
-                None => None,
-                Some(v) => Some(v.get_ref().parse::<std::net::Ipv6Addr>().map_err(|_| {
-                    src.err(
-                        &k("next_hop_v6"),
-                        v,
-                        format!("{:?} is not an IPv6 address", v.get_ref()),
-                    )
-                })?),
-            };
+            let o = peer_options(
+                &src,
+                &format!("neighbor[{i}]"),
+                &n.address,
+                address.is_ipv4(),
+                raw_peer_options!(n),
+            )?;
             neighbors.push(Neighbor {
                 address,
                 remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
                 port,
                 passive: n.passive,
-                hold_time,
-                keepalive_time,
+                hold_time: o.hold_time,
+                keepalive_time: o.keepalive_time,
                 connect_retry_time: src.seconds(
                     &k("connect_retry_time"),
                     &n.connect_retry_time,
                     120,
                 )?,
                 idle_hold_time: src.seconds(&k("idle_hold_time"), &n.idle_hold_time, 0)?,
-                delay_open_time: src.seconds(&k("delay_open_time"), &n.delay_open_time, 0)?,
+                delay_open_time: o.delay_open_time,
                 jitter: n.jitter,
-                route_server_client: n.route_server_client,
-                route_reflector_client: n.route_reflector_client,
-                add_path,
-                families,
+                route_server_client: o.route_server_client,
+                route_reflector_client: o.route_reflector_client,
+                add_path: o.add_path,
+                families: o.families,
                 bind_addr,
-                md5_key,
-                min_ttl,
-                import: rules("import", &n.import)?,
-                export: rules("export", &n.export)?,
-                med: n
-                    .med
-                    .as_ref()
-                    .map(|v| src.int(&k("med"), v, "a MED (0..=4294967295)"))
-                    .transpose()?,
-                local_pref: n
-                    .local_pref
-                    .as_ref()
-                    .map(|v| src.int(&k("local_pref"), v, "a LOCAL_PREF (0..=4294967295)"))
-                    .transpose()?,
-                communities,
-                max_prefix,
-                enforce_first_as: n.enforce_first_as,
-                mrai,
-                next_hop_v4,
-                next_hop_v6,
+                md5_key: o.md5_key,
+                min_ttl: o.min_ttl,
+                import: o.import,
+                export: o.export,
+                med: o.med,
+                local_pref: o.local_pref,
+                communities: o.communities,
+                max_prefix: o.max_prefix,
+                enforce_first_as: o.enforce_first_as,
+                mrai: o.mrai,
+                next_hop_v4: o.next_hop_v4,
+                next_hop_v6: o.next_hop_v6,
             });
         }
 
-        let dynamic_neighbors = raw
+        let dynamic_neighbors: Vec<DynamicNeighbor> = raw
             .dynamic_neighbor
             .iter()
             .enumerate()
             .map(|(i, d)| {
+                let table = format!("dynamic_neighbor[{i}]");
+                let prefix = src.prefix(&format!("{table}.prefix"), &d.prefix)?;
                 Ok(DynamicNeighbor {
-                    prefix: src.prefix(&format!("dynamic_neighbor[{i}].prefix"), &d.prefix)?,
-                    remote_asn: src
-                        .asn(&format!("dynamic_neighbor[{i}].remote_asn"), &d.remote_asn)?,
+                    prefix,
+                    remote_asn: src.asn(&format!("{table}.remote_asn"), &d.remote_asn)?,
+                    options: peer_options(
+                        &src,
+                        &table,
+                        &d.prefix,
+                        prefix.addr.is_ipv4(),
+                        raw_peer_options!(d),
+                    )?,
                 })
             })
             .collect::<Result<_, ConfigError>>()?;
+        // The kernel's TCP-MD5 keys go by longest prefix with no "no key"
+        // entry: a neighbour inside a keyed range would be asked to sign with
+        // the range's key. Say so here rather than refuse its connections.
+        for (i, n) in neighbors.iter().enumerate() {
+            if n.md5_key.is_some() {
+                continue;
+            }
+            let keyed = dynamic_neighbors.iter().position(|d: &DynamicNeighbor| {
+                d.options.md5_key.is_some()
+                    && crate::neighbor::in_range(&d.prefix, n.address.to_canonical())
+            });
+            if let Some(j) = keyed {
+                return Err(src.err(
+                    &format!("neighbor[{i}].md5_key"),
+                    &raw.neighbor[i].address,
+                    format!(
+                        "{} lies in dynamic_neighbor[{j}]'s range, which has an md5_key: give it its own md5_key",
+                        n.address
+                    ),
+                ));
+            }
+        }
         let originate = raw
             .originate
             .iter()
