@@ -158,4 +158,80 @@ remote_asn = 65003
         );
         assert!(rules.lookup("192.0.2.4".parse().unwrap()).is_none());
     }
+
+    /// A range with a key or a minimum TTL is one rule for the whole range; a
+    /// configured neighbour inside it keeps its own, an empty one when it has
+    /// neither option (exempt from the range's GTSM check); of two equal ranges
+    /// the first decides, as it does for the session.
+    #[test]
+    fn a_range_gets_one_prefix_rule_and_a_neighbour_inside_keeps_its_own() {
+        let config = Config::from_toml(
+            r#"
+[router]
+asn = 65000
+router_id = "192.0.2.1"
+
+[[neighbor]]
+address = "127.0.1.7"
+remote_asn = 65001
+
+[[neighbor]]
+address = "127.0.1.8"
+remote_asn = 65001
+min_ttl = 200
+
+[[neighbor]]
+address = "127.0.2.1"
+remote_asn = 65001
+
+[[dynamic_neighbor]]
+prefix = "127.0.1.0/24"
+remote_asn = 65002
+min_ttl = 254
+
+[[dynamic_neighbor]]
+prefix = "127.0.1.0/24"
+remote_asn = 65003
+min_ttl = 100
+
+[[dynamic_neighbor]]
+prefix = "2001:db8::/64"
+remote_asn = 65004
+md5_key = "range key"
+
+[[dynamic_neighbor]]
+prefix = "10.0.0.0/8"
+remote_asn = 65005
+"#,
+        )
+        .unwrap();
+        let rules = peer_socket_rules(&config);
+        let summary: Vec<(String, Option<&[u8]>, Option<u8>)> = rules
+            .iter()
+            .map(|r| (r.prefix.to_string(), r.md5_key.as_deref(), r.min_ttl))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                // Longest prefix first (a /64 is longer than a /32).
+                ("2001:db8::/64".to_string(), Some(&b"range key"[..]), None),
+                ("127.0.1.7".to_string(), None, None),
+                ("127.0.1.8".to_string(), None, Some(200)),
+                ("127.0.1.0/24".to_string(), None, Some(254)),
+            ]
+        );
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(rules.lookup(ip("127.0.1.99")).unwrap().min_ttl, Some(254));
+        assert_eq!(
+            rules.lookup(ip("::ffff:127.0.1.99")).unwrap().min_ttl,
+            Some(254)
+        );
+        assert_eq!(rules.lookup(ip("127.0.1.7")).unwrap().min_ttl, None);
+        assert!(rules.lookup(ip("127.0.2.1")).is_none());
+        assert!(rules.lookup(ip("10.1.2.3")).is_none());
+        assert_eq!(
+            rules.lookup(ip("2001:db8::42")).unwrap().md5_key.as_deref(),
+            Some(&b"range key"[..])
+        );
+    }
 }
