@@ -206,16 +206,16 @@ remote_asn = 65005
         )
         .unwrap();
         let rules = peer_socket_rules(&config);
-        let summary: Vec<(String, Option<&[u8]>, Option<u8>)> = rules
+        let summary = rules
             .iter()
             .map(|r| (r.prefix.to_string(), r.md5_key.as_deref(), r.min_ttl))
-            .collect();
+            .collect::<Vec<_>>();
         assert_eq!(
             summary,
             vec![
                 // Longest prefix first (a /64 is longer than a /32).
                 ("2001:db8::/64".to_string(), Some(&b"range key"[..]), None),
-                ("127.0.1.7".to_string(), None, None),
+                ("127.0.1.7".to_string(), None::<&[u8]>, None::<u8>),
                 ("127.0.1.8".to_string(), None, Some(200)),
                 ("127.0.1.0/24".to_string(), None, Some(254)),
             ]
