@@ -31,9 +31,85 @@ struct RawRouter {
     cluster_id: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNeighbor {
+/// Declares a raw table with its own keys followed by the per-neighbour keys
+/// `[[neighbor]]` and `[[dynamic_neighbor]]` share (one list), and lends those
+/// to [`peer_options`], the one check of them. (serde's `flatten` would lose
+/// the spans.)
+macro_rules! raw_peer_table {
+    ($name:ident { $($own:tt)* }) => {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $name {
+            $($own)*
+            #[serde(default)]
+            hold_time: Option<Spanned<i64>>,
+            #[serde(default)]
+            keepalive_time: Option<Spanned<i64>>,
+            #[serde(default)]
+            delay_open_time: Option<Spanned<i64>>,
+            #[serde(default)]
+            route_server_client: bool,
+            #[serde(default)]
+            route_reflector_client: bool,
+            #[serde(default)]
+            add_path: Option<Spanned<String>>,
+            #[serde(default)]
+            families: Option<Vec<Spanned<String>>>,
+            #[serde(default)]
+            md5_key: Option<Spanned<String>>,
+            #[serde(default)]
+            min_ttl: Option<Spanned<i64>>,
+            #[serde(default)]
+            import: Option<Vec<Spanned<String>>>,
+            #[serde(default)]
+            export: Option<Vec<Spanned<String>>>,
+            #[serde(default)]
+            med: Option<Spanned<i64>>,
+            #[serde(default)]
+            local_pref: Option<Spanned<i64>>,
+            #[serde(default)]
+            communities: Vec<Spanned<String>>,
+            #[serde(default)]
+            max_prefix: Option<Spanned<i64>>,
+            #[serde(default)]
+            enforce_first_as: bool,
+            #[serde(default)]
+            mrai: Option<Spanned<i64>>,
+            #[serde(default)]
+            next_hop_v4: Option<Spanned<String>>,
+            #[serde(default)]
+            next_hop_v6: Option<Spanned<String>>,
+        }
+
+        impl $name {
+            fn peer_options(&self) -> RawPeerOptions<'_> {
+                RawPeerOptions {
+                    hold_time: &self.hold_time,
+                    keepalive_time: &self.keepalive_time,
+                    delay_open_time: &self.delay_open_time,
+                    route_server_client: self.route_server_client,
+                    route_reflector_client: self.route_reflector_client,
+                    add_path: &self.add_path,
+                    families: &self.families,
+                    md5_key: &self.md5_key,
+                    min_ttl: &self.min_ttl,
+                    import: &self.import,
+                    export: &self.export,
+                    med: &self.med,
+                    local_pref: &self.local_pref,
+                    communities: &self.communities,
+                    max_prefix: &self.max_prefix,
+                    enforce_first_as: self.enforce_first_as,
+                    mrai: &self.mrai,
+                    next_hop_v4: &self.next_hop_v4,
+                    next_hop_v6: &self.next_hop_v6,
+                }
+            }
+        }
+    };
+}
+
+raw_peer_table!(RawNeighbor {
     address: Spanned<String>,
     remote_asn: Spanned<i64>,
     #[serde(default)]
@@ -41,105 +117,26 @@ struct RawNeighbor {
     #[serde(default)]
     passive: bool,
     #[serde(default)]
-    hold_time: Option<Spanned<i64>>,
-    #[serde(default)]
-    keepalive_time: Option<Spanned<i64>>,
-    #[serde(default)]
     connect_retry_time: Option<Spanned<i64>>,
     #[serde(default)]
     idle_hold_time: Option<Spanned<i64>>,
-    #[serde(default)]
-    delay_open_time: Option<Spanned<i64>>,
     #[serde(default = "yes")]
     jitter: bool,
     #[serde(default)]
-    route_server_client: bool,
-    #[serde(default)]
-    route_reflector_client: bool,
-    #[serde(default)]
-    add_path: Option<Spanned<String>>,
-    #[serde(default)]
-    families: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
     bind_addr: Option<Spanned<String>>,
-    #[serde(default)]
-    md5_key: Option<Spanned<String>>,
-    #[serde(default)]
-    min_ttl: Option<Spanned<i64>>,
-    #[serde(default)]
-    import: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    export: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    med: Option<Spanned<i64>>,
-    #[serde(default)]
-    local_pref: Option<Spanned<i64>>,
-    #[serde(default)]
-    communities: Vec<Spanned<String>>,
-    #[serde(default)]
-    max_prefix: Option<Spanned<i64>>,
-    #[serde(default)]
-    enforce_first_as: bool,
-    #[serde(default)]
-    mrai: Option<Spanned<i64>>,
-    #[serde(default)]
-    next_hop_v4: Option<Spanned<String>>,
-    #[serde(default)]
-    next_hop_v6: Option<Spanned<String>>,
-}
+});
 
 fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDynamicNeighbor {
+raw_peer_table!(RawDynamicNeighbor {
     prefix: Spanned<String>,
     remote_asn: Spanned<i64>,
-    #[serde(default)]
-    hold_time: Option<Spanned<i64>>,
-    #[serde(default)]
-    keepalive_time: Option<Spanned<i64>>,
-    #[serde(default)]
-    delay_open_time: Option<Spanned<i64>>,
-    #[serde(default)]
-    route_server_client: bool,
-    #[serde(default)]
-    route_reflector_client: bool,
-    #[serde(default)]
-    add_path: Option<Spanned<String>>,
-    #[serde(default)]
-    families: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    md5_key: Option<Spanned<String>>,
-    #[serde(default)]
-    min_ttl: Option<Spanned<i64>>,
-    #[serde(default)]
-    import: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    export: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    med: Option<Spanned<i64>>,
-    #[serde(default)]
-    local_pref: Option<Spanned<i64>>,
-    #[serde(default)]
-    communities: Vec<Spanned<String>>,
-    #[serde(default)]
-    max_prefix: Option<Spanned<i64>>,
-    #[serde(default)]
-    enforce_first_as: bool,
-    #[serde(default)]
-    mrai: Option<Spanned<i64>>,
-    #[serde(default)]
-    next_hop_v4: Option<Spanned<String>>,
-    #[serde(default)]
-    next_hop_v6: Option<Spanned<String>>,
-}
+});
 
 /// The keys `[[neighbor]]` and `[[dynamic_neighbor]]` share, as read: one
-/// check ([`peer_options`]) for both tables. (serde's `flatten` would lose the
-/// spans, so each raw table lends its fields here.)
+/// check ([`peer_options`]) for both tables.
 struct RawPeerOptions<'a> {
     hold_time: &'a Option<Spanned<i64>>,
     keepalive_time: &'a Option<Spanned<i64>>,
@@ -160,33 +157,6 @@ struct RawPeerOptions<'a> {
     mrai: &'a Option<Spanned<i64>>,
     next_hop_v4: &'a Option<Spanned<String>>,
     next_hop_v6: &'a Option<Spanned<String>>,
-}
-
-/// Lends the shared keys of a raw table as [`RawPeerOptions`].
-macro_rules! raw_peer_options {
-    ($t:expr) => {
-        RawPeerOptions {
-            hold_time: &$t.hold_time,
-            keepalive_time: &$t.keepalive_time,
-            delay_open_time: &$t.delay_open_time,
-            route_server_client: $t.route_server_client,
-            route_reflector_client: $t.route_reflector_client,
-            add_path: &$t.add_path,
-            families: &$t.families,
-            md5_key: &$t.md5_key,
-            min_ttl: &$t.min_ttl,
-            import: &$t.import,
-            export: &$t.export,
-            med: &$t.med,
-            local_pref: &$t.local_pref,
-            communities: &$t.communities,
-            max_prefix: &$t.max_prefix,
-            enforce_first_as: $t.enforce_first_as,
-            mrai: &$t.mrai,
-            next_hop_v4: &$t.next_hop_v4,
-            next_hop_v6: &$t.next_hop_v6,
-        }
-    };
 }
 
 #[derive(Deserialize)]
@@ -769,7 +739,7 @@ impl Config {
                 &format!("neighbor[{i}]"),
                 &n.address,
                 address.is_ipv4(),
-                raw_peer_options!(n),
+                n.peer_options(),
             )?;
             neighbors.push(Neighbor {
                 address,
@@ -821,7 +791,7 @@ impl Config {
                         &table,
                         &d.prefix,
                         prefix.addr.is_ipv4(),
-                        raw_peer_options!(d),
+                        d.peer_options(),
                     )?,
                 })
             })
