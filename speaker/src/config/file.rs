@@ -92,159 +92,223 @@ pub struct Router {
     pub cluster_id: Option<Ipv4Addr>,
 }
 
-/// `[[neighbor]]`: one configured peer. Each `None` is the README's default.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Neighbor {
-    /// `address`.
-    pub address: IpAddr,
-    /// `remote_asn`.
-    pub remote_asn: u32,
-    /// `port`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// `passive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub passive: Option<bool>,
-    /// `bind_addr`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bind_addr: Option<IpAddr>,
-    /// `hold_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hold_time: Option<u16>,
-    /// `keepalive_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keepalive_time: Option<u16>,
-    /// `connect_retry_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connect_retry_time: Option<u16>,
-    /// `idle_hold_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub idle_hold_time: Option<u16>,
-    /// `delay_open_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delay_open_time: Option<u16>,
-    /// `jitter`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jitter: Option<bool>,
-    /// `mrai`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mrai: Option<u16>,
-    /// `families`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub families: Option<Vec<FamilyName>>,
-    /// `add_path`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub add_path: Option<AddPath>,
-    /// `route_reflector_client`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route_reflector_client: Option<bool>,
-    /// `route_server_client`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route_server_client: Option<bool>,
-    /// `next_hop_v4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_hop_v4: Option<Ipv4Addr>,
-    /// `next_hop_v6`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_hop_v6: Option<Ipv6Addr>,
-    /// `md5_key`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub md5_key: Option<String>,
-    /// `min_ttl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_ttl: Option<u8>,
-    /// `import`; `None` accepts every prefix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub import: Option<Vec<PrefixRule>>,
-    /// `export`; `None` sends every prefix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub export: Option<Vec<PrefixRule>>,
-    /// `med`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub med: Option<u32>,
-    /// `local_pref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub local_pref: Option<u32>,
-    /// `communities`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub communities: Vec<Community>,
-    /// `max_prefix`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_prefix: Option<u32>,
-    /// `enforce_first_as`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enforce_first_as: Option<bool>,
+/// The builder methods of the keys `[[neighbor]]` and `[[dynamic_neighbor]]`
+/// share.
+macro_rules! peer_option_setters {
+    ($t:ty) => {
+        impl $t {
+            /// `hold_time`, seconds.
+            pub fn hold_time(mut self, seconds: u16) -> $t {
+                self.hold_time = Some(seconds);
+                self
+            }
+            /// `keepalive_time`, seconds.
+            pub fn keepalive_time(mut self, seconds: u16) -> $t {
+                self.keepalive_time = Some(seconds);
+                self
+            }
+            /// `delay_open_time`, seconds.
+            pub fn delay_open_time(mut self, seconds: u16) -> $t {
+                self.delay_open_time = Some(seconds);
+                self
+            }
+            /// `mrai`, seconds.
+            pub fn mrai(mut self, seconds: u16) -> $t {
+                self.mrai = Some(seconds);
+                self
+            }
+            /// `families`.
+            pub fn families(mut self, families: &[FamilyName]) -> $t {
+                self.families = Some(families.to_vec());
+                self
+            }
+            /// `add_path`.
+            pub fn add_path(mut self, mode: AddPath) -> $t {
+                self.add_path = Some(mode);
+                self
+            }
+            /// `route_reflector_client`.
+            pub fn route_reflector_client(mut self, on: bool) -> $t {
+                self.route_reflector_client = Some(on);
+                self
+            }
+            /// `route_server_client`.
+            pub fn route_server_client(mut self, on: bool) -> $t {
+                self.route_server_client = Some(on);
+                self
+            }
+            /// `next_hop_v4`: the IPv4 next hop "self".
+            pub fn next_hop_v4(mut self, addr: Ipv4Addr) -> $t {
+                self.next_hop_v4 = Some(addr);
+                self
+            }
+            /// `next_hop_v6`: the IPv6 next hop "self".
+            pub fn next_hop_v6(mut self, addr: Ipv6Addr) -> $t {
+                self.next_hop_v6 = Some(addr);
+                self
+            }
+            /// `md5_key` (RFC 2385).
+            pub fn md5_key(mut self, key: &str) -> $t {
+                self.md5_key = Some(key.to_string());
+                self
+            }
+            /// `min_ttl` (GTSM, RFC 5082).
+            pub fn min_ttl(mut self, ttl: u8) -> $t {
+                self.min_ttl = Some(ttl);
+                self
+            }
+            /// `import`: the prefixes accepted from the peer.
+            pub fn import(mut self, rules: impl IntoIterator<Item = PrefixRule>) -> $t {
+                self.import = Some(rules.into_iter().collect());
+                self
+            }
+            /// `export`: the prefixes sent to the peer.
+            pub fn export(mut self, rules: impl IntoIterator<Item = PrefixRule>) -> $t {
+                self.export = Some(rules.into_iter().collect());
+                self
+            }
+            /// `med` on routes sent to the peer.
+            pub fn med(mut self, med: u32) -> $t {
+                self.med = Some(med);
+                self
+            }
+            /// `local_pref` on routes learned from the peer.
+            pub fn local_pref(mut self, local_pref: u32) -> $t {
+                self.local_pref = Some(local_pref);
+                self
+            }
+            /// Adds to `communities` (standard or large) on routes sent to the peer.
+            pub fn community(mut self, c: Community) -> $t {
+                self.communities.push(c);
+                self
+            }
+            /// `max_prefix` per family.
+            pub fn max_prefix(mut self, n: u32) -> $t {
+                self.max_prefix = Some(n);
+                self
+            }
+            /// `enforce_first_as`.
+            pub fn enforce_first_as(mut self, on: bool) -> $t {
+                self.enforce_first_as = Some(on);
+                self
+            }
+        }
+    };
 }
 
-/// `[[dynamic_neighbor]]`: peers accepted from a range of addresses, with the
-/// per-neighbour keys of a [`Neighbor`] that make sense for a range (no
-/// `address`, `port`, `passive`, `bind_addr`, `connect_retry_time`,
-/// `idle_hold_time` or `jitter`: a range only accepts). Each `None` is the
-/// README's default.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DynamicNeighbor {
-    /// `prefix`: the range.
-    pub prefix: Prefix,
-    /// `remote_asn`.
-    pub remote_asn: u32,
-    /// `hold_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hold_time: Option<u16>,
-    /// `keepalive_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keepalive_time: Option<u16>,
-    /// `delay_open_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delay_open_time: Option<u16>,
-    /// `mrai`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mrai: Option<u16>,
-    /// `families`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub families: Option<Vec<FamilyName>>,
-    /// `add_path`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub add_path: Option<AddPath>,
-    /// `route_reflector_client`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route_reflector_client: Option<bool>,
-    /// `route_server_client`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route_server_client: Option<bool>,
-    /// `next_hop_v4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_hop_v4: Option<Ipv4Addr>,
-    /// `next_hop_v6`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_hop_v6: Option<Ipv6Addr>,
-    /// `md5_key`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub md5_key: Option<String>,
-    /// `min_ttl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_ttl: Option<u8>,
-    /// `import`; `None` accepts every prefix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub import: Option<Vec<PrefixRule>>,
-    /// `export`; `None` sends every prefix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub export: Option<Vec<PrefixRule>>,
-    /// `med`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub med: Option<u32>,
-    /// `local_pref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub local_pref: Option<u32>,
-    /// `communities`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub communities: Vec<Community>,
-    /// `max_prefix`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_prefix: Option<u32>,
-    /// `enforce_first_as`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enforce_first_as: Option<bool>,
+/// Declares a table of the builder with its own keys followed by the
+/// per-neighbour keys `[[neighbor]]` and `[[dynamic_neighbor]]` share (one
+/// list), and the builder methods of those.
+macro_rules! peer_table {
+    ($(#[$meta:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        pub struct $name {
+            $($own)*
+            /// `hold_time`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub hold_time: Option<u16>,
+            /// `keepalive_time`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub keepalive_time: Option<u16>,
+            /// `delay_open_time`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub delay_open_time: Option<u16>,
+            /// `mrai`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub mrai: Option<u16>,
+            /// `families`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub families: Option<Vec<FamilyName>>,
+            /// `add_path`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub add_path: Option<AddPath>,
+            /// `route_reflector_client`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub route_reflector_client: Option<bool>,
+            /// `route_server_client`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub route_server_client: Option<bool>,
+            /// `next_hop_v4`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_hop_v4: Option<Ipv4Addr>,
+            /// `next_hop_v6`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_hop_v6: Option<Ipv6Addr>,
+            /// `md5_key`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub md5_key: Option<String>,
+            /// `min_ttl`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub min_ttl: Option<u8>,
+            /// `import`; `None` accepts every prefix.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub import: Option<Vec<PrefixRule>>,
+            /// `export`; `None` sends every prefix.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub export: Option<Vec<PrefixRule>>,
+            /// `med`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub med: Option<u32>,
+            /// `local_pref`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub local_pref: Option<u32>,
+            /// `communities`.
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            pub communities: Vec<Community>,
+            /// `max_prefix`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub max_prefix: Option<u32>,
+            /// `enforce_first_as`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub enforce_first_as: Option<bool>,
+        }
+
+        peer_option_setters!($name);
+    };
 }
+
+peer_table!(
+    /// `[[neighbor]]`: one configured peer. Each `None` is the README's default.
+    Neighbor {
+        /// `address`.
+        pub address: IpAddr,
+        /// `remote_asn`.
+        pub remote_asn: u32,
+        /// `port`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub port: Option<u16>,
+        /// `passive`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub passive: Option<bool>,
+        /// `bind_addr`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub bind_addr: Option<IpAddr>,
+        /// `connect_retry_time`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub connect_retry_time: Option<u16>,
+        /// `idle_hold_time`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub idle_hold_time: Option<u16>,
+        /// `jitter`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jitter: Option<bool>,
+    }
+);
+
+peer_table!(
+    /// `[[dynamic_neighbor]]`: peers accepted from a range of addresses, with the
+    /// per-neighbour keys of a [`Neighbor`] that make sense for a range (no
+    /// `address`, `port`, `passive`, `bind_addr`, `connect_retry_time`,
+    /// `idle_hold_time` or `jitter`: a range only accepts). Each `None` is the
+    /// README's default.
+    DynamicNeighbor {
+        /// `prefix`: the range.
+        pub prefix: Prefix,
+        /// `remote_asn`.
+        pub remote_asn: u32,
+    }
+);
 
 /// `[[originate]]`: a prefix we announce.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -523,112 +587,6 @@ impl Neighbor {
         self
     }
 }
-
-/// The builder methods of the keys `[[neighbor]]` and `[[dynamic_neighbor]]`
-/// share.
-macro_rules! peer_option_setters {
-    ($t:ty) => {
-        impl $t {
-            /// `hold_time`, seconds.
-            pub fn hold_time(mut self, seconds: u16) -> $t {
-                self.hold_time = Some(seconds);
-                self
-            }
-            /// `keepalive_time`, seconds.
-            pub fn keepalive_time(mut self, seconds: u16) -> $t {
-                self.keepalive_time = Some(seconds);
-                self
-            }
-            /// `delay_open_time`, seconds.
-            pub fn delay_open_time(mut self, seconds: u16) -> $t {
-                self.delay_open_time = Some(seconds);
-                self
-            }
-            /// `mrai`, seconds.
-            pub fn mrai(mut self, seconds: u16) -> $t {
-                self.mrai = Some(seconds);
-                self
-            }
-            /// `families`.
-            pub fn families(mut self, families: &[FamilyName]) -> $t {
-                self.families = Some(families.to_vec());
-                self
-            }
-            /// `add_path`.
-            pub fn add_path(mut self, mode: AddPath) -> $t {
-                self.add_path = Some(mode);
-                self
-            }
-            /// `route_reflector_client`.
-            pub fn route_reflector_client(mut self, on: bool) -> $t {
-                self.route_reflector_client = Some(on);
-                self
-            }
-            /// `route_server_client`.
-            pub fn route_server_client(mut self, on: bool) -> $t {
-                self.route_server_client = Some(on);
-                self
-            }
-            /// `next_hop_v4`: the IPv4 next hop "self".
-            pub fn next_hop_v4(mut self, addr: Ipv4Addr) -> $t {
-                self.next_hop_v4 = Some(addr);
-                self
-            }
-            /// `next_hop_v6`: the IPv6 next hop "self".
-            pub fn next_hop_v6(mut self, addr: Ipv6Addr) -> $t {
-                self.next_hop_v6 = Some(addr);
-                self
-            }
-            /// `md5_key` (RFC 2385).
-            pub fn md5_key(mut self, key: &str) -> $t {
-                self.md5_key = Some(key.to_string());
-                self
-            }
-            /// `min_ttl` (GTSM, RFC 5082).
-            pub fn min_ttl(mut self, ttl: u8) -> $t {
-                self.min_ttl = Some(ttl);
-                self
-            }
-            /// `import`: the prefixes accepted from the peer.
-            pub fn import(mut self, rules: impl IntoIterator<Item = PrefixRule>) -> $t {
-                self.import = Some(rules.into_iter().collect());
-                self
-            }
-            /// `export`: the prefixes sent to the peer.
-            pub fn export(mut self, rules: impl IntoIterator<Item = PrefixRule>) -> $t {
-                self.export = Some(rules.into_iter().collect());
-                self
-            }
-            /// `med` on routes sent to the peer.
-            pub fn med(mut self, med: u32) -> $t {
-                self.med = Some(med);
-                self
-            }
-            /// `local_pref` on routes learned from the peer.
-            pub fn local_pref(mut self, local_pref: u32) -> $t {
-                self.local_pref = Some(local_pref);
-                self
-            }
-            /// Adds to `communities` (standard or large) on routes sent to the peer.
-            pub fn community(mut self, c: Community) -> $t {
-                self.communities.push(c);
-                self
-            }
-            /// `max_prefix` per family.
-            pub fn max_prefix(mut self, n: u32) -> $t {
-                self.max_prefix = Some(n);
-                self
-            }
-            /// `enforce_first_as`.
-            pub fn enforce_first_as(mut self, on: bool) -> $t {
-                self.enforce_first_as = Some(on);
-                self
-            }
-        }
-    };
-}
-peer_option_setters!(Neighbor);
-peer_option_setters!(DynamicNeighbor);
 
 impl DynamicNeighbor {
     /// A range with the two required keys; every other key at its default.
