@@ -163,14 +163,15 @@ pub(crate) fn static_peer(r: &config::Router, n: &Neighbor) -> PeerSpec {
 }
 
 /// A session accepted from `address` in the range of a `[[dynamic_neighbor]]`:
-/// the range's options, built as a configured neighbour's are
-/// ([`Neighbor::passive_with`], then [`static_peer`]), never redialled.
+/// passive, with the range's options, built as a configured neighbour's are
+/// ([`Neighbor::with_options`], then [`static_peer`]), never redialled.
 pub(crate) fn dynamic_peer(
     r: &config::Router,
     d: &config::DynamicNeighbor,
     address: IpAddr,
 ) -> PeerSpec {
-    let n = Neighbor::passive_with(address, d.remote_asn, &d.options);
+    let mut n = Neighbor::with_options(address, d.remote_asn, d.options.clone());
+    n.passive = true;
     let mut spec = static_peer(r, &n);
     // Nobody redials a dynamic peer: when its session ends, it is forgotten.
     spec.session.automatic_restart = false;

@@ -741,39 +741,16 @@ impl Config {
                 address.is_ipv4(),
                 n.peer_options(),
             )?;
-            neighbors.push(Neighbor {
-                address,
-                remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
-                port,
-                passive: n.passive,
-                hold_time: o.hold_time,
-                keepalive_time: o.keepalive_time,
-                connect_retry_time: src.seconds(
-                    &k("connect_retry_time"),
-                    &n.connect_retry_time,
-                    120,
-                )?,
-                idle_hold_time: src.seconds(&k("idle_hold_time"), &n.idle_hold_time, 0)?,
-                delay_open_time: o.delay_open_time,
-                jitter: n.jitter,
-                route_server_client: o.route_server_client,
-                route_reflector_client: o.route_reflector_client,
-                add_path: o.add_path,
-                families: o.families,
-                bind_addr,
-                md5_key: o.md5_key,
-                min_ttl: o.min_ttl,
-                import: o.import,
-                export: o.export,
-                med: o.med,
-                local_pref: o.local_pref,
-                communities: o.communities,
-                max_prefix: o.max_prefix,
-                enforce_first_as: o.enforce_first_as,
-                mrai: o.mrai,
-                next_hop_v4: o.next_hop_v4,
-                next_hop_v6: o.next_hop_v6,
-            });
+            let mut neighbor =
+                Neighbor::with_options(address, src.asn(&k("remote_asn"), &n.remote_asn)?, o);
+            neighbor.port = port;
+            neighbor.passive = n.passive;
+            neighbor.bind_addr = bind_addr;
+            neighbor.connect_retry_time =
+                src.seconds(&k("connect_retry_time"), &n.connect_retry_time, 120)?;
+            neighbor.idle_hold_time = src.seconds(&k("idle_hold_time"), &n.idle_hold_time, 0)?;
+            neighbor.jitter = n.jitter;
+            neighbors.push(neighbor);
         }
 
         let dynamic_neighbors: Vec<DynamicNeighbor> = raw
