@@ -261,6 +261,31 @@ with_peer_options!(
 );
 
 impl Neighbor {
+    /// Its per-neighbour options, the keys a `[[dynamic_neighbor]]` shares.
+    pub fn peer_options(&self) -> PeerOptions {
+        PeerOptions {
+            hold_time: self.hold_time,
+            keepalive_time: self.keepalive_time,
+            delay_open_time: self.delay_open_time,
+            route_server_client: self.route_server_client,
+            route_reflector_client: self.route_reflector_client,
+            add_path: self.add_path,
+            families: self.families.clone(),
+            md5_key: self.md5_key.clone(),
+            min_ttl: self.min_ttl,
+            import: self.import.clone(),
+            export: self.export.clone(),
+            med: self.med,
+            local_pref: self.local_pref,
+            communities: self.communities.clone(),
+            max_prefix: self.max_prefix,
+            enforce_first_as: self.enforce_first_as,
+            mrai: self.mrai,
+            next_hop_v4: self.next_hop_v4,
+            next_hop_v6: self.next_hop_v6,
+        }
+    }
+
     /// The neighbour at `address` with `options`, and the defaults of the keys
     /// of outbound connections: port 179, active, no bind address,
     /// ConnectRetryTime 120 s, IdleHoldTime 0, jitter.

@@ -97,6 +97,54 @@ pub struct Router {
 macro_rules! peer_option_setters {
     ($t:ty) => {
         impl $t {
+            /// Every shared key of validated `options`, written out, so
+            /// that it reads back as `options`.
+            fn options_from(mut self, options: &super::PeerOptions) -> $t {
+                // Destructured whole: an option added to the config without
+                // a place here does not compile.
+                let super::PeerOptions {
+                    hold_time,
+                    keepalive_time,
+                    delay_open_time,
+                    mrai,
+                    families,
+                    add_path,
+                    route_reflector_client,
+                    route_server_client,
+                    next_hop_v4,
+                    next_hop_v6,
+                    md5_key,
+                    min_ttl,
+                    import,
+                    export,
+                    med,
+                    local_pref,
+                    communities,
+                    max_prefix,
+                    enforce_first_as,
+                } = options.clone();
+                self.hold_time = Some(hold_time);
+                self.keepalive_time = Some(keepalive_time);
+                self.delay_open_time = Some(delay_open_time);
+                self.mrai = mrai;
+                self.families = Some(families);
+                self.add_path = add_path;
+                self.route_reflector_client = Some(route_reflector_client);
+                self.route_server_client = Some(route_server_client);
+                self.next_hop_v4 = next_hop_v4;
+                self.next_hop_v6 = next_hop_v6;
+                self.md5_key = md5_key;
+                self.min_ttl = min_ttl;
+                self.import = import;
+                self.export = export;
+                self.med = med;
+                self.local_pref = local_pref;
+                self.communities = communities;
+                self.max_prefix = max_prefix;
+                self.enforce_first_as = Some(enforce_first_as);
+                self
+            }
+
             /// `hold_time`, seconds.
             pub fn hold_time(mut self, seconds: u16) -> $t {
                 self.hold_time = Some(seconds);
@@ -494,66 +542,27 @@ impl Neighbor {
 
     /// Every key of a validated neighbour, written out.
     fn from_config(n: &super::Neighbor) -> Neighbor {
-        // Destructured whole: a key added to the config without a place here
-        // does not compile.
         let super::Neighbor {
             address,
             remote_asn,
             port,
             passive,
-            hold_time,
-            keepalive_time,
+            bind_addr,
             connect_retry_time,
             idle_hold_time,
-            delay_open_time,
             jitter,
-            route_server_client,
-            route_reflector_client,
-            add_path,
-            ref families,
-            bind_addr,
-            ref md5_key,
-            min_ttl,
-            ref import,
-            ref export,
-            med,
-            local_pref,
-            ref communities,
-            max_prefix,
-            enforce_first_as,
-            mrai,
-            next_hop_v4,
-            next_hop_v6,
+            ..
         } = *n;
         Neighbor {
-            address,
-            remote_asn,
             port: Some(port),
             passive: Some(passive),
             bind_addr,
-            hold_time: Some(hold_time),
-            keepalive_time: Some(keepalive_time),
             connect_retry_time: Some(connect_retry_time),
             idle_hold_time: Some(idle_hold_time),
-            delay_open_time: Some(delay_open_time),
             jitter: Some(jitter),
-            mrai,
-            families: Some(families.clone()),
-            add_path,
-            route_reflector_client: Some(route_reflector_client),
-            route_server_client: Some(route_server_client),
-            next_hop_v4,
-            next_hop_v6,
-            md5_key: md5_key.clone(),
-            min_ttl,
-            import: import.clone(),
-            export: export.clone(),
-            med,
-            local_pref,
-            communities: communities.clone(),
-            max_prefix,
-            enforce_first_as: Some(enforce_first_as),
+            ..Neighbor::new(address, remote_asn)
         }
+        .options_from(&n.peer_options())
     }
 
     /// `port`: the peer's port for our connections.
@@ -618,52 +627,7 @@ impl DynamicNeighbor {
 
     /// Every key of a validated range, written out.
     fn from_config(d: &super::DynamicNeighbor) -> DynamicNeighbor {
-        // Destructured whole: an option added to the config without a place
-        // here does not compile.
-        let super::PeerOptions {
-            hold_time,
-            keepalive_time,
-            delay_open_time,
-            route_server_client,
-            route_reflector_client,
-            add_path,
-            ref families,
-            ref md5_key,
-            min_ttl,
-            ref import,
-            ref export,
-            med,
-            local_pref,
-            ref communities,
-            max_prefix,
-            enforce_first_as,
-            mrai,
-            next_hop_v4,
-            next_hop_v6,
-        } = d.options;
-        DynamicNeighbor {
-            prefix: d.prefix,
-            remote_asn: d.remote_asn,
-            hold_time: Some(hold_time),
-            keepalive_time: Some(keepalive_time),
-            delay_open_time: Some(delay_open_time),
-            mrai,
-            families: Some(families.clone()),
-            add_path,
-            route_reflector_client: Some(route_reflector_client),
-            route_server_client: Some(route_server_client),
-            next_hop_v4,
-            next_hop_v6,
-            md5_key: md5_key.clone(),
-            min_ttl,
-            import: import.clone(),
-            export: export.clone(),
-            med,
-            local_pref,
-            communities: communities.clone(),
-            max_prefix,
-            enforce_first_as: Some(enforce_first_as),
-        }
+        DynamicNeighbor::new(d.prefix, d.remote_asn).options_from(&d.options)
     }
 }
 
