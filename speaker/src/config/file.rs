@@ -98,50 +98,28 @@ macro_rules! peer_option_setters {
     ($t:ty) => {
         impl $t {
             /// Every shared key of validated `options`, written out, so
-            /// that it reads back as `options`.
+            /// that it reads back as `options` (the round-trip test checks
+            /// every key).
             fn options_from(mut self, options: &super::PeerOptions) -> $t {
-                // Destructured whole: an option added to the config without
-                // a place here does not compile.
-                let super::PeerOptions {
-                    hold_time,
-                    keepalive_time,
-                    delay_open_time,
-                    mrai,
-                    families,
-                    add_path,
-                    route_reflector_client,
-                    route_server_client,
-                    next_hop_v4,
-                    next_hop_v6,
-                    md5_key,
-                    min_ttl,
-                    import,
-                    export,
-                    med,
-                    local_pref,
-                    communities,
-                    max_prefix,
-                    enforce_first_as,
-                } = options.clone();
-                self.hold_time = Some(hold_time);
-                self.keepalive_time = Some(keepalive_time);
-                self.delay_open_time = Some(delay_open_time);
-                self.mrai = mrai;
-                self.families = Some(families);
-                self.add_path = add_path;
-                self.route_reflector_client = Some(route_reflector_client);
-                self.route_server_client = Some(route_server_client);
-                self.next_hop_v4 = next_hop_v4;
-                self.next_hop_v6 = next_hop_v6;
-                self.md5_key = md5_key;
-                self.min_ttl = min_ttl;
-                self.import = import;
-                self.export = export;
-                self.med = med;
-                self.local_pref = local_pref;
-                self.communities = communities;
-                self.max_prefix = max_prefix;
-                self.enforce_first_as = Some(enforce_first_as);
+                self.hold_time = Some(options.hold_time);
+                self.keepalive_time = Some(options.keepalive_time);
+                self.delay_open_time = Some(options.delay_open_time);
+                self.mrai = options.mrai;
+                self.families = Some(options.families.clone());
+                self.add_path = options.add_path;
+                self.route_reflector_client = Some(options.route_reflector_client);
+                self.route_server_client = Some(options.route_server_client);
+                self.next_hop_v4 = options.next_hop_v4;
+                self.next_hop_v6 = options.next_hop_v6;
+                self.md5_key = options.md5_key.clone();
+                self.min_ttl = options.min_ttl;
+                self.import = options.import.clone();
+                self.export = options.export.clone();
+                self.med = options.med;
+                self.local_pref = options.local_pref;
+                self.communities = options.communities.clone();
+                self.max_prefix = options.max_prefix;
+                self.enforce_first_as = Some(options.enforce_first_as);
                 self
             }
 
