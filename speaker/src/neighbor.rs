@@ -279,6 +279,38 @@ mod tests {
         assert_eq!(ibgp.router.mrai, Some(Duration::from_secs(5)));
     }
 
+    /// A session accepted from a range is built as a configured passive
+    /// neighbour with the same keys is, save that nobody redials it.
+    #[test]
+    fn a_dynamic_peer_is_a_passive_neighbour_with_the_ranges_options() {
+        let options = "remote_asn = 65001\nhold_time = 30\nroute_reflector_client = true\n\
+                       md5_key = \"k\"\nmin_ttl = 254\nimport = [\"198.18.0.0/15 le 24\"]\n\
+                       export = [\"203.0.113.0/24\"]\nmed = 7\nlocal_pref = 300\n\
+                       communities = [\"65000:1\", \"65000:1:2\"]\nmax_prefix = 10\n\
+                       enforce_first_as = true\nmrai = 3\nadd_path = \"both\"\n\
+                       next_hop_v4 = \"192.0.2.9\"\n";
+        let c = config::Config::from_toml(&format!(
+            "[router]\nasn = 65000\nrouter_id = \"192.0.2.1\"\n\
+             [[neighbor]]\naddress = \"127.0.1.7\"\npassive = true\n{options}\
+             [[dynamic_neighbor]]\nprefix = \"127.0.2.0/24\"\n{options}"
+        ))
+        .unwrap();
+        let address: IpAddr = "127.0.2.7".parse().unwrap();
+        let d = dynamic_peer(&c.router, &c.dynamic_neighbors[0], address);
+        let mut n = c.neighbors[0].clone();
+        n.address = address;
+        let mut s = static_peer(&c.router, &n);
+        assert!(s.session.automatic_restart && !d.session.automatic_restart);
+        s.session.automatic_restart = false;
+        assert_eq!(d, s);
+        // And the options arrived.
+        assert!(d.router.route_reflector_client && d.session.passive_tcp_establishment);
+        assert_eq!(
+            (d.router.max_prefix, d.min_ttl, d.md5_key.as_deref()),
+            (Some(10), Some(254), Some(&b"k"[..]))
+        );
+    }
+
     #[test]
     fn ranges() {
         let p = config::Prefix {
