@@ -7,13 +7,14 @@
 //! session (6/6), then an unsigned peer cannot connect and a signed one can
 //! (RFC 2385); a minimum TTL added resets the session (6/6), then a peer whose
 //! segments carry TTL 200 never reaches Established and one with TTL 255 does
-//! (RFC 5082).
+//! (RFC 5082); a key added to a `[[dynamic_neighbor]]` range does to the
+//! range's session what it does to a neighbour's.
 //!
 //! The peer is test-support's raw BGP peer (nexthop-core's emitters and views)
 //! whose socket options (source address, IP_TTL, TCP-MD5 key) are set before
 //! `connect`.
-//! Addresses: nexthopd on 127.0.0.234, ports 10241-10246; the clients connect
-//! from 127.0.0.235, .236, .237 and .239. Needs no root (ports above 1024).
+//! Addresses: nexthopd on 127.0.0.234, ports 10241-10247; the clients connect
+//! from 127.0.0.235, .236, .237, .238 and .239. Needs no root (ports above 1024).
 //! Waits are bounds against a hang, not thresholds: a refused peer is one that
 //! gets no session within the bound.
 
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use nexthop_interop::nexthopd::config_file;
 use nexthop_interop::{Neighbor, Nexthopd, RunDir, SpeakerConfig, WAIT, wait_for, wait_until};
-use nexthop_speaker::config::file::ConfigFile;
+use nexthop_speaker::config::file::{ConfigFile, DynamicNeighbor};
 use nexthop_test_support::RawPeer;
 use nexthop_test_support::raw_peer::{OpenSettings, PeerOpen, Refused, TcpOptions};
 
@@ -296,6 +297,42 @@ fn reload_of_md5_key_refuses_an_unsigned_peer_and_admits_a_signed_one() {
         "an unsigned SYN is dropped: {out}"
     );
     session(&n, port, peer, 65237, &signed);
+}
+
+/// A `[[dynamic_neighbor]]` range's options take part in reload like a
+/// neighbour's: a key added to the range resets its session (6/6), then the
+/// listener carries the range's prefix key: an unsigned peer of the range
+/// cannot connect and a signed one can (RFC 2385).
+#[test]
+fn reload_of_a_ranges_md5_key_restarts_its_session_and_refuses_an_unsigned_peer() {
+    let run = RunDir::new("nexthopd_reload_range_md5").unwrap();
+    let (peer, port) = (Ipv4Addr::new(127, 0, 0, 238), 10247);
+    let cfg = speaker(port, None);
+    let range = |key: Option<&str>| {
+        let d = DynamicNeighbor::new("127.0.0.236/30".parse().unwrap(), 65238);
+        match key {
+            Some(k) => d.md5_key(k),
+            None => d,
+        }
+    };
+    let unsigned = TcpOptions::default();
+    let signed = TcpOptions {
+        md5_key: Some(b"nexthop-range-key".to_vec()),
+        ..TcpOptions::default()
+    };
+    let mut n =
+        Nexthopd::start_file(&run, cfg.clone(), &file(&cfg, |f| f.dynamic(range(None)))).unwrap();
+    let (mut c, _) = session(&n, port, peer, 65238, &unsigned);
+
+    let keyed = file(&cfg, |f| f.dynamic(range(Some("nexthop-range-key"))));
+    reload_expecting(&mut n, keyed, &mut c, (6, 6));
+    drop(c);
+    let out = refused(&n, port, peer, 65238, &unsigned).outcome;
+    assert!(
+        out.starts_with("NoConnection"),
+        "an unsigned SYN from the range is dropped: {out}"
+    );
+    session(&n, port, peer, 65238, &signed);
 }
 
 /// nexthopd with `min_ttl = 255` added by a reload to the neighbour at

@@ -353,6 +353,74 @@ fn a_reload_moves_the_listeners_keys_and_gtsm_filter<B: Backend>() {
     assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
 }
 
+/// A `[[dynamic_neighbor]]` range's socket options guard the handshake as a
+/// configured neighbour's do (one prefix rule on the listener): from an address
+/// in a range with `min_ttl`, a SYN below it never completes, and nothing
+/// reaches the speaker; at TTL 255 a peer of the range reaches Established on a
+/// socket with the range's minimum TTL. From a range with `md5_key`, an
+/// unsigned SYN is never answered. A configured neighbour inside the GTSM range
+/// keeps its own (empty) rule and is accepted from the same distance.
+#[cfg(not(feature = "portable-fallback"))]
+fn a_ranges_min_ttl_and_md5_key_guard_the_handshake<B: Backend>() {
+    use nexthop_runtime_conformance::sockopt;
+    use nexthop_speaker::config::file::DynamicNeighbor;
+    let dut = SocketAddr::new(ip::<B>(90), free_port(ip::<B>(90)).unwrap());
+    let gtsm_range = SocketAddr::new(ip::<B>(96), 0);
+    let (far_peer, near_peer, inside) = (ip::<B>(97), ip::<B>(98), ip::<B>(100));
+    let keyed_peer = ip::<B>(113);
+    let mut file = router(65000, dut.ip(), &[dut]).neighbor(client(inside, 65100));
+    file = file
+        .dynamic(
+            DynamicNeighbor::new(format!("{}/28", gtsm_range.ip()).parse().unwrap(), 65096)
+                .hold_time(HOLD)
+                .min_ttl(254),
+        )
+        .dynamic(
+            DynamicNeighbor::new(format!("{}/28", ip::<B>(112)).parse().unwrap(), 65112)
+                .hold_time(HOLD)
+                .md5_key("range key"),
+        );
+    let node = Node::start::<B>("dut", config(&file), BOUND);
+
+    // TTL 200 arrives as 200 over loopback: 54 hops too far for the range.
+    let e = connect(dut, far_peer, Some(200), Duration::from_secs(3))
+        .map(drop)
+        .expect_err("the connect from the range completed below its min_ttl");
+    assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+    // An unsigned SYN from the keyed range is dropped by the kernel.
+    let e = connect(dut, keyed_peer, None, Duration::from_secs(3))
+        .map(drop)
+        .expect_err("an unsigned SYN from a keyed range was answered");
+    assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+    assert_eq!(counts(&node), (0, 0, 0, 0), "nothing was accepted");
+    assert_eq!(node.state(far_peer), None, "no session for the far peer");
+    assert_eq!(
+        node.state(keyed_peer),
+        None,
+        "no session for the unsigned peer"
+    );
+
+    // The configured neighbour inside the range keeps its own rule (no GTSM).
+    let _inside = raw_peer(dut, inside, 65100, 200).expect("the neighbour inside the range");
+    wait_established(&node, inside);
+
+    // A peer of the range at TTL 255 is a dynamic session with its minimum TTL.
+    let _near = raw_peer(dut, near_peer, 65096, 255).expect("a range peer at TTL 255");
+    wait_established(&node, near_peer);
+    let (min_ttl, filter) = node
+        .query(move |d| {
+            let (k, _) = *d.connections().iter().find(|(_, r)| r.ip() == near_peer)?;
+            let fd = d.connection_socket(k)?;
+            Some((
+                sockopt::min_ttl(fd, false).ok()?,
+                sockopt::filter_len(fd).ok()?,
+            ))
+        })
+        .expect("the range peer's socket");
+    assert_eq!(min_ttl, 254);
+    assert!(filter > 0, "the accepted socket lost the listener's filter");
+}
+
 /// The kernel refuses TCP-MD5 to the connecting side: its connects are
 /// abandoned before a SYN leaves (logged, counted), and the peer, whose
 /// listener has the key, never sees a connection.
@@ -513,8 +581,8 @@ fn an_accepted_connection_whose_options_fail_is_closed<B: Backend>() {
 // ----- the portable fallback ----------------------------------------------------
 
 /// Built with the portable socket options, a runtime refuses to start a config
-/// that asks for a TCP-MD5 key or a minimum TTL, naming the neighbour and the
-/// key; without them it starts.
+/// that asks for a TCP-MD5 key or a minimum TTL, naming the neighbour (or the
+/// range) and the key; without them it starts.
 #[cfg(feature = "portable-fallback")]
 fn a_config_asking_for_keys_or_gtsm_is_refused<B: Backend>() {
     let dut = SocketAddr::new(ip::<B>(70), free_port(ip::<B>(70)).unwrap());
@@ -544,6 +612,39 @@ fn a_config_asking_for_keys_or_gtsm_is_refused<B: Backend>() {
         e.contains(&format!("neighbor {peer}: min_ttl: GTSM (RFC 5082)")),
         "{e}"
     );
+    // A range asks for the same and is refused the same way, named by prefix.
+    for (range, key) in [
+        (
+            nexthop_speaker::config::file::DynamicNeighbor::new(
+                format!("{}/30", ip::<B>(72)).parse().unwrap(),
+                65072,
+            )
+            .md5_key("k"),
+            "md5_key",
+        ),
+        (
+            nexthop_speaker::config::file::DynamicNeighbor::new(
+                format!("{}/30", ip::<B>(72)).parse().unwrap(),
+                65072,
+            )
+            .min_ttl(255),
+            "min_ttl",
+        ),
+    ] {
+        let cfg = config(&router(65000, dut.ip(), &[dut]).dynamic(range));
+        let e = Node::spawn::<B>(
+            "dut",
+            move || nexthop_runtime_conformance::Speaker::new(cfg, Instant::ZERO),
+            Options::default(),
+            || {},
+        )
+        .err()
+        .expect("started with a range's key or minimum TTL");
+        assert!(
+            e.contains(&format!("neighbors {}/30: {key}: ", ip::<B>(72))),
+            "{e}"
+        );
+    }
     let node = start(client(peer, 65071)).expect("a plain config starts");
     assert_eq!(counts(&node), (0, 0, 0, 0));
 }
@@ -575,6 +676,7 @@ suite!(
     linux_options:
     a_sender_below_the_minimum_ttl_never_reaches_open,
     a_reload_moves_the_listeners_keys_and_gtsm_filter,
+    a_ranges_min_ttl_and_md5_key_guard_the_handshake,
     an_outbound_connection_without_its_key_is_never_opened,
     a_listener_without_the_peers_key_closes_its_connections,
     a_listener_without_its_gtsm_filter_closes_connections_from_gtsm_peers,

@@ -160,78 +160,167 @@ pub struct Router {
     pub cluster_id: Option<Ipv4Addr>,
 }
 
-/// `[[neighbor]]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Neighbor {
-    /// The peer's address.
-    pub address: IpAddr,
-    /// The peer's AS.
-    pub remote_asn: u32,
-    /// The peer's TCP port for outbound connections (default 179).
-    pub port: u16,
-    /// Wait for the peer to connect (RFC 4271 §8.1.1 PassiveTcpEstablishment).
-    pub passive: bool,
-    /// Hold time we offer, seconds (0, or 3 and more).
-    pub hold_time: u16,
-    /// Keepalive interval, seconds; at most a third of the hold time.
-    pub keepalive_time: u16,
-    /// ConnectRetryTime, seconds.
-    pub connect_retry_time: u16,
-    /// IdleHoldTime, seconds (RFC 4271 §8.1.1 DampPeerOscillations base); 0
-    /// waits ConnectRetryTime before a restart (core's restart delay).
-    pub idle_hold_time: u16,
-    /// DelayOpenTime, seconds; 0 disables DelayOpen.
-    pub delay_open_time: u16,
-    /// Apply jitter to timers (RFC 4271 §10).
-    pub jitter: bool,
-    /// RFC 7947 route server client.
-    pub route_server_client: bool,
-    /// RFC 4456 route reflector client.
-    pub route_reflector_client: bool,
-    /// ADD-PATH directions.
-    pub add_path: Option<AddPath>,
-    /// Families to negotiate.
-    pub families: Vec<FamilyName>,
-    /// Local address to bind outbound connections to.
-    pub bind_addr: Option<IpAddr>,
-    /// TCP-MD5 key (RFC 2385).
-    pub md5_key: Option<String>,
-    /// GTSM minimum TTL (RFC 5082).
-    pub min_ttl: Option<u8>,
-    /// Prefixes accepted from the peer; `None` accepts all.
-    pub import: Option<Vec<PrefixRule>>,
-    /// Prefixes sent to the peer; `None` sends all.
-    pub export: Option<Vec<PrefixRule>>,
-    /// MED to set on routes sent to the peer.
-    pub med: Option<u32>,
-    /// LOCAL_PREF to set on routes learned from the peer.
-    pub local_pref: Option<u32>,
-    /// Communities (standard or large) attached to routes sent to the peer.
-    pub communities: Vec<Community>,
-    /// Most prefixes accepted in each family before Cease 6/1 (RFC 4486).
-    pub max_prefix: Option<u32>,
-    /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
-    pub enforce_first_as: bool,
-    /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None`: 0,
-    /// changes are sent at the next loop turn (batched by what arrived in that
-    /// turn), as BIRD and OpenBGPD do. RFC 4271 §10 suggests 30 s for eBGP and
-    /// 5 s for iBGP: set them here to get them.
-    pub mrai: Option<u16>,
-    /// The IPv4 next hop this speaker advertises as itself to the peer ("next
-    /// hop self"); default: `bind_addr`, else the session's local address.
-    pub next_hop_v4: Option<Ipv4Addr>,
-    /// The IPv6 next hop "self" (needed for IPv6 routes over an IPv4 session);
-    /// default: `bind_addr`, else the session's local address when IPv6.
-    pub next_hop_v6: Option<std::net::Ipv6Addr>,
+/// Declares a config table with its own keys followed by the per-neighbour
+/// keys `[[neighbor]]` and `[[dynamic_neighbor]]` share (one list; see
+/// [`PeerOptions`]).
+macro_rules! with_peer_options {
+    ($(#[$meta:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            $($own)*
+            /// Hold time we offer, seconds (0, or 3 and more).
+            pub hold_time: u16,
+            /// Keepalive interval, seconds; at most a third of the hold time.
+            pub keepalive_time: u16,
+            /// DelayOpenTime, seconds; 0 disables DelayOpen.
+            pub delay_open_time: u16,
+            /// RFC 7947 route server client.
+            pub route_server_client: bool,
+            /// RFC 4456 route reflector client.
+            pub route_reflector_client: bool,
+            /// ADD-PATH directions.
+            pub add_path: Option<AddPath>,
+            /// Families to negotiate.
+            pub families: Vec<FamilyName>,
+            /// TCP-MD5 key (RFC 2385).
+            pub md5_key: Option<String>,
+            /// GTSM minimum TTL (RFC 5082).
+            pub min_ttl: Option<u8>,
+            /// Prefixes accepted from the peer; `None` accepts all.
+            pub import: Option<Vec<PrefixRule>>,
+            /// Prefixes sent to the peer; `None` sends all.
+            pub export: Option<Vec<PrefixRule>>,
+            /// MED to set on routes sent to the peer.
+            pub med: Option<u32>,
+            /// LOCAL_PREF to set on routes learned from the peer.
+            pub local_pref: Option<u32>,
+            /// Communities (standard or large) attached to routes sent to the peer.
+            pub communities: Vec<Community>,
+            /// Most prefixes accepted in each family before Cease 6/1 (RFC 4486).
+            pub max_prefix: Option<u32>,
+            /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
+            pub enforce_first_as: bool,
+            /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None`: 0,
+            /// changes are sent at the next loop turn (batched by what arrived in that
+            /// turn), as BIRD and OpenBGPD do. RFC 4271 §10 suggests 30 s for eBGP and
+            /// 5 s for iBGP: set them here to get them.
+            pub mrai: Option<u16>,
+            /// The IPv4 next hop this speaker advertises as itself to the peer ("next
+            /// hop self"); default: `bind_addr`, else the session's local address.
+            pub next_hop_v4: Option<Ipv4Addr>,
+            /// The IPv6 next hop "self" (needed for IPv6 routes over an IPv4 session);
+            /// default: `bind_addr`, else the session's local address when IPv6.
+            pub next_hop_v6: Option<std::net::Ipv6Addr>,
+        }
+    };
 }
 
-/// `[[dynamic_neighbor]]`: peers accepted from a range of addresses.
+with_peer_options!(
+    /// `[[neighbor]]`.
+    Neighbor {
+        /// The peer's address.
+        pub address: IpAddr,
+        /// The peer's AS.
+        pub remote_asn: u32,
+        /// The peer's TCP port for outbound connections (default 179).
+        pub port: u16,
+        /// Wait for the peer to connect (RFC 4271 §8.1.1 PassiveTcpEstablishment).
+        pub passive: bool,
+        /// ConnectRetryTime, seconds.
+        pub connect_retry_time: u16,
+        /// IdleHoldTime, seconds (RFC 4271 §8.1.1 DampPeerOscillations base); 0
+        /// waits ConnectRetryTime before a restart (core's restart delay).
+        pub idle_hold_time: u16,
+        /// Apply jitter to timers (RFC 4271 §10).
+        pub jitter: bool,
+        /// Local address to bind outbound connections to.
+        pub bind_addr: Option<IpAddr>,
+    }
+);
+
+/// `[[dynamic_neighbor]]`: peers accepted from a range of addresses. They take
+/// the per-neighbour options of a `[[neighbor]]` ([`PeerOptions`]), so a range of
+/// clients is not a weaker class of peer; a range is always passive, and the
+/// keys of outbound connections (`address`, `port`, `passive`, `bind_addr`,
+/// `connect_retry_time`, `idle_hold_time`, `jitter`) have no meaning for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DynamicNeighbor {
     /// The range.
     pub prefix: Prefix,
     /// Their AS.
     pub remote_asn: u32,
+    /// The options each session accepted from the range gets.
+    pub options: PeerOptions,
+}
+
+with_peer_options!(
+    /// The per-neighbour keys `[[neighbor]]` and `[[dynamic_neighbor]]` share:
+    /// what a session accepted from a range gets, each with the meaning of the
+    /// [`Neighbor`] field of the same name.
+    PeerOptions {}
+);
+
+impl Neighbor {
+    /// Its per-neighbour options, the keys a `[[dynamic_neighbor]]` shares.
+    pub fn peer_options(&self) -> PeerOptions {
+        PeerOptions {
+            hold_time: self.hold_time,
+            keepalive_time: self.keepalive_time,
+            delay_open_time: self.delay_open_time,
+            route_server_client: self.route_server_client,
+            route_reflector_client: self.route_reflector_client,
+            add_path: self.add_path,
+            families: self.families.clone(),
+            md5_key: self.md5_key.clone(),
+            min_ttl: self.min_ttl,
+            import: self.import.clone(),
+            export: self.export.clone(),
+            med: self.med,
+            local_pref: self.local_pref,
+            communities: self.communities.clone(),
+            max_prefix: self.max_prefix,
+            enforce_first_as: self.enforce_first_as,
+            mrai: self.mrai,
+            next_hop_v4: self.next_hop_v4,
+            next_hop_v6: self.next_hop_v6,
+        }
+    }
+
+    /// The neighbour at `address` with `options`, and the defaults of the keys
+    /// of outbound connections: port 179, active, no bind address,
+    /// ConnectRetryTime 120 s, IdleHoldTime 0, jitter.
+    pub fn with_options(address: IpAddr, remote_asn: u32, options: PeerOptions) -> Neighbor {
+        Neighbor {
+            address,
+            remote_asn,
+            port: BGP_PORT,
+            passive: false,
+            hold_time: options.hold_time,
+            keepalive_time: options.keepalive_time,
+            connect_retry_time: 120,
+            idle_hold_time: 0,
+            delay_open_time: options.delay_open_time,
+            jitter: true,
+            route_server_client: options.route_server_client,
+            route_reflector_client: options.route_reflector_client,
+            add_path: options.add_path,
+            families: options.families,
+            bind_addr: None,
+            md5_key: options.md5_key,
+            min_ttl: options.min_ttl,
+            import: options.import,
+            export: options.export,
+            med: options.med,
+            local_pref: options.local_pref,
+            communities: options.communities,
+            max_prefix: options.max_prefix,
+            enforce_first_as: options.enforce_first_as,
+            mrai: options.mrai,
+            next_hop_v4: options.next_hop_v4,
+            next_hop_v6: options.next_hop_v6,
+        }
+    }
 }
 
 /// `[[originate]]`: a prefix we announce ourselves.

@@ -265,3 +265,122 @@ fn prefix_rules_and_communities() {
     assert!(parse_community("70000:1").is_err());
     assert!(parse_community("1:2:3:4").is_err());
 }
+
+/// A `[[dynamic_neighbor]]` is checked by the code that checks a
+/// `[[neighbor]]`'s keys: the same refusals, naming the range's key and line.
+#[test]
+fn dynamic_neighbor_options_are_checked_as_a_neighbors() {
+    let range = "[[dynamic_neighbor]]\nprefix = \"127.0.1.0/24\"\nremote_asn = 65001\n";
+    for (line, key, what) in [
+        ("hold_time = 2", "hold_time", "at least 3"),
+        ("keepalive_time = 40", "keepalive_time", "a third"),
+        ("min_ttl = 0", "min_ttl", "1 to 255"),
+        ("min_ttl = 256", "min_ttl", "out of range"),
+        ("md5_key = \"\"", "md5_key", "1 to 80"),
+        ("max_prefix = 0", "max_prefix", "at least 1"),
+        ("local_pref = -1", "local_pref", "out of range"),
+        ("add_path = \"sideways\"", "add_path", "sideways"),
+        ("next_hop_v6 = \"192.0.2.1\"", "next_hop_v6", "not an IPv6"),
+    ] {
+        let e = error(&format!("{HEAD}{range}{line}\n"));
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            (format!("dynamic_neighbor[0].{key}").as_str(), Some(7)),
+            "{line}: {e}"
+        );
+        assert!(e.message.contains(what), "{line}: {e}");
+    }
+    let e = error(&format!(
+        "{HEAD}{range}import = [\"10.0.0.0/8\", \"10.0.0.0/33\"]\n"
+    ));
+    assert_eq!(
+        (e.key.as_str(), e.line),
+        ("dynamic_neighbor[0].import[1]", Some(7))
+    );
+    let e = error(&format!("{HEAD}{range}communities = [\"70000:1\"]\n"));
+    assert_eq!(e.key, "dynamic_neighbor[0].communities[0]");
+    let e = error(&format!("{HEAD}{range}families = [\"ipv4-multicast\"]\n"));
+    assert_eq!(e.key, "dynamic_neighbor[0].families[0]");
+    let e = error(&format!(
+        "{HEAD}{range}route_server_client = true\nroute_reflector_client = true\n"
+    ));
+    assert_eq!(e.key, "dynamic_neighbor[0].route_server_client");
+}
+
+/// The keys of outbound connections have no meaning for a range (it only
+/// accepts): they are unknown keys there, refused with their line.
+#[test]
+fn a_range_refuses_the_keys_of_outbound_connections() {
+    let range = "[[dynamic_neighbor]]\nprefix = \"127.0.1.0/24\"\nremote_asn = 65001\n";
+    for line in [
+        "address = \"127.0.1.1\"",
+        "port = 1179",
+        "passive = true",
+        "bind_addr = \"127.0.0.1\"",
+        "connect_retry_time = 5",
+        "idle_hold_time = 5",
+        "jitter = false",
+    ] {
+        let e = error(&format!("{HEAD}{range}{line}\n"));
+        let key = line.split(' ').next().unwrap();
+        assert_eq!(
+            (e.key.as_str(), e.line),
+            (format!("dynamic_neighbor[0].{key}").as_str(), Some(7)),
+            "{line}: {e}"
+        );
+    }
+}
+
+#[test]
+fn dynamic_neighbor_options_and_defaults() {
+    let c = Config::from_toml(&format!(
+        "{HEAD}[[dynamic_neighbor]]\nprefix = \"2001:db8::/64\"\nremote_asn = 65001\n\
+         [[dynamic_neighbor]]\nprefix = \"127.0.1.0/24\"\nremote_asn = 65002\n\
+         route_reflector_client = true\nmin_ttl = 254\nmd5_key = \"k\"\nmax_prefix = 3\n\
+         import = [\"198.18.0.0/15 le 24\"]\nlocal_pref = 300\n"
+    ))
+    .unwrap();
+    let o = &c.dynamic_neighbors[0].options;
+    assert_eq!(
+        (o.hold_time, o.keepalive_time, o.families.as_slice()),
+        (90, 30, &[FamilyName::Ipv6Unicast][..])
+    );
+    assert!(o.import.is_none() && o.max_prefix.is_none() && !o.route_reflector_client);
+    let o = &c.dynamic_neighbors[1].options;
+    assert!(o.route_reflector_client);
+    assert_eq!(
+        (
+            o.min_ttl,
+            o.md5_key.as_deref(),
+            o.max_prefix,
+            o.local_pref,
+            o.families.as_slice()
+        ),
+        (
+            Some(254),
+            Some("k"),
+            Some(3),
+            Some(300),
+            &[FamilyName::Ipv4Unicast][..]
+        )
+    );
+    assert_eq!(o.import.as_ref().map(Vec::len), Some(1));
+}
+
+/// The kernel's TCP-MD5 keys go by longest prefix and have no "no key"
+/// entry: a neighbour without a key inside a keyed range is refused, naming it.
+#[test]
+fn a_neighbor_inside_a_keyed_range_needs_its_own_key() {
+    let range = "[[dynamic_neighbor]]\nprefix = \"127.0.1.0/24\"\nremote_asn = 65001\nmd5_key = \"range\"\n";
+    let e = error(&format!(
+        "{HEAD}[[neighbor]]\naddress = \"::ffff:127.0.1.9\"\nremote_asn = 65009\n{range}"
+    ));
+    assert_eq!((e.key.as_str(), e.line), ("neighbor[0].md5_key", Some(5)));
+    assert!(e.message.contains("dynamic_neighbor[0]"), "{e}");
+    // With a key of its own, or outside the range, it is fine.
+    Config::from_toml(&format!(
+        "{HEAD}[[neighbor]]\naddress = \"127.0.1.9\"\nremote_asn = 65009\nmd5_key = \"own\"\n\
+         [[neighbor]]\naddress = \"127.0.2.9\"\nremote_asn = 65009\n{range}"
+    ))
+    .unwrap();
+}

@@ -302,11 +302,7 @@ impl Speaker {
         let (i, created) = match self.by_addr.get(&ip) {
             Some(&i) => (i, false),
             None => {
-                let d = self
-                    .config
-                    .dynamic_neighbors
-                    .iter()
-                    .find(|d| neighbor::in_range(&d.prefix, ip))?;
+                let d = neighbor::dynamic_neighbor_for(&self.config, ip)?;
                 let spec = neighbor::dynamic_peer(&self.config.router, d, ip);
                 let i = self.add_peer(spec, true);
                 if let Some(p) = self.peers[i].as_mut() {

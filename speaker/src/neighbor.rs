@@ -163,49 +163,35 @@ pub(crate) fn static_peer(r: &config::Router, n: &Neighbor) -> PeerSpec {
 }
 
 /// A session accepted from `address` in the range of a `[[dynamic_neighbor]]`:
-/// passive, with the defaults of a `[[neighbor]]` of that AS.
+/// passive, with the range's options, built as a configured neighbour's are
+/// ([`Neighbor::with_options`], then [`static_peer`]), never redialled.
 pub(crate) fn dynamic_peer(
     r: &config::Router,
     d: &config::DynamicNeighbor,
     address: IpAddr,
 ) -> PeerSpec {
-    let n = Neighbor {
-        address,
-        remote_asn: d.remote_asn,
-        port: config::BGP_PORT,
-        passive: true,
-        hold_time: 90,
-        keepalive_time: 30,
-        connect_retry_time: 120,
-        idle_hold_time: 0,
-        delay_open_time: 0,
-        jitter: true,
-        route_server_client: false,
-        route_reflector_client: false,
-        add_path: None,
-        families: vec![if address.is_ipv4() {
-            FamilyName::Ipv4Unicast
-        } else {
-            FamilyName::Ipv6Unicast
-        }],
-        bind_addr: None,
-        md5_key: None,
-        min_ttl: None,
-        import: None,
-        export: None,
-        med: None,
-        local_pref: None,
-        communities: Vec::new(),
-        max_prefix: None,
-        enforce_first_as: false,
-        mrai: None,
-        next_hop_v4: None,
-        next_hop_v6: None,
-    };
+    let mut n = Neighbor::with_options(address, d.remote_asn, d.options.clone());
+    n.passive = true;
     let mut spec = static_peer(r, &n);
     // Nobody redials a dynamic peer: when its session ends, it is forgotten.
     spec.session.automatic_restart = false;
     spec
+}
+
+/// The `[[dynamic_neighbor]]` whose range holds `address`: the longest prefix,
+/// the first of equal ones (the rule [`crate::peer_socket_rules`] follows, so a
+/// session's options and its socket's agree).
+pub(crate) fn dynamic_neighbor_for(
+    config: &config::Config,
+    address: IpAddr,
+) -> Option<&config::DynamicNeighbor> {
+    let mut best: Option<&config::DynamicNeighbor> = None;
+    for d in &config.dynamic_neighbors {
+        if in_range(&d.prefix, address) && best.is_none_or(|b| d.prefix.len > b.prefix.len) {
+            best = Some(d);
+        }
+    }
+    best
 }
 
 /// Whether `address` lies in `prefix`.
@@ -291,6 +277,38 @@ mod tests {
         let ibgp = static_peer(&c.router, &c.neighbors[1]);
         assert_eq!(ebgp.router.mrai, Some(Duration::ZERO));
         assert_eq!(ibgp.router.mrai, Some(Duration::from_secs(5)));
+    }
+
+    /// A session accepted from a range is built as a configured passive
+    /// neighbour with the same keys is, save that nobody redials it.
+    #[test]
+    fn a_dynamic_peer_is_a_passive_neighbour_with_the_ranges_options() {
+        let options = "remote_asn = 65001\nhold_time = 30\nroute_reflector_client = true\n\
+                       md5_key = \"k\"\nmin_ttl = 254\nimport = [\"198.18.0.0/15 le 24\"]\n\
+                       export = [\"203.0.113.0/24\"]\nmed = 7\nlocal_pref = 300\n\
+                       communities = [\"65000:1\", \"65000:1:2\"]\nmax_prefix = 10\n\
+                       enforce_first_as = true\nmrai = 3\nadd_path = \"both\"\n\
+                       next_hop_v4 = \"192.0.2.9\"\n";
+        let c = config::Config::from_toml(&format!(
+            "[router]\nasn = 65000\nrouter_id = \"192.0.2.1\"\n\
+             [[neighbor]]\naddress = \"127.0.1.7\"\npassive = true\n{options}\
+             [[dynamic_neighbor]]\nprefix = \"127.0.2.0/24\"\n{options}"
+        ))
+        .unwrap();
+        let address: IpAddr = "127.0.2.7".parse().unwrap();
+        let d = dynamic_peer(&c.router, &c.dynamic_neighbors[0], address);
+        let mut n = c.neighbors[0].clone();
+        n.address = address;
+        let mut s = static_peer(&c.router, &n);
+        assert!(s.session.automatic_restart && !d.session.automatic_restart);
+        s.session.automatic_restart = false;
+        assert_eq!(d, s);
+        // And the options arrived.
+        assert!(d.router.route_reflector_client && d.session.passive_tcp_establishment);
+        assert_eq!(
+            (d.router.max_prefix, d.min_ttl, d.md5_key.as_deref()),
+            (Some(10), Some(254), Some(&b"k"[..]))
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ impl Speaker {
     /// Applies a new config (SIGHUP): untouched neighbours keep their sessions,
     /// removed ones get Cease 6/3 (Peer De-configured), changed ones Cease 6/6
     /// (Other Configuration Change) and restart, new ones start. Dynamic sessions
-    /// no longer covered by a range (or whose range changed) end the same way. A
+    /// no longer covered by a range end with Cease 6/3; those whose range's
+    /// options changed (any of them: the session is rebuilt from the range and
+    /// compared whole) end with Cease 6/6, and the peer may connect again. A
     /// change of `[router]` AS, router ID or cluster ID resets every session.
     /// Listen addresses are the runtime's to compare
     /// ([`Speaker::listen_addresses`]).
@@ -108,11 +110,7 @@ impl Speaker {
                 continue;
             };
             let address = p.spec.address;
-            let want = self
-                .config
-                .dynamic_neighbors
-                .iter()
-                .find(|d| neighbor::in_range(&d.prefix, address))
+            let want = neighbor::dynamic_neighbor_for(&self.config, address)
                 .map(|d| neighbor::dynamic_peer(&self.config.router, d, address));
             match want {
                 Some(spec) if spec == p.spec => {}

@@ -5,27 +5,54 @@
 
 use std::net::SocketAddr;
 
+use nexthop_runtime_edge::PeerPrefix;
+
 use crate::config::Config;
 use crate::{
     Closed, Command, ConnKey, Instant, PeerSocketRule, PeerSocketRules, SansIo, Speaker, Transmit,
 };
 
-/// The TCP-MD5 keys and GTSM minimum TTLs of `config`'s neighbours, one host
-/// rule (/32, /128) per neighbour that has either, keyed by its canonical
-/// address (an IPv4-mapped IPv6 address as IPv4).
+/// The TCP-MD5 keys and GTSM minimum TTLs of `config`: one rule per
+/// `[[dynamic_neighbor]]` range that has either (prefix = the range; of equal
+/// ranges the first, as the speaker picks), and one host rule (/32, /128) per
+/// `[[neighbor]]` that has either, keyed by its canonical address (an
+/// IPv4-mapped IPv6 address as IPv4). The longest prefix wins, so a configured
+/// neighbour inside a range keeps its own rule: one with neither option gets an
+/// empty host rule, which exempts it from the range's GTSM check. (TCP-MD5 has
+/// no such exemption in the kernel; the config refuses a neighbour without a key
+/// inside a keyed range.)
 pub fn peer_socket_rules(config: &Config) -> PeerSocketRules {
-    config
-        .neighbors
-        .iter()
-        .filter(|n| n.md5_key.is_some() || n.min_ttl.is_some())
-        .map(|n| {
-            PeerSocketRule::host(
+    let mut rules = PeerSocketRules::new();
+    for d in &config.dynamic_neighbors {
+        let o = &d.options;
+        if o.md5_key.is_none() && o.min_ttl.is_none() {
+            continue;
+        }
+        // A validated prefix always fits; a hand-built one too long for its
+        // family falls back to the whole family: stricter, not weaker.
+        let prefix = PeerPrefix::new(d.prefix.addr, d.prefix.len)
+            .or_else(|_| PeerPrefix::new(d.prefix.addr, 0))
+            .expect("length 0 fits every family");
+        if rules.iter().any(|r| r.prefix == prefix) {
+            continue;
+        }
+        rules.insert(PeerSocketRule {
+            prefix,
+            md5_key: o.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
+            min_ttl: o.min_ttl,
+        });
+    }
+    for n in &config.neighbors {
+        let in_ruled_range = !rules.is_empty() && rules.lookup(n.address).is_some();
+        if n.md5_key.is_some() || n.min_ttl.is_some() || in_ruled_range {
+            rules.insert(PeerSocketRule::host(
                 n.address,
                 n.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
                 n.min_ttl,
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    rules
 }
 
 impl SansIo for Speaker {
@@ -130,5 +157,81 @@ remote_asn = 65003
             (128, Some(254), None)
         );
         assert!(rules.lookup("192.0.2.4".parse().unwrap()).is_none());
+    }
+
+    /// A range with a key or a minimum TTL is one rule for the whole range; a
+    /// configured neighbour inside it keeps its own, an empty one when it has
+    /// neither option (exempt from the range's GTSM check); of two equal ranges
+    /// the first decides, as it does for the session.
+    #[test]
+    fn a_range_gets_one_prefix_rule_and_a_neighbour_inside_keeps_its_own() {
+        let config = Config::from_toml(
+            r#"
+[router]
+asn = 65000
+router_id = "192.0.2.1"
+
+[[neighbor]]
+address = "127.0.1.7"
+remote_asn = 65001
+
+[[neighbor]]
+address = "127.0.1.8"
+remote_asn = 65001
+min_ttl = 200
+
+[[neighbor]]
+address = "127.0.2.1"
+remote_asn = 65001
+
+[[dynamic_neighbor]]
+prefix = "127.0.1.0/24"
+remote_asn = 65002
+min_ttl = 254
+
+[[dynamic_neighbor]]
+prefix = "127.0.1.0/24"
+remote_asn = 65003
+min_ttl = 100
+
+[[dynamic_neighbor]]
+prefix = "2001:db8::/64"
+remote_asn = 65004
+md5_key = "range key"
+
+[[dynamic_neighbor]]
+prefix = "10.0.0.0/8"
+remote_asn = 65005
+"#,
+        )
+        .unwrap();
+        let rules = peer_socket_rules(&config);
+        let summary = rules
+            .iter()
+            .map(|r| (r.prefix.to_string(), r.md5_key.as_deref(), r.min_ttl))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            summary,
+            vec![
+                // Longest prefix first (a /64 is longer than a /32).
+                ("2001:db8::/64".to_string(), Some(&b"range key"[..]), None),
+                ("127.0.1.7".to_string(), None::<&[u8]>, None::<u8>),
+                ("127.0.1.8".to_string(), None, Some(200)),
+                ("127.0.1.0/24".to_string(), None, Some(254)),
+            ]
+        );
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(rules.lookup(ip("127.0.1.99")).unwrap().min_ttl, Some(254));
+        assert_eq!(
+            rules.lookup(ip("::ffff:127.0.1.99")).unwrap().min_ttl,
+            Some(254)
+        );
+        assert_eq!(rules.lookup(ip("127.0.1.7")).unwrap().min_ttl, None);
+        assert!(rules.lookup(ip("127.0.2.1")).is_none());
+        assert!(rules.lookup(ip("10.1.2.3")).is_none());
+        assert_eq!(
+            rules.lookup(ip("2001:db8::42")).unwrap().md5_key.as_deref(),
+            Some(&b"range key"[..])
+        );
     }
 }

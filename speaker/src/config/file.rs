@@ -92,98 +92,249 @@ pub struct Router {
     pub cluster_id: Option<Ipv4Addr>,
 }
 
-/// `[[neighbor]]`: one configured peer. Each `None` is the README's default.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Neighbor {
-    /// `address`.
-    pub address: IpAddr,
-    /// `remote_asn`.
-    pub remote_asn: u32,
-    /// `port`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// `passive`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub passive: Option<bool>,
-    /// `bind_addr`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bind_addr: Option<IpAddr>,
-    /// `hold_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hold_time: Option<u16>,
-    /// `keepalive_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keepalive_time: Option<u16>,
-    /// `connect_retry_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connect_retry_time: Option<u16>,
-    /// `idle_hold_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub idle_hold_time: Option<u16>,
-    /// `delay_open_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delay_open_time: Option<u16>,
-    /// `jitter`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jitter: Option<bool>,
-    /// `mrai`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mrai: Option<u16>,
-    /// `families`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub families: Option<Vec<FamilyName>>,
-    /// `add_path`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub add_path: Option<AddPath>,
-    /// `route_reflector_client`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route_reflector_client: Option<bool>,
-    /// `route_server_client`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route_server_client: Option<bool>,
-    /// `next_hop_v4`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_hop_v4: Option<Ipv4Addr>,
-    /// `next_hop_v6`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_hop_v6: Option<Ipv6Addr>,
-    /// `md5_key`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub md5_key: Option<String>,
-    /// `min_ttl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_ttl: Option<u8>,
-    /// `import`; `None` accepts every prefix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub import: Option<Vec<PrefixRule>>,
-    /// `export`; `None` sends every prefix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub export: Option<Vec<PrefixRule>>,
-    /// `med`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub med: Option<u32>,
-    /// `local_pref`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub local_pref: Option<u32>,
-    /// `communities`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub communities: Vec<Community>,
-    /// `max_prefix`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_prefix: Option<u32>,
-    /// `enforce_first_as`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enforce_first_as: Option<bool>,
+/// The builder methods of the keys `[[neighbor]]` and `[[dynamic_neighbor]]`
+/// share.
+macro_rules! peer_option_setters {
+    ($t:ty) => {
+        impl $t {
+            /// Every shared key of validated `options`, written out, so
+            /// that it reads back as `options` (the round-trip test checks
+            /// every key).
+            fn options_from(mut self, options: &super::PeerOptions) -> $t {
+                self.hold_time = Some(options.hold_time);
+                self.keepalive_time = Some(options.keepalive_time);
+                self.delay_open_time = Some(options.delay_open_time);
+                self.mrai = options.mrai;
+                self.families = Some(options.families.clone());
+                self.add_path = options.add_path;
+                self.route_reflector_client = Some(options.route_reflector_client);
+                self.route_server_client = Some(options.route_server_client);
+                self.next_hop_v4 = options.next_hop_v4;
+                self.next_hop_v6 = options.next_hop_v6;
+                self.md5_key = options.md5_key.clone();
+                self.min_ttl = options.min_ttl;
+                self.import = options.import.clone();
+                self.export = options.export.clone();
+                self.med = options.med;
+                self.local_pref = options.local_pref;
+                self.communities = options.communities.clone();
+                self.max_prefix = options.max_prefix;
+                self.enforce_first_as = Some(options.enforce_first_as);
+                self
+            }
+
+            /// `hold_time`, seconds.
+            pub fn hold_time(mut self, seconds: u16) -> $t {
+                self.hold_time = Some(seconds);
+                self
+            }
+            /// `keepalive_time`, seconds.
+            pub fn keepalive_time(mut self, seconds: u16) -> $t {
+                self.keepalive_time = Some(seconds);
+                self
+            }
+            /// `delay_open_time`, seconds.
+            pub fn delay_open_time(mut self, seconds: u16) -> $t {
+                self.delay_open_time = Some(seconds);
+                self
+            }
+            /// `mrai`, seconds.
+            pub fn mrai(mut self, seconds: u16) -> $t {
+                self.mrai = Some(seconds);
+                self
+            }
+            /// `families`.
+            pub fn families(mut self, families: &[FamilyName]) -> $t {
+                self.families = Some(families.to_vec());
+                self
+            }
+            /// `add_path`.
+            pub fn add_path(mut self, mode: AddPath) -> $t {
+                self.add_path = Some(mode);
+                self
+            }
+            /// `route_reflector_client`.
+            pub fn route_reflector_client(mut self, on: bool) -> $t {
+                self.route_reflector_client = Some(on);
+                self
+            }
+            /// `route_server_client`.
+            pub fn route_server_client(mut self, on: bool) -> $t {
+                self.route_server_client = Some(on);
+                self
+            }
+            /// `next_hop_v4`: the IPv4 next hop "self".
+            pub fn next_hop_v4(mut self, addr: Ipv4Addr) -> $t {
+                self.next_hop_v4 = Some(addr);
+                self
+            }
+            /// `next_hop_v6`: the IPv6 next hop "self".
+            pub fn next_hop_v6(mut self, addr: Ipv6Addr) -> $t {
+                self.next_hop_v6 = Some(addr);
+                self
+            }
+            /// `md5_key` (RFC 2385).
+            pub fn md5_key(mut self, key: &str) -> $t {
+                self.md5_key = Some(key.to_string());
+                self
+            }
+            /// `min_ttl` (GTSM, RFC 5082).
+            pub fn min_ttl(mut self, ttl: u8) -> $t {
+                self.min_ttl = Some(ttl);
+                self
+            }
+            /// `import`: the prefixes accepted from the peer.
+            pub fn import(mut self, rules: impl IntoIterator<Item = PrefixRule>) -> $t {
+                self.import = Some(rules.into_iter().collect());
+                self
+            }
+            /// `export`: the prefixes sent to the peer.
+            pub fn export(mut self, rules: impl IntoIterator<Item = PrefixRule>) -> $t {
+                self.export = Some(rules.into_iter().collect());
+                self
+            }
+            /// `med` on routes sent to the peer.
+            pub fn med(mut self, med: u32) -> $t {
+                self.med = Some(med);
+                self
+            }
+            /// `local_pref` on routes learned from the peer.
+            pub fn local_pref(mut self, local_pref: u32) -> $t {
+                self.local_pref = Some(local_pref);
+                self
+            }
+            /// Adds to `communities` (standard or large) on routes sent to the peer.
+            pub fn community(mut self, c: Community) -> $t {
+                self.communities.push(c);
+                self
+            }
+            /// `max_prefix` per family.
+            pub fn max_prefix(mut self, n: u32) -> $t {
+                self.max_prefix = Some(n);
+                self
+            }
+            /// `enforce_first_as`.
+            pub fn enforce_first_as(mut self, on: bool) -> $t {
+                self.enforce_first_as = Some(on);
+                self
+            }
+        }
+    };
 }
 
-/// `[[dynamic_neighbor]]`: peers accepted from a range of addresses.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DynamicNeighbor {
-    /// `prefix`: the range.
-    pub prefix: Prefix,
-    /// `remote_asn`.
-    pub remote_asn: u32,
+/// Declares a table of the builder with its own keys followed by the
+/// per-neighbour keys `[[neighbor]]` and `[[dynamic_neighbor]]` share (one
+/// list), and the builder methods of those.
+macro_rules! peer_table {
+    ($(#[$meta:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        pub struct $name {
+            $($own)*
+            /// `hold_time`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub hold_time: Option<u16>,
+            /// `keepalive_time`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub keepalive_time: Option<u16>,
+            /// `delay_open_time`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub delay_open_time: Option<u16>,
+            /// `mrai`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub mrai: Option<u16>,
+            /// `families`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub families: Option<Vec<FamilyName>>,
+            /// `add_path`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub add_path: Option<AddPath>,
+            /// `route_reflector_client`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub route_reflector_client: Option<bool>,
+            /// `route_server_client`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub route_server_client: Option<bool>,
+            /// `next_hop_v4`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_hop_v4: Option<Ipv4Addr>,
+            /// `next_hop_v6`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_hop_v6: Option<Ipv6Addr>,
+            /// `md5_key`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub md5_key: Option<String>,
+            /// `min_ttl`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub min_ttl: Option<u8>,
+            /// `import`; `None` accepts every prefix.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub import: Option<Vec<PrefixRule>>,
+            /// `export`; `None` sends every prefix.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub export: Option<Vec<PrefixRule>>,
+            /// `med`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub med: Option<u32>,
+            /// `local_pref`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub local_pref: Option<u32>,
+            /// `communities`.
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            pub communities: Vec<Community>,
+            /// `max_prefix`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub max_prefix: Option<u32>,
+            /// `enforce_first_as`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub enforce_first_as: Option<bool>,
+        }
+
+        peer_option_setters!($name);
+    };
 }
+
+peer_table!(
+    /// `[[neighbor]]`: one configured peer. Each `None` is the README's default.
+    Neighbor {
+        /// `address`.
+        pub address: IpAddr,
+        /// `remote_asn`.
+        pub remote_asn: u32,
+        /// `port`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub port: Option<u16>,
+        /// `passive`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub passive: Option<bool>,
+        /// `bind_addr`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub bind_addr: Option<IpAddr>,
+        /// `connect_retry_time`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub connect_retry_time: Option<u16>,
+        /// `idle_hold_time`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub idle_hold_time: Option<u16>,
+        /// `jitter`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub jitter: Option<bool>,
+    }
+);
+
+peer_table!(
+    /// `[[dynamic_neighbor]]`: peers accepted from a range of addresses, with the
+    /// per-neighbour keys of a [`Neighbor`] that make sense for a range (no
+    /// `address`, `port`, `passive`, `bind_addr`, `connect_retry_time`,
+    /// `idle_hold_time` or `jitter`: a range only accepts). Each `None` is the
+    /// README's default.
+    DynamicNeighbor {
+        /// `prefix`: the range.
+        pub prefix: Prefix,
+        /// `remote_asn`.
+        pub remote_asn: u32,
+    }
+);
 
 /// `[[originate]]`: a prefix we announce.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -255,10 +406,15 @@ impl ConfigFile {
         self
     }
 
-    /// Adds a `[[dynamic_neighbor]]`: connections from `prefix`, of AS `remote_asn`.
-    pub fn dynamic_neighbor(mut self, prefix: Prefix, remote_asn: u32) -> ConfigFile {
-        self.dynamic_neighbors
-            .push(DynamicNeighbor { prefix, remote_asn });
+    /// Adds a `[[dynamic_neighbor]]`: connections from `prefix`, of AS
+    /// `remote_asn`, every other key at its default.
+    pub fn dynamic_neighbor(self, prefix: Prefix, remote_asn: u32) -> ConfigFile {
+        self.dynamic(DynamicNeighbor::new(prefix, remote_asn))
+    }
+
+    /// Adds a `[[dynamic_neighbor]]` with its options.
+    pub fn dynamic(mut self, d: DynamicNeighbor) -> ConfigFile {
+        self.dynamic_neighbors.push(d);
         self
     }
 
@@ -312,10 +468,7 @@ impl ConfigFile {
             dynamic_neighbors: config
                 .dynamic_neighbors
                 .iter()
-                .map(|d| DynamicNeighbor {
-                    prefix: d.prefix,
-                    remote_asn: d.remote_asn,
-                })
+                .map(DynamicNeighbor::from_config)
                 .collect(),
             originate: config
                 .originate
@@ -367,66 +520,27 @@ impl Neighbor {
 
     /// Every key of a validated neighbour, written out.
     fn from_config(n: &super::Neighbor) -> Neighbor {
-        // Destructured whole: a key added to the config without a place here
-        // does not compile.
         let super::Neighbor {
             address,
             remote_asn,
             port,
             passive,
-            hold_time,
-            keepalive_time,
+            bind_addr,
             connect_retry_time,
             idle_hold_time,
-            delay_open_time,
             jitter,
-            route_server_client,
-            route_reflector_client,
-            add_path,
-            ref families,
-            bind_addr,
-            ref md5_key,
-            min_ttl,
-            ref import,
-            ref export,
-            med,
-            local_pref,
-            ref communities,
-            max_prefix,
-            enforce_first_as,
-            mrai,
-            next_hop_v4,
-            next_hop_v6,
+            ..
         } = *n;
         Neighbor {
-            address,
-            remote_asn,
             port: Some(port),
             passive: Some(passive),
             bind_addr,
-            hold_time: Some(hold_time),
-            keepalive_time: Some(keepalive_time),
             connect_retry_time: Some(connect_retry_time),
             idle_hold_time: Some(idle_hold_time),
-            delay_open_time: Some(delay_open_time),
             jitter: Some(jitter),
-            mrai,
-            families: Some(families.clone()),
-            add_path,
-            route_reflector_client: Some(route_reflector_client),
-            route_server_client: Some(route_server_client),
-            next_hop_v4,
-            next_hop_v6,
-            md5_key: md5_key.clone(),
-            min_ttl,
-            import: import.clone(),
-            export: export.clone(),
-            med,
-            local_pref,
-            communities: communities.clone(),
-            max_prefix,
-            enforce_first_as: Some(enforce_first_as),
+            ..Neighbor::new(address, remote_asn)
         }
+        .options_from(&n.peer_options())
     }
 
     /// `port`: the peer's port for our connections.
@@ -444,16 +558,6 @@ impl Neighbor {
         self.bind_addr = Some(addr);
         self
     }
-    /// `hold_time`, seconds.
-    pub fn hold_time(mut self, seconds: u16) -> Neighbor {
-        self.hold_time = Some(seconds);
-        self
-    }
-    /// `keepalive_time`, seconds.
-    pub fn keepalive_time(mut self, seconds: u16) -> Neighbor {
-        self.keepalive_time = Some(seconds);
-        self
-    }
     /// `connect_retry_time`, seconds.
     pub fn connect_retry_time(mut self, seconds: u16) -> Neighbor {
         self.connect_retry_time = Some(seconds);
@@ -464,95 +568,44 @@ impl Neighbor {
         self.idle_hold_time = Some(seconds);
         self
     }
-    /// `delay_open_time`, seconds.
-    pub fn delay_open_time(mut self, seconds: u16) -> Neighbor {
-        self.delay_open_time = Some(seconds);
-        self
-    }
     /// `jitter`: jitter on timers.
     pub fn jitter(mut self, on: bool) -> Neighbor {
         self.jitter = Some(on);
         self
     }
-    /// `mrai`, seconds.
-    pub fn mrai(mut self, seconds: u16) -> Neighbor {
-        self.mrai = Some(seconds);
-        self
+}
+
+impl DynamicNeighbor {
+    /// A range with the two required keys; every other key at its default.
+    pub fn new(prefix: Prefix, remote_asn: u32) -> DynamicNeighbor {
+        DynamicNeighbor {
+            prefix,
+            remote_asn,
+            hold_time: None,
+            keepalive_time: None,
+            delay_open_time: None,
+            mrai: None,
+            families: None,
+            add_path: None,
+            route_reflector_client: None,
+            route_server_client: None,
+            next_hop_v4: None,
+            next_hop_v6: None,
+            md5_key: None,
+            min_ttl: None,
+            import: None,
+            export: None,
+            med: None,
+            local_pref: None,
+            communities: Vec::new(),
+            max_prefix: None,
+            enforce_first_as: None,
+        }
     }
-    /// `families`.
-    pub fn families(mut self, families: &[FamilyName]) -> Neighbor {
-        self.families = Some(families.to_vec());
-        self
-    }
-    /// `add_path`.
-    pub fn add_path(mut self, mode: AddPath) -> Neighbor {
-        self.add_path = Some(mode);
-        self
-    }
-    /// `route_reflector_client`.
-    pub fn route_reflector_client(mut self, on: bool) -> Neighbor {
-        self.route_reflector_client = Some(on);
-        self
-    }
-    /// `route_server_client`.
-    pub fn route_server_client(mut self, on: bool) -> Neighbor {
-        self.route_server_client = Some(on);
-        self
-    }
-    /// `next_hop_v4`: the IPv4 next hop "self".
-    pub fn next_hop_v4(mut self, addr: Ipv4Addr) -> Neighbor {
-        self.next_hop_v4 = Some(addr);
-        self
-    }
-    /// `next_hop_v6`: the IPv6 next hop "self".
-    pub fn next_hop_v6(mut self, addr: Ipv6Addr) -> Neighbor {
-        self.next_hop_v6 = Some(addr);
-        self
-    }
-    /// `md5_key` (RFC 2385).
-    pub fn md5_key(mut self, key: &str) -> Neighbor {
-        self.md5_key = Some(key.to_string());
-        self
-    }
-    /// `min_ttl` (GTSM, RFC 5082).
-    pub fn min_ttl(mut self, ttl: u8) -> Neighbor {
-        self.min_ttl = Some(ttl);
-        self
-    }
-    /// `import`: the prefixes accepted from the peer.
-    pub fn import(mut self, rules: impl IntoIterator<Item = PrefixRule>) -> Neighbor {
-        self.import = Some(rules.into_iter().collect());
-        self
-    }
-    /// `export`: the prefixes sent to the peer.
-    pub fn export(mut self, rules: impl IntoIterator<Item = PrefixRule>) -> Neighbor {
-        self.export = Some(rules.into_iter().collect());
-        self
-    }
-    /// `med` on routes sent to the peer.
-    pub fn med(mut self, med: u32) -> Neighbor {
-        self.med = Some(med);
-        self
-    }
-    /// `local_pref` on routes learned from the peer.
-    pub fn local_pref(mut self, local_pref: u32) -> Neighbor {
-        self.local_pref = Some(local_pref);
-        self
-    }
-    /// Adds to `communities` (standard or large) on routes sent to the peer.
-    pub fn community(mut self, c: Community) -> Neighbor {
-        self.communities.push(c);
-        self
-    }
-    /// `max_prefix` per family.
-    pub fn max_prefix(mut self, n: u32) -> Neighbor {
-        self.max_prefix = Some(n);
-        self
-    }
-    /// `enforce_first_as`.
-    pub fn enforce_first_as(mut self, on: bool) -> Neighbor {
-        self.enforce_first_as = Some(on);
-        self
+
+    /// Every key of a validated range, written out.
+    fn from_config(d: &super::DynamicNeighbor) -> DynamicNeighbor {
+        DynamicNeighbor::new(d.prefix, d.remote_asn).options_from(&d.options)
     }
 }
 

@@ -51,7 +51,31 @@ fn every_key() -> ConfigFile {
                 .enforce_first_as(true),
         )
         .neighbor(Neighbor::new(ip("::2"), 65003).route_reflector_client(true))
-        .dynamic_neighbor("127.0.1.0/24".parse().unwrap(), 65004)
+        .dynamic(
+            DynamicNeighbor::new("127.0.1.0/24".parse().unwrap(), 65004)
+                .hold_time(9)
+                .keepalive_time(3)
+                .delay_open_time(6)
+                .mrai(1)
+                .families(&[FamilyName::Ipv4Unicast, FamilyName::Ipv6Unicast])
+                .add_path(AddPath::Receive)
+                .route_reflector_client(true)
+                .next_hop_v4("198.51.100.2".parse().unwrap())
+                .next_hop_v6("2001:db8::2".parse().unwrap())
+                .md5_key("range key")
+                .min_ttl(253)
+                .import([rule("198.18.0.0/15 le 24")])
+                .export([rule("0.0.0.0/0 le 32")])
+                .med(11)
+                .local_pref(150)
+                .community("65001:200".parse().unwrap())
+                .max_prefix(100)
+                .enforce_first_as(true),
+        )
+        .dynamic(
+            DynamicNeighbor::new("2001:db8:ff::/48".parse().unwrap(), 65005)
+                .route_server_client(true),
+        )
         .originate(
             Originate::new("198.18.1.0/24".parse().unwrap())
                 .next_hop(ip("198.51.100.7"))
@@ -134,10 +158,67 @@ fn every_key_reads_back_as_written() {
     assert_eq!(n.families, vec![FamilyName::Ipv6Unicast]);
     assert_eq!(
         c.dynamic_neighbors,
-        vec![config::DynamicNeighbor {
-            prefix: "127.0.1.0/24".parse().unwrap(),
-            remote_asn: 65004
-        }]
+        vec![
+            config::DynamicNeighbor {
+                prefix: "127.0.1.0/24".parse().unwrap(),
+                remote_asn: 65004,
+                options: config::PeerOptions {
+                    hold_time: 9,
+                    keepalive_time: 3,
+                    delay_open_time: 6,
+                    route_server_client: false,
+                    route_reflector_client: true,
+                    add_path: Some(AddPath::Receive),
+                    families: vec![FamilyName::Ipv4Unicast, FamilyName::Ipv6Unicast],
+                    md5_key: Some("range key".into()),
+                    min_ttl: Some(253),
+                    import: Some(vec![PrefixRule {
+                        prefix: "198.18.0.0/15".parse().unwrap(),
+                        ge: 15,
+                        le: 24
+                    }]),
+                    export: Some(vec![PrefixRule {
+                        prefix: "0.0.0.0/0".parse().unwrap(),
+                        ge: 0,
+                        le: 32
+                    }]),
+                    med: Some(11),
+                    local_pref: Some(150),
+                    communities: vec![Community::Standard((65001 << 16) | 200)],
+                    max_prefix: Some(100),
+                    enforce_first_as: true,
+                    mrai: Some(1),
+                    next_hop_v4: Some("198.51.100.2".parse().unwrap()),
+                    next_hop_v6: Some("2001:db8::2".parse().unwrap()),
+                },
+            },
+            config::DynamicNeighbor {
+                prefix: "2001:db8:ff::/48".parse().unwrap(),
+                remote_asn: 65005,
+                // A range's defaults are a neighbour's, its family the range's.
+                options: config::PeerOptions {
+                    hold_time: 90,
+                    keepalive_time: 30,
+                    delay_open_time: 0,
+                    route_server_client: true,
+                    route_reflector_client: false,
+                    add_path: None,
+                    families: vec![FamilyName::Ipv6Unicast],
+                    md5_key: None,
+                    min_ttl: None,
+                    import: None,
+                    export: None,
+                    med: None,
+                    local_pref: None,
+                    communities: Vec::new(),
+                    max_prefix: None,
+                    enforce_first_as: false,
+                    mrai: None,
+                    next_hop_v4: None,
+                    next_hop_v6: None,
+                },
+            },
+        ]
     );
     assert_eq!(
         c.originate,

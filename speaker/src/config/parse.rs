@@ -6,6 +6,10 @@ use super::*;
 use serde::Deserialize;
 use toml::Spanned;
 
+#[macro_use]
+mod peer_options;
+use peer_options::{RawPeerOptions, peer_options};
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -31,9 +35,7 @@ struct RawRouter {
     cluster_id: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNeighbor {
+raw_peer_table!(RawNeighbor {
     address: Spanned<String>,
     remote_asn: Spanned<i64>,
     #[serde(default)]
@@ -41,63 +43,23 @@ struct RawNeighbor {
     #[serde(default)]
     passive: bool,
     #[serde(default)]
-    hold_time: Option<Spanned<i64>>,
-    #[serde(default)]
-    keepalive_time: Option<Spanned<i64>>,
-    #[serde(default)]
     connect_retry_time: Option<Spanned<i64>>,
     #[serde(default)]
     idle_hold_time: Option<Spanned<i64>>,
-    #[serde(default)]
-    delay_open_time: Option<Spanned<i64>>,
     #[serde(default = "yes")]
     jitter: bool,
     #[serde(default)]
-    route_server_client: bool,
-    #[serde(default)]
-    route_reflector_client: bool,
-    #[serde(default)]
-    add_path: Option<Spanned<String>>,
-    #[serde(default)]
-    families: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
     bind_addr: Option<Spanned<String>>,
-    #[serde(default)]
-    md5_key: Option<Spanned<String>>,
-    #[serde(default)]
-    min_ttl: Option<Spanned<i64>>,
-    #[serde(default)]
-    import: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    export: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    med: Option<Spanned<i64>>,
-    #[serde(default)]
-    local_pref: Option<Spanned<i64>>,
-    #[serde(default)]
-    communities: Vec<Spanned<String>>,
-    #[serde(default)]
-    max_prefix: Option<Spanned<i64>>,
-    #[serde(default)]
-    enforce_first_as: bool,
-    #[serde(default)]
-    mrai: Option<Spanned<i64>>,
-    #[serde(default)]
-    next_hop_v4: Option<Spanned<String>>,
-    #[serde(default)]
-    next_hop_v6: Option<Spanned<String>>,
-}
+});
 
 fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDynamicNeighbor {
+raw_peer_table!(RawDynamicNeighbor {
     prefix: Spanned<String>,
     remote_asn: Spanned<i64>,
-}
+});
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -471,57 +433,6 @@ impl Config {
                     format!("{address} is configured twice"),
                 ));
             }
-            let hold_time = src.seconds(&k("hold_time"), &n.hold_time, 90)?;
-            if hold_time == 1 || hold_time == 2 {
-                let v = n.hold_time.as_ref().expect("a non-default value was given");
-                return Err(src.err(
-                    &k("hold_time"),
-                    v,
-                    "hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)",
-                ));
-            }
-            let keepalive_time =
-                src.seconds(&k("keepalive_time"), &n.keepalive_time, hold_time / 3)?;
-            if let Some(v) = &n.keepalive_time
-                && (hold_time == 0 && keepalive_time != 0
-                    || hold_time != 0 && keepalive_time > hold_time / 3)
-            {
-                return Err(src.err(
-                    &k("keepalive_time"),
-                    v,
-                    format!("keepalive time must be at most a third of the hold time ({hold_time} s), or 0 when it is 0"),
-                ));
-            }
-            let add_path = n
-                .add_path
-                .as_ref()
-                .map(|v| src.named::<AddPath>(&k("add_path"), v))
-                .transpose()?;
-            let families = match &n.families {
-                None => vec![if address.is_ipv4() {
-                    FamilyName::Ipv4Unicast
-                } else {
-                    FamilyName::Ipv6Unicast
-                }],
-                Some(list) => {
-                    let mut out = Vec::new();
-                    for (j, f) in list.iter().enumerate() {
-                        let fam: FamilyName =
-                            src.named(&format!("neighbor[{i}].families[{j}]"), f)?;
-                        if !out.contains(&fam) {
-                            out.push(fam);
-                        }
-                    }
-                    if out.is_empty() {
-                        return Err(ConfigError {
-                            key: k("families"),
-                            line: Some(src.line(n.address.span())),
-                            message: "at least one family is needed".into(),
-                        });
-                    }
-                    out
-                }
-            };
             let bind_addr = n
                 .bind_addr
                 .as_ref()
@@ -536,76 +447,6 @@ impl Config {
                     "bind address and neighbour address are of different families",
                 ));
             }
-            let md5_key = match &n.md5_key {
-                Some(v) if v.get_ref().is_empty() || v.get_ref().len() > MD5_KEY_MAX => {
-                    return Err(src.err(
-                        &k("md5_key"),
-                        v,
-                        format!("an MD5 key is 1 to {MD5_KEY_MAX} bytes"),
-                    ));
-                }
-                v => v.as_ref().map(|v| v.get_ref().clone()),
-            };
-            let min_ttl = match &n.min_ttl {
-                None => None,
-                Some(v) => {
-                    let t: u8 = src.int(&k("min_ttl"), v, "a TTL (1..=255)")?;
-                    if t == 0 {
-                        return Err(src.err(
-                            &k("min_ttl"),
-                            v,
-                            "a minimum TTL is 1 to 255 (RFC 5082)",
-                        ));
-                    }
-                    Some(t)
-                }
-            };
-            let rules = |field: &str,
-                         list: &Option<Vec<Spanned<String>>>|
-             -> Result<Option<Vec<PrefixRule>>, ConfigError> {
-                list.as_ref()
-                    .map(|l| {
-                        l.iter()
-                            .enumerate()
-                            .map(|(j, s)| {
-                                parse_prefix_rule(s.get_ref()).map_err(|m| {
-                                    src.err(&format!("neighbor[{i}].{field}[{j}]"), s, m)
-                                })
-                            })
-                            .collect()
-                    })
-                    .transpose()
-            };
-            let communities = n
-                .communities
-                .iter()
-                .enumerate()
-                .map(|(j, c)| {
-                    parse_community(c.get_ref())
-                        .map_err(|m| src.err(&format!("neighbor[{i}].communities[{j}]"), c, m))
-                })
-                .collect::<Result<_, _>>()?;
-            let max_prefix = match &n.max_prefix {
-                None => None,
-                Some(v) => {
-                    let m: u32 = src.int(&k("max_prefix"), v, "a prefix count")?;
-                    if m == 0 {
-                        return Err(src.err(
-                            &k("max_prefix"),
-                            v,
-                            "max_prefix must be at least 1 (omit it for no limit)",
-                        ));
-                    }
-                    Some(m)
-                }
-            };
-            if n.route_server_client && n.route_reflector_client {
-                return Err(src.err(
-                    &k("route_server_client"),
-                    &n.address,
-                    "a neighbour cannot be both a route server client and a route reflector client",
-                ));
-            }
             let port = match &n.port {
                 None => BGP_PORT,
                 Some(v) => {
@@ -616,80 +457,67 @@ impl Config {
                     p
                 }
             };
-            let mrai = match &n.mrai {
-                None => None,
-                Some(v) => Some(src.int(&k("mrai"), v, "a time in seconds (0..=65535)")?),
-            };
-            let next_hop_v4 = n
-                .next_hop_v4
-                .as_ref()
-                .map(|v| src.ipv4(&k("next_hop_v4"), v))
-                .transpose()?;
-            let next_hop_v6 = match &n.next_hop_v6 {
-                None => None,
-                Some(v) => Some(v.get_ref().parse::<std::net::Ipv6Addr>().map_err(|_| {
-                    src.err(
-                        &k("next_hop_v6"),
-                        v,
-                        format!("{:?} is not an IPv6 address", v.get_ref()),
-                    )
-                })?),
-            };
-            neighbors.push(Neighbor {
-                address,
-                remote_asn: src.asn(&k("remote_asn"), &n.remote_asn)?,
-                port,
-                passive: n.passive,
-                hold_time,
-                keepalive_time,
-                connect_retry_time: src.seconds(
-                    &k("connect_retry_time"),
-                    &n.connect_retry_time,
-                    120,
-                )?,
-                idle_hold_time: src.seconds(&k("idle_hold_time"), &n.idle_hold_time, 0)?,
-                delay_open_time: src.seconds(&k("delay_open_time"), &n.delay_open_time, 0)?,
-                jitter: n.jitter,
-                route_server_client: n.route_server_client,
-                route_reflector_client: n.route_reflector_client,
-                add_path,
-                families,
-                bind_addr,
-                md5_key,
-                min_ttl,
-                import: rules("import", &n.import)?,
-                export: rules("export", &n.export)?,
-                med: n
-                    .med
-                    .as_ref()
-                    .map(|v| src.int(&k("med"), v, "a MED (0..=4294967295)"))
-                    .transpose()?,
-                local_pref: n
-                    .local_pref
-                    .as_ref()
-                    .map(|v| src.int(&k("local_pref"), v, "a LOCAL_PREF (0..=4294967295)"))
-                    .transpose()?,
-                communities,
-                max_prefix,
-                enforce_first_as: n.enforce_first_as,
-                mrai,
-                next_hop_v4,
-                next_hop_v6,
-            });
+            let o = peer_options(
+                &src,
+                &format!("neighbor[{i}]"),
+                &n.address,
+                address.is_ipv4(),
+                n.peer_options(),
+            )?;
+            let mut neighbor =
+                Neighbor::with_options(address, src.asn(&k("remote_asn"), &n.remote_asn)?, o);
+            neighbor.port = port;
+            neighbor.passive = n.passive;
+            neighbor.bind_addr = bind_addr;
+            neighbor.connect_retry_time =
+                src.seconds(&k("connect_retry_time"), &n.connect_retry_time, 120)?;
+            neighbor.idle_hold_time = src.seconds(&k("idle_hold_time"), &n.idle_hold_time, 0)?;
+            neighbor.jitter = n.jitter;
+            neighbors.push(neighbor);
         }
 
-        let dynamic_neighbors = raw
+        let dynamic_neighbors: Vec<DynamicNeighbor> = raw
             .dynamic_neighbor
             .iter()
             .enumerate()
             .map(|(i, d)| {
+                let table = format!("dynamic_neighbor[{i}]");
+                let prefix = src.prefix(&format!("{table}.prefix"), &d.prefix)?;
                 Ok(DynamicNeighbor {
-                    prefix: src.prefix(&format!("dynamic_neighbor[{i}].prefix"), &d.prefix)?,
-                    remote_asn: src
-                        .asn(&format!("dynamic_neighbor[{i}].remote_asn"), &d.remote_asn)?,
+                    prefix,
+                    remote_asn: src.asn(&format!("{table}.remote_asn"), &d.remote_asn)?,
+                    options: peer_options(
+                        &src,
+                        &table,
+                        &d.prefix,
+                        prefix.addr.is_ipv4(),
+                        d.peer_options(),
+                    )?,
                 })
             })
             .collect::<Result<_, ConfigError>>()?;
+        // The kernel's TCP-MD5 keys go by longest prefix with no "no key"
+        // entry: a neighbour inside a keyed range would be asked to sign with
+        // the range's key. Say so here rather than refuse its connections.
+        for (i, n) in neighbors.iter().enumerate() {
+            if n.md5_key.is_some() {
+                continue;
+            }
+            let keyed = dynamic_neighbors.iter().position(|d: &DynamicNeighbor| {
+                d.options.md5_key.is_some()
+                    && crate::neighbor::in_range(&d.prefix, n.address.to_canonical())
+            });
+            if let Some(j) = keyed {
+                return Err(src.err(
+                    &format!("neighbor[{i}].md5_key"),
+                    &raw.neighbor[i].address,
+                    format!(
+                        "{} lies in dynamic_neighbor[{j}]'s range, which has an md5_key: give it its own md5_key",
+                        n.address
+                    ),
+                ));
+            }
+        }
         let originate = raw
             .originate
             .iter()
