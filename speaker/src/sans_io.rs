@@ -112,31 +112,17 @@ mod tests {
     use std::net::IpAddr;
 
     use super::*;
+    use crate::config::file::{ConfigFile, DynamicNeighbor, Neighbor};
 
     #[test]
     fn only_neighbours_with_a_key_or_a_minimum_ttl_get_socket_options() {
-        let config = Config::from_toml(
-            r#"
-[router]
-asn = 65000
-router_id = "192.0.2.1"
-
-[[neighbor]]
-address = "::ffff:192.0.2.2"
-remote_asn = 65001
-md5_key = "s3cret"
-
-[[neighbor]]
-address = "2001:db8::3"
-remote_asn = 65002
-min_ttl = 254
-
-[[neighbor]]
-address = "192.0.2.4"
-remote_asn = 65003
-"#,
-        )
-        .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let config = ConfigFile::new(65000, "192.0.2.1".parse().unwrap())
+            .neighbor(Neighbor::new(ip("::ffff:192.0.2.2"), 65001).md5_key("s3cret"))
+            .neighbor(Neighbor::new(ip("2001:db8::3"), 65002).min_ttl(254))
+            .neighbor(Neighbor::new(ip("192.0.2.4"), 65003))
+            .config()
+            .unwrap();
         let rules = peer_socket_rules(&config);
         assert_eq!(rules.len(), 2);
         let mapped: IpAddr = "192.0.2.2".parse().unwrap();
@@ -165,46 +151,18 @@ remote_asn = 65003
     /// the first decides, as it does for the session.
     #[test]
     fn a_range_gets_one_prefix_rule_and_a_neighbour_inside_keeps_its_own() {
-        let config = Config::from_toml(
-            r#"
-[router]
-asn = 65000
-router_id = "192.0.2.1"
-
-[[neighbor]]
-address = "127.0.1.7"
-remote_asn = 65001
-
-[[neighbor]]
-address = "127.0.1.8"
-remote_asn = 65001
-min_ttl = 200
-
-[[neighbor]]
-address = "127.0.2.1"
-remote_asn = 65001
-
-[[dynamic_neighbor]]
-prefix = "127.0.1.0/24"
-remote_asn = 65002
-min_ttl = 254
-
-[[dynamic_neighbor]]
-prefix = "127.0.1.0/24"
-remote_asn = 65003
-min_ttl = 100
-
-[[dynamic_neighbor]]
-prefix = "2001:db8::/64"
-remote_asn = 65004
-md5_key = "range key"
-
-[[dynamic_neighbor]]
-prefix = "10.0.0.0/8"
-remote_asn = 65005
-"#,
-        )
-        .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let range = |p: &str, asn| DynamicNeighbor::new(p.parse().unwrap(), asn);
+        let config = ConfigFile::new(65000, "192.0.2.1".parse().unwrap())
+            .neighbor(Neighbor::new(ip("127.0.1.7"), 65001))
+            .neighbor(Neighbor::new(ip("127.0.1.8"), 65001).min_ttl(200))
+            .neighbor(Neighbor::new(ip("127.0.2.1"), 65001))
+            .dynamic(range("127.0.1.0/24", 65002).min_ttl(254))
+            .dynamic(range("127.0.1.0/24", 65003).min_ttl(100))
+            .dynamic(range("2001:db8::/64", 65004).md5_key("range key"))
+            .dynamic(range("10.0.0.0/8", 65005))
+            .config()
+            .unwrap();
         let rules = peer_socket_rules(&config);
         let summary = rules
             .iter()
@@ -220,7 +178,6 @@ remote_asn = 65005
                 ("127.0.1.0/24".to_string(), None, Some(254)),
             ]
         );
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         assert_eq!(rules.lookup(ip("127.0.1.99")).unwrap().min_ttl, Some(254));
         assert_eq!(
             rules.lookup(ip("::ffff:127.0.1.99")).unwrap().min_ttl,
