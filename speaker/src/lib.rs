@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod control;
 mod drive;
 mod log;
 mod neighbor;

@@ -1,0 +1,5 @@
+//! The control API's answers ([`nexthop_control::Backend`] for [`Speaker`]).
+//!
+//! SCAFFOLD (issue 13): being written.
+
+pub(crate) mod routes;
