@@ -12,6 +12,7 @@
 //! re-reads the config and applies it, keeping the running one if it is invalid.
 #![deny(unsafe_code)]
 
+mod control;
 mod lab;
 mod run;
 

@@ -1,7 +1,11 @@
 //! `nexthopd run`: logging, the runtime's loop, and the signals.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use nexthop_control::{Action, ActionResult, ApiError, Backend, ReloadResult};
+use nexthop_runtime_edge::Turn;
 
 use nexthop_runtime_mio::{Instant, Options, Runtime, USER_TOKEN, mio, monotonic_clock};
 use nexthop_speaker::Speaker;
@@ -12,6 +16,7 @@ use tracing::{error, info, warn};
 use tracing_subscriber::EnvFilter;
 
 use crate::LogFormat;
+use crate::control::{self, Answer, ControlConfig, ControlLoop, DaemonRequest};
 
 /// The shutdown communication sent in every Cease (RFC 9003).
 const SHUTDOWN_MESSAGE: &str = "nexthopd shutting down";
@@ -42,6 +47,7 @@ fn speaker(cfg: Config, now: Instant, runtime: &str) -> Speaker {
 
 /// Runs the speaker on the mio runtime until a SIGTERM or SIGINT shutdown ends.
 pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
+    let control_cfg = control_config(&cfg);
     let mut clock = monotonic_clock();
     let speaker = speaker(cfg, clock(), "mio");
     let mut rt = Runtime::new(speaker, clock, Options::default()).map_err(|e| e.to_string())?;
@@ -50,13 +56,56 @@ pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
     rt.registry()
         .register(&mut signals, USER_TOKEN, mio::Interest::READABLE)
         .map_err(|e| format!("signals: {e}"))?;
-    serve(&mut rt, path, || signals.pending().collect())
+    let waker = Arc::new(
+        mio::Waker::new(rt.registry(), USER_TOKEN).map_err(|e| format!("control waker: {e}"))?,
+    );
+    let (mut ctl, _guard) = start_control(
+        &control_cfg,
+        Arc::new(move || {
+            let _ = waker.wake();
+        }),
+        "mio",
+    )?;
+    serve(&mut rt, path, || signals.pending().collect(), &mut ctl)
+}
+
+/// Where the control API listens: `[control]` of the config, with the socket
+/// from `$NEXTHOP_SOCKET` when the config names none.
+fn control_config(cfg: &Config) -> ControlConfig {
+    // MERGE: `[control]` comes from the speaker's config (branch speaker).
+    let _ = cfg;
+    let socket = match std::env::var_os("NEXTHOP_SOCKET") {
+        Some(env) => env.into(),
+        None => control::DEFAULT_SOCKET.into(),
+    };
+    ControlConfig {
+        socket,
+        listen: None,
+        allow_write_over_tcp: false,
+    }
+}
+
+/// Binds the control sockets and starts the control thread; the loop's end.
+fn start_control(
+    cfg: &ControlConfig,
+    wake: control::Wake,
+    runtime: &'static str,
+) -> Result<(ControlLoop, control::SocketGuard), String> {
+    let (to_loop, rx) = control::queue(wake);
+    let turns = control::turn_histogram();
+    let guard = control::start(cfg, to_loop, turns.clone())?;
+    info!(socket = %cfg.socket.display(), tcp = ?cfg.listen, "control API listening");
+    Ok((ControlLoop::new(rx, turns, runtime), guard))
 }
 
 /// What the daemon's loop needs of a runtime (both runtimes have it).
 trait Loop {
-    /// One turn of the event loop; whether a signal woke it.
-    fn turn_once(&mut self, wait: Option<Duration>) -> std::io::Result<bool>;
+    /// One turn of the event loop.
+    fn turn_once(&mut self, wait: Option<Duration>) -> std::io::Result<Turn>;
+    /// The control API's queued work, answered by the speaker.
+    fn answer_control(&mut self, control: &mut ControlLoop);
+    /// An operator's action on the speaker.
+    fn act(&mut self, action: Action) -> Result<ActionResult, ApiError>;
     fn speaker(&self) -> &Speaker;
     fn input_shutdown(&mut self);
     fn input_reload(&mut self, cfg: Config) -> nexthop_speaker::ReloadSummary;
@@ -66,8 +115,14 @@ trait Loop {
 macro_rules! impl_loop {
     ($krate:ident) => {
         impl<C: FnMut() -> $krate::Instant> Loop for $krate::Runtime<Speaker, C> {
-            fn turn_once(&mut self, wait: Option<Duration>) -> std::io::Result<bool> {
-                self.turn(wait).map(|t| t.user)
+            fn turn_once(&mut self, wait: Option<Duration>) -> std::io::Result<Turn> {
+                self.turn(wait)
+            }
+            fn answer_control(&mut self, control: &mut ControlLoop) {
+                self.input(|s, now| control.answer(s, now));
+            }
+            fn act(&mut self, action: Action) -> Result<ActionResult, ApiError> {
+                self.input(|s, now| s.act(now, action))
             }
             fn speaker(&self) -> &Speaker {
                 $krate::Runtime::speaker(self)
@@ -91,19 +146,32 @@ impl_loop!(nexthop_runtime_mio);
 impl_loop!(nexthop_runtime_uring);
 
 /// The daemon's loop on runtime `rt` until a SIGTERM or SIGINT shutdown ends;
-/// `signals` gives the signals caught since the last call.
+/// `signals` gives the signals caught since the last call; `control` is the
+/// control API's end in the loop.
 fn serve<L: Loop>(
     rt: &mut L,
     path: &Path,
     mut signals: impl FnMut() -> Vec<i32>,
+    control: &mut ControlLoop,
 ) -> Result<(), String> {
     // The runtime bounds the shutdown: each connection's close lingers at most
     // its `Options::linger`; a second signal exits at once.
     let mut shutdown = false;
+    // A graceful shutdown (RFC 8326) asked for through the API: when the
+    // Cease goes out.
+    let mut graceful_until: Option<std::time::Instant> = None;
     loop {
-        let wait = shutdown.then_some(Duration::from_millis(50));
-        let user = rt.turn_once(wait).map_err(|e| format!("event loop: {e}"))?;
-        if user {
+        let mut wait = shutdown.then_some(Duration::from_millis(50));
+        if control.has_work() {
+            wait = Some(Duration::ZERO);
+        }
+        if let Some(t) = graceful_until {
+            let left = t.saturating_duration_since(std::time::Instant::now());
+            wait = Some(wait.map_or(left, |w| w.min(left)));
+        }
+        let turn = rt.turn_once(wait).map_err(|e| format!("event loop: {e}"))?;
+        control.observe_turn(turn.busy);
+        if turn.user {
             for sig in signals() {
                 match sig {
                     SIGTERM | SIGINT if !shutdown => {
@@ -117,13 +185,79 @@ fn serve<L: Loop>(
                         return Ok(());
                     }
                     SIGHUP => {
-                        if let Some(cfg) = reloaded_config(path, rt.speaker().config()) {
-                            log_reload(rt.input_reload(cfg));
+                        info!(config = %path.display(), "SIGHUP: reloading the config");
+                        match reloaded_config(path, rt.speaker().config()) {
+                            Ok(cfg) => log_reload(rt.input_reload(cfg)),
+                            Err(e) => {
+                                error!(error = %e, "config reload failed: keeping the running config")
+                            }
                         }
                     }
                     _ => {}
                 }
             }
+        }
+        for req in control.take() {
+            match req {
+                DaemonRequest::Reload(reply) => {
+                    info!(config = %path.display(), "control API: reloading the config");
+                    let answer = match reloaded_config(path, rt.speaker().config()) {
+                        Ok(cfg) => {
+                            let s = rt.input_reload(cfg);
+                            log_reload(s);
+                            Ok(Answer::Reload(ReloadResult {
+                                added: s.added,
+                                removed: s.removed,
+                                changed: s.changed,
+                                unchanged: s.unchanged,
+                            }))
+                        }
+                        Err(e) => {
+                            error!(error = %e, "config reload failed: keeping the running config");
+                            Err(ApiError::new(400, "config_error", e))
+                        }
+                    };
+                    let _ = reply.send(answer);
+                }
+                DaemonRequest::Shutdown {
+                    graceful,
+                    after_s,
+                    reply,
+                } => {
+                    if shutdown {
+                        let _ = reply.send(Err(ApiError::new(
+                            409,
+                            "shutting_down",
+                            "already shutting down",
+                        )));
+                        continue;
+                    }
+                    let answer = if graceful {
+                        info!(after_s, "control API: graceful shutdown (RFC 8326)");
+                        graceful_until =
+                            Some(std::time::Instant::now() + Duration::from_secs(after_s));
+                        rt.act(Action::GracefulShutdownAll { after_s })
+                            .map(Answer::Action)
+                    } else {
+                        info!("control API: shutting down: Cease to every peer");
+                        rt.input_shutdown();
+                        shutdown = true;
+                        Ok(Answer::Action(ActionResult {
+                            message: "shutting down: Cease to every peer".into(),
+                        }))
+                    };
+                    let _ = reply.send(answer);
+                }
+            }
+        }
+        rt.answer_control(control);
+        if let Some(t) = graceful_until
+            && std::time::Instant::now() >= t
+        {
+            info!("graceful shutdown period over: Cease to every peer");
+            graceful_until = None;
+            rt.input_shutdown();
+            shutdown = true;
         }
         if shutdown && rt.speaker().is_shut_down() && rt.open_connections() == 0 {
             info!("shut down");
@@ -132,23 +266,17 @@ fn serve<L: Loop>(
     }
 }
 
-/// The config file again, for SIGHUP; `None` (logged) when it does not load.
-fn reloaded_config(path: &Path, old: &Config) -> Option<Config> {
-    info!(config = %path.display(), "SIGHUP: reloading the config");
-    let cfg = match crate::load(path) {
-        Ok(c) => c,
-        Err(e) => {
-            error!(error = %e, "config reload failed: keeping the running config");
-            return None;
-        }
-    };
+/// The config file again, for SIGHUP and `POST /v1/reload`; the error names
+/// the file and the line.
+fn reloaded_config(path: &Path, old: &Config) -> Result<Config, String> {
+    let cfg = crate::load(path)?;
     if cfg.router.listen != old.router.listen {
         warn!("listen addresses changed: they take effect at the next start");
     }
     if cfg.router.runtime != old.router.runtime {
         warn!("runtime changed: it takes effect at the next start");
     }
-    Some(cfg)
+    Ok(cfg)
 }
 
 fn log_reload(s: nexthop_speaker::ReloadSummary) {
@@ -165,6 +293,7 @@ fn log_reload(s: nexthop_speaker::ReloadSummary) {
 /// ends. Signals are caught on a thread that wakes the ring (`Turn::user`).
 pub fn run_uring(path: &Path, cfg: Config) -> Result<(), String> {
     use nexthop_runtime_uring as uring;
+    let control_cfg = control_config(&cfg);
     let mut clock = monotonic_clock();
     let speaker = speaker(cfg, clock(), "uring");
     let mut rt =
@@ -179,7 +308,12 @@ pub fn run_uring(path: &Path, cfg: Config) -> Result<(), String> {
             waker.wake();
         }
     });
-    serve(&mut rt, path, || {
-        std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()))
-    })
+    let waker = rt.waker();
+    let (mut ctl, _guard) = start_control(&control_cfg, Arc::new(move || waker.wake()), "uring")?;
+    serve(
+        &mut rt,
+        path,
+        || std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner())),
+        &mut ctl,
+    )
 }

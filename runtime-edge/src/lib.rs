@@ -50,4 +50,8 @@ pub struct Turn {
     /// The caller's own event source woke the loop (runtime-mio: a source
     /// registered under its user token; runtime-uring: a waker).
     pub user: bool,
+    /// How long the turn worked after its wait for events ended: the time
+    /// spent on sockets, the speaker's inputs and outputs and its timers (the
+    /// loop's busy time, for a turn-duration histogram).
+    pub busy: std::time::Duration,
 }

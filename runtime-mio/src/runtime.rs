@@ -302,6 +302,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => self.events.clear(),
             Err(e) => return Err(e),
         }
+        let woke = std::time::Instant::now();
         let mut turn = Turn::default();
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
@@ -347,6 +348,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         budget.hand_over(self.opts.recv_budget, |k, share| self.read(k, share));
         self.budget = budget;
         self.timers();
+        turn.busy = woke.elapsed();
         Ok(turn)
     }
 

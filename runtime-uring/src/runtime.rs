@@ -405,6 +405,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
         self.prepare(timeout);
         let busy = !self.deferred.is_empty() || !self.budget.is_empty();
         self.ring.submit(!busy)?;
+        let woke = std::time::Instant::now();
         let now = (self.clock)();
         let mut completions = std::mem::take(&mut self.completions);
         self.ring.reap(&mut completions);
@@ -451,6 +452,7 @@ impl<S: SansIo, C: FnMut() -> Instant> Runtime<S, C> {
             self.drain(now);
         }
         self.expire_lingering(now);
+        turn.busy = woke.elapsed();
         Ok(turn)
     }
 

@@ -2,4 +2,5 @@
 //!
 //! SCAFFOLD (issue 13): being written.
 
+mod lead_tmp;
 pub(crate) mod routes;
