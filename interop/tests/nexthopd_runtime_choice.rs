@@ -127,6 +127,7 @@ fn start(run: &RunDir, name: &str, toml: &str) -> (Daemon, std::path::PathBuf) {
     std::fs::write(&conf, toml).unwrap();
     let mut cmd = Command::new(nexthopd_binary().unwrap());
     cmd.arg("run").arg("--config").arg(&conf);
+    cmd.env("NEXTHOP_SOCKET", run.path().join(format!("{name}.sock")));
     no_io_uring::deny_io_uring(&mut cmd);
     let d = Daemon::spawn(name, run.path(), cmd).unwrap();
     (d, run.path().join(format!("{name}.out")))

@@ -142,6 +142,8 @@ impl Nexthopd {
         if std::env::var_os("RUST_LOG").is_none() {
             cmd.env("RUST_LOG", &options.rust_log);
         }
+        // Its own control socket (a config's `[control] socket` wins).
+        cmd.env("NEXTHOP_SOCKET", control_socket(dir));
         let log = dir.join("nexthopd.log");
         let mut d = Daemon::spawn_logging_to("nexthopd", dir, &log, cmd)?;
         let ready = poll(options.start_timeout, || {
@@ -162,6 +164,11 @@ impl Nexthopd {
                 ))
             }
         }
+    }
+
+    /// Its control API's Unix socket (unless its config names another).
+    pub fn control_socket(&self) -> PathBuf {
+        control_socket(&self.dir)
     }
 
     /// Its PID.
@@ -284,4 +291,9 @@ mod tests {
         assert!(text.contains("exited") && text.contains("run"), "{text}");
         assert!(run.path().join("nexthopd.toml").is_file());
     }
+}
+
+/// The control socket of a nexthopd whose run directory is `dir`.
+pub fn control_socket(dir: &Path) -> PathBuf {
+    dir.join("nexthopd.sock")
 }
