@@ -49,7 +49,14 @@ struct Destination {
     dirty: bool,
     /// Whether the decided best path was removed or replaced since the decision.
     best_lost: bool,
+    /// When its paths last changed (the decision that followed), in seconds of
+    /// the router's clock ([`Rib::set_clock`]); it fits in the padding.
+    changed_s: u32,
 }
+
+// A prefix's entry stays two words of paths plus flags: the change time is
+// kept in what was padding.
+const _: () = assert!(std::mem::size_of::<Destination>() == 32);
 
 /// What a decision changed for one prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,10 +68,33 @@ pub struct Change<P> {
     pub best_changed: bool,
 }
 
+/// One prefix's entry, as the API reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'a> {
+    /// Every path, the best first once decided.
+    pub paths: &'a [Path],
+    /// Why `paths[0]` won; `None` while awaiting a decision or with no usable
+    /// path.
+    pub best: Option<Reason>,
+    /// When the paths last changed, in seconds of the router's clock.
+    pub changed_s: u32,
+}
+
+impl<'a> Entry<'a> {
+    fn of(d: &'a Destination) -> Self {
+        Entry {
+            paths: &d.paths,
+            best: d.best,
+            changed_s: d.changed_s,
+        }
+    }
+}
+
 /// The table of one family, keyed by prefix type `P`.
 #[derive(Debug)]
 pub struct Rib<P> {
     dests: ChunkMap<P, Destination>,
+    clock_s: u32,
     dirty: Vec<P>,
     keys: Vec<SelectionKey>,
     eligible: Vec<usize>,
@@ -76,6 +106,7 @@ impl<P: Ord + Copy> Default for Rib<P> {
     fn default() -> Self {
         Rib {
             dests: ChunkMap::default(),
+            clock_s: 0,
             dirty: Vec::new(),
             keys: Vec::new(),
             eligible: Vec::new(),
@@ -200,6 +231,7 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
                 continue;
             };
             dest.dirty = false;
+            dest.changed_s = self.clock_s;
             let lost = std::mem::take(&mut dest.best_lost);
             let old_best = dest
                 .best
@@ -257,6 +289,23 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
         self.dests.iter().map(|(p, d)| (p, d.paths.as_slice()))
     }
 
+    /// The time, in seconds of the router's clock, that decisions from now on
+    /// record as the change time of the prefixes they decide.
+    pub fn set_clock(&mut self, now_s: u32) {
+        self.clock_s = now_s;
+    }
+
+    /// `prefix`'s entry.
+    pub fn get(&self, prefix: &P) -> Option<Entry<'_>> {
+        self.dests.get(prefix).map(Entry::of)
+    }
+
+    /// The entries after `after` (from the first for `None`), in prefix order:
+    /// a cursor over the table that costs O(log n) to resume.
+    pub fn iter_after(&self, after: Option<&P>) -> impl Iterator<Item = (&P, Entry<'_>)> {
+        self.dests.iter_after(after).map(|(p, d)| (p, Entry::of(d)))
+    }
+
     /// Number of prefixes.
     pub fn len(&self) -> usize {
         self.dests.len()
@@ -270,6 +319,17 @@ impl<P: Copy + Eq + std::hash::Hash + Ord> Rib<P> {
     /// Number of paths, over all prefixes and peers.
     pub fn path_count(&self) -> usize {
         self.paths
+    }
+}
+
+impl<P: crate::prefix::RoutePrefix> Rib<P> {
+    /// The most specific prefix present that covers `prefix` (itself
+    /// included), with its entry: at most one lookup per prefix length.
+    pub fn longest_match(&self, prefix: &P) -> Option<(P, Entry<'_>)> {
+        (0..=prefix.prefix_len()).rev().find_map(|len| {
+            let p = P::from_nlri(len, prefix.octets())?;
+            self.dests.get(&p).map(|d| (p, Entry::of(d)))
+        })
     }
 }
 
@@ -359,5 +419,31 @@ mod tests {
         rib.decide(&DecisionOptions::default(), key, &mut changes);
         assert_eq!(changes.len(), 1);
         assert_eq!(rib.best(&1).unwrap().0.path_id, 2);
+    }
+
+    #[test]
+    fn cursor_longest_match_and_change_time() {
+        use crate::prefix::Ipv4Prefix;
+        let mut store = AttributeStore::new();
+        let mut rib: Rib<Ipv4Prefix> = Rib::new();
+        let p = |s: &str| s.parse::<Ipv4Prefix>().unwrap();
+        rib.set_clock(7);
+        for pre in ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "192.0.2.0/24"] {
+            rib.insert(p(pre), path(&mut store, 1, 0, 100));
+        }
+        let mut changes = Vec::new();
+        rib.decide(&DecisionOptions::default(), key, &mut changes);
+        let (got, e) = rib.longest_match(&p("10.1.2.128/25")).unwrap();
+        assert_eq!((got, e.changed_s, e.paths.len()), (p("10.1.2.0/24"), 7, 1));
+        assert_eq!(rib.longest_match(&p("10.2.0.0/16")).unwrap().0, p("10.0.0.0/8"));
+        assert!(rib.longest_match(&p("11.0.0.0/8")).is_none());
+        let after: Vec<_> = rib.iter_after(Some(&p("10.1.0.0/16"))).map(|(k, _)| *k).collect();
+        assert_eq!(after, [p("10.1.2.0/24"), p("192.0.2.0/24")]);
+        // A later change records the later time, only for what changed.
+        rib.set_clock(9);
+        rib.insert(p("192.0.2.0/24"), path(&mut store, 2, 0, 200));
+        rib.decide(&DecisionOptions::default(), key, &mut changes);
+        assert_eq!(rib.get(&p("192.0.2.0/24")).unwrap().changed_s, 9);
+        assert_eq!(rib.get(&p("10.0.0.0/8")).unwrap().changed_s, 7);
     }
 }

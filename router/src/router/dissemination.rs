@@ -18,9 +18,9 @@ impl Router {
             igp_cost: self.igp_cost.as_ref(),
             options: &self.config.decision,
         };
-        self.ribs
-            .get_mut::<P>()
-            .decide(&self.config.decision, |p| ctx.key_of(p), &mut changes);
+        let rib = self.ribs.get_mut::<P>();
+        rib.set_clock((self.now.total_millis() / 1000).min(u64::from(u32::MAX)) as u32);
+        rib.decide(&self.config.decision, |p| ctx.key_of(p), &mut changes);
         if self.config.report_loc_rib {
             self.loc_rib_changes.extend(
                 changes
