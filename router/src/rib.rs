@@ -435,9 +435,15 @@ mod tests {
         rib.decide(&DecisionOptions::default(), key, &mut changes);
         let (got, e) = rib.longest_match(&p("10.1.2.128/25")).unwrap();
         assert_eq!((got, e.changed_s, e.paths.len()), (p("10.1.2.0/24"), 7, 1));
-        assert_eq!(rib.longest_match(&p("10.2.0.0/16")).unwrap().0, p("10.0.0.0/8"));
+        assert_eq!(
+            rib.longest_match(&p("10.2.0.0/16")).unwrap().0,
+            p("10.0.0.0/8")
+        );
         assert!(rib.longest_match(&p("11.0.0.0/8")).is_none());
-        let after: Vec<_> = rib.iter_after(Some(&p("10.1.0.0/16"))).map(|(k, _)| *k).collect();
+        let after: Vec<_> = rib
+            .iter_after(Some(&p("10.1.0.0/16")))
+            .map(|(k, _)| *k)
+            .collect();
         assert_eq!(after, [p("10.1.2.0/24"), p("192.0.2.0/24")]);
         // A later change records the later time, only for what changed.
         rib.set_clock(9);

@@ -371,6 +371,21 @@ impl Router {
             .map_or(&[], |e| e.as_slice())
     }
 
+    /// `peer`'s Adj-RIB-Out (its update group's) after `after`, in prefix
+    /// order: a cursor for dumps. Withdrawn paths kept as tombstones have no
+    /// attributes.
+    pub fn adj_rib_out_after<P: RoutePrefix>(
+        &self,
+        peer: PeerId,
+        after: Option<&P>,
+    ) -> impl Iterator<Item = (&P, &[OutPath])> {
+        self.group_of(peer)
+            .and_then(|g| self.groups[g].as_ref())
+            .into_iter()
+            .flat_map(move |g| g.families.get::<P>().adj_rib_out.iter_after(after))
+            .map(|(p, e)| (p, e.as_slice()))
+    }
+
     /// Bytes of encoded output waiting for `peer`.
     pub fn pending_output(&self, peer: PeerId) -> usize {
         self.peers

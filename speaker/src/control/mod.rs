@@ -2,5 +2,6 @@
 //!
 //! SCAFFOLD (issue 13): being written.
 
+pub(crate) mod dump;
 mod lead_tmp;
 pub(crate) mod routes;
