@@ -18,7 +18,19 @@ use crate::{Error, Result, poll};
 /// directory, in the same profile. (nexthopd's own tests use
 /// `env!("CARGO_BIN_EXE_nexthopd")`.)
 pub fn binary() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("NEXTHOPD") {
+    workspace_binary("nexthopd", "NEXTHOPD")
+}
+
+/// The nexthopctl binary, found as [`binary`] finds nexthopd (`$NEXTHOPCTL`
+/// if set).
+pub fn ctl_binary() -> Result<PathBuf> {
+    workspace_binary("nexthopctl", "NEXTHOPCTL")
+}
+
+/// Binary `name` of package `name`: `$env` if set, else `cargo build -p
+/// name` and the binary beside the running test's `deps/` directory.
+fn workspace_binary(name: &str, env: &str) -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
         let p = PathBuf::from(p);
         return if p.is_file() {
             Ok(p)
@@ -27,7 +39,7 @@ pub fn binary() -> Result<PathBuf> {
         };
     }
     let exe = std::env::current_exe().map_err(|e| Error::io(Path::new("current_exe"), e))?;
-    // target/<profile>/deps/<test binary> -> target/<profile>/nexthopd
+    // target/<profile>/deps/<test binary> -> target/<profile>/<name>
     let Some(profile_dir) = exe
         .parent()
         .filter(|d| d.ends_with("deps"))
@@ -35,21 +47,78 @@ pub fn binary() -> Result<PathBuf> {
     else {
         return Err(Error::Command {
             command: exe.display().to_string(),
-            message: "not in a target/<profile>/deps directory: set $NEXTHOPD".into(),
+            message: format!("not in a target/<profile>/deps directory: set ${env}"),
         });
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut args = vec!["build", "-q", "-p", "nexthopd"];
+    let mut args = vec!["build", "-q", "-p", name];
     if profile_dir.ends_with("release") {
         args.push("--release");
     }
     run(&cargo, &args, Duration::from_secs(900))?;
-    let bin = profile_dir.join("nexthopd");
+    let bin = profile_dir.join(name);
     if bin.is_file() {
         Ok(bin)
     } else {
         Err(Error::io(&bin, std::io::ErrorKind::NotFound.into()))
     }
+}
+
+/// What a `nexthopctl` run gave.
+#[derive(Clone, Debug)]
+pub struct CtlOutput {
+    /// Its exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl CtlOutput {
+    /// Standard output parsed as JSON; panics naming the output otherwise.
+    pub fn json(&self) -> serde_json::Value {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "nexthopctl failed: {}{}",
+            self.stdout,
+            self.stderr
+        );
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("nexthopctl printed no JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs nexthopctl with `args` against the control socket `socket` (bounded
+/// by a minute, against a hang).
+pub fn ctl(socket: &Path, args: &[&str]) -> Result<CtlOutput> {
+    let bin = ctl_binary()?;
+    let child = Command::new(&bin)
+        .arg("--socket")
+        .arg(socket)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io(&bin, e))?;
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        for _ in 0..600 {
+            std::thread::sleep(Duration::from_millis(100));
+            if std::fs::metadata(format!("/proc/{pid}")).is_err() {
+                return;
+            }
+        }
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+    });
+    let out = child.wait_with_output().map_err(|e| Error::io(&bin, e))?;
+    let _ = watchdog.join();
+    Ok(CtlOutput {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
 }
 
 /// Runs `nexthopd check --config <path>`: its output when the config is
@@ -169,6 +238,11 @@ impl Nexthopd {
     /// Its control API's Unix socket (unless its config names another).
     pub fn control_socket(&self) -> PathBuf {
         control_socket(&self.dir)
+    }
+
+    /// `nexthopctl ARGS` against it.
+    pub fn ctl(&self, args: &[&str]) -> Result<CtlOutput> {
+        ctl(&self.control_socket(), args)
     }
 
     /// Its PID.

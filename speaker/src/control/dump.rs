@@ -3,6 +3,10 @@
 //! single prefix (exact or longest match), counts; and a router path as an API
 //! [`Route`].
 //!
+//! An update group's Adj-RIB-Out also holds the paths its members sent: each
+//! member is not sent its own (split horizon), so a neighbour's Adj-RIB-Out
+//! view leaves out the paths learned from it.
+//!
 //! A page visits at most `max` prefixes of the table it walks, so a page costs
 //! the same whatever the view: a neighbour's Adj-RIB-In view walks the
 //! Loc-RIB's prefixes and keeps that neighbour's paths, and its Adj-RIB-Out view
@@ -206,7 +210,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                     .get(p)
                     .map_or(0, |e| now_s.saturating_sub(e.changed_s));
                 for o in paths {
-                    if let Some(attrs) = &o.attrs {
+                    if let Some(attrs) = o.attrs.as_ref().filter(|_| o.source != peer) {
                         out.push(route(s, &ip, o.source, o.out_id, attrs, false, age));
                     }
                 }
@@ -272,7 +276,7 @@ fn one<P: RoutePrefix>(
                 .get(&target)
                 .map_or(0, |e| now_s.saturating_sub(e.changed_s));
             for o in s.router.adj_rib_out(peer, &target) {
-                if let Some(attrs) = &o.attrs {
+                if let Some(attrs) = o.attrs.as_ref().filter(|_| o.source != peer) {
                     out.push(route(s, &ip, o.source, o.out_id, attrs, false, age));
                 }
             }
@@ -325,7 +329,10 @@ fn count<P: RoutePrefix>(s: &Speaker, view: &RibView) -> Result<(u64, u64), ApiE
             let peer = peer_of(s, *neighbor)?;
             let (mut prefixes, mut paths) = (0, 0);
             for (_, out) in s.router.adj_rib_out_after::<P>(peer, None) {
-                let n = out.iter().filter(|o| o.attrs.is_some()).count() as u64;
+                let n = out
+                    .iter()
+                    .filter(|o| o.attrs.is_some() && o.source != peer)
+                    .count() as u64;
                 prefixes += u64::from(n > 0);
                 paths += n;
             }
