@@ -323,6 +323,36 @@ impl Neighbor {
     }
 }
 
+/// Where the control API listens when `[control] socket` is not given.
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/nexthopd/nexthopd.sock";
+
+/// Longest Unix socket path (`sun_path` is 108 bytes with its NUL).
+pub const CONTROL_SOCKET_MAX: usize = 107;
+
+/// `[control]`: where the control API (`/v1`, `/metrics`) is served. Read at
+/// start: a reload that changes it takes effect at the next start
+/// ([`crate::ReloadSummary::control_changed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Control {
+    /// The Unix socket (created 0660, its directory created).
+    pub socket: std::path::PathBuf,
+    /// Also serve over TCP here (read-only requests and `/metrics`, unless
+    /// `allow_write_over_tcp`).
+    pub listen: Option<SocketAddr>,
+    /// Serve actions (POST) over TCP too.
+    pub allow_write_over_tcp: bool,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
+            socket: DEFAULT_CONTROL_SOCKET.into(),
+            listen: None,
+            allow_write_over_tcp: false,
+        }
+    }
+}
+
 /// `[[originate]]`: a prefix we announce ourselves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Originate {
@@ -348,6 +378,8 @@ pub struct Config {
     pub dynamic_neighbors: Vec<DynamicNeighbor>,
     /// `[[originate]]`.
     pub originate: Vec<Originate>,
+    /// `[control]`.
+    pub control: Control,
 }
 
 pub mod file;

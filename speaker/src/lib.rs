@@ -110,6 +110,9 @@ pub struct ReloadSummary {
     pub changed: usize,
     /// Neighbours left as they were, sessions untouched.
     pub unchanged: usize,
+    /// `[control]` changed: the control API's sockets are the daemon's, bound
+    /// at start; the change takes effect at the next start (say so).
+    pub control_changed: bool,
 }
 
 type Wheel = TimerWheel<u32, 1024, 4096>;

@@ -488,3 +488,28 @@ fn metrics_and_status_count_what_the_speaker_holds() {
     assert_eq!((st.asn, st.neighbors, st.established), (65001, 1, 1));
     assert!(!st.shutting_down);
 }
+
+#[test]
+fn a_reload_that_changes_control_says_it_waits_for_the_next_start() {
+    let (mut net, ns, _np, s, p) = pair();
+    let same = config(65001, s)
+        .neighbor(neighbor(p, 65002))
+        .originate(originate("198.51.100.0/24"));
+    let moved = same
+        .clone()
+        .control(nexthop_speaker::config::file::Control {
+            socket: Some("/tmp/elsewhere.sock".into()),
+            ..Default::default()
+        });
+    let r = net.nodes[ns]
+        .speaker
+        .handle_reload(net.now, validated(&same));
+    assert!(!r.control_changed);
+    let r = net.nodes[ns]
+        .speaker
+        .handle_reload(net.now, validated(&moved));
+    assert!(r.control_changed);
+    assert_eq!(r.unchanged, 1);
+    net.drive();
+    assert_eq!(net.nodes[ns].state_of(p), Some(State::Established));
+}

@@ -488,3 +488,21 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn control_round_trips_through_the_writer() {
+    let f = ConfigFile::new(65001, "192.0.2.1".parse().unwrap()).control(Control {
+        socket: Some("/tmp/nexthop-test.sock".into()),
+        listen: Some("127.0.0.1:9179".parse().unwrap()),
+        allow_write_over_tcp: Some(true),
+    });
+    let text = f.to_toml();
+    assert!(text.contains("[control]\n"), "{text}");
+    let c = f.config().unwrap();
+    assert_eq!(
+        c.control.socket,
+        std::path::PathBuf::from("/tmp/nexthop-test.sock")
+    );
+    assert!(c.control.allow_write_over_tcp);
+    assert_eq!(ConfigFile::from_config(&c).config().unwrap(), c);
+}
