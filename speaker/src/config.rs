@@ -201,6 +201,10 @@ macro_rules! with_peer_options {
             pub max_prefix: Option<u32>,
             /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
             pub enforce_first_as: bool,
+            /// Keep the routes as received, before import policy, for
+            /// `show routes --received --pre-policy` (memory: one more copy of the
+            /// peer's table).
+            pub keep_received_routes: bool,
             /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None`: 0,
             /// changes are sent at the next loop turn (batched by what arrived in that
             /// turn), as BIRD and OpenBGPD do. RFC 4271 §10 suggests 30 s for eBGP and
@@ -281,6 +285,7 @@ impl Neighbor {
             communities: self.communities.clone(),
             max_prefix: self.max_prefix,
             enforce_first_as: self.enforce_first_as,
+            keep_received_routes: self.keep_received_routes,
             mrai: self.mrai,
             next_hop_v4: self.next_hop_v4,
             next_hop_v6: self.next_hop_v6,
@@ -316,6 +321,7 @@ impl Neighbor {
             communities: options.communities,
             max_prefix: options.max_prefix,
             enforce_first_as: options.enforce_first_as,
+            keep_received_routes: options.keep_received_routes,
             mrai: options.mrai,
             next_hop_v4: options.next_hop_v4,
             next_hop_v6: options.next_hop_v6,

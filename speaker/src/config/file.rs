@@ -137,6 +137,7 @@ macro_rules! peer_option_setters {
                 self.communities = options.communities.clone();
                 self.max_prefix = options.max_prefix;
                 self.enforce_first_as = Some(options.enforce_first_as);
+                self.keep_received_routes = Some(options.keep_received_routes);
                 self
             }
 
@@ -235,6 +236,12 @@ macro_rules! peer_option_setters {
                 self.enforce_first_as = Some(on);
                 self
             }
+
+            /// `keep_received_routes`.
+            pub fn keep_received_routes(mut self, on: bool) -> $t {
+                self.keep_received_routes = Some(on);
+                self
+            }
         }
     };
 }
@@ -305,6 +312,9 @@ macro_rules! peer_table {
             /// `enforce_first_as`.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub enforce_first_as: Option<bool>,
+            /// `keep_received_routes`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub keep_received_routes: Option<bool>,
         }
 
         peer_option_setters!($name);
@@ -544,6 +554,7 @@ impl Neighbor {
             communities: Vec::new(),
             max_prefix: None,
             enforce_first_as: None,
+            keep_received_routes: None,
         }
     }
 
@@ -629,6 +640,7 @@ impl DynamicNeighbor {
             communities: Vec::new(),
             max_prefix: None,
             enforce_first_as: None,
+            keep_received_routes: None,
         }
     }
 
