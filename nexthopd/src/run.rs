@@ -70,18 +70,18 @@ pub fn run_mio(path: &Path, cfg: Config) -> Result<(), String> {
 }
 
 /// Where the control API listens: `[control]` of the config, with the socket
-/// from `$NEXTHOP_SOCKET` when the config names none.
+/// from `$NEXTHOP_SOCKET` when the config names no socket of its own.
 fn control_config(cfg: &Config) -> ControlConfig {
-    // MERGE: `[control]` comes from the speaker's config (branch speaker).
-    let _ = cfg;
+    let c = &cfg.control;
+    let default = c.socket.as_os_str() == nexthop_speaker::config::DEFAULT_CONTROL_SOCKET;
     let socket = match std::env::var_os("NEXTHOP_SOCKET") {
-        Some(env) => env.into(),
-        None => control::DEFAULT_SOCKET.into(),
+        Some(env) if default => env.into(),
+        _ => c.socket.clone(),
     };
     ControlConfig {
         socket,
-        listen: None,
-        allow_write_over_tcp: false,
+        listen: c.listen,
+        allow_write_over_tcp: c.allow_write_over_tcp,
     }
 }
 

@@ -201,6 +201,10 @@ macro_rules! with_peer_options {
             pub max_prefix: Option<u32>,
             /// Check that AS_PATH starts with the peer's AS (RFC 4271 §6.3).
             pub enforce_first_as: bool,
+            /// Keep the routes as received, before import policy, for
+            /// `show routes --received --pre-policy` (memory: one more copy of the
+            /// peer's table).
+            pub keep_received_routes: bool,
             /// MinRouteAdvertisementInterval in seconds (RFC 4271 §9.2.1.1); `None`: 0,
             /// changes are sent at the next loop turn (batched by what arrived in that
             /// turn), as BIRD and OpenBGPD do. RFC 4271 §10 suggests 30 s for eBGP and
@@ -281,6 +285,7 @@ impl Neighbor {
             communities: self.communities.clone(),
             max_prefix: self.max_prefix,
             enforce_first_as: self.enforce_first_as,
+            keep_received_routes: self.keep_received_routes,
             mrai: self.mrai,
             next_hop_v4: self.next_hop_v4,
             next_hop_v6: self.next_hop_v6,
@@ -316,9 +321,40 @@ impl Neighbor {
             communities: options.communities,
             max_prefix: options.max_prefix,
             enforce_first_as: options.enforce_first_as,
+            keep_received_routes: options.keep_received_routes,
             mrai: options.mrai,
             next_hop_v4: options.next_hop_v4,
             next_hop_v6: options.next_hop_v6,
+        }
+    }
+}
+
+/// Where the control API listens when `[control] socket` is not given.
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/nexthopd/nexthopd.sock";
+
+/// Longest Unix socket path (`sun_path` is 108 bytes with its NUL).
+pub const CONTROL_SOCKET_MAX: usize = 107;
+
+/// `[control]`: where the control API (`/v1`, `/metrics`) is served. Read at
+/// start: a reload that changes it takes effect at the next start
+/// ([`crate::ReloadSummary::control_changed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Control {
+    /// The Unix socket (created 0660, its directory created).
+    pub socket: std::path::PathBuf,
+    /// Also serve over TCP here (read-only requests and `/metrics`, unless
+    /// `allow_write_over_tcp`).
+    pub listen: Option<SocketAddr>,
+    /// Serve actions (POST) over TCP too.
+    pub allow_write_over_tcp: bool,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
+            socket: DEFAULT_CONTROL_SOCKET.into(),
+            listen: None,
+            allow_write_over_tcp: false,
         }
     }
 }
@@ -348,6 +384,8 @@ pub struct Config {
     pub dynamic_neighbors: Vec<DynamicNeighbor>,
     /// `[[originate]]`.
     pub originate: Vec<Originate>,
+    /// `[control]`.
+    pub control: Control,
 }
 
 pub mod file;

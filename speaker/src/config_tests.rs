@@ -384,3 +384,77 @@ fn a_neighbor_inside_a_keyed_range_needs_its_own_key() {
     ))
     .unwrap();
 }
+
+#[test]
+fn control_defaults_to_the_unix_socket_only() {
+    let c = Config::from_toml(HEAD).unwrap();
+    assert_eq!(c.control, Control::default());
+    assert_eq!(
+        c.control.socket,
+        std::path::PathBuf::from("/run/nexthopd/nexthopd.sock")
+    );
+    assert!(c.control.listen.is_none() && !c.control.allow_write_over_tcp);
+}
+
+#[test]
+fn control_reads_socket_listen_and_tcp_writes() {
+    let c = Config::from_toml(&format!(
+        "{HEAD}[control]\nsocket = \"/tmp/n.sock\"\nlisten = \"127.0.0.1:9179\"\nallow_write_over_tcp = true\n"
+    ))
+    .unwrap();
+    assert_eq!(c.control.socket, std::path::PathBuf::from("/tmp/n.sock"));
+    assert_eq!(c.control.listen, Some("127.0.0.1:9179".parse().unwrap()));
+    assert!(c.control.allow_write_over_tcp);
+}
+
+#[test]
+fn control_errors_name_key_and_line() {
+    let cases = [
+        (
+            "listen = \"127.0.0.1\"\n",
+            "control.listen",
+            "not ADDRESS:PORT",
+        ),
+        ("listen = \"[::1]:0\"\n", "control.listen", "port 0"),
+        ("socket = \"\"\n", "control.socket", "empty"),
+        (
+            "allow_write_over_tcp = true\n",
+            "control.allow_write_over_tcp",
+            "without control.listen",
+        ),
+    ];
+    for (body, key, words) in cases {
+        let e = error(&format!("{HEAD}[control]\n{body}"));
+        assert_eq!((e.key.as_str(), e.line), (key, Some(5)), "{body}: {e}");
+        assert!(e.message.contains(words), "{body}: {e}");
+    }
+    let long = "x".repeat(CONTROL_SOCKET_MAX + 1);
+    let e = error(&format!("{HEAD}[control]\nsocket = \"/{long}\"\n"));
+    assert_eq!(e.key, "control.socket");
+    assert!(e.message.contains("at most 107"), "{e}");
+    let e = error(&format!("{HEAD}[control]\nsockett = \"/x\"\n"));
+    assert_eq!(e.line, Some(5), "{e}");
+    assert!(e.message.contains("sockett"), "{e}");
+}
+
+#[test]
+fn keep_received_routes_is_a_neighbour_and_range_option() {
+    let c = Config::from_toml(&format!(
+        "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nkeep_received_routes = true\n\
+         [[neighbor]]\naddress = \"127.0.0.3\"\nremote_asn = 65001\n\
+         [[dynamic_neighbor]]\nprefix = \"127.0.1.0/24\"\nremote_asn = 65002\nkeep_received_routes = true\n"
+    ))
+    .unwrap();
+    assert!(c.neighbors[0].keep_received_routes);
+    assert!(!c.neighbors[1].keep_received_routes, "off by default");
+    assert!(c.dynamic_neighbors[0].options.keep_received_routes);
+    let e = error(&format!(
+        "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nkeep_received_routes = \"yes\"\n"
+    ));
+    assert_eq!(e.line, Some(7), "{e}");
+    assert!(e.message.contains("bool"), "{e}");
+    // The typed builder writes it and reads it back.
+    let f = file::ConfigFile::from_config(&c);
+    assert!(f.to_toml().contains("keep_received_routes = true"));
+    assert_eq!(f.config().unwrap(), c);
+}

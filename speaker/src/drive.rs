@@ -18,6 +18,7 @@ impl Speaker {
     /// queues, commands to the runtime, events to the router; then re-arms its
     /// deadline. A dynamic peer left without connections is forgotten.
     pub(crate) fn drive(&mut self, i: usize, now: Instant) {
+        self.last_now = now;
         let Some(p) = self.peers[i].as_mut() else {
             return;
         };
@@ -37,6 +38,7 @@ impl Speaker {
             {
                 continue;
             }
+            p.stats.count_sent(&self.buf[..t.len]);
             c.queue
                 .push_back((t.message_type, self.buf[..t.len].to_vec()));
             if self.reported.insert(key) {
@@ -103,12 +105,19 @@ impl Speaker {
                     );
                     self.router.handle_session_up(p.router_peer, params, now);
                     p.established = Some(key);
+                    p.stats.established(now);
                 }
                 Event::Down {
                     reason,
                     was_established,
                 } => {
                     p.established = None;
+                    p.stats.down(now, reason, was_established);
+                    if self.control.watching()
+                        && let Some(e) = p.stats.last_error.as_ref()
+                    {
+                        self.control.down_reason(p.spec.address, e.text.clone());
+                    }
                     if self.router.session(p.router_peer).is_some() {
                         self.router.handle_session_down(p.router_peer, now);
                     }
@@ -124,7 +133,9 @@ impl Speaker {
                         self.router.handle_route_refresh(p.router_peer, now);
                     }
                 }
-                Event::StateChanged { .. } => {}
+                Event::StateChanged { from, to } => {
+                    self.control.state_changed(p.spec.address, from, to);
+                }
             }
         }
         // The router names the peers it gave output to (this one, on

@@ -110,6 +110,9 @@ pub struct ReloadSummary {
     pub changed: usize,
     /// Neighbours left as they were, sessions untouched.
     pub unchanged: usize,
+    /// `[control]` changed: the control API's sockets are the daemon's, bound
+    /// at start; the change takes effect at the next start (say so).
+    pub control_changed: bool,
 }
 
 type Wheel = TimerWheel<u32, 1024, 4096>;
@@ -141,6 +144,8 @@ struct Peer {
     /// there).
     established: Option<ConnKey>,
     timer: Option<Armed>,
+    /// What an operator reads of it (`nexthopctl show neighbor`).
+    stats: control::stats::NeighborStats,
 }
 
 struct Conn {
@@ -176,6 +181,14 @@ pub struct Speaker {
     reported: HashSet<ConnKey, ConnKeyHasher>,
     shutting_down: bool,
     buf: Box<[u8]>,
+    /// When the speaker started (for `uptime_s`, and the downtime of a
+    /// neighbour never Established).
+    started: Instant,
+    /// The latest `now` the speaker was given.
+    last_now: Instant,
+    /// The operator's state: disabled neighbours, graceful shutdowns, watch
+    /// events.
+    control: control::ControlState,
 }
 
 impl std::fmt::Debug for Speaker {
@@ -213,6 +226,9 @@ impl Speaker {
             reported: HashSet::default(),
             shutting_down: false,
             buf: vec![0; TRANSMIT_BUFFER_LEN].into_boxed_slice(),
+            started: now,
+            last_now: now,
+            control: control::ControlState::default(),
         };
         let neighbors = s.config.neighbors.clone();
         for n in &neighbors {
@@ -300,6 +316,10 @@ impl Speaker {
             return None;
         }
         let ip = remote.ip().to_canonical();
+        if self.control.is_disabled(ip) {
+            tracing::info!(neighbor = %ip, "connection refused: neighbour disabled by the operator");
+            return None;
+        }
         let (i, created) = match self.by_addr.get(&ip) {
             Some(&i) => (i, false),
             None => {
@@ -378,6 +398,7 @@ impl Speaker {
             };
             let rest = &bytes[consumed..];
             let read = p.session.handle_read(now, id, rest);
+            p.stats.count_received(&rest[..read.consumed]);
             consumed += read.consumed;
             if let Some(update) = read.update {
                 // Events before the UPDATE (Established, on the same read) go to
@@ -427,6 +448,7 @@ impl Speaker {
     /// Timers (sessions', the router's decision batching and MRAI) due at or
     /// before `now` run.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = now;
         let mut due = Vec::new();
         while let Some((_, i)) = self.wheel.poll(now) {
             due.push(i as usize);
@@ -449,6 +471,7 @@ impl Speaker {
             self.router.handle_timeout(now);
             self.take_router_output();
         }
+        self.handle_control_timeout(now);
     }
 
     /// Administrative shutdown of every session: Cease 6/2 with the RFC 9003
@@ -523,6 +546,7 @@ impl Speaker {
             && let Some(m) = self.router.poll_transmit(p.router_peer)
         {
             p.session.handle_update_sent(now);
+            p.stats.count_sent_updates(&m.bytes);
             self.rearm(i);
             return Some(Transmit::Shared(m));
         }
@@ -536,6 +560,7 @@ impl Speaker {
             self.wheel.next_expiry(),
             self.overflow.first().map(|&(t, _)| t),
             self.router.poll_timeout(),
+            self.control.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -572,6 +597,7 @@ impl Speaker {
             conns: Vec::new(),
             established: None,
             timer: None,
+            stats: control::stats::NeighborStats::default(),
         };
         let address = peer.spec.address;
         let i = match self.free_slots.pop() {
@@ -595,6 +621,10 @@ impl Speaker {
 
     fn start(&mut self, i: usize, now: Instant) {
         if let Some(p) = self.peers[i].as_mut() {
+            if self.control.is_disabled(p.spec.address) {
+                // Stays down until the operator enables it.
+                return;
+            }
             p.session.handle_manual_start(now);
             self.drive(i, now);
         }
@@ -680,6 +710,7 @@ impl Speaker {
     /// The Established connection of every peer the router says has new
     /// output is ready (the router names each once: no scan of every peer).
     fn take_router_output(&mut self) {
+        self.take_loc_rib_changes();
         while let Some(rp) = self.router.poll_ready_peer() {
             let key = self
                 .by_router_peer

@@ -27,6 +27,9 @@ pub(crate) struct PeerSpec {
     pub md5_key: Option<Vec<u8>>,
     pub min_ttl: Option<u8>,
     pub connect_timeout: Duration,
+    /// `keep_received_routes`: for `PeerConfig.keep_received` once the router
+    /// has it (the lead wires it).
+    pub keep_received: bool,
 }
 
 /// The router's settings from `[router]`.
@@ -35,6 +38,8 @@ pub(crate) fn router_config(r: &config::Router) -> RouterConfig {
     c.cluster_id = r.cluster_id;
     // Peers get the bytes; nothing in the daemon reads the decoded copy.
     c.keep_message_content = false;
+    // For watch events; the speaker drops them when nobody watches.
+    c.report_loc_rib = true;
     c
 }
 
@@ -159,6 +164,7 @@ pub(crate) fn static_peer(r: &config::Router, n: &Neighbor) -> PeerSpec {
         md5_key: n.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
         min_ttl: n.min_ttl,
         connect_timeout: secs(n.connect_retry_time.clamp(1, 30)),
+        keep_received: n.keep_received_routes,
     }
 }
 

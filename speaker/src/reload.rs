@@ -30,6 +30,10 @@ impl Speaker {
             return summary;
         }
         let old = std::mem::replace(&mut self.config, config);
+        if old.control != self.config.control {
+            tracing::warn!("[control] changed: it takes effect at the next start");
+            summary.control_changed = true;
+        }
         let r = &self.config.router;
         if (r.asn, r.router_id, r.cluster_id)
             != (old.router.asn, old.router.router_id, old.router.cluster_id)

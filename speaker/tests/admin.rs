@@ -111,7 +111,8 @@ fn reload_adds_removes_and_changes_neighbours_without_touching_the_others() {
             added: 1,
             removed: 1,
             changed: 3,
-            unchanged: 1
+            unchanged: 1,
+            control_changed: false,
         }
     );
     net.drive();

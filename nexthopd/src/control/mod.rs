@@ -58,10 +58,6 @@ pub struct ControlConfig {
     pub allow_write_over_tcp: bool,
 }
 
-/// The default socket path, unless `[control] socket` or `$NEXTHOP_SOCKET` says
-/// otherwise.
-pub const DEFAULT_SOCKET: &str = "/run/nexthopd/nexthopd.sock";
-
 /// A request the loop answers in one go.
 #[derive(Debug)]
 pub enum Query {

@@ -63,6 +63,9 @@ pub struct ConfigFile {
     pub comment: Vec<String>,
     /// `[router]`.
     pub router: Router,
+    /// `[control]`; `None`: not written (every key at its default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<Control>,
     /// `[[neighbor]]`.
     #[serde(rename = "neighbor", skip_serializing_if = "Vec::is_empty")]
     pub neighbors: Vec<Neighbor>,
@@ -72,6 +75,20 @@ pub struct ConfigFile {
     /// `[[originate]]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub originate: Vec<Originate>,
+}
+
+/// `[control]`: where the control API is served.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Control {
+    /// `socket`: the Unix socket's path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket: Option<String>,
+    /// `listen`: a TCP address too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `allow_write_over_tcp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_write_over_tcp: Option<bool>,
 }
 
 /// `[router]`.
@@ -120,6 +137,7 @@ macro_rules! peer_option_setters {
                 self.communities = options.communities.clone();
                 self.max_prefix = options.max_prefix;
                 self.enforce_first_as = Some(options.enforce_first_as);
+                self.keep_received_routes = Some(options.keep_received_routes);
                 self
             }
 
@@ -218,6 +236,12 @@ macro_rules! peer_option_setters {
                 self.enforce_first_as = Some(on);
                 self
             }
+
+            /// `keep_received_routes`.
+            pub fn keep_received_routes(mut self, on: bool) -> $t {
+                self.keep_received_routes = Some(on);
+                self
+            }
         }
     };
 }
@@ -288,6 +312,9 @@ macro_rules! peer_table {
             /// `enforce_first_as`.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub enforce_first_as: Option<bool>,
+            /// `keep_received_routes`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub keep_received_routes: Option<bool>,
         }
 
         peer_option_setters!($name);
@@ -370,6 +397,7 @@ impl ConfigFile {
                 runtime: None,
                 cluster_id: None,
             },
+            control: None,
             neighbors: Vec::new(),
             dynamic_neighbors: Vec::new(),
             originate: Vec::new(),
@@ -397,6 +425,12 @@ impl ConfigFile {
     /// Sets `cluster_id`.
     pub fn cluster_id(mut self, id: Ipv4Addr) -> ConfigFile {
         self.router.cluster_id = Some(id);
+        self
+    }
+
+    /// Sets `[control]`.
+    pub fn control(mut self, c: Control) -> ConfigFile {
+        self.control = Some(c);
         self
     }
 
@@ -464,6 +498,11 @@ impl ConfigFile {
                 runtime,
                 cluster_id,
             },
+            control: Some(Control {
+                socket: Some(config.control.socket.to_string_lossy().into_owned()),
+                listen: config.control.listen,
+                allow_write_over_tcp: Some(config.control.allow_write_over_tcp),
+            }),
             neighbors: config.neighbors.iter().map(Neighbor::from_config).collect(),
             dynamic_neighbors: config
                 .dynamic_neighbors
@@ -515,6 +554,7 @@ impl Neighbor {
             communities: Vec::new(),
             max_prefix: None,
             enforce_first_as: None,
+            keep_received_routes: None,
         }
     }
 
@@ -600,6 +640,7 @@ impl DynamicNeighbor {
             communities: Vec::new(),
             max_prefix: None,
             enforce_first_as: None,
+            keep_received_routes: None,
         }
     }
 

@@ -148,6 +148,7 @@ fn every_key_reads_back_as_written() {
             ],
             max_prefix: Some(1000),
             enforce_first_as: true,
+            keep_received_routes: false,
             mrai: Some(2),
             next_hop_v4: Some("198.51.100.1".parse().unwrap()),
             next_hop_v6: Some("2001:db8::1".parse().unwrap()),
@@ -187,6 +188,7 @@ fn every_key_reads_back_as_written() {
                     communities: vec![Community::Standard((65001 << 16) | 200)],
                     max_prefix: Some(100),
                     enforce_first_as: true,
+                    keep_received_routes: false,
                     mrai: Some(1),
                     next_hop_v4: Some("198.51.100.2".parse().unwrap()),
                     next_hop_v6: Some("2001:db8::2".parse().unwrap()),
@@ -213,6 +215,7 @@ fn every_key_reads_back_as_written() {
                     communities: Vec::new(),
                     max_prefix: None,
                     enforce_first_as: false,
+                    keep_received_routes: false,
                     mrai: None,
                     next_hop_v4: None,
                     next_hop_v6: None,
@@ -487,4 +490,22 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn control_round_trips_through_the_writer() {
+    let f = ConfigFile::new(65001, "192.0.2.1".parse().unwrap()).control(Control {
+        socket: Some("/tmp/nexthop-test.sock".into()),
+        listen: Some("127.0.0.1:9179".parse().unwrap()),
+        allow_write_over_tcp: Some(true),
+    });
+    let text = f.to_toml();
+    assert!(text.contains("[control]\n"), "{text}");
+    let c = f.config().unwrap();
+    assert_eq!(
+        c.control.socket,
+        std::path::PathBuf::from("/tmp/nexthop-test.sock")
+    );
+    assert!(c.control.allow_write_over_tcp);
+    assert_eq!(ConfigFile::from_config(&c).config().unwrap(), c);
 }

@@ -6,6 +6,7 @@ use super::*;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod control;
 #[macro_use]
 mod peer_options;
 use peer_options::{RawPeerOptions, peer_options};
@@ -20,6 +21,8 @@ struct RawConfig {
     dynamic_neighbor: Vec<RawDynamicNeighbor>,
     #[serde(default)]
     originate: Vec<RawOriginate>,
+    #[serde(default)]
+    control: Option<control::RawControl>,
 }
 
 #[derive(Deserialize)]
@@ -525,11 +528,17 @@ impl Config {
             .map(|(i, o)| originate(&src, i, o))
             .collect::<Result<_, ConfigError>>()?;
 
+        let control = match &raw.control {
+            None => Control::default(),
+            Some(c) => control::control(&src, c)?,
+        };
+
         Ok(Config {
             router,
             neighbors,
             dynamic_neighbors,
             originate,
+            control,
         })
     }
 }

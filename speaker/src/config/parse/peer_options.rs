@@ -48,6 +48,8 @@ macro_rules! raw_peer_table {
             #[serde(default)]
             enforce_first_as: bool,
             #[serde(default)]
+            keep_received_routes: bool,
+            #[serde(default)]
             mrai: Option<Spanned<i64>>,
             #[serde(default)]
             next_hop_v4: Option<Spanned<String>>,
@@ -74,6 +76,7 @@ macro_rules! raw_peer_table {
                     communities: &self.communities,
                     max_prefix: &self.max_prefix,
                     enforce_first_as: self.enforce_first_as,
+                    keep_received_routes: self.keep_received_routes,
                     mrai: &self.mrai,
                     next_hop_v4: &self.next_hop_v4,
                     next_hop_v6: &self.next_hop_v6,
@@ -102,6 +105,7 @@ pub(super) struct RawPeerOptions<'a> {
     pub(super) communities: &'a [Spanned<String>],
     pub(super) max_prefix: &'a Option<Spanned<i64>>,
     pub(super) enforce_first_as: bool,
+    pub(super) keep_received_routes: bool,
     pub(super) mrai: &'a Option<Spanned<i64>>,
     pub(super) next_hop_v4: &'a Option<Spanned<String>>,
     pub(super) next_hop_v6: &'a Option<Spanned<String>>,
@@ -280,6 +284,7 @@ pub(super) fn peer_options(
         communities,
         max_prefix,
         enforce_first_as: raw.enforce_first_as,
+        keep_received_routes: raw.keep_received_routes,
         mrai,
         next_hop_v4,
         next_hop_v6,
