@@ -513,3 +513,85 @@ fn a_reload_that_changes_control_says_it_waits_for_the_next_start() {
     net.drive();
     assert_eq!(net.nodes[ns].state_of(p), Some(State::Established));
 }
+
+#[test]
+fn a_disabled_dynamic_neighbour_is_refused_until_enabled() {
+    let (s, p) = (addr(0), addr(1));
+    let mut net = Net::new();
+    let range =
+        nexthop_speaker::config::file::DynamicNeighbor::new("10.0.0.0/24".parse().unwrap(), 65002)
+            .hold_time(9)
+            .keepalive_time(3)
+            .mrai(0);
+    let ns = net.add(s, &config(65001, s).dynamic(range));
+    let np = net.add(p, &config(65002, p).neighbor(neighbor(s, 65001)));
+    assert!(net.run_until(Duration::from_secs(30), |n| n.established(ns, p)));
+    assert!(rows(&net.nodes[ns].speaker, net.now)[0].dynamic);
+
+    net.nodes[ns]
+        .speaker
+        .act(
+            net.now,
+            Action::Disable {
+                neighbor: p,
+                message: Some("range maintenance".into()),
+                graceful: false,
+                after_s: None,
+            },
+        )
+        .unwrap();
+    net.drive();
+    assert!(net.nodes[ns].notifications().contains(&(6, 2)));
+    // The peer keeps trying; every connection from it is refused.
+    let refused = net.nodes[ns].refused;
+    net.run_for(Duration::from_secs(60));
+    assert!(net.nodes[ns].refused > refused);
+    assert_ne!(net.nodes[np].state_of(s), Some(State::Established));
+    // Still known, so it can be enabled.
+    net.nodes[ns]
+        .speaker
+        .act(net.now, Action::Enable { neighbor: p })
+        .unwrap();
+    assert!(net.run_until(Duration::from_secs(60), |n| n.established(ns, p)));
+}
+
+#[test]
+fn graceful_shutdown_toward_an_ibgp_peer_sets_local_pref_0() {
+    let (s, p) = (addr(0), addr(1));
+    let mut net = Net::new();
+    let ns = net.add(
+        s,
+        &config(65001, s)
+            .neighbor(neighbor(p, 65001))
+            .originate(originate("198.51.100.0/24")),
+    );
+    let np = net.add(p, &config(65001, p).neighbor(neighbor(s, 65001)));
+    assert!(net.run_until(Duration::from_secs(30), |n| {
+        n.nodes[np].best("198.51.100.0/24").is_some()
+    }));
+    net.nodes[ns]
+        .speaker
+        .act(
+            net.now,
+            Action::Disable {
+                neighbor: p,
+                message: None,
+                graceful: true,
+                after_s: None,
+            },
+        )
+        .unwrap();
+    net.drive();
+    assert!(net.run_until(Duration::from_secs(5), |n| {
+        n.nodes[np].best("198.51.100.0/24").is_some_and(|b| {
+            b.attrs.local_pref == Some(0) && b.attrs.communities.contains(&GRACEFUL_SHUTDOWN)
+        })
+    }));
+    // The default delay is 60 s.
+    let start = net.now;
+    assert!(net.run_until(Duration::from_secs(70), |n| {
+        n.nodes[ns].notifications().contains(&(6, 2))
+    }));
+    assert!(net.now - start <= Duration::from_secs(60));
+    assert!(net.now - start >= Duration::from_secs(59));
+}
