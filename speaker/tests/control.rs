@@ -351,6 +351,21 @@ fn graceful_shutdown_tags_routes_both_ways_then_ceases_after_the_delay() {
     }));
     assert_eq!(net.nodes[ns].state_of(p), Some(State::Established));
     let d = net.nodes[ns].speaker.neighbor(net.now, p).unwrap();
+    // The policy in force says so.
+    assert!(
+        d.export_policy
+            .iter()
+            .any(|l| l.contains("accept, add community graceful-shutdown")),
+        "{:?}",
+        d.export_policy
+    );
+    assert!(
+        d.import_policy
+            .iter()
+            .any(|l| l.contains("set LOCAL_PREF 0")),
+        "{:?}",
+        d.import_policy
+    );
     let left = d.graceful_shutdown_in_s.expect("graceful shutdown running");
     assert!((25..=30).contains(&left), "{left}");
     // The Cease comes from the speaker's own deadline, 30 s after the action.
