@@ -610,3 +610,69 @@ fn graceful_shutdown_toward_an_ibgp_peer_sets_local_pref_0() {
     assert!(net.now - start <= Duration::from_secs(60));
     assert!(net.now - start >= Duration::from_secs(59));
 }
+
+#[test]
+fn a_disabled_neighbour_removed_by_a_reload_is_forgotten() {
+    let (mut net, ns, _np, s, p) = pair();
+    net.nodes[ns]
+        .speaker
+        .act(
+            net.now,
+            Action::Disable {
+                neighbor: p,
+                message: None,
+                graceful: false,
+                after_s: None,
+            },
+        )
+        .unwrap();
+    net.drive();
+    let r = net.nodes[ns]
+        .speaker
+        .handle_reload(net.now, validated(&config(65001, s)));
+    assert_eq!(r.removed, 1);
+    let e = net.nodes[ns]
+        .speaker
+        .act(net.now, Action::Enable { neighbor: p })
+        .unwrap_err();
+    assert_eq!(e.code, "unknown_neighbor");
+}
+
+#[test]
+fn a_reload_during_a_graceful_shutdown_keeps_the_community_on() {
+    let (mut net, ns, np, s, p) = pair();
+    net.nodes[ns]
+        .speaker
+        .act(
+            net.now,
+            Action::Disable {
+                neighbor: p,
+                message: None,
+                graceful: true,
+                after_s: Some(100),
+            },
+        )
+        .unwrap();
+    net.drive();
+    let tagged = |n: &Net| {
+        n.nodes[np]
+            .best("198.51.100.0/24")
+            .is_some_and(|b| b.attrs.communities.contains(&GRACEFUL_SHUTDOWN))
+    };
+    assert!(net.run_until(Duration::from_secs(5), tagged));
+    // The export policy changes (a MED): applied in place, the community stays.
+    let new = config(65001, s)
+        .neighbor(neighbor(p, 65002).med(7))
+        .originate(originate("198.51.100.0/24"));
+    let r = net.nodes[ns]
+        .speaker
+        .handle_reload(net.now, validated(&new));
+    assert_eq!(r.changed, 1);
+    assert!(net.run_until(Duration::from_secs(5), |n| {
+        n.nodes[np]
+            .best("198.51.100.0/24")
+            .is_some_and(|b| b.attrs.med == Some(7))
+    }));
+    assert!(tagged(&net));
+    assert_eq!(net.nodes[ns].state_of(p), Some(State::Established));
+}
