@@ -676,3 +676,43 @@ fn a_reload_during_a_graceful_shutdown_keeps_the_community_on() {
     assert!(tagged(&net));
     assert_eq!(net.nodes[ns].state_of(p), Some(State::Established));
 }
+
+#[test]
+fn the_last_error_names_a_closed_connection() {
+    let (mut net, ns, np, _s, _p) = pair();
+    // P's process dies: S reads zero bytes.
+    net.kill(np);
+    let e = rows(&net.nodes[ns].speaker, net.now)[0]
+        .last_error
+        .clone()
+        .unwrap();
+    assert_eq!(e.kind, "connection");
+    assert_eq!(e.text, "connection closed by peer");
+    assert_eq!((e.code, e.subcode), (None, None));
+}
+
+#[test]
+fn a_silent_peer_ends_in_hold_timer_expired_counted_as_sent() {
+    let (mut net, ns, np, _s, p) = pair();
+    // P stops reading and writing: S's hold timer (9 s) expires.
+    net.nodes[np].alive = false;
+    assert!(net.run_until(Duration::from_secs(20), |n| !n.established(ns, p)));
+    let d = net.nodes[ns].speaker.neighbor(net.now, p).unwrap();
+    let e = d.summary.last_error.unwrap();
+    assert_eq!(e.kind, "hold_timer_expired");
+    assert_eq!((e.code, e.subcode), (Some(4), Some(0)));
+    assert!(d.notifications.iter().any(|n| n.direction == "sent"
+        && (n.code, n.subcode, n.count) == (4, 0, 1)
+        && n.name == "Hold Timer Expired"));
+    let m = net.nodes[ns].speaker.metrics(net.now);
+    assert_eq!(m.neighbors[0].flaps, 1);
+    // Every NOTIFICATION sent is counted by code too (a collision's 6/7 as
+    // well as the 4/0).
+    let by_code: u64 = m.neighbors[0]
+        .notifications
+        .iter()
+        .filter(|n| n.direction == "sent")
+        .map(|n| n.count)
+        .sum();
+    assert_eq!(m.neighbors[0].sent.notification, by_code);
+}
