@@ -204,3 +204,83 @@ pub fn select(
     // Identical keys (the same peer announcing twice with ADD-PATH): the first wins.
     scratch.first().map(|&i| (i, reason))
 }
+
+/// The step at which each of `paths` was removed by [`select`], for showing
+/// why a path lost: `None` for the chosen path. The same steps in the same
+/// order as [`select`] (which stays free of this bookkeeping), so the path
+/// left with `None` is the one `select` chooses; paths with identical keys
+/// left at the end lose to the first of them at the last step (peer address).
+pub fn removed_at(paths: &[SelectionKey], options: &DecisionOptions) -> Vec<Option<Reason>> {
+    let mut out = vec![None; paths.len()];
+    let mut alive: Vec<usize> = (0..paths.len()).collect();
+    let step = |alive: &mut Vec<usize>,
+                out: &mut Vec<Option<Reason>>,
+                reason: Reason,
+                cmp: &dyn Fn(&SelectionKey, &SelectionKey) -> Ordering| {
+        if alive.len() < 2 {
+            return;
+        }
+        let mut best = alive[0];
+        for &i in alive.iter().skip(1) {
+            if cmp(&paths[i], &paths[best]) == Ordering::Less {
+                best = i;
+            }
+        }
+        alive.retain(|&i| {
+            let keep = cmp(&paths[i], &paths[best]) != Ordering::Greater;
+            if !keep {
+                out[i] = Some(reason);
+            }
+            keep
+        });
+    };
+    step(&mut alive, &mut out, Reason::LocalPref, &|a, b| {
+        b.local_pref.cmp(&a.local_pref)
+    });
+    step(&mut alive, &mut out, Reason::LocallyOriginated, &|a, b| {
+        b.locally_originated.cmp(&a.locally_originated)
+    });
+    step(&mut alive, &mut out, Reason::AsPathLength, &|a, b| {
+        a.as_path_len.cmp(&b.as_path_len)
+    });
+    step(&mut alive, &mut out, Reason::Origin, &|a, b| {
+        a.origin.cmp(&b.origin)
+    });
+    if alive.len() > 1 {
+        if options.always_compare_med {
+            step(&mut alive, &mut out, Reason::MultiExitDisc, &|a, b| {
+                a.med.cmp(&b.med)
+            });
+        } else {
+            let snapshot = alive.clone();
+            alive.retain(|&i| {
+                let dominated = snapshot.iter().any(|&j| {
+                    paths[j].neighbor_as == paths[i].neighbor_as && paths[j].med < paths[i].med
+                });
+                if dominated {
+                    out[i] = Some(Reason::MultiExitDisc);
+                }
+                !dominated
+            });
+        }
+    }
+    step(&mut alive, &mut out, Reason::EbgpOverIbgp, &|a, b| {
+        b.ebgp.cmp(&a.ebgp)
+    });
+    step(&mut alive, &mut out, Reason::IgpCost, &|a, b| {
+        a.igp_cost.cmp(&b.igp_cost)
+    });
+    step(&mut alive, &mut out, Reason::RouterId, &|a, b| {
+        a.router_id.cmp(&b.router_id)
+    });
+    step(&mut alive, &mut out, Reason::ClusterListLength, &|a, b| {
+        a.cluster_list_len.cmp(&b.cluster_list_len)
+    });
+    step(&mut alive, &mut out, Reason::PeerAddress, &|a, b| {
+        a.peer_address.cmp(&b.peer_address)
+    });
+    for &i in alive.iter().skip(1) {
+        out[i] = Some(Reason::PeerAddress);
+    }
+    out
+}

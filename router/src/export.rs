@@ -62,12 +62,31 @@ pub struct Local {
 ///
 /// Not sending a path back to the peer it came from is the update group's job.
 pub fn may_advertise(source: Source, attrs: &Attributes, target: &Target) -> bool {
+    refusal(source, attrs, target).is_none()
+}
+
+/// Why a path may not be advertised to a kind of peer (see [`refusal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// It carries NO_ADVERTISE (RFC 1997).
+    NoAdvertise,
+    /// It carries NO_EXPORT and the target is external (RFC 1997).
+    NoExport,
+    /// Learned from an iBGP peer that is not a route reflector client, and the
+    /// target is an iBGP non-client (RFC 4271 §9.1.3, RFC 4456 §8).
+    IbgpNonClient,
+}
+
+/// The rule of [`may_advertise`] that stops a path from `source` with
+/// `attrs` going to `target`, if one does: the one place these rules are
+/// written, for the router and for the API that explains it.
+pub fn refusal(source: Source, attrs: &Attributes, target: &Target) -> Option<Refusal> {
     if attrs
         .communities
         .binary_search(&Community::NO_ADVERTISE)
         .is_ok()
     {
-        return false;
+        return Some(Refusal::NoAdvertise);
     }
     if !target.ibgp
         && attrs
@@ -75,11 +94,13 @@ pub fn may_advertise(source: Source, attrs: &Attributes, target: &Target) -> boo
             .binary_search(&Community::NO_EXPORT)
             .is_ok()
     {
-        return false;
+        return Some(Refusal::NoExport);
     }
     match source {
-        Source::Local | Source::Ebgp => true,
-        Source::Ibgp { client, .. } => !target.ibgp || client || target.rr_client,
+        Source::Local | Source::Ebgp => None,
+        Source::Ibgp { client, .. } => {
+            (target.ibgp && !client && !target.rr_client).then_some(Refusal::IbgpNonClient)
+        }
     }
 }
 

@@ -99,6 +99,12 @@ pub struct GroupFamily<P> {
     /// Prefixes given a tombstone, with its version, oldest first, so tombstones
     /// are purged in time proportional to their number.
     pub tombstones: VecDeque<(P, Version)>,
+    /// Prefixes with at least one live (not withdrawn) path in `adj_rib_out`.
+    pub live: u64,
+    /// Of them, those whose live paths all come from one peer, by that peer:
+    /// a member is not sent those (split horizon), so it is advertised
+    /// `live - sole_from[member]` prefixes.
+    pub sole_from: FxHashMap<PeerId, u64>,
 }
 
 impl<P: RoutePrefix> Default for GroupFamily<P> {
@@ -108,7 +114,53 @@ impl<P: RoutePrefix> Default for GroupFamily<P> {
             pending: Vec::new(),
             pending_distinct: 0,
             tombstones: VecDeque::new(),
+            live: 0,
+            sole_from: FxHashMap::default(),
         }
+    }
+}
+
+/// Whether an entry has live paths, and the one peer they all come from.
+pub fn liveness(entry: &[OutPath]) -> (bool, Option<PeerId>) {
+    let mut live = entry.iter().filter(|o| o.attrs.is_some());
+    let Some(first) = live.next() else {
+        return (false, None);
+    };
+    let sole = live
+        .all(|o| o.source == first.source)
+        .then_some(first.source);
+    (true, sole)
+}
+
+impl<P: RoutePrefix> GroupFamily<P> {
+    /// Updates the counts after an entry went from `before` to `after` (each
+    /// from [`liveness`]).
+    pub fn count_change(&mut self, before: (bool, Option<PeerId>), after: (bool, Option<PeerId>)) {
+        if before == after {
+            return;
+        }
+        if before.0 {
+            self.live -= 1;
+        }
+        if after.0 {
+            self.live += 1;
+        }
+        if let Some(p) = before.1
+            && let Some(c) = self.sole_from.get_mut(&p)
+        {
+            *c -= 1;
+            if *c == 0 {
+                self.sole_from.remove(&p);
+            }
+        }
+        if let Some(p) = after.1 {
+            *self.sole_from.entry(p).or_insert(0) += 1;
+        }
+    }
+
+    /// Prefixes advertised to member `peer`.
+    pub fn advertised_to(&self, peer: PeerId) -> u64 {
+        self.live - self.sole_from.get(&peer).copied().unwrap_or(0)
     }
 }
 

@@ -186,6 +186,14 @@ impl Policy {
         }
     }
 
+    /// The index of the first rule whose matches all hold (the rule that
+    /// decides, as [`Policy::evaluate`] applies it); `None`: the default.
+    pub fn deciding_rule(&self, prefix: &IpPrefix, attrs: &Attributes) -> Option<usize> {
+        self.rules
+            .iter()
+            .position(|rule| rule.matches.iter().all(|m| m.matches(prefix, attrs)))
+    }
+
     /// Applies rule `rule`'s actions to `attrs`.
     pub fn apply(&self, rule: u16, attrs: &mut Attributes) {
         if let Some(r) = self.rules.get(usize::from(rule)) {

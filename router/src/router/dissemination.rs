@@ -106,6 +106,7 @@ impl Router {
             };
             let fam = group.families.get_mut::<P>();
             let entry = fam.adj_rib_out.get_or_insert_with(prefix, OutPaths::new);
+            let before = crate::group::liveness(entry);
             if mode == AddPathSend::BestOnly {
                 diff_best(
                     entry,
@@ -119,13 +120,16 @@ impl Router {
             } else {
                 diff_all(entry, &desired, version, prefix, &except, &mut batch);
             }
-            if entry
+            let after = crate::group::liveness(entry);
+            let tombstone = entry
                 .iter()
-                .any(|o| o.attrs.is_none() && o.version == version)
-            {
+                .any(|o| o.attrs.is_none() && o.version == version);
+            let empty = entry.is_empty();
+            fam.count_change(before, after);
+            if tombstone {
                 fam.tombstones.push_back((prefix, version));
             }
-            if entry.is_empty() {
+            if empty {
                 fam.adj_rib_out.remove(&prefix);
             }
         }

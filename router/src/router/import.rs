@@ -30,7 +30,10 @@ impl Router {
             return Err(ImportError::NotEstablished);
         }
         let rib = self.ribs.get_mut::<P>();
+        let treat_as_withdraw = attrs.is_none();
+        let rejected = p.rejected.get_mut::<P>();
         for &(id, prefix) in withdrawn {
+            rejected.remove(&(id, prefix));
             if let Some(old) = rib.remove(prefix, peer, id) {
                 self.store.release(old.attrs);
                 *p.prefixes.get_mut::<P>() -= 1;
@@ -59,7 +62,13 @@ impl Router {
             }
         });
         let Some(attrs) = checked else {
+            let rejected = p.rejected.get_mut::<P>();
             for &(id, prefix) in announced {
+                if treat_as_withdraw {
+                    rejected.remove(&(id, prefix));
+                } else {
+                    rejected.insert((id, prefix), ());
+                }
                 if let Some(old) = rib.remove(prefix, peer, id) {
                     self.store.release(old.attrs);
                     *p.prefixes.get_mut::<P>() -= 1;
@@ -71,6 +80,7 @@ impl Router {
         for &(id, prefix) in announced {
             let attrs = match p.config.import.evaluate(&prefix.to_ip_prefix(), &base) {
                 Outcome::Reject => {
+                    p.rejected.get_mut::<P>().insert((id, prefix), ());
                     if let Some(old) = rib.remove(prefix, peer, id) {
                         self.store.release(old.attrs);
                         *p.prefixes.get_mut::<P>() -= 1;
@@ -92,6 +102,7 @@ impl Router {
                         .clone()
                 }
             };
+            p.rejected.get_mut::<P>().remove(&(id, prefix));
             let path = Path {
                 peer,
                 path_id: id,

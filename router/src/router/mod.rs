@@ -31,8 +31,10 @@ use nexthop_core::wire::{DecodeError, Family};
 mod catch_up;
 mod dissemination;
 mod import;
+mod inspect;
 mod reconfig;
 
+pub use inspect::{Candidate, ExportExplanation, Refusal};
 pub use reconfig::Reconfigured;
 
 use catch_up::{CatchUp, Output, WALKS_FROM_START, deliver};
@@ -176,9 +178,21 @@ struct Peer {
     group: Option<usize>,
     /// Prefixes accepted: each family has its own limit.
     prefixes: PerFamily<Same<u32>>,
+    /// Paths the peer announces that import policy or the loop checks
+    /// rejected (so "received" = accepted + rejected); as many as the peer
+    /// announces, cleared with its session.
+    rejected: PerFamily<RejectedKind>,
     import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
     output: Output,
     removed: bool,
+}
+
+/// The paths of a peer that import rejected, per family.
+#[derive(Debug)]
+pub struct RejectedKind;
+
+impl FamilyKind for RejectedKind {
+    type Of<P: RoutePrefix> = FxHashMap<(u32, P), ()>;
 }
 
 /// [`Rib`] as what the router keeps per family.
@@ -386,6 +400,37 @@ impl Router {
             .map(|(p, e)| (p, e.as_slice()))
     }
 
+    /// Prefix counts of `peer` per family, IPv4 then IPv6: (received, accepted,
+    /// advertised). Received counts what the peer announces now, before import
+    /// policy (paths, with ADD-PATH); accepted what is in the Adj-RIB-In after
+    /// it; advertised what its update group has sent it. O(1).
+    pub fn prefix_counts(&self, peer: PeerId) -> [(u64, u64, u64); 2] {
+        let Some(p) = self.peers.get(peer.0 as usize) else {
+            return [(0, 0, 0); 2];
+        };
+        let group = p.group.and_then(|g| self.groups.get(g)?.as_ref());
+        let fam = |accepted: u32, rejected: usize, advertised: Option<u64>| {
+            let accepted = u64::from(accepted);
+            (
+                accepted + rejected as u64,
+                accepted,
+                advertised.unwrap_or(0),
+            )
+        };
+        [
+            fam(
+                *p.prefixes.get::<Ipv4Prefix>(),
+                p.rejected.get::<Ipv4Prefix>().len(),
+                group.map(|g| g.families.get::<Ipv4Prefix>().advertised_to(peer)),
+            ),
+            fam(
+                *p.prefixes.get::<Ipv6Prefix>(),
+                p.rejected.get::<Ipv6Prefix>().len(),
+                group.map(|g| g.families.get::<Ipv6Prefix>().advertised_to(peer)),
+            ),
+        ]
+    }
+
     /// Bytes of encoded output waiting for `peer`.
     pub fn pending_output(&self, peer: PeerId) -> usize {
         self.peers
@@ -435,6 +480,7 @@ impl Router {
             session: None,
             group: None,
             prefixes: PerFamily::both(0),
+            rejected: PerFamily::default(),
             import_memo: FxHashMap::default(),
             output: Output::default(),
             removed: false,
@@ -539,6 +585,7 @@ impl Router {
             return;
         }
         p.prefixes = PerFamily::both(0);
+        p.rejected = PerFamily::default();
         p.output = Output::default();
         p.import_memo.clear();
         if let Some(g) = p.group.take() {

@@ -110,19 +110,18 @@ impl Speaker {
             .filter(|&f| fams.contains(f))
             .filter_map(api_family)
             .collect();
-        // router: received/advertised per family. Until the router counts
-        // per family, the accepted total (both families) is reported on the
-        // first family, received is taken as accepted and advertised as 0.
-        let accepted = u64::from(self.router.prefix_count(p.router_peer));
+        let counts = self.router.prefix_counts(p.router_peer);
         list.iter()
-            .enumerate()
-            .map(|(k, &family)| {
-                let a = if k == 0 { accepted } else { 0 };
+            .map(|&family| {
+                let (received, accepted, advertised) = match family {
+                    Family::Ipv4 => counts[0],
+                    Family::Ipv6 => counts[1],
+                };
                 FamilyCounts {
                     family,
-                    received: a,
-                    accepted: a,
-                    advertised: 0,
+                    received,
+                    accepted,
+                    advertised,
                 }
             })
             .collect()
