@@ -262,7 +262,7 @@ fn run(cli: &Cli) -> Result<(), String> {
                 None => "/v1/watch".to_string(),
             };
             let r = ok(http::request(&to, "GET", &target, None)?)?;
-            stream_lines(r.body, |line, out| {
+            stream_lines(r.body, true, |line, out| {
                 if json {
                     writeln!(out, "{line}")
                 } else {
@@ -316,7 +316,7 @@ fn routes(to: &Endpoint, json: bool, a: &RoutesArgs) -> Result<(), String> {
     // `]` at the end. Printed as they come.
     let mut header = false;
     let mut count = 0u64;
-    stream_lines(r.body, |line, out| {
+    stream_lines(r.body, false, |line, out| {
         if json {
             return writeln!(out, "{line}");
         }
@@ -338,9 +338,11 @@ fn routes(to: &Endpoint, json: bool, a: &RoutesArgs) -> Result<(), String> {
     })
 }
 
-/// Reads `body` line by line (as it streams), hands each to `f` with stdout.
+/// Reads `body` line by line (as it streams), hands each to `f` with stdout;
+/// flushes after every line when `flush_each_line`.
 fn stream_lines(
     mut body: Box<dyn BufRead>,
+    flush_each_line: bool,
     mut f: impl FnMut(&str, &mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), String> {
     let stdout = std::io::stdout();
@@ -357,8 +359,9 @@ fn stream_lines(
                     }
                     return Err(e.to_string());
                 }
-                // Flush at each line when it is all there is for now.
-                if body.fill_buf().map(|b| b.is_empty()).unwrap_or(true) {
+                // Events are shown as they happen; a dump is written in
+                // buffer-sized pieces.
+                if flush_each_line {
                     let _ = out.flush();
                 }
             }

@@ -159,6 +159,40 @@ fn shows_routes_and_errors(runtime: RuntimeKind) {
     assert_eq!(table.code, Some(0));
     assert!(table.stdout.contains("*> 10.1.2.0/24"), "{}", table.stdout);
 
+    // explain: the one path, and why the peer is not sent its own route.
+    let x = n.ctl(&["--json", "explain", "10.1.2.0/24"]).unwrap().json();
+    assert_eq!(x["candidates"].as_array().unwrap().len(), 1, "{x}");
+    assert_eq!(x["candidates"][0]["route"]["best"], true, "{x}");
+    let x = n
+        .ctl(&["--json", "explain", "10.1.2.0/24", "--to", "127.0.0.242"])
+        .unwrap()
+        .json();
+    assert_eq!(
+        (x["advertised"].as_bool(), x["reason_code"].as_str()),
+        (Some(false), Some("split_horizon")),
+        "{x}"
+    );
+    let x = n
+        .ctl(&[
+            "--json",
+            "explain",
+            "198.51.100.0/24",
+            "--to",
+            "127.0.0.242",
+        ])
+        .unwrap()
+        .json();
+    assert_eq!(x["advertised"], true, "{x}");
+    assert_eq!(x["sent"][0]["as_path"], OUR_AS.to_string(), "{x}");
+    let t = n
+        .ctl(&["explain", "10.9.0.0/16", "--to", "127.0.0.242"])
+        .unwrap();
+    assert!(
+        t.stdout.contains("not advertised") && t.stdout.contains("no_route"),
+        "{}",
+        t.stdout
+    );
+
     // Errors: one line, exit 1, naming the problem.
     let e = n.ctl(&["show", "neighbor", "192.0.2.99"]).unwrap();
     assert_eq!(e.code, Some(1));

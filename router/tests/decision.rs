@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use nexthop_router::decision::{DecisionOptions, Reason, SelectionKey, select};
+use nexthop_router::decision::{DecisionOptions, Reason, SelectionKey, removed_at, select};
 
 fn base() -> SelectionKey {
     SelectionKey {
@@ -55,9 +55,14 @@ fn better_after(step: Reason) -> SelectionKey {
     k
 }
 
+/// `winner` beats `loser` at `reason`, in either order; and `removed_at`
+/// (what `explain` shows) names that step for the loser and none for the
+/// winner: every test below is also a row of explain's table.
 fn check(winner: SelectionKey, loser: SelectionKey, reason: Reason) {
     let mut scratch = Vec::new();
     let o = DecisionOptions::default();
+    assert_eq!(removed_at(&[loser, winner], &o), [Some(reason), None]);
+    assert_eq!(removed_at(&[winner, loser], &o), [None, Some(reason)]);
     assert_eq!(
         select(&[loser, winner], &o, &mut scratch),
         Some((1, reason))
@@ -238,4 +243,44 @@ fn lowest_peer_address_wins() {
     let mut winner = base();
     winner.peer_address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 3));
     check(winner, loser, Reason::PeerAddress);
+}
+
+proptest::proptest! {
+    /// `removed_at` (explain) and `select` (the decision) agree on every set of
+    /// paths: the one path never removed is the one chosen, and the step
+    /// `select` reports is the last step that removed a path.
+    #[test]
+    fn explain_agrees_with_the_decision(
+        keys in proptest::collection::vec(
+            (90u32..=100, proptest::bool::weighted(0.1), 1u32..4, 0u8..3, 0u32..3, 0u32..3,
+             proptest::bool::ANY, 0u32..3, 1u32..4, 0u32..2, 1u8..4),
+            1..7,
+        ),
+        always in proptest::bool::ANY,
+    ) {
+        let keys: Vec<SelectionKey> = keys
+            .into_iter()
+            .map(|(lp, local, len, origin, med, nas, ebgp, igp, rid, cl, addr)| SelectionKey {
+                local_pref: lp,
+                locally_originated: local,
+                as_path_len: len,
+                origin,
+                med,
+                neighbor_as: Some(65000 + nas),
+                ebgp,
+                igp_cost: igp,
+                router_id: rid,
+                cluster_list_len: cl,
+                peer_address: IpAddr::V4(Ipv4Addr::new(192, 0, 2, addr)),
+            })
+            .collect();
+        let o = DecisionOptions { always_compare_med: always };
+        let (chosen, reason) = select(&keys, &o, &mut Vec::new()).unwrap();
+        let removed = removed_at(&keys, &o);
+        let winners: Vec<usize> = (0..keys.len()).filter(|&i| removed[i].is_none()).collect();
+        proptest::prop_assert_eq!(winners, vec![chosen]);
+        if keys.len() == 1 {
+            proptest::prop_assert_eq!(reason, Reason::OnlyPath);
+        }
+    }
 }

@@ -346,6 +346,11 @@ impl Nexthopd {
     }
 }
 
+/// The control socket of a nexthopd whose run directory is `dir`.
+pub fn control_socket(dir: &Path) -> PathBuf {
+    dir.join("nexthopd.sock")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,9 +376,4 @@ mod tests {
         assert!(text.contains("exited") && text.contains("run"), "{text}");
         assert!(run.path().join("nexthopd.toml").is_file());
     }
-}
-
-/// The control socket of a nexthopd whose run directory is `dir`.
-pub fn control_socket(dir: &Path) -> PathBuf {
-    dir.join("nexthopd.sock")
 }

@@ -361,7 +361,7 @@ pub(crate) fn route_of(
     route(s, prefix, path.peer, path.path_id, &path.attrs, best, age)
 }
 
-fn route(
+pub(crate) fn route(
     s: &Speaker,
     prefix: &IpPrefix,
     peer: PeerId,

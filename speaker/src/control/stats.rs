@@ -35,6 +35,9 @@ pub(crate) struct NeighborStats {
     /// The shutdown communication of the last NOTIFICATION received, kept
     /// until the session's Down event names it.
     received_communication: Option<String>,
+    /// The NOTIFICATION we last queued (code, subcode, shutdown
+    /// communication), for the last error of a stop that sent one.
+    sent_notification: Option<(u8, u8, Option<String>)>,
 }
 
 /// The last error, kept until asked for.
@@ -127,7 +130,14 @@ impl NeighborStats {
         }
         count(&mut self.sent, message[18], message.len());
         if message[18] == 3 && message.len() >= HEADER_LEN + 2 {
-            self.count_notification(true, message[19], message[20]);
+            let (code, subcode) = (message[19], message[20]);
+            self.count_notification(true, code, subcode);
+            let communication = if code == 6 && matches!(subcode, 2 | 4) {
+                shutdown_communication(&message[21..])
+            } else {
+                None
+            };
+            self.sent_notification = Some((code, subcode, communication));
         }
     }
 
@@ -172,6 +182,7 @@ impl NeighborStats {
     }
 
     pub(crate) fn established(&mut self, now: Instant) {
+        self.sent_notification = None;
         self.established_total += 1;
         self.up_since = Some(now);
     }
@@ -184,7 +195,25 @@ impl NeighborStats {
             self.down_since = Some(now);
         }
         let communication = self.received_communication.take();
-        self.last_error = Some(error_record(now, reason, communication));
+        let sent = self.sent_notification.take();
+        let mut record = error_record(now, reason, communication);
+        // An operator's stop (or the config's) that sent a Cease: name it, and
+        // the communication sent with it (RFC 9003).
+        if reason == DownReason::ManualStop
+            && let Some((code, subcode, c)) = sent
+        {
+            record.kind = "notification_sent";
+            record.code = Some(code);
+            record.subcode = Some(subcode);
+            let name = notification_name(code, subcode);
+            record.text = match c {
+                Some(c) => {
+                    format!("sent {name}: {c:?} (stopped by the operator or the configuration)")
+                }
+                None => format!("sent {name} (stopped by the operator or the configuration)"),
+            };
+        }
+        self.last_error = Some(record);
     }
 }
 
