@@ -38,8 +38,9 @@ pub(crate) fn router_config(r: &config::Router) -> RouterConfig {
     c.cluster_id = r.cluster_id;
     // Peers get the bytes; nothing in the daemon reads the decoded copy.
     c.keep_message_content = false;
-    // For watch events; the speaker drops them when nobody watches.
-    c.report_loc_rib = true;
+    // Loc-RIB changes are collected only while a watcher is connected
+    // (`Backend::set_watching`).
+    c.report_loc_rib = false;
     c
 }
 

@@ -45,6 +45,7 @@ impl Speaker {
                 }
             }
             self.router = Router::new(neighbor::router_config(&self.config.router));
+            self.router.set_report_loc_rib(self.control.watch.on);
             self.idle_router_peers.clear();
             for n in &self.config.neighbors.clone() {
                 if old.neighbors.iter().any(|o| o.address == n.address) {

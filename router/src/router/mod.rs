@@ -431,6 +431,15 @@ impl Router {
         ]
     }
 
+    /// Turns the collection of Loc-RIB changes ([`Router::take_loc_rib_changes`])
+    /// on or off; off, nothing is collected and what was is dropped.
+    pub fn set_report_loc_rib(&mut self, on: bool) {
+        self.config.report_loc_rib = on;
+        if !on {
+            self.loc_rib_changes = Vec::new();
+        }
+    }
+
     /// Bytes of encoded output waiting for `peer`.
     pub fn pending_output(&self, peer: PeerId) -> usize {
         self.peers

@@ -39,7 +39,7 @@ pub(crate) struct ControlState {
     graceful: Vec<GracefulShutdown>,
     /// `GracefulShutdownAll`: when every session ends.
     shutdown_at: Option<Instant>,
-    watch: Watch,
+    pub(crate) watch: Watch,
 }
 
 impl ControlState {
@@ -355,6 +355,8 @@ impl Backend for Speaker {
 
     fn set_watching(&mut self, on: bool) {
         self.control.watch.set(on);
+        // Best-path changes are collected only while someone watches.
+        self.router.set_report_loc_rib(on);
     }
 
     fn poll_event(&mut self) -> Option<WatchEvent> {
