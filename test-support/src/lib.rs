@@ -18,6 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub mod address;
+pub mod http;
 pub mod nexthopd;
 pub mod process;
 pub mod procfs;
