@@ -1,6 +1,6 @@
 //! The control API and `nexthopctl` against a running nexthopd with a real
-//! session: a raw peer (test-support's) from 127.0.0.242 announces routes to
-//! nexthopd on 127.0.0.241, and `nexthopctl` (a process, over the Unix
+//! session: a raw peer (test-support's) from 127.0.0.152 announces routes to
+//! nexthopd on 127.0.0.151, and `nexthopctl` (a process, over the Unix
 //! socket) shows them: the Loc-RIB, the neighbour's Adj-RIB-In and
 //! Adj-RIB-Out, longest match, counts; errors are one line with exit 1,
 //! usage errors exit 2. On both runtimes.
@@ -49,12 +49,12 @@ fn routes(v: &serde_json::Value) -> Vec<(String, Option<String>, bool)> {
 
 fn shows_routes_and_errors(runtime: RuntimeKind) {
     let run = RunDir::new(&format!("nexthopd-control-{runtime}")).unwrap();
-    let me = ip("127.0.0.241");
+    let me = ip("127.0.0.151");
     let listen = SocketAddr::new(me, free_port(me).unwrap());
-    let toml = ConfigFile::new(OUR_AS, Ipv4Addr::new(192, 0, 2, 241))
+    let toml = ConfigFile::new(OUR_AS, Ipv4Addr::new(192, 0, 2, 151))
         .runtime(runtime)
         .listen(listen)
-        .neighbor(Neighbor::new(ip("127.0.0.242"), PEER_AS).passive(true))
+        .neighbor(Neighbor::new(ip("127.0.0.152"), PEER_AS).passive(true))
         .originate(Originate::new("198.51.100.0/24".parse().unwrap()))
         .to_toml();
     let n = Nexthopd::start(
@@ -64,11 +64,11 @@ fn shows_routes_and_errors(runtime: RuntimeKind) {
         listen,
     )
     .unwrap();
-    let open = OpenSettings::new(PEER_AS, 90, Ipv4Addr::new(192, 0, 2, 242));
-    let mut peer = RawPeer::establish(ip("127.0.0.242"), listen, &open, &TcpOptions::default())
+    let open = OpenSettings::new(PEER_AS, 90, Ipv4Addr::new(192, 0, 2, 152));
+    let mut peer = RawPeer::establish(ip("127.0.0.152"), listen, &open, &TcpOptions::default())
         .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
     for p in ["203.0.113.0/24", "10.1.0.0/16", "10.1.2.0/24"] {
-        peer.announce(v4(p), ip("127.0.0.242")).unwrap();
+        peer.announce(v4(p), ip("127.0.0.152")).unwrap();
     }
     // Our originated route reaches the peer: nexthopd has decided by then.
     peer.wait_route(v4("198.51.100.0/24"), WAIT).unwrap();
@@ -88,7 +88,7 @@ fn shows_routes_and_errors(runtime: RuntimeKind) {
     assert_eq!(status["runtime"], runtime.to_string());
 
     let all = n.ctl(&["--json", "show", "routes"]).unwrap().json();
-    let peer_s = Some("127.0.0.242".to_string());
+    let peer_s = Some("127.0.0.152".to_string());
     assert_eq!(
         routes(&all),
         [
@@ -102,7 +102,7 @@ fn shows_routes_and_errors(runtime: RuntimeKind) {
     );
     let r = &all.as_array().unwrap()[0];
     assert_eq!(r["as_path"], PEER_AS.to_string());
-    assert_eq!(r["next_hop"], "127.0.0.242");
+    assert_eq!(r["next_hop"], "127.0.0.152");
     assert_eq!(r["origin"], "igp");
 
     let lm = n
@@ -127,7 +127,7 @@ fn shows_routes_and_errors(runtime: RuntimeKind) {
             "show",
             "routes",
             "--neighbor",
-            "127.0.0.242",
+            "127.0.0.152",
             "--received",
         ])
         .unwrap()
@@ -139,7 +139,7 @@ fn shows_routes_and_errors(runtime: RuntimeKind) {
             "show",
             "routes",
             "--neighbor",
-            "127.0.0.242",
+            "127.0.0.152",
             "--advertised",
         ])
         .unwrap()
@@ -164,7 +164,7 @@ fn shows_routes_and_errors(runtime: RuntimeKind) {
     assert_eq!(x["candidates"].as_array().unwrap().len(), 1, "{x}");
     assert_eq!(x["candidates"][0]["route"]["best"], true, "{x}");
     let x = n
-        .ctl(&["--json", "explain", "10.1.2.0/24", "--to", "127.0.0.242"])
+        .ctl(&["--json", "explain", "10.1.2.0/24", "--to", "127.0.0.152"])
         .unwrap()
         .json();
     assert_eq!(
@@ -178,14 +178,14 @@ fn shows_routes_and_errors(runtime: RuntimeKind) {
             "explain",
             "198.51.100.0/24",
             "--to",
-            "127.0.0.242",
+            "127.0.0.152",
         ])
         .unwrap()
         .json();
     assert_eq!(x["advertised"], true, "{x}");
     assert_eq!(x["sent"][0]["as_path"], OUR_AS.to_string(), "{x}");
     let t = n
-        .ctl(&["explain", "10.9.0.0/16", "--to", "127.0.0.242"])
+        .ctl(&["explain", "10.9.0.0/16", "--to", "127.0.0.152"])
         .unwrap();
     assert!(
         t.stdout.contains("not advertised") && t.stdout.contains("no_route"),
@@ -284,13 +284,13 @@ fn wait_neighbor(
 
 fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     let run = RunDir::new(&format!("nexthopd-control-ops-{runtime}")).unwrap();
-    let me = ip("127.0.0.243");
+    let me = ip("127.0.0.153");
     let listen = SocketAddr::new(me, free_port(me).unwrap());
-    let toml = ConfigFile::new(OUR_AS, Ipv4Addr::new(192, 0, 2, 243))
+    let toml = ConfigFile::new(OUR_AS, Ipv4Addr::new(192, 0, 2, 153))
         .runtime(runtime)
         .listen(listen)
-        .neighbor(Neighbor::new(ip("127.0.0.244"), PEER_AS).passive(true))
-        .neighbor(Neighbor::new(ip("127.0.0.245"), PEER_AS + 1).passive(true))
+        .neighbor(Neighbor::new(ip("127.0.0.154"), PEER_AS).passive(true))
+        .neighbor(Neighbor::new(ip("127.0.0.155"), PEER_AS + 1).passive(true))
         .originate(Originate::new("198.51.100.0/24".parse().unwrap()))
         .to_toml();
     let n = Nexthopd::start(
@@ -319,33 +319,33 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     });
     std::thread::sleep(Duration::from_millis(300));
 
-    let open = OpenSettings::new(PEER_AS, 90, Ipv4Addr::new(192, 0, 2, 244));
-    let mut peer = RawPeer::establish(ip("127.0.0.244"), listen, &open, &TcpOptions::default())
+    let open = OpenSettings::new(PEER_AS, 90, Ipv4Addr::new(192, 0, 2, 154));
+    let mut peer = RawPeer::establish(ip("127.0.0.154"), listen, &open, &TcpOptions::default())
         .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
     for p in ["203.0.113.0/24", "10.2.0.0/16"] {
-        peer.announce(v4(p), ip("127.0.0.244")).unwrap();
+        peer.announce(v4(p), ip("127.0.0.154")).unwrap();
     }
     peer.wait_route(v4("198.51.100.0/24"), WAIT).unwrap();
-    let all = wait_neighbor(&n, "127.0.0.244", |x| {
+    let all = wait_neighbor(&n, "127.0.0.154", |x| {
         x["prefixes_accepted"] == 2 && x["prefixes_advertised"] == 1
     });
-    let up = neighbor(&all, "127.0.0.244");
+    let up = neighbor(&all, "127.0.0.154");
     assert_eq!(up["state"], "Established", "{all}");
     assert_eq!(up["remote_asn"], PEER_AS);
     assert_eq!(up["prefixes_received"], 2, "{all}");
     assert!(up["uptime_s"].is_u64(), "{all}");
-    let idle = neighbor(&all, "127.0.0.245");
+    let idle = neighbor(&all, "127.0.0.155");
     assert_ne!(idle["state"], "Established");
     assert_eq!(idle["remote_asn"], PEER_AS + 1);
     assert_eq!(all.as_array().unwrap().len(), 2);
     let table = n.ctl(&["show", "neighbors"]).unwrap();
     assert!(
-        table.stdout.contains("127.0.0.244") && table.stdout.contains("Established"),
+        table.stdout.contains("127.0.0.154") && table.stdout.contains("Established"),
         "{}",
         table.stdout
     );
     let detail = n
-        .ctl(&["--json", "show", "neighbor", "127.0.0.244"])
+        .ctl(&["--json", "show", "neighbor", "127.0.0.154"])
         .unwrap()
         .json();
     assert_eq!(detail["negotiated"]["hold_time_s"], 90, "{detail}");
@@ -362,10 +362,10 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     let (st, metrics) = http_get(&n.control_socket(), "/metrics");
     assert_eq!(st, 200);
     assert!(
-        metrics.contains("nexthop_neighbor_up{neighbor=\"127.0.0.244\"} 1"),
+        metrics.contains("nexthop_neighbor_up{neighbor=\"127.0.0.154\"} 1"),
         "{metrics}"
     );
-    assert!(metrics.contains("nexthop_neighbor_prefixes{neighbor=\"127.0.0.244\",family=\"ipv4\",kind=\"accepted\"} 2"), "{metrics}");
+    assert!(metrics.contains("nexthop_neighbor_prefixes{neighbor=\"127.0.0.154\",family=\"ipv4\",kind=\"accepted\"} 2"), "{metrics}");
     if nexthop_test_support::require("promtool") {
         let mut c = std::process::Command::new("promtool")
             .args(["check", "metrics"])
@@ -392,7 +392,7 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     // Soft reset: the peer is asked for its routes (ROUTE-REFRESH), the
     // session stays.
     let r = n
-        .ctl(&["neighbor", "127.0.0.244", "reset", "--soft"])
+        .ctl(&["neighbor", "127.0.0.154", "reset", "--soft"])
         .unwrap();
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
     peer.set_read_timeout(Some(WAIT)).unwrap();
@@ -416,7 +416,7 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     let r = n
         .ctl(&[
             "neighbor",
-            "127.0.0.244",
+            "127.0.0.154",
             "disable",
             "--message",
             "maintenance window",
@@ -429,8 +429,8 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
         notified.communication.as_deref(),
         Some("maintenance window")
     );
-    let all = wait_neighbor(&n, "127.0.0.244", |x| x["state"] != "Established");
-    let down = neighbor(&all, "127.0.0.244");
+    let all = wait_neighbor(&n, "127.0.0.154", |x| x["state"] != "Established");
+    let down = neighbor(&all, "127.0.0.154");
     assert_eq!(down["disabled"], true, "{all}");
     assert!(
         down["last_error"]["text"]
@@ -441,14 +441,14 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     );
     assert_eq!(down["flaps"], 1, "{all}");
     assert!(
-        RawPeer::establish(ip("127.0.0.244"), listen, &open, &TcpOptions::default()).is_err(),
+        RawPeer::establish(ip("127.0.0.154"), listen, &open, &TcpOptions::default()).is_err(),
         "a disabled neighbour's connection was taken"
     );
-    let r = n.ctl(&["neighbor", "127.0.0.244", "enable"]).unwrap();
+    let r = n.ctl(&["neighbor", "127.0.0.154", "enable"]).unwrap();
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
-    let _again = RawPeer::establish(ip("127.0.0.244"), listen, &open, &TcpOptions::default())
+    let _again = RawPeer::establish(ip("127.0.0.154"), listen, &open, &TcpOptions::default())
         .unwrap_or_else(|e| panic!("enabled, yet: {e}\n{}", n.log()));
-    wait_neighbor(&n, "127.0.0.244", |x| x["state"] == "Established");
+    wait_neighbor(&n, "127.0.0.154", |x| x["state"] == "Established");
 
     // The watcher saw it all: up, best paths, down.
     let _ = watch.kill();
@@ -461,7 +461,7 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     let state = |to: &str| {
         events
             .iter()
-            .any(|e| e["type"] == "state" && e["neighbor"] == "127.0.0.244" && e["to"] == to)
+            .any(|e| e["type"] == "state" && e["neighbor"] == "127.0.0.154" && e["to"] == to)
     };
     assert!(state("Established"), "{lines:#?}");
     assert!(state("Idle"), "{lines:#?}");
