@@ -31,8 +31,10 @@ use nexthop_core::wire::{DecodeError, Family};
 mod catch_up;
 mod dissemination;
 mod import;
+mod inspect;
 mod reconfig;
 
+pub use inspect::{Candidate, ExportExplanation, NotSent, Verdict};
 pub use reconfig::Reconfigured;
 
 use catch_up::{CatchUp, Output, WALKS_FROM_START, deliver};
