@@ -1,0 +1,368 @@
+//! `explain` and `explain_export` agree with what the router does: the explained
+//! best is the selected best, each loser lost at a step where the best is
+//! strictly better, and a peer is said to be sent a prefix exactly when it is,
+//! with the attributes it was sent.
+
+mod common;
+use common::*;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use proptest::prelude::*;
+
+use nexthop_router::attributes::Community;
+use nexthop_router::decision::{self, DecisionOptions, Reason, SelectionKey, select};
+use nexthop_router::policy::{Match, Policy, Rule, Verdict as PolicyVerdict};
+use nexthop_router::prefix::Ipv4Prefix;
+use nexthop_router::rib::PeerId;
+use nexthop_router::router::{NotSent, Router, Verdict};
+
+fn base() -> SelectionKey {
+    SelectionKey {
+        local_pref: 100,
+        locally_originated: false,
+        as_path_len: 3,
+        origin: 1,
+        med: 50,
+        neighbor_as: Some(65001),
+        ebgp: false,
+        igp_cost: 10,
+        router_id: 0x0a00_0005,
+        cluster_list_len: 2,
+        peer_address: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 5)),
+    }
+}
+
+const STEPS: [Reason; 10] = [
+    Reason::LocalPref,
+    Reason::LocallyOriginated,
+    Reason::AsPathLength,
+    Reason::Origin,
+    Reason::MultiExitDisc,
+    Reason::EbgpOverIbgp,
+    Reason::IgpCost,
+    Reason::RouterId,
+    Reason::ClusterListLength,
+    Reason::PeerAddress,
+];
+
+/// `k` made better than `base()` at `step`.
+fn better_at(step: Reason, mut k: SelectionKey) -> SelectionKey {
+    match step {
+        Reason::LocalPref => k.local_pref = 200,
+        Reason::LocallyOriginated => k.locally_originated = true,
+        Reason::AsPathLength => k.as_path_len = 2,
+        Reason::Origin => k.origin = 0,
+        Reason::MultiExitDisc => k.med = 10,
+        Reason::EbgpOverIbgp => k.ebgp = true,
+        Reason::IgpCost => k.igp_cost = 5,
+        Reason::RouterId => k.router_id = 0x0a00_0001,
+        Reason::ClusterListLength => k.cluster_list_len = 1,
+        Reason::PeerAddress => k.peer_address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+        Reason::OnlyPath => {}
+    }
+    k
+}
+
+/// One row per step: the loser is better at every later step, so only `step`
+/// can decide; `explain` names it for the loser and for the best.
+#[test]
+fn table_one_row_per_step() {
+    let o = DecisionOptions::default();
+    for (pos, &step) in STEPS.iter().enumerate() {
+        let winner = better_at(step, base());
+        let mut loser = base();
+        for &later in &STEPS[pos + 1..] {
+            loser = better_at(later, loser);
+        }
+        for (paths, w, l) in [([winner, loser], 0, 1), ([loser, winner], 1, 0)] {
+            let mut lost = Vec::new();
+            assert_eq!(
+                decision::explain(&paths, &o, &mut lost),
+                Some((w, step)),
+                "{step:?}"
+            );
+            assert_eq!(lost[l], Some(step), "{step:?}: the loser's step");
+            assert_eq!(lost[w], None, "{step:?}: the best did not lose");
+            assert_eq!(select(&paths, &o, &mut Vec::new()), Some((w, step)));
+        }
+    }
+}
+
+/// RFC 4271 §9.1.2.2 (c): MED decides only between paths from the same
+/// neighbouring AS, unless always-compare-med.
+#[test]
+fn med_only_within_a_neighbouring_as() {
+    let a = better_at(Reason::MultiExitDisc, base());
+    let mut b = better_at(Reason::RouterId, base());
+    b.neighbor_as = Some(65002);
+    let mut lost = Vec::new();
+    let o = DecisionOptions::default();
+    assert_eq!(
+        decision::explain(&[a, b], &o, &mut lost),
+        Some((1, Reason::RouterId))
+    );
+    assert_eq!(lost, vec![Some(Reason::RouterId), None]);
+    let o = DecisionOptions {
+        always_compare_med: true,
+    };
+    assert_eq!(
+        decision::explain(&[a, b], &o, &mut lost),
+        Some((0, Reason::MultiExitDisc))
+    );
+    assert_eq!(lost, vec![None, Some(Reason::MultiExitDisc)]);
+}
+
+fn key_strategy() -> impl Strategy<Value = SelectionKey> {
+    (
+        (0u32..3, any::<bool>(), 0u32..3, 0u8..3, 0u32..3),
+        (
+            prop::option::of(0u32..3),
+            any::<bool>(),
+            0u32..3,
+            0u32..3,
+            0u32..3,
+            0u8..3,
+        ),
+    )
+        .prop_map(
+            |((lp, lo, len, origin, med), (nas, ebgp, igp, rid, cl, addr))| SelectionKey {
+                local_pref: lp,
+                locally_originated: lo,
+                as_path_len: len,
+                origin,
+                med,
+                neighbor_as: nas,
+                ebgp,
+                igp_cost: igp,
+                router_id: rid,
+                cluster_list_len: cl,
+                peer_address: IpAddr::V4(Ipv4Addr::new(10, 0, 0, addr)),
+            },
+        )
+}
+
+/// Whether `b` is strictly better than `l` at total-order step `s`, and equal.
+fn at(s: Reason, b: &SelectionKey, l: &SelectionKey) -> std::cmp::Ordering {
+    match s {
+        Reason::LocalPref => l.local_pref.cmp(&b.local_pref),
+        Reason::LocallyOriginated => l.locally_originated.cmp(&b.locally_originated),
+        Reason::AsPathLength => b.as_path_len.cmp(&l.as_path_len),
+        Reason::Origin => b.origin.cmp(&l.origin),
+        Reason::MultiExitDisc => b.med.cmp(&l.med),
+        Reason::EbgpOverIbgp => l.ebgp.cmp(&b.ebgp),
+        Reason::IgpCost => b.igp_cost.cmp(&l.igp_cost),
+        Reason::RouterId => b.router_id.cmp(&l.router_id),
+        Reason::ClusterListLength => b.cluster_list_len.cmp(&l.cluster_list_len),
+        Reason::PeerAddress => b.peer_address.cmp(&l.peer_address),
+        Reason::OnlyPath => std::cmp::Ordering::Equal,
+    }
+}
+
+proptest! {
+    #[test]
+    fn explained_best_is_selected_and_losers_lost_where_best_is_better(
+        keys in prop::collection::vec(key_strategy(), 1..8),
+        always in any::<bool>(),
+    ) {
+        let o = DecisionOptions { always_compare_med: always };
+        let mut lost = Vec::new();
+        let explained = decision::explain(&keys, &o, &mut lost);
+        prop_assert_eq!(explained, select(&keys, &o, &mut Vec::new()));
+        let (b, _) = explained.unwrap();
+        let best = &keys[b];
+        for (i, l) in keys.iter().enumerate() {
+            if i == b {
+                prop_assert_eq!(lost[i], None);
+                continue;
+            }
+            let step = lost[i].expect("every other path lost at a step");
+            if step == Reason::MultiExitDisc && !always {
+                // Removed by a path of its own neighbouring AS with a lower MED.
+                prop_assert!(keys.iter().any(|k| k.neighbor_as == l.neighbor_as && k.med < l.med));
+                continue;
+            }
+            if keys.iter().filter(|k| *k == l).count() > 1 && *l == *best {
+                continue; // identical keys: the first wins
+            }
+            prop_assert_eq!(at(step, best, l), std::cmp::Ordering::Less, "{:?}", step);
+            // It survived every earlier total-order step, tied with the best there.
+            for &s in STEPS.iter().take_while(|&&s| s != step) {
+                if s != Reason::MultiExitDisc {
+                    prop_assert_eq!(at(s, best, l), std::cmp::Ordering::Equal, "{:?}", s);
+                }
+            }
+        }
+    }
+}
+
+// ----- the router -----
+
+const AS: u32 = 65000;
+
+struct Scenario {
+    r: Router,
+    peers: Vec<PeerId>,
+    tables: Vec<Table>,
+}
+
+fn scenario(seed: u64) -> Scenario {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut r = router(AS, "192.0.2.1");
+    let mut peers = Vec::new();
+    for i in 0..8u32 {
+        let addr = format!("10.0.{}.{}", i / 250, 1 + i % 250);
+        let kind = next(3);
+        let mut c = if kind == 0 {
+            let mut c = peer(&addr, 65100 + i);
+            c.local_v4 = Some(ip("192.0.2.1"));
+            c
+        } else {
+            let mut c = peer(&addr, AS);
+            c.route_reflector_client = kind == 2;
+            c
+        };
+        if next(3) == 0 {
+            c.export = Policy {
+                rules: vec![Rule {
+                    matches: vec![Match::AsPathContains(64999)],
+                    actions: vec![],
+                    verdict: PolicyVerdict::Reject,
+                }],
+                ..Policy::accept_all()
+            };
+        }
+        let p = r.add_peer(c);
+        r.handle_session_up(p, nexthop_router::peer::SessionParams::ipv4(ip(&addr)), T0);
+        peers.push(p);
+    }
+    let mut tables = vec![Table::default(); peers.len()];
+    settle(&mut r, T0, &peers, &mut tables);
+    for (n, &p) in peers.iter().enumerate() {
+        let asn = if r.is_internal(p) {
+            vec![]
+        } else {
+            vec![65100 + n as u32]
+        };
+        for k in 0..6 {
+            if next(2) == 0 {
+                continue;
+            }
+            let mut path = asn.clone();
+            path.extend((0..next(3)).map(|_| 64999 + next(3) as u32 * 1000));
+            let mut a = attrs(&path, &format!("10.9.0.{}", n + 1));
+            match next(5) {
+                0 => a.add_community(Community::NO_EXPORT),
+                1 => a.add_community(Community::NO_ADVERTISE),
+                _ => {}
+            }
+            a.local_pref = Some(100 + next(2) as u32 * 50);
+            r.handle_update(p, &[], &[(0, nth(k))], Some(a), T0)
+                .unwrap();
+        }
+    }
+    settle(&mut r, T0, &peers, &mut tables);
+    Scenario { r, peers, tables }
+}
+
+/// Over generated scenarios (eBGP, iBGP clients and non-clients, NO_EXPORT,
+/// NO_ADVERTISE, export policies): `explain_export` says advertised exactly
+/// when the peer's Adj-RIB-Out holds the prefix, with the attributes the peer
+/// received; otherwise a reason, never "pending" once settled.
+#[test]
+fn explain_export_agrees_with_what_is_sent() {
+    let mut counts = std::collections::BTreeMap::new();
+    for seed in 0..40 {
+        let s = scenario(seed);
+        for (i, &p) in s.peers.iter().enumerate() {
+            for k in 0..7 {
+                let prefix: Ipv4Prefix = nth(k);
+                let e = s.r.explain_export(p, &prefix);
+                let held =
+                    s.r.adj_rib_out(p, &prefix)
+                        .iter()
+                        .any(|o| o.attrs.is_some() && o.source != p);
+                assert_eq!(!e.sent.is_empty(), held, "seed {seed} peer {i} {prefix}");
+                assert_eq!(e.not_sent.is_none(), held);
+                match s.tables[i].get(prefix) {
+                    Some(got) => {
+                        assert_eq!(e.sent.len(), 1);
+                        assert_eq!(**got, *e.sent[0].2, "seed {seed} peer {i} {prefix}");
+                    }
+                    None => assert!(e.sent.is_empty(), "seed {seed} peer {i} {prefix}"),
+                }
+                let code = e.not_sent.map_or("advertised", NotSent::code);
+                assert_ne!(code, "pending");
+                *counts.entry(code).or_insert(0) += 1;
+            }
+        }
+    }
+    // The scenarios reach every reason they can produce.
+    for code in [
+        "advertised",
+        "no_route",
+        "split_horizon",
+        "ibgp_to_ibgp_non_client",
+        "no_advertise",
+        "no_export",
+        "export_policy",
+    ] {
+        assert!(counts.contains_key(code), "{code} never seen: {counts:?}");
+    }
+    println!("explain_export reasons over the scenarios: {counts:?}");
+}
+
+/// The router's `explain` names the best path the RIB holds first.
+#[test]
+fn router_explain_puts_the_selected_best_first() {
+    for seed in 0..20 {
+        let s = scenario(seed);
+        for k in 0..6 {
+            let prefix = nth(k);
+            let c = s.r.explain(&prefix);
+            match s.r.best(&prefix) {
+                Some((best, reason)) => {
+                    assert_eq!(c[0].path, *best);
+                    assert_eq!(c[0].verdict, Verdict::Best(reason));
+                    assert!(c[1..].iter().all(|c| matches!(c.verdict, Verdict::Lost(_))));
+                    assert_eq!(c.len(), s.r.rib::<Ipv4Prefix>().paths(&prefix).len());
+                }
+                None => assert!(c.is_empty()),
+            }
+        }
+    }
+}
+
+/// A session that is down, and a family not negotiated, come first.
+#[test]
+fn session_and_family_reasons() {
+    let mut r = router(AS, "192.0.2.1");
+    let p = r.add_peer(peer("10.0.0.1", AS));
+    assert_eq!(
+        r.explain_export(p, &nth(0)).not_sent,
+        Some(NotSent::SessionNotEstablished)
+    );
+    r.handle_session_up(
+        p,
+        nexthop_router::peer::SessionParams::ipv4(ip("10.0.0.1")),
+        T0,
+    );
+    let v6: nexthop_router::prefix::Ipv6Prefix = "2001:db8::/32".parse().unwrap();
+    assert_eq!(
+        r.explain_export(p, &v6).not_sent,
+        Some(NotSent::FamilyNotNegotiated)
+    );
+    assert_eq!(
+        r.explain_export(p, &nth(0)).not_sent,
+        Some(NotSent::NoRoute)
+    );
+}
