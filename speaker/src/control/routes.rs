@@ -268,3 +268,7 @@ fn value(step: Reason, k: &SelectionKey) -> String {
         Reason::PeerAddress => format!("peer address {}", k.peer_address),
     }
 }
+
+#[cfg(test)]
+#[path = "routes_tests.rs"]
+mod tests;
