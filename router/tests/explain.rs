@@ -204,6 +204,8 @@ struct Scenario {
     r: Router,
     peers: Vec<PeerId>,
     tables: Vec<Table>,
+    /// Prefixes each peer announced.
+    announced: Vec<u32>,
 }
 
 fn scenario(seed: u64) -> Scenario {
@@ -241,12 +243,23 @@ fn scenario(seed: u64) -> Scenario {
                 ..Policy::accept_all()
             };
         }
+        if next(3) == 0 {
+            c.import = Policy {
+                rules: vec![Rule {
+                    matches: vec![Match::AsPathContains(65999)],
+                    actions: vec![],
+                    verdict: PolicyVerdict::Reject,
+                }],
+                ..Policy::accept_all()
+            };
+        }
         let p = r.add_peer(c);
         r.handle_session_up(p, nexthop_router::peer::SessionParams::ipv4(ip(&addr)), T0);
         peers.push(p);
     }
     let mut tables = vec![Table::default(); peers.len()];
     settle(&mut r, T0, &peers, &mut tables);
+    let mut announced = vec![0; peers.len()];
     for (n, &p) in peers.iter().enumerate() {
         let asn = if r.is_internal(p) {
             vec![]
@@ -257,9 +270,14 @@ fn scenario(seed: u64) -> Scenario {
             if next(2) == 0 {
                 continue;
             }
+            announced[n] += 1;
             let mut path = asn.clone();
             path.extend((0..next(3)).map(|_| 64999 + next(3) as u32 * 1000));
             let mut a = attrs(&path, &format!("10.9.0.{}", n + 1));
+            if !r.is_internal(p) && next(6) == 0 {
+                // Our own AS in the path: rejected by the loop check (§9.1.2).
+                a.as_path = nexthop_router::as_path::AsPath::sequence(&[65100 + n as u32, AS]);
+            }
             match next(5) {
                 0 => a.add_community(Community::NO_EXPORT),
                 1 => a.add_community(Community::NO_ADVERTISE),
@@ -271,7 +289,12 @@ fn scenario(seed: u64) -> Scenario {
         }
     }
     settle(&mut r, T0, &peers, &mut tables);
-    Scenario { r, peers, tables }
+    Scenario {
+        r,
+        peers,
+        tables,
+        announced,
+    }
 }
 
 /// Over generated scenarios (eBGP, iBGP clients and non-clients, NO_EXPORT,
@@ -364,5 +387,64 @@ fn session_and_family_reasons() {
     assert_eq!(
         r.explain_export(p, &nth(0)).not_sent,
         Some(NotSent::NoRoute)
+    );
+}
+
+/// Per-neighbour counts: received is what the peer announces now (accepted
+/// plus rejected by import policy or the loop check), accepted is its paths in
+/// the RIB, advertised is its Adj-RIB-Out, each read in O(1); a session going
+/// down clears them.
+#[test]
+fn per_neighbour_counts_match_the_tables() {
+    let mut rejected_seen = 0;
+    for seed in 0..40 {
+        let mut s = scenario(seed);
+        for (i, &p) in s.peers.iter().enumerate() {
+            let received = s.r.received_count::<Ipv4Prefix>(p);
+            let accepted = s.r.accepted_count::<Ipv4Prefix>(p);
+            assert_eq!(received, s.announced[i], "seed {seed} peer {i}");
+            let in_rib =
+                s.r.rib::<Ipv4Prefix>()
+                    .iter()
+                    .filter(|(_, paths)| paths.iter().any(|x| x.peer == p))
+                    .count() as u32;
+            assert_eq!(accepted, in_rib, "seed {seed} peer {i}");
+            rejected_seen += received - accepted;
+            let out =
+                s.r.adj_rib_out_after::<Ipv4Prefix>(p, None)
+                    .filter(|(_, o)| o.iter().any(|o| o.attrs.is_some() && o.source != p))
+                    .count() as u32;
+            assert_eq!(
+                s.r.advertised_count::<Ipv4Prefix>(p),
+                out,
+                "seed {seed} peer {i}"
+            );
+            assert_eq!(
+                out as usize,
+                s.tables[i].routes.len(),
+                "seed {seed} peer {i}"
+            );
+        }
+        let first = s.peers[0];
+        s.r.handle_session_down(first, T0);
+        assert_eq!(s.r.received_count::<Ipv4Prefix>(first), 0);
+        assert_eq!(s.r.accepted_count::<Ipv4Prefix>(first), 0);
+        let mut t = vec![Table::default(); s.peers.len()];
+        settle(&mut s.r, T0, &s.peers, &mut t);
+        for (i, &p) in s.peers.iter().enumerate().skip(1) {
+            let out =
+                s.r.adj_rib_out_after::<Ipv4Prefix>(p, None)
+                    .filter(|(_, o)| o.iter().any(|o| o.attrs.is_some() && o.source != p))
+                    .count() as u32;
+            assert_eq!(
+                s.r.advertised_count::<Ipv4Prefix>(p),
+                out,
+                "seed {seed} peer {i} after down"
+            );
+        }
+    }
+    assert!(
+        rejected_seen > 0,
+        "the scenarios reject some paths on import"
     );
 }

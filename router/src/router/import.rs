@@ -30,15 +30,19 @@ impl Router {
             return Err(ImportError::NotEstablished);
         }
         let rib = self.ribs.get_mut::<P>();
+        let rejected = p.rejected.get_mut::<P>();
         for &(id, prefix) in withdrawn {
+            rejected.remove(&(id, prefix));
             if let Some(old) = rib.remove(prefix, peer, id) {
                 self.store.release(old.attrs);
                 *p.prefixes.get_mut::<P>() -= 1;
             }
         }
+        let mut loop_rejected = false;
         let checked = attrs.and_then(|mut a| {
             match import_check(&self.local, p, &a) {
                 Some(why) => {
+                    loop_rejected = true;
                     self.stats.rejected_paths += announced.len() as u64;
                     tracing::debug!(
                         neighbor = %p.config.address,
@@ -58,8 +62,16 @@ impl Router {
                 }
             }
         });
+        let rejected = p.rejected.get_mut::<P>();
         let Some(attrs) = checked else {
             for &(id, prefix) in announced {
+                // Rejected by a loop check: still announced. Treat-as-withdraw
+                // (RFC 7606 §2): withdrawn.
+                if loop_rejected {
+                    rejected.insert((id, prefix));
+                } else {
+                    rejected.remove(&(id, prefix));
+                }
                 if let Some(old) = rib.remove(prefix, peer, id) {
                     self.store.release(old.attrs);
                     *p.prefixes.get_mut::<P>() -= 1;
@@ -71,6 +83,7 @@ impl Router {
         for &(id, prefix) in announced {
             let attrs = match p.config.import.evaluate(&prefix.to_ip_prefix(), &base) {
                 Outcome::Reject => {
+                    rejected.insert((id, prefix));
                     if let Some(old) = rib.remove(prefix, peer, id) {
                         self.store.release(old.attrs);
                         *p.prefixes.get_mut::<P>() -= 1;
@@ -92,6 +105,7 @@ impl Router {
                         .clone()
                 }
             };
+            rejected.remove(&(id, prefix));
             let path = Path {
                 peer,
                 path_id: id,

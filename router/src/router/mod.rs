@@ -178,9 +178,21 @@ struct Peer {
     group: Option<usize>,
     /// Prefixes accepted: each family has its own limit.
     prefixes: PerFamily<Same<u32>>,
+    /// The paths the peer announces now that import policy or the loop checks
+    /// rejected, so that what it sent is accepted plus these. Bounded by what
+    /// it announces; cleared when its session goes down.
+    rejected: PerFamily<RejectedKind>,
     import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
     output: Output,
     removed: bool,
+}
+
+/// The (path identifier, prefix) pairs a peer announces that import rejected.
+#[derive(Debug)]
+pub struct RejectedKind;
+
+impl FamilyKind for RejectedKind {
+    type Of<P: RoutePrefix> = crate::attributes::FxHashSet<(u32, P)>;
 }
 
 /// [`Rib`] as what the router keeps per family.
@@ -412,6 +424,30 @@ impl Router {
         self.peers.get(peer.0 as usize)?.session.as_ref()
     }
 
+    /// Paths of `P`'s family that `peer` announces now: those accepted plus
+    /// those its import policy or the loop checks rejected (RFC 4271 §9.1.1's
+    /// input). O(1).
+    pub fn received_count<P: RoutePrefix>(&self, peer: PeerId) -> u32 {
+        self.peers.get(peer.0 as usize).map_or(0, |p| {
+            *p.prefixes.get::<P>() + p.rejected.get::<P>().len() as u32
+        })
+    }
+
+    /// Prefixes of `P`'s family in `peer`'s Adj-RIB-Out: its update group's,
+    /// less those whose only paths it sent itself (split horizon). O(1).
+    pub fn advertised_count<P: RoutePrefix>(&self, peer: PeerId) -> u32 {
+        self.group_of(peer)
+            .and_then(|g| self.groups[g].as_ref())
+            .map_or(0, |g| g.families.get::<P>().advertised_to(peer))
+    }
+
+    /// Paths of `P`'s family accepted from `peer`. O(1).
+    pub fn accepted_count<P: RoutePrefix>(&self, peer: PeerId) -> u32 {
+        self.peers
+            .get(peer.0 as usize)
+            .map_or(0, |p| *p.prefixes.get::<P>())
+    }
+
     /// Number of prefixes accepted from `peer`, both families.
     pub fn prefix_count(&self, peer: PeerId) -> u32 {
         self.peers
@@ -437,6 +473,7 @@ impl Router {
             session: None,
             group: None,
             prefixes: PerFamily::both(0),
+            rejected: PerFamily::default(),
             import_memo: FxHashMap::default(),
             output: Output::default(),
             removed: false,
@@ -541,6 +578,7 @@ impl Router {
             return;
         }
         p.prefixes = PerFamily::both(0);
+        p.rejected = PerFamily::default();
         p.output = Output::default();
         p.import_memo.clear();
         if let Some(g) = p.group.take() {
