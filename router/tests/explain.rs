@@ -448,3 +448,88 @@ fn per_neighbour_counts_match_the_tables() {
         "the scenarios reject some paths on import"
     );
 }
+
+/// `keep_received`: the peer's paths as it sent them, before import policy and
+/// the loop checks, one per announced prefix; replaced, withdrawn and
+/// treat-as-withdrawn paths leave; a session going down empties it.
+#[test]
+fn pre_policy_adj_rib_in() {
+    let mut r = router(AS, "192.0.2.1");
+    let mut c = peer("10.0.0.1", 65001);
+    c.keep_received = true;
+    c.import = Policy {
+        rules: vec![Rule {
+            matches: vec![Match::AsPathContains(65999)],
+            actions: vec![],
+            verdict: PolicyVerdict::Reject,
+        }],
+        ..Policy::accept_all()
+    };
+    let p = r.add_peer(c);
+    let plain = r.add_peer(peer("10.0.0.2", 65002));
+    for (x, a) in [(p, "10.0.0.1"), (plain, "10.0.0.2")] {
+        r.handle_session_up(x, nexthop_router::peer::SessionParams::ipv4(ip(a)), T0);
+    }
+    let mut lp = attrs(&[65001], "10.0.0.1");
+    lp.local_pref = Some(555); // dropped on import from eBGP, kept as received
+    r.handle_update(p, &[], &[(0, nth(0)), (0, nth(1))], Some(lp), T0)
+        .unwrap();
+    let rejected = attrs(&[65001, 65999], "10.0.0.1");
+    r.handle_update(p, &[], &[(0, nth(2))], Some(rejected.clone()), T0)
+        .unwrap();
+    let looped = attrs(&[65001, AS], "10.0.0.1");
+    r.handle_update(p, &[], &[(0, nth(3))], Some(looped), T0)
+        .unwrap();
+    r.handle_update(
+        plain,
+        &[],
+        &[(0, nth(0))],
+        Some(attrs(&[65002], "10.0.0.2")),
+        T0,
+    )
+    .unwrap();
+    let got: Vec<_> = r
+        .received_after::<Ipv4Prefix>(p, None)
+        .map(|(x, v)| (*x, v.len(), v[0].1.local_pref))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (nth(0), 1, Some(555)),
+            (nth(1), 1, Some(555)),
+            (nth(2), 1, None),
+            (nth(3), 1, None)
+        ]
+    );
+    assert_eq!(r.received_count::<Ipv4Prefix>(p), 4);
+    assert_eq!(r.accepted_count::<Ipv4Prefix>(p), 2);
+    assert_eq!(r.received_after::<Ipv4Prefix>(plain, None).count(), 0);
+    // The cursor resumes after a prefix.
+    assert_eq!(
+        r.received_after::<Ipv4Prefix>(p, Some(&nth(1)))
+            .map(|(x, _)| *x)
+            .collect::<Vec<_>>(),
+        vec![nth(2), nth(3)]
+    );
+    // Withdrawn, treat-as-withdraw, replaced.
+    r.handle_update(p, &[(0, nth(0))], &[], None, T0).unwrap();
+    r.handle_update(p, &[], &[(0, nth(2))], None, T0).unwrap();
+    r.handle_update(
+        p,
+        &[],
+        &[(0, nth(1))],
+        Some(attrs(&[65001, 1], "10.0.0.1")),
+        T0,
+    )
+    .unwrap();
+    let got: Vec<_> = r
+        .received_after::<Ipv4Prefix>(p, None)
+        .map(|(x, v)| (*x, v[0].1.as_path.route_selection_len()))
+        .collect();
+    assert_eq!(got, vec![(nth(1), 2), (nth(3), 2)]);
+    assert_eq!(r.received_count::<Ipv4Prefix>(p), 2);
+    let sets = r.attribute_sets();
+    r.handle_session_down(p, T0);
+    assert_eq!(r.received_after::<Ipv4Prefix>(p, None).count(), 0);
+    assert!(r.attribute_sets() < sets, "the kept sets are given back");
+}

@@ -182,6 +182,9 @@ struct Peer {
     /// rejected, so that what it sent is accepted plus these. Bounded by what
     /// it announces; cleared when its session goes down.
     rejected: PerFamily<RejectedKind>,
+    /// With `config.keep_received`: every path it announces now, as received
+    /// (before import policy), by prefix.
+    received: PerFamily<ReceivedKind>,
     import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
     output: Output,
     removed: bool,
@@ -193,6 +196,29 @@ pub struct RejectedKind;
 
 impl FamilyKind for RejectedKind {
     type Of<P: RoutePrefix> = crate::attributes::FxHashSet<(u32, P)>;
+}
+
+/// The paths of one prefix as a peer sent them: (path identifier, attributes).
+pub type ReceivedPaths = smallvec::SmallVec<[(u32, AttrRef); 1]>;
+
+/// A peer's pre-policy Adj-RIB-In of one family.
+#[derive(Debug)]
+pub struct ReceivedKind;
+
+impl FamilyKind for ReceivedKind {
+    type Of<P: RoutePrefix> = crate::chunk_map::ChunkMap<P, ReceivedPaths>;
+}
+
+/// Gives back a pre-policy Adj-RIB-In's attribute references.
+fn release_received(store: &mut AttributeStore, mut received: PerFamily<ReceivedKind>) {
+    received.ipv4.retain(|_, v| {
+        v.drain(..).for_each(|(_, a)| store.release(a));
+        false
+    });
+    received.ipv6.retain(|_, v| {
+        v.drain(..).for_each(|(_, a)| store.release(a));
+        false
+    });
 }
 
 /// [`Rib`] as what the router keeps per family.
@@ -441,6 +467,28 @@ impl Router {
             .map_or(0, |g| g.families.get::<P>().advertised_to(peer))
     }
 
+    /// `peer`'s paths of `P`'s family as received, before import policy, for
+    /// the prefixes after `after` in prefix order (a cursor); empty unless its
+    /// configuration has `keep_received`.
+    pub fn received_after<P: RoutePrefix>(
+        &self,
+        peer: PeerId,
+        after: Option<&P>,
+    ) -> impl Iterator<Item = (&P, &[(u32, AttrRef)])> {
+        self.peers
+            .get(peer.0 as usize)
+            .into_iter()
+            .flat_map(move |p| p.received.get::<P>().iter_after(after))
+            .map(|(p, v)| (p, v.as_slice()))
+    }
+
+    /// Whether `peer` keeps its received paths before import policy.
+    pub fn keeps_received(&self, peer: PeerId) -> bool {
+        self.peers
+            .get(peer.0 as usize)
+            .is_some_and(|p| p.config.keep_received)
+    }
+
     /// Paths of `P`'s family accepted from `peer`. O(1).
     pub fn accepted_count<P: RoutePrefix>(&self, peer: PeerId) -> u32 {
         self.peers
@@ -474,6 +522,7 @@ impl Router {
             group: None,
             prefixes: PerFamily::both(0),
             rejected: PerFamily::default(),
+            received: PerFamily::default(),
             import_memo: FxHashMap::default(),
             output: Output::default(),
             removed: false,
@@ -579,6 +628,8 @@ impl Router {
         }
         p.prefixes = PerFamily::both(0);
         p.rejected = PerFamily::default();
+        let received = std::mem::take(&mut p.received);
+        release_received(&mut self.store, received);
         p.output = Output::default();
         p.import_memo.clear();
         if let Some(g) = p.group.take() {
