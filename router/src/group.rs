@@ -99,12 +99,12 @@ pub struct GroupFamily<P> {
     /// Prefixes given a tombstone, with its version, oldest first, so tombstones
     /// are purged in time proportional to their number.
     pub tombstones: VecDeque<(P, Version)>,
-    /// Prefixes with at least one live (not withdrawn) path in `adj_rib_out`.
-    pub live: u64,
-    /// Of them, those whose live paths all come from one peer, by that peer:
-    /// a member is not sent those (split horizon), so it is advertised
-    /// `live - sole_from[member]` prefixes.
-    pub sole_from: FxHashMap<PeerId, u64>,
+    /// Prefixes of `adj_rib_out` with a live (not withdrawn) path.
+    live: u32,
+    /// Of those, the ones whose live paths all come from one peer, by peer: a
+    /// member is not sent its own paths (split horizon), so it is advertised
+    /// `live` less its own count.
+    sole: FxHashMap<PeerId, u32>,
 }
 
 impl<P: RoutePrefix> Default for GroupFamily<P> {
@@ -115,56 +115,52 @@ impl<P: RoutePrefix> Default for GroupFamily<P> {
             pending_distinct: 0,
             tombstones: VecDeque::new(),
             live: 0,
-            sole_from: FxHashMap::default(),
+            sole: FxHashMap::default(),
         }
     }
 }
 
-/// Whether an entry has live paths, and the one peer they all come from.
-pub fn liveness(entry: &[OutPath]) -> (bool, Option<PeerId>) {
-    let mut live = entry.iter().filter(|o| o.attrs.is_some());
-    let Some(first) = live.next() else {
-        return (false, None);
-    };
-    let sole = live
-        .all(|o| o.source == first.source)
-        .then_some(first.source);
-    (true, sole)
+/// What an Adj-RIB-Out entry counts as: `None` with no live path, else
+/// `Some(Some(peer))` when every live path comes from `peer`, `Some(None)` when
+/// they come from several.
+pub fn out_class(entry: Option<&OutPaths>) -> Option<Option<PeerId>> {
+    let mut live = entry?.iter().filter(|o| o.attrs.is_some());
+    let first = live.next()?.source;
+    Some(live.all(|o| o.source == first).then_some(first))
 }
 
 impl<P: RoutePrefix> GroupFamily<P> {
-    /// Updates the counts after an entry went from `before` to `after` (each
-    /// from [`liveness`]).
-    pub fn count_change(&mut self, before: (bool, Option<PeerId>), after: (bool, Option<PeerId>)) {
+    /// Counts a change of one entry from class `before` to `after`
+    /// ([`out_class`]).
+    pub fn recount(&mut self, before: Option<Option<PeerId>>, after: Option<Option<PeerId>>) {
         if before == after {
             return;
         }
-        if before.0 {
+        if let Some(b) = before {
             self.live -= 1;
-        }
-        if after.0 {
-            self.live += 1;
-        }
-        if let Some(p) = before.1
-            && let Some(c) = self.sole_from.get_mut(&p)
-        {
-            *c -= 1;
-            if *c == 0 {
-                self.sole_from.remove(&p);
+            if let Some(src) = b
+                && let Some(n) = self.sole.get_mut(&src)
+            {
+                *n -= 1;
+                if *n == 0 {
+                    self.sole.remove(&src);
+                }
             }
         }
-        if let Some(p) = after.1 {
-            *self.sole_from.entry(p).or_insert(0) += 1;
+        if let Some(a) = after {
+            self.live += 1;
+            if let Some(src) = a {
+                *self.sole.entry(src).or_insert(0) += 1;
+            }
         }
     }
 
-    /// Prefixes advertised to member `peer`.
-    pub fn advertised_to(&self, peer: PeerId) -> u64 {
-        self.live - self.sole_from.get(&peer).copied().unwrap_or(0)
+    /// Prefixes advertised to `member`: those with a live path from a peer
+    /// other than itself. O(1).
+    pub fn advertised_to(&self, member: PeerId) -> u32 {
+        self.live - self.sole.get(&member).copied().unwrap_or(0)
     }
-}
 
-impl<P: RoutePrefix> GroupFamily<P> {
     /// Notes that `prefix` must be looked at in the next flush.
     pub fn mark(&mut self, prefix: P) {
         self.pending.push(prefix);

@@ -4,7 +4,7 @@
 //! once for all members.
 
 use super::*;
-use crate::group::MemoKey;
+use crate::group::{MemoKey, out_class};
 
 impl Router {
     pub(super) fn decide<P: RoutePrefix>(&mut self) {
@@ -105,8 +105,8 @@ impl Router {
                 }
             };
             let fam = group.families.get_mut::<P>();
+            let before = out_class(fam.adj_rib_out.get(&prefix));
             let entry = fam.adj_rib_out.get_or_insert_with(prefix, OutPaths::new);
-            let before = crate::group::liveness(entry);
             if mode == AddPathSend::BestOnly {
                 diff_best(
                     entry,
@@ -120,18 +120,17 @@ impl Router {
             } else {
                 diff_all(entry, &desired, version, prefix, &except, &mut batch);
             }
-            let after = crate::group::liveness(entry);
-            let tombstone = entry
+            if entry
                 .iter()
-                .any(|o| o.attrs.is_none() && o.version == version);
-            let empty = entry.is_empty();
-            fam.count_change(before, after);
-            if tombstone {
+                .any(|o| o.attrs.is_none() && o.version == version)
+            {
                 fam.tombstones.push_back((prefix, version));
             }
-            if empty {
+            let after = out_class(Some(entry));
+            if entry.is_empty() {
                 fam.adj_rib_out.remove(&prefix);
             }
+            fam.recount(before, after);
         }
         if batch.is_empty() {
             return;

@@ -1,63 +1,85 @@
-//! Why the router did what it did, for the control API: which path of a prefix
-//! won and the decision step at which each other one lost
-//! ([`Router::explain`]), and whether a peer is sent a prefix and, when it is
-//! not, the rule that stops it ([`Router::explain_export`]). Both read the
-//! same state and apply the same rules as the decision and the dissemination
-//! code (`decision::removed_at`, `export::refusal`, the export policy's
-//! deciding rule); the tests check they agree with what the router did.
+//! Read-only questions about the router's routes for the control API: why a
+//! prefix's best path won (`explain`) and whether and what a peer is sent
+//! (`explain --to`), answered through the same code the decision and the export
+//! take, so an answer cannot disagree with what the router does.
 
-use super::*;
-use crate::export::Refusal as ExportRule;
+use super::dissemination::rank;
+use super::{Ctx, Router};
+use crate::attributes::AttrRef;
+use crate::decision::{self, Reason, SelectionKey};
+use crate::export::{self, Refusal};
+use crate::peer::AddPathSend;
+use crate::policy::Outcome;
+use crate::prefix::RoutePrefix;
+use crate::rib::{Path, PeerId};
 
-/// One candidate path of a prefix.
-#[derive(Clone, Debug)]
-pub struct Candidate<'a> {
-    /// The path.
-    pub path: &'a Path,
-    /// Its selection key; `None` when it was left out of the decision.
-    pub key: Option<SelectionKey>,
-    /// It is the best path.
-    pub best: bool,
-    /// For the best path, the step that decided (the last that removed a
-    /// competitor); for another path, the step at which it was removed.
-    pub step: Option<Reason>,
-    /// Why it was left out of the decision.
-    pub excluded: Option<&'static str>,
+/// What became of one candidate path in the decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The best path, chosen at this step.
+    Best(Reason),
+    /// Removed from the running at this step.
+    Lost(Reason),
+    /// Left out of the decision: the IGP-cost hook cannot resolve its NEXT_HOP
+    /// (RFC 4271 §9.1.2).
+    UnresolvableNextHop,
 }
 
-/// Why a peer is not sent a prefix.
+/// One candidate path of a prefix, as the decision saw it.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// The path.
+    pub path: Path,
+    /// Its selection key; `None` when it was left out of the decision.
+    pub key: Option<SelectionKey>,
+    /// What became of it.
+    pub verdict: Verdict,
+}
+
+/// Why a peer is not sent a prefix, in the order the router applies the rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub enum NotSent {
     /// The peer's session is not Established.
     SessionNotEstablished,
     /// The session did not negotiate the prefix's family.
     FamilyNotNegotiated,
-    /// The prefix has no usable path.
+    /// The router has no usable path for the prefix.
     NoRoute,
-    /// The path to send was learned from this peer.
+    /// The best path was learned from the peer itself.
     SplitHorizon,
-    /// A rule of RFC 1997, RFC 4271 §9.1.3 or RFC 4456 §8.
-    Rule(ExportRule),
-    /// The peer's export policy rejects it: the rule's index, or `None` for
-    /// the policy's default.
+    /// An export rule of RFC 4271 / RFC 4456 / RFC 1997 refuses it.
+    Rule(Refusal),
+    /// The peer's export policy rejects it: rule `Some(i)`, or the default.
     ExportPolicy(Option<usize>),
-    /// It may be sent, and is waiting for the group's next flush (MRAI) or the
-    /// peer's catch-up.
+    /// It may be sent and is queued: the update is not out yet.
     Pending,
 }
 
-/// Whether a peer is sent a prefix.
+impl NotSent {
+    /// The machine-readable name, for the API.
+    pub const fn code(self) -> &'static str {
+        match self {
+            NotSent::SessionNotEstablished => "session_not_established",
+            NotSent::FamilyNotNegotiated => "family_not_negotiated",
+            NotSent::NoRoute => "no_route",
+            NotSent::SplitHorizon => "split_horizon",
+            NotSent::Rule(r) => r.code(),
+            NotSent::ExportPolicy(_) => "export_policy",
+            NotSent::Pending => "pending",
+        }
+    }
+}
+
+/// What a peer is sent for one prefix.
 #[derive(Clone, Debug)]
 pub struct ExportExplanation {
-    /// What the peer's Adj-RIB-Out holds for the prefix (what it was sent):
-    /// path identifier, the path's source, the attributes sent.
-    pub sent: Vec<(u32, PeerId, AttrRef)>,
-    /// Why nothing is sent, when nothing is.
-    pub refusal: Option<Refusal>,
-    /// Paths that may be sent but are ranked past the ADD-PATH limit.
-    pub past_limit: usize,
-    /// The ADD-PATH send mode of the peer's group.
-    pub mode: Option<AddPathSend>,
+    /// The paths in its Adj-RIB-Out: the peer they came from, the path
+    /// identifier sent and the attributes sent.
+    pub sent: Vec<(PeerId, u32, AttrRef)>,
+    /// When nothing is sent, why not: the reason of the best candidate.
+    pub not_sent: Option<NotSent>,
+    /// The path the reason is about, when it is about one.
+    pub about: Option<Path>,
 }
 
 impl Router {
@@ -70,175 +92,156 @@ impl Router {
         }
     }
 
-    /// The selection key of `path` (None: left out of the decision).
-    pub fn selection_key(&self, path: &Path) -> Option<SelectionKey> {
-        self.ctx().key_of(path)
-    }
-
-    /// Every path of `prefix`, best first, with the decision step each lost at
-    /// (RFC 4271 §9.1.2.2, RFC 4456 §9); then, by the step they lost at, the
-    /// ones that went furthest first.
-    pub fn explain<P: RoutePrefix>(&self, prefix: &P) -> Vec<Candidate<'_>> {
+    /// Every candidate path of `prefix` and what the decision process made of
+    /// it: the best first, then the others, those that lasted longest first, then
+    /// those left out. Empty when the prefix has no path.
+    pub fn explain<P: RoutePrefix>(&self, prefix: &P) -> Vec<Candidate> {
         let ctx = self.ctx();
-        let paths = self.ribs.get::<P>().paths(prefix);
-        let keys: Vec<Option<SelectionKey>> = paths.iter().map(|p| ctx.key_of(p)).collect();
-        let eligible: Vec<usize> = (0..paths.len()).filter(|&i| keys[i].is_some()).collect();
-        let ks: Vec<SelectionKey> = eligible.iter().filter_map(|&i| keys[i]).collect();
-        let removed = decision::removed_at(&ks, &self.config.decision);
-        let decided = self.ribs.get::<P>().best(prefix).map(|(_, r)| r);
-        let mut out: Vec<Candidate<'_>> = paths
-            .iter()
-            .enumerate()
-            .map(|(i, path)| {
-                let e = eligible.iter().position(|&j| j == i);
-                let best = decided.is_some() && e.is_some_and(|e| removed[e].is_none());
-                Candidate {
-                    path,
-                    key: keys[i],
-                    best,
-                    step: match e {
-                        Some(_) if best => decided,
-                        Some(e) => removed[e],
-                        None => None,
-                    },
-                    excluded: keys[i]
-                        .is_none()
-                        .then_some("its NEXT_HOP is unresolvable (RFC 4271 §9.1.2)"),
-                }
-            })
-            .collect();
-        let rank = |c: &Candidate<'_>| -> usize {
-            if c.best {
-                return 0;
+        let paths = self.rib::<P>().paths(prefix);
+        let mut keys = Vec::with_capacity(paths.len());
+        let mut eligible = Vec::with_capacity(paths.len());
+        for (i, p) in paths.iter().enumerate() {
+            if let Some(k) = ctx.key_of(p) {
+                keys.push(k);
+                eligible.push(i);
             }
-            match c.step {
-                Some(r) => 100 - STEPS.iter().position(|s| *s == r).unwrap_or(0),
-                None => 1000,
+        }
+        let mut lost = Vec::new();
+        let best = decision::explain(&keys, ctx.options, &mut lost);
+        let mut out: Vec<Candidate> = Vec::with_capacity(paths.len());
+        for (j, &i) in eligible.iter().enumerate() {
+            let verdict = match (best, lost[j]) {
+                (Some((b, reason)), _) if b == j => Verdict::Best(reason),
+                (_, Some(step)) => Verdict::Lost(step),
+                // Unreachable: every path but the best is removed at a step.
+                (_, None) => Verdict::Lost(Reason::PeerAddress),
+            };
+            out.push(Candidate {
+                path: paths[i].clone(),
+                key: Some(keys[j]),
+                verdict,
+            });
+        }
+        // Best first; then by the step that removed them, latest first.
+        out.sort_by_key(|c| match c.verdict {
+            Verdict::Best(_) => (0, 0),
+            Verdict::Lost(r) => (1, u8::MAX - step_index(r)),
+            Verdict::UnresolvableNextHop => (2, 0),
+        });
+        for p in paths {
+            if ctx.key_of(p).is_none() {
+                out.push(Candidate {
+                    path: p.clone(),
+                    key: None,
+                    verdict: Verdict::UnresolvableNextHop,
+                });
             }
-        };
-        out.sort_by_key(rank);
+        }
         out
     }
 
-    /// Whether `peer` is sent `prefix`: what its Adj-RIB-Out holds and, when
-    /// it holds nothing, the first rule that stops it, in the order the router
-    /// applies them.
-    pub fn explain_export<P: RoutePrefix>(&self, prefix: &P, peer: PeerId) -> ExportExplanation {
-        let sent: Vec<(u32, PeerId, AttrRef)> = self
+    /// Whether `peer` is sent `prefix`: the paths in its Adj-RIB-Out, or why
+    /// there are none, by the same rules [`export_paths`](super::dissemination)
+    /// applies, in its order.
+    pub fn explain_export<P: RoutePrefix>(&self, peer: PeerId, prefix: &P) -> ExportExplanation {
+        let mut e = ExportExplanation {
+            sent: Vec::new(),
+            not_sent: None,
+            about: None,
+        };
+        let Some(session) = self.session(peer) else {
+            e.not_sent = Some(NotSent::SessionNotEstablished);
+            return e;
+        };
+        let fam = if P::IPV6 { session.ipv6 } else { session.ipv4 };
+        let group = self.group_of(peer).and_then(|g| self.groups[g].as_ref());
+        let mode = group.and_then(|g| *g.key.modes.get::<P>());
+        let (false, Some(mode), Some(group)) = (!fam.enabled, mode, group) else {
+            e.not_sent = Some(NotSent::FamilyNotNegotiated);
+            return e;
+        };
+        e.sent = self
             .adj_rib_out(peer, prefix)
             .iter()
             .filter(|o| o.source != peer)
-            .filter_map(|o| o.attrs.as_ref().map(|a| (o.out_id, o.source, a.clone())))
+            .filter_map(|o| Some((o.source, o.out_id, o.attrs.clone()?)))
             .collect();
-        let mut x = ExportExplanation {
-            sent,
-            refusal: None,
-            past_limit: 0,
-            mode: None,
-        };
-        let Some(group) = self.group_of(peer).and_then(|g| self.groups[g].as_ref()) else {
-            x.refusal = Some(Refusal::SessionNotEstablished);
-            return x;
-        };
-        if self.session(peer).is_none() {
-            x.refusal = Some(Refusal::SessionNotEstablished);
-            return x;
+        if !e.sent.is_empty() {
+            return e;
         }
-        let Some(mode) = group.key.mode::<P>() else {
-            x.refusal = Some(Refusal::FamilyNotNegotiated);
-            return x;
-        };
-        x.mode = Some(mode);
-        let rib = self.ribs.get::<P>();
+        let rib = self.rib::<P>();
         let Some(paths) = rib.decided(prefix) else {
-            x.refusal = Some(Refusal::NoRoute);
-            return x;
+            e.not_sent = Some(NotSent::NoRoute);
+            return e;
         };
         let ctx = self.ctx();
-        // The candidates in the order the group considers them.
-        let order: Vec<usize> = match mode {
-            AddPathSend::BestOnly => vec![0],
-            AddPathSend::All => (0..paths.len())
-                .filter(|&i| ctx.key_of(&paths[i]).is_some())
-                .collect(),
-            AddPathSend::BestN(_) => {
-                let mut order = Vec::new();
-                let (mut k, mut s, mut l) = (Vec::new(), Vec::new(), Vec::new());
-                super::dissemination::rank(
-                    &ctx,
-                    paths,
-                    paths.len(),
-                    &mut k,
-                    &mut s,
-                    &mut l,
-                    &mut order,
-                );
-                order
+        let mut order = Vec::new();
+        match mode {
+            AddPathSend::BestOnly => order.push(0),
+            AddPathSend::All => {
+                order.extend((0..paths.len()).filter(|&i| ctx.key_of(&paths[i]).is_some()))
             }
-        };
-        let limit = match mode {
-            AddPathSend::BestOnly => 1,
-            AddPathSend::All => usize::MAX,
-            AddPathSend::BestN(n) => usize::from(n),
-        };
+            AddPathSend::BestN(n) => rank(
+                &ctx,
+                paths,
+                usize::from(n),
+                &mut Vec::new(),
+                &mut Vec::new(),
+                &mut Vec::new(),
+                &mut order,
+            ),
+        }
         let ip = prefix.to_ip_prefix();
-        let mut first_refusal = None;
-        let mut may = 0usize;
-        let mut may_to_peer = 0usize;
+        let target = &group.key.target;
+        let mut first = None;
         for &i in &order {
             let path = &paths[i];
-            let refusal = if let Some(rule) =
-                export::refusal(ctx.source(path.peer), &path.attrs, &group.key.target)
-            {
-                Some(Refusal::Rule(rule))
-            } else if matches!(group.key.export.evaluate(&ip, &path.attrs), Outcome::Reject) {
-                Some(Refusal::ExportPolicy(
+            let why = if path.peer == peer {
+                Some(NotSent::SplitHorizon)
+            } else if let Some(r) = export::refusal(ctx.source(path.peer), &path.attrs, target) {
+                Some(NotSent::Rule(r))
+            } else if group.key.export.evaluate(&ip, &path.attrs) == Outcome::Reject {
+                Some(NotSent::ExportPolicy(
                     group.key.export.deciding_rule(&ip, &path.attrs),
                 ))
             } else {
                 None
             };
-            match refusal {
-                Some(r) => {
-                    first_refusal.get_or_insert(r);
-                }
+            match why {
+                // A path that passes every rule: it is on its way.
                 None => {
-                    // The group sends it (within the limit) to every member
-                    // but its source.
-                    if may < limit {
-                        if path.peer == peer {
-                            first_refusal.get_or_insert(Refusal::SplitHorizon);
-                        } else {
-                            may_to_peer += 1;
-                        }
-                    } else {
-                        x.past_limit += 1;
-                    }
-                    may += 1;
+                    e.not_sent = Some(NotSent::Pending);
+                    e.about = Some(path.clone());
+                    return e;
                 }
+                Some(w) if first.is_none() => first = Some((w, path.clone())),
+                Some(_) => {}
             }
         }
-        if x.sent.is_empty() {
-            x.refusal = Some(if may_to_peer > 0 {
-                Refusal::Pending
-            } else {
-                first_refusal.unwrap_or(Refusal::NoRoute)
-            });
+        match first {
+            Some((w, p)) => {
+                e.not_sent = Some(w);
+                e.about = Some(p);
+            }
+            None => e.not_sent = Some(NotSent::NoRoute),
         }
-        x
+        e
     }
 }
 
-/// The decision's steps in order, for ranking losers by how far they went.
-const STEPS: [Reason; 10] = [
-    Reason::LocalPref,
-    Reason::LocallyOriginated,
-    Reason::AsPathLength,
-    Reason::Origin,
-    Reason::MultiExitDisc,
-    Reason::EbgpOverIbgp,
-    Reason::IgpCost,
-    Reason::RouterId,
-    Reason::ClusterListLength,
-    Reason::PeerAddress,
-];
+/// The position of a step in the decision process.
+fn step_index(r: Reason) -> u8 {
+    match r {
+        Reason::OnlyPath => 0,
+        Reason::LocalPref => 1,
+        Reason::LocallyOriginated => 2,
+        Reason::AsPathLength => 3,
+        Reason::Origin => 4,
+        Reason::MultiExitDisc => 5,
+        Reason::EbgpOverIbgp => 6,
+        Reason::IgpCost => 7,
+        Reason::RouterId => 8,
+        Reason::ClusterListLength => 9,
+        Reason::PeerAddress => 10,
+    }
+}

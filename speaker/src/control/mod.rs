@@ -110,13 +110,23 @@ impl Speaker {
             .filter(|&f| fams.contains(f))
             .filter_map(api_family)
             .collect();
-        let counts = self.router.prefix_counts(p.router_peer);
+        let (r, peer) = (&self.router, p.router_peer);
         list.iter()
             .map(|&family| {
                 let (received, accepted, advertised) = match family {
-                    Family::Ipv4 => counts[0],
-                    Family::Ipv6 => counts[1],
+                    Family::Ipv4 => (
+                        r.received_count::<Ipv4Prefix>(peer),
+                        r.accepted_count::<Ipv4Prefix>(peer),
+                        r.advertised_count::<Ipv4Prefix>(peer),
+                    ),
+                    Family::Ipv6 => (
+                        r.received_count::<Ipv6Prefix>(peer),
+                        r.accepted_count::<Ipv6Prefix>(peer),
+                        r.advertised_count::<Ipv6Prefix>(peer),
+                    ),
                 };
+                let (received, accepted, advertised) =
+                    (u64::from(received), u64::from(accepted), u64::from(advertised));
                 FamilyCounts {
                     family,
                     received,

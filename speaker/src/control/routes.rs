@@ -2,159 +2,133 @@
 //! summaries, `explain` and `explain --to`, and a router path as an API
 //! [`Route`].
 //!
-//! The dumps themselves live in `dump.rs` (re-exported here).
+//! The dumps themselves live in `dump.rs` (re-exported here). `explain` and
+//! `explain_to` put the router's own answers ([`Router::explain`],
+//! [`Router::explain_export`]) into words.
 //!
-//! `explain` shows each candidate path with the decision step it lost at
-//! (from `Router::explain`, which mirrors the decision process); `explain_to`
-//! the rule that keeps a prefix from a neighbour (from
-//! `Router::explain_export`, on the export rules' one implementation).
+//! [`Router::explain`]: nexthop_router::router::Router::explain
+//! [`Router::explain_export`]: nexthop_router::router::Router::explain_export
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
-use nexthop_control::{ApiError, Candidate, Explain, ExplainTo};
+use nexthop_control::{ApiError, Candidate, Explain, ExplainTo, Route};
 use nexthop_router::decision::{Reason, SelectionKey};
-use nexthop_router::export::Refusal as ExportRule;
+use nexthop_router::export::Refusal;
 use nexthop_router::prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix, RoutePrefix};
-use nexthop_router::rib::PeerId;
-use nexthop_router::router::Refusal;
-
-use super::dump::{self, parse_prefix};
-use super::policy_text::policy_lines;
+use nexthop_router::rib::{Path, PeerId};
+use nexthop_router::router::{ExportExplanation, NotSent, Verdict};
 
 pub(crate) use super::dump::{check_routes, route_of, route_summary, routes};
+use super::dump::{neighbor_of, parse_prefix, peer_of};
 use crate::{Instant, Speaker};
 
-/// Every candidate path of `prefix` and why it won or lost.
-pub(crate) fn explain(s: &Speaker, now: Instant, prefix: &str) -> Result<Explain, ApiError> {
-    let p = parse_prefix(prefix, false)?;
-    let candidates = match p {
-        IpPrefix::V4(q) => candidates::<Ipv4Prefix>(s, now, &q),
-        IpPrefix::V6(q) => candidates::<Ipv6Prefix>(s, now, &q),
-    };
-    Ok(Explain {
-        prefix: p.to_string(),
-        candidates,
+/// The prefix `text` names for `explain`: the prefix itself when present, else
+/// the most specific one covering it (an address alone is a host prefix).
+fn explained_prefix(s: &Speaker, text: &str) -> Result<IpPrefix, ApiError> {
+    let p = parse_prefix(text, true)?;
+    Ok(match p {
+        IpPrefix::V4(v) => resolve(s.router.rib::<Ipv4Prefix>(), v).to_ip_prefix(),
+        IpPrefix::V6(v) => resolve(s.router.rib::<Ipv6Prefix>(), v).to_ip_prefix(),
     })
 }
 
-fn candidates<P: RoutePrefix>(s: &Speaker, now: Instant, prefix: &P) -> Vec<Candidate> {
-    let list = s.router.explain(prefix);
-    let ip = prefix.to_ip_prefix();
-    let age = s
-        .router
-        .rib::<P>()
-        .get(prefix)
-        .map_or(0, |e| now_s(now).saturating_sub(e.changed_s));
-    let best = list.iter().find(|c| c.best);
-    let best_key = best.and_then(|b| b.key);
-    let best_from = best.map(|b| from_text(s, b.path.peer));
-    list.iter()
+fn resolve<P: RoutePrefix>(rib: &nexthop_router::rib::Rib<P>, p: P) -> P {
+    if rib.get(&p).is_some() {
+        return p;
+    }
+    rib.longest_match(&p).map_or(p, |(m, _)| m)
+}
+
+/// Every candidate path of `prefix` and why it won or lost.
+pub(crate) fn explain(s: &Speaker, now: Instant, prefix: &str) -> Result<Explain, ApiError> {
+    let p = explained_prefix(s, prefix)?;
+    let candidates = match p {
+        IpPrefix::V4(v) => s.router.explain(&v),
+        IpPrefix::V6(v) => s.router.explain(&v),
+    };
+    let best = candidates
+        .first()
+        .filter(|c| matches!(c.verdict, Verdict::Best(_)))
+        .cloned();
+    let best_from = best.as_ref().map(|b| from_text(s, b.path.peer));
+    let out = candidates
+        .iter()
         .map(|c| {
-            let route = dump::route(
-                s,
-                &ip,
-                c.path.peer,
-                c.path.path_id,
-                &c.path.attrs,
-                c.best,
-                age,
-            );
-            let reason = match (c.best, c.step, c.key, best_key) {
-                (_, _, None, _) => "left out of the decision".to_string(),
-                (true, None | Some(Reason::OnlyPath), _, _) => "best: the only usable path".into(),
-                (true, Some(step), _, _) => format!("best: won at {} ({})", step.name(), rfc(step)),
-                (false, Some(step), Some(k), Some(b)) => format!(
-                    "lost at {} ({}): {} against {} of the best path from {}",
-                    step.name(),
-                    rfc(step),
-                    value(step, &k),
-                    value(step, &b),
-                    best_from.clone().unwrap_or_default()
-                ),
-                (false, _, _, _) => "not chosen: no best path was decided".into(),
-            };
-            Candidate {
-                route,
-                step: c
-                    .step
-                    .filter(|r| *r != Reason::OnlyPath)
-                    .map(|r| step_code(r).to_string()),
-                reason,
-                excluded: c.excluded.map(str::to_string),
+            let is_best = matches!(c.verdict, Verdict::Best(_));
+            let route = route_of(s, now, &p, &c.path, is_best);
+            match c.verdict {
+                Verdict::Best(Reason::OnlyPath) => Candidate {
+                    route,
+                    step: None,
+                    reason: "the only usable path (RFC 4271 §9.1.2)".into(),
+                    excluded: None,
+                },
+                Verdict::Best(step) => Candidate {
+                    route,
+                    step: Some(step.code().into()),
+                    reason: match c.key {
+                        Some(k) => format!(
+                            "won at {} ({}): {}",
+                            step.name(),
+                            step.rule(),
+                            value(step, &k)
+                        ),
+                        None => format!("won at {} ({})", step.name(), step.rule()),
+                    },
+                    excluded: None,
+                },
+                Verdict::Lost(step) => {
+                    let theirs = best.as_ref().and_then(|b| b.key);
+                    let reason = match (c.key, theirs) {
+                        (Some(k), Some(b))
+                            if step == Reason::MultiExitDisc && k.neighbor_as != b.neighbor_as =>
+                        {
+                            format!(
+                                "lost at {} ({}): {} is higher than another path's from {}",
+                                step.name(),
+                                step.rule(),
+                                value(step, &k),
+                                neighbor_as_text(k.neighbor_as)
+                            )
+                        }
+                        (Some(k), Some(b)) => format!(
+                            "lost at {} ({}): {} against {} of the best path from {}",
+                            step.name(),
+                            step.rule(),
+                            value(step, &k),
+                            value(step, &b),
+                            best_from.as_deref().unwrap_or("?")
+                        ),
+                        _ => format!("lost at {} ({})", step.name(), step.rule()),
+                    };
+                    Candidate {
+                        route,
+                        step: Some(step.code().into()),
+                        reason,
+                        excluded: None,
+                    }
+                }
+                Verdict::UnresolvableNextHop => {
+                    let why = format!(
+                        "NEXT_HOP {} is unresolvable: the IGP has no route to it (RFC 4271 §9.1.2)",
+                        route
+                            .next_hop
+                            .map_or_else(|| "(none)".to_string(), |a| a.to_string())
+                    );
+                    Candidate {
+                        route,
+                        step: None,
+                        reason: format!("left out of the decision: {why}"),
+                        excluded: Some(why),
+                    }
+                }
             }
         })
-        .collect()
-}
-
-fn from_text(s: &Speaker, peer: PeerId) -> String {
-    match dump::neighbor_of(s, peer) {
-        Some(a) => a.to_string(),
-        None => "this router (originated)".into(),
-    }
-}
-
-/// The machine-readable name of a decision step.
-fn step_code(r: Reason) -> &'static str {
-    match r {
-        Reason::OnlyPath => "only_path",
-        Reason::LocalPref => "local_pref",
-        Reason::LocallyOriginated => "locally_originated",
-        Reason::AsPathLength => "as_path_length",
-        Reason::Origin => "origin",
-        Reason::MultiExitDisc => "med",
-        Reason::EbgpOverIbgp => "ebgp_over_ibgp",
-        Reason::IgpCost => "igp_cost",
-        Reason::RouterId => "router_id",
-        Reason::ClusterListLength => "cluster_list_length",
-        Reason::PeerAddress => "peer_address",
-    }
-}
-
-fn rfc(r: Reason) -> &'static str {
-    match r {
-        Reason::OnlyPath => "",
-        Reason::LocalPref => "RFC 4271 §9.1.1, higher wins",
-        Reason::LocallyOriginated => "our own route over a learned one",
-        Reason::AsPathLength => "RFC 4271 §9.1.2.2 (a), shorter wins",
-        Reason::Origin => "RFC 4271 §9.1.2.2 (b), IGP < EGP < INCOMPLETE",
-        Reason::MultiExitDisc => "RFC 4271 §9.1.2.2 (c), lower wins among paths from the same AS",
-        Reason::EbgpOverIbgp => "RFC 4271 §9.1.2.2 (d)",
-        Reason::IgpCost => "RFC 4271 §9.1.2.2 (e), lower wins",
-        Reason::RouterId => "RFC 4271 §9.1.2.2 (f) and RFC 4456 §9, lower wins",
-        Reason::ClusterListLength => "RFC 4456 §9, shorter wins",
-        Reason::PeerAddress => "RFC 4271 §9.1.2.2 (g), lower wins",
-    }
-}
-
-/// The value a step compared, in words.
-fn value(r: Reason, k: &SelectionKey) -> String {
-    match r {
-        Reason::OnlyPath => String::new(),
-        Reason::LocalPref => format!("LOCAL_PREF {}", k.local_pref),
-        Reason::LocallyOriginated => if k.locally_originated {
-            "originated here"
-        } else {
-            "learned"
-        }
-        .into(),
-        Reason::AsPathLength => format!("AS_PATH length {}", k.as_path_len),
-        Reason::Origin => format!(
-            "ORIGIN {}",
-            ["IGP", "EGP", "INCOMPLETE"]
-                .get(usize::from(k.origin))
-                .unwrap_or(&"?")
-        ),
-        Reason::MultiExitDisc => format!(
-            "MED {} (AS {})",
-            k.med,
-            k.neighbor_as.map_or("-".into(), |a| a.to_string())
-        ),
-        Reason::EbgpOverIbgp => if k.ebgp { "eBGP" } else { "iBGP" }.into(),
-        Reason::IgpCost => format!("IGP cost {}", k.igp_cost),
-        Reason::RouterId => format!("router ID {}", std::net::Ipv4Addr::from(k.router_id)),
-        Reason::ClusterListLength => format!("CLUSTER_LIST length {}", k.cluster_list_len),
-        Reason::PeerAddress => format!("peer address {}", k.peer_address),
-    }
+        .collect();
+    Ok(Explain {
+        prefix: p.to_string(),
+        candidates: out,
+    })
 }
 
 /// Whether `neighbor` is sent `prefix`, and why not.
@@ -164,104 +138,137 @@ pub(crate) fn explain_to(
     prefix: &str,
     neighbor: IpAddr,
 ) -> Result<ExplainTo, ApiError> {
-    let p = parse_prefix(prefix, false)?;
-    let peer = dump::peer_of(s, neighbor)?;
-    let x = match p {
-        IpPrefix::V4(q) => s.router.explain_export(&q, peer),
-        IpPrefix::V6(q) => s.router.explain_export(&q, peer),
+    let peer = peer_of(s, neighbor)?;
+    let p = explained_prefix(s, prefix)?;
+    let e = match p {
+        IpPrefix::V4(v) => s.router.explain_export(peer, &v),
+        IpPrefix::V6(v) => s.router.explain_export(peer, &v),
     };
-    let age = match p {
-        IpPrefix::V4(q) => s.router.rib::<Ipv4Prefix>().get(&q).map(|e| e.changed_s),
-        IpPrefix::V6(q) => s.router.rib::<Ipv6Prefix>().get(&q).map(|e| e.changed_s),
-    }
-    .map_or(0, |c| now_s(now).saturating_sub(c));
-    let sent: Vec<_> = x
-        .sent
-        .iter()
-        .map(|(id, src, attrs)| dump::route(s, &p, *src, *id, attrs, false, age))
-        .collect();
-    let family = match p {
-        IpPrefix::V4(_) => "IPv4 unicast",
-        IpPrefix::V6(_) => "IPv6 unicast",
-    };
-    let (code, reason) = match x.refusal {
-        None if x.past_limit > 0 => (
-            None,
-            format!(
-                "advertised ({} path(s) sent; {} more past the ADD-PATH limit of {:?})",
-                sent.len(),
-                x.past_limit,
-                x.mode
-            ),
-        ),
-        None => (None, format!("advertised ({} path(s))", sent.len())),
-        Some(r) => {
-            let (code, words) = match r {
-                Refusal::SessionNotEstablished => (
-                    "session_not_established",
-                    format!(
-                        "the session with {neighbor} is not Established (it is {})",
-                        s.session_state(neighbor).map_or("unknown".into(), |st| st.to_string())
-                    ),
-                ),
-                Refusal::FamilyNotNegotiated => (
-                    "family_not_negotiated",
-                    format!("the session with {neighbor} did not negotiate {family} (RFC 4760)"),
-                ),
-                Refusal::NoRoute => ("no_route", format!("there is no usable path for {p}")),
-                Refusal::SplitHorizon => (
-                    "split_horizon",
-                    format!("the path to send was learned from {neighbor} itself: it is not sent back"),
-                ),
-                Refusal::Rule(ExportRule::NoAdvertise) => (
-                    "no_advertise",
-                    "it carries the NO_ADVERTISE community (RFC 1997): sent to no peer".into(),
-                ),
-                Refusal::Rule(ExportRule::NoExport) => (
-                    "no_export",
-                    format!("it carries the NO_EXPORT community (RFC 1997) and {neighbor} is an external peer"),
-                ),
-                Refusal::Rule(ExportRule::IbgpNonClient) => (
-                    "ibgp_to_ibgp_non_client",
-                    format!(
-                        "it was learned from an iBGP peer that is not a route reflector client, and {neighbor} is an iBGP non-client: RFC 4456 §8 reflects a non-client's routes to clients only"
-                    ),
-                ),
-                Refusal::ExportPolicy(rule) => {
-                    let lines = s
-                        .peer_at(neighbor)
-                        .map(|p| policy_lines(&p.spec.router.export))
-                        .unwrap_or_default();
-                    let which = match rule {
-                        Some(i) => lines
-                            .get(i)
-                            .cloned()
-                            .unwrap_or_else(|| format!("rule {}", i + 1)),
-                        None => lines.last().cloned().unwrap_or_else(|| "default: reject".into()),
-                    };
-                    (
-                        "export_policy",
-                        format!("{neighbor}'s export policy rejects it: {which}"),
-                    )
-                }
-                Refusal::Pending => (
-                    "pending",
-                    "it may be sent, and is waiting for the update group's next flush (MRAI) or the peer's catch-up".into(),
-                ),
-            };
-            (Some(code.to_string()), words)
-        }
-    };
-    Ok(ExplainTo {
-        prefix: p.to_string(),
-        neighbor,
-        advertised: !sent.is_empty(),
-        sent,
-        reason_code: code,
-        reason,
-    })
+    Ok(export_answer(s, now, &p, neighbor, peer, e))
 }
 
-fn now_s(now: Instant) -> u32 {
-    (now.total_millis() / 1000).min(u64::from(u32::MAX)) as u32
+fn export_answer(
+    s: &Speaker,
+    now: Instant,
+    p: &IpPrefix,
+    neighbor: IpAddr,
+    peer: PeerId,
+    e: ExportExplanation,
+) -> ExplainTo {
+    let sent: Vec<Route> = e
+        .sent
+        .into_iter()
+        .map(|(source, out_id, attrs)| {
+            let path = Path {
+                peer: source,
+                path_id: out_id,
+                attrs,
+            };
+            route_of(s, now, p, &path, false)
+        })
+        .collect();
+    let Some(why) = e.not_sent else {
+        return ExplainTo {
+            prefix: p.to_string(),
+            neighbor,
+            advertised: true,
+            reason: format!("{} path(s) of {p} advertised to {neighbor}", sent.len()),
+            sent,
+            reason_code: None,
+        };
+    };
+    let from = e
+        .about
+        .as_ref()
+        .map_or_else(|| "?".to_string(), |a| from_text(s, a.peer));
+    let internal = s.router.is_internal(peer);
+    let reason = match why {
+        NotSent::SessionNotEstablished => {
+            format!("the session with {neighbor} is not Established")
+        }
+        NotSent::FamilyNotNegotiated => format!(
+            "the session with {neighbor} did not negotiate {} unicast (RFC 4760)",
+            match p {
+                IpPrefix::V4(_) => "IPv4",
+                IpPrefix::V6(_) => "IPv6",
+            }
+        ),
+        NotSent::NoRoute => format!("no usable route to {p}"),
+        NotSent::SplitHorizon => format!(
+            "the best path was learned from {neighbor} itself: not sent back to it (split horizon)"
+        ),
+        NotSent::Rule(Refusal::IbgpToIbgpNonClient) => format!(
+            "learned from iBGP peer {from}, a non-client, and {neighbor} is a non-client: RFC 4456 §8 does not reflect between them"
+        ),
+        NotSent::Rule(Refusal::NoAdvertise) => {
+            format!("the path from {from} carries NO_ADVERTISE (RFC 1997): sent to no peer")
+        }
+        NotSent::Rule(Refusal::NoExport) => format!(
+            "the path from {from} carries NO_EXPORT (RFC 1997) and {neighbor} is {}",
+            if internal {
+                "outside the AS"
+            } else {
+                "an eBGP peer"
+            }
+        ),
+        NotSent::ExportPolicy(Some(i)) => {
+            format!("export policy rule {i} of {neighbor} rejects the path from {from}")
+        }
+        NotSent::ExportPolicy(None) => format!(
+            "the default of {neighbor}'s export policy rejects the path from {from}: no rule accepts it"
+        ),
+        NotSent::Pending => format!(
+            "the path from {from} may be sent to {neighbor}: the update is queued and not out yet"
+        ),
+    };
+    ExplainTo {
+        prefix: p.to_string(),
+        neighbor,
+        advertised: false,
+        sent,
+        reason_code: Some(why.code().into()),
+        reason,
+    }
 }
+
+/// Where a path came from, in words.
+fn from_text(s: &Speaker, peer: PeerId) -> String {
+    neighbor_of(s, peer).map_or_else(|| "this router".to_string(), |a| a.to_string())
+}
+
+fn neighbor_as_text(asn: Option<u32>) -> String {
+    asn.map_or_else(|| "our own AS".to_string(), |a| format!("AS {a}"))
+}
+
+/// The value a path has at decision step `step`, in words.
+fn value(step: Reason, k: &SelectionKey) -> String {
+    match step {
+        Reason::OnlyPath => String::new(),
+        Reason::LocalPref => format!("LOCAL_PREF {}", k.local_pref),
+        Reason::LocallyOriginated => if k.locally_originated {
+            "originated here"
+        } else {
+            "learned from a peer"
+        }
+        .into(),
+        Reason::AsPathLength => format!("AS_PATH length {}", k.as_path_len),
+        Reason::Origin => format!(
+            "ORIGIN {}",
+            match k.origin {
+                0 => "IGP",
+                1 => "EGP",
+                _ => "INCOMPLETE",
+            }
+        ),
+        Reason::MultiExitDisc => format!("MED {} ({})", k.med, neighbor_as_text(k.neighbor_as)),
+        Reason::EbgpOverIbgp => if k.ebgp { "eBGP" } else { "iBGP" }.into(),
+        Reason::IgpCost => format!("IGP cost {}", k.igp_cost),
+        Reason::RouterId => format!("router ID {}", Ipv4Addr::from(k.router_id)),
+        Reason::ClusterListLength => format!("CLUSTER_LIST length {}", k.cluster_list_len),
+        Reason::PeerAddress => format!("peer address {}", k.peer_address),
+    }
+}
+
+#[cfg(test)]
+#[path = "routes_tests.rs"]
+mod tests;
