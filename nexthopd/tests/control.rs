@@ -289,7 +289,16 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     let toml = ConfigFile::new(OUR_AS, Ipv4Addr::new(192, 0, 2, 153))
         .runtime(runtime)
         .listen(listen)
-        .neighbor(Neighbor::new(ip("127.0.0.154"), PEER_AS).passive(true))
+        .neighbor(
+            Neighbor::new(ip("127.0.0.154"), PEER_AS)
+                .passive(true)
+                .keep_received_routes(true)
+                // 192.0.2.128/25 is refused on import.
+                .import([
+                    "203.0.113.0/24".parse().unwrap(),
+                    "10.0.0.0/8 le 16".parse().unwrap(),
+                ]),
+        )
         .neighbor(Neighbor::new(ip("127.0.0.155"), PEER_AS + 1).passive(true))
         .originate(Originate::new("198.51.100.0/24".parse().unwrap()))
         .to_toml();
@@ -322,7 +331,7 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     let open = OpenSettings::new(PEER_AS, 90, Ipv4Addr::new(192, 0, 2, 154));
     let mut peer = RawPeer::establish(ip("127.0.0.154"), listen, &open, &TcpOptions::default())
         .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
-    for p in ["203.0.113.0/24", "10.2.0.0/16"] {
+    for p in ["203.0.113.0/24", "10.2.0.0/16", "192.0.2.128/25"] {
         peer.announce(v4(p), ip("127.0.0.154")).unwrap();
     }
     peer.wait_route(v4("198.51.100.0/24"), WAIT).unwrap();
@@ -332,7 +341,60 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     let up = neighbor(&all, "127.0.0.154");
     assert_eq!(up["state"], "Established", "{all}");
     assert_eq!(up["remote_asn"], PEER_AS);
-    assert_eq!(up["prefixes_received"], 2, "{all}");
+    assert_eq!(
+        up["prefixes_received"], 3,
+        "received counts what import refused: {all}"
+    );
+    // Before and after import policy (keep_received_routes).
+    let pre = n
+        .ctl(&[
+            "--json",
+            "show",
+            "routes",
+            "--neighbor",
+            "127.0.0.154",
+            "--received-pre",
+        ])
+        .unwrap()
+        .json();
+    assert_eq!(pre.as_array().unwrap().len(), 3, "{pre}");
+    let post = n
+        .ctl(&[
+            "--json",
+            "show",
+            "routes",
+            "--neighbor",
+            "127.0.0.154",
+            "--received",
+        ])
+        .unwrap()
+        .json();
+    assert_eq!(post.as_array().unwrap().len(), 2, "{post}");
+    let one = n
+        .ctl(&[
+            "--json",
+            "show",
+            "routes",
+            "192.0.2.130",
+            "--longest-match",
+            "--neighbor",
+            "127.0.0.154",
+            "--received-pre",
+        ])
+        .unwrap()
+        .json();
+    assert_eq!(one[0]["prefix"], "192.0.2.128/25", "{one}");
+    let e = n
+        .ctl(&[
+            "show",
+            "routes",
+            "--neighbor",
+            "127.0.0.155",
+            "--received-pre",
+        ])
+        .unwrap();
+    assert_eq!(e.code, Some(1));
+    assert!(e.stderr.contains("keep_received_routes"), "{}", e.stderr);
     assert!(up["uptime_s"].is_u64(), "{all}");
     let idle = neighbor(&all, "127.0.0.155");
     assert_ne!(idle["state"], "Established");

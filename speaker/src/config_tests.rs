@@ -438,22 +438,23 @@ fn control_errors_name_key_and_line() {
 }
 
 #[test]
-fn keep_received_routes_is_refused_until_pre_policy_routes_are_kept() {
-    for text in [
-        format!(
-            "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nkeep_received_routes = true\n"
-        ),
-        format!(
-            "{HEAD}[[dynamic_neighbor]]\nprefix = \"127.0.1.0/24\"\nremote_asn = 65002\nkeep_received_routes = true\n"
-        ),
-    ] {
-        let e = error(&text);
-        assert!(e.key.ends_with("keep_received_routes"), "{e}");
-        assert!(e.message.contains("not supported yet"), "{e}");
-    }
+fn keep_received_routes_is_a_neighbour_and_range_option() {
     let c = Config::from_toml(&format!(
-        "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nkeep_received_routes = false\n"
+        "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nkeep_received_routes = true\n\
+         [[neighbor]]\naddress = \"127.0.0.3\"\nremote_asn = 65001\n\
+         [[dynamic_neighbor]]\nprefix = \"127.0.1.0/24\"\nremote_asn = 65002\nkeep_received_routes = true\n"
     ))
     .unwrap();
-    assert!(!c.neighbors[0].keep_received_routes);
+    assert!(c.neighbors[0].keep_received_routes);
+    assert!(!c.neighbors[1].keep_received_routes, "off by default");
+    assert!(c.dynamic_neighbors[0].options.keep_received_routes);
+    let e = error(&format!(
+        "{HEAD}[[neighbor]]\naddress = \"127.0.0.2\"\nremote_asn = 65001\nkeep_received_routes = \"yes\"\n"
+    ));
+    assert_eq!(e.line, Some(7), "{e}");
+    assert!(e.message.contains("bool"), "{e}");
+    // The typed builder writes it and reads it back.
+    let f = file::ConfigFile::from_config(&c);
+    assert!(f.to_toml().contains("keep_received_routes = true"));
+    assert_eq!(f.config().unwrap(), c);
 }

@@ -27,8 +27,7 @@ pub(crate) struct PeerSpec {
     pub md5_key: Option<Vec<u8>>,
     pub min_ttl: Option<u8>,
     pub connect_timeout: Duration,
-    /// `keep_received_routes`: for `PeerConfig.keep_received` once the router
-    /// has it (the lead wires it).
+    /// `keep_received_routes` (also in `router.keep_received`).
     pub keep_received: bool,
 }
 
@@ -115,6 +114,7 @@ pub(crate) fn static_peer(r: &config::Router, n: &Neighbor) -> PeerSpec {
     };
     p.enforce_first_as = n.enforce_first_as;
     p.max_prefix = n.max_prefix;
+    p.keep_received = n.keep_received_routes;
     let ranges = |l: &Option<Vec<PrefixRule>>| {
         l.as_ref()
             .map(|l| l.iter().map(prefix_range).collect::<Vec<_>>())

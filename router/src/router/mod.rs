@@ -491,6 +491,15 @@ impl Router {
             .map(|(p, v)| (p, v.as_slice()))
     }
 
+    /// `peer`'s paths of `prefix` as received, before import policy (none
+    /// unless its configuration has `keep_received`).
+    pub fn received_of<P: RoutePrefix>(&self, peer: PeerId, prefix: &P) -> &[(u32, AttrRef)] {
+        self.peers
+            .get(peer.0 as usize)
+            .and_then(|p| p.received.get::<P>().get(prefix))
+            .map_or(&[], |v| v.as_slice())
+    }
+
     /// Whether `peer` keeps its received paths before import policy.
     pub fn keeps_received(&self, peer: PeerId) -> bool {
         self.peers

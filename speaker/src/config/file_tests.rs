@@ -22,6 +22,11 @@ fn every_key() -> ConfigFile {
         .listen("[::1]:179".parse().unwrap())
         .runtime(RuntimeKind::Mio)
         .cluster_id("192.0.2.99".parse().unwrap())
+        .control(Control {
+            socket: Some("/run/nexthopd/test.sock".into()),
+            listen: Some("127.0.0.1:9179".parse().unwrap()),
+            allow_write_over_tcp: Some(true),
+        })
         .neighbor(
             Neighbor::new(ip("127.0.0.3"), 65002)
                 .port(1790)
@@ -48,7 +53,8 @@ fn every_key() -> ConfigFile {
                 .community("65001:100".parse().unwrap())
                 .community("65001:1:2".parse().unwrap())
                 .max_prefix(1000)
-                .enforce_first_as(true),
+                .enforce_first_as(true)
+                .keep_received_routes(true),
         )
         .neighbor(Neighbor::new(ip("::2"), 65003).route_reflector_client(true))
         .dynamic(
@@ -70,7 +76,8 @@ fn every_key() -> ConfigFile {
                 .local_pref(150)
                 .community("65001:200".parse().unwrap())
                 .max_prefix(100)
-                .enforce_first_as(true),
+                .enforce_first_as(true)
+                .keep_received_routes(true),
         )
         .dynamic(
             DynamicNeighbor::new("2001:db8:ff::/48".parse().unwrap(), 65005)
@@ -148,7 +155,7 @@ fn every_key_reads_back_as_written() {
             ],
             max_prefix: Some(1000),
             enforce_first_as: true,
-            keep_received_routes: false,
+            keep_received_routes: true,
             mrai: Some(2),
             next_hop_v4: Some("198.51.100.1".parse().unwrap()),
             next_hop_v6: Some("2001:db8::1".parse().unwrap()),
@@ -188,7 +195,7 @@ fn every_key_reads_back_as_written() {
                     communities: vec![Community::Standard((65001 << 16) | 200)],
                     max_prefix: Some(100),
                     enforce_first_as: true,
-                    keep_received_routes: false,
+                    keep_received_routes: true,
                     mrai: Some(1),
                     next_hop_v4: Some("198.51.100.2".parse().unwrap()),
                     next_hop_v6: Some("2001:db8::2".parse().unwrap()),
@@ -387,6 +394,7 @@ fn the_writer_has_every_key_the_readme_documents() {
     let text = every_key().to_toml();
     for table in [
         "[router]",
+        "[control]",
         "[[neighbor]]",
         "[[dynamic_neighbor]]",
         "[[originate]]",

@@ -74,10 +74,10 @@ pub(crate) fn check_routes(s: &Speaker, query: &RouteQuery) -> Result<(), ApiErr
             neighbor,
             pre_policy,
         } => {
-            peer_of(s, *neighbor)?;
-            if *pre_policy {
+            let peer = peer_of(s, *neighbor)?;
+            if *pre_policy && !s.router.keeps_received(peer) {
                 return Err(ApiError::conflict(format!(
-                    "routes of {neighbor} before import policy are not kept: nexthopd keeps the Adj-RIB-In after import policy only (view=received)"
+                    "routes of {neighbor} before import policy are not kept: set keep_received_routes = true on the neighbour (view=received shows them after import policy)"
                 )));
             }
         }
@@ -163,6 +163,29 @@ fn page<P: RoutePrefix + FromStr + ToString>(
     let mut last = None;
     let mut finished = true;
     match &query.view {
+        RibView::Received {
+            neighbor,
+            pre_policy: true,
+        } => {
+            let peer = peer_of(s, *neighbor)?;
+            for (p, paths) in s.router.received_after::<P>(peer, after.as_ref()) {
+                if *budget == 0 {
+                    finished = false;
+                    break;
+                }
+                *budget -= 1;
+                last = Some(*p);
+                let ip = p.to_ip_prefix();
+                let age = s
+                    .router
+                    .rib::<P>()
+                    .get(p)
+                    .map_or(0, |e| now_s.saturating_sub(e.changed_s));
+                for (id, attrs) in paths {
+                    out.push(route(s, &ip, peer, *id, attrs, false, age));
+                }
+            }
+        }
         RibView::LocRib | RibView::Received { .. } => {
             let only = match &query.view {
                 RibView::Received { neighbor, .. } => Some(peer_of(s, *neighbor)?),
@@ -239,6 +262,31 @@ fn one<P: RoutePrefix>(
     };
     let now_s = now_s(now);
     match &query.view {
+        RibView::Received {
+            neighbor,
+            pre_policy: true,
+        } => {
+            let peer = peer_of(s, *neighbor)?;
+            // The most specific received prefix covering `p` (or `p` itself).
+            let lens: Vec<u8> = if query.longest_match {
+                (0..=p.prefix_len()).rev().collect()
+            } else {
+                vec![p.prefix_len()]
+            };
+            for len in lens {
+                let Some(q) = P::from_nlri(len, p.octets()) else {
+                    continue;
+                };
+                if let Some((k, paths)) = received_at(s, peer, &q) {
+                    let ip = k.to_ip_prefix();
+                    let age = rib.get(&k).map_or(0, |e| now_s.saturating_sub(e.changed_s));
+                    for (id, attrs) in paths {
+                        out.push(route(s, &ip, peer, *id, attrs, false, age));
+                    }
+                    break;
+                }
+            }
+        }
         RibView::LocRib | RibView::Received { .. } => {
             let only = match &query.view {
                 RibView::Received { neighbor, .. } => Some(peer_of(s, *neighbor)?),
@@ -285,6 +333,16 @@ fn one<P: RoutePrefix>(
     Ok(())
 }
 
+/// `peer`'s paths of exactly `prefix` as received (before import policy).
+fn received_at<'a, P: RoutePrefix>(
+    s: &'a Speaker,
+    peer: PeerId,
+    prefix: &P,
+) -> Option<(P, &'a [(u32, nexthop_router::attributes::AttrRef)])> {
+    let v = s.router.received_of(peer, prefix);
+    (!v.is_empty()).then_some((*prefix, v))
+}
+
 /// Counts of the table `query` names.
 pub(crate) fn route_summary(s: &Speaker, query: &RouteQuery) -> Result<RouteSummary, ApiError> {
     check_routes(s, query)?;
@@ -315,6 +373,18 @@ fn count<P: RoutePrefix>(s: &Speaker, view: &RibView) -> Result<(u64, u64), ApiE
     let rib = s.router.rib::<P>();
     Ok(match view {
         RibView::LocRib => (rib.len() as u64, rib.path_count() as u64),
+        RibView::Received {
+            neighbor,
+            pre_policy: true,
+        } => {
+            let peer = peer_of(s, *neighbor)?;
+            let (mut prefixes, mut paths) = (0, 0);
+            for (_, v) in s.router.received_after::<P>(peer, None) {
+                prefixes += 1;
+                paths += v.len() as u64;
+            }
+            (prefixes, paths)
+        }
         RibView::Received { neighbor, .. } => {
             let peer = peer_of(s, *neighbor)?;
             let (mut prefixes, mut paths) = (0, 0);

@@ -125,8 +125,11 @@ impl Speaker {
                         r.advertised_count::<Ipv6Prefix>(peer),
                     ),
                 };
-                let (received, accepted, advertised) =
-                    (u64::from(received), u64::from(accepted), u64::from(advertised));
+                let (received, accepted, advertised) = (
+                    u64::from(received),
+                    u64::from(accepted),
+                    u64::from(advertised),
+                );
                 FamilyCounts {
                     family,
                     received,

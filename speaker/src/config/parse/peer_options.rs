@@ -123,14 +123,6 @@ pub(super) fn peer_options(
     raw: RawPeerOptions<'_>,
 ) -> Result<PeerOptions, ConfigError> {
     let k = |f: &str| format!("{table}.{f}");
-    if raw.keep_received_routes {
-        return Err(src.err(
-            &k("keep_received_routes"),
-            anchor,
-            "not supported yet: nexthopd keeps a neighbour's routes after import policy only \
-             (nexthopctl show routes --neighbor ADDR --received); remove the key",
-        ));
-    }
     let hold_time = src.seconds(&k("hold_time"), raw.hold_time, 90)?;
     if hold_time == 1 || hold_time == 2 {
         let v = raw
