@@ -533,3 +533,50 @@ fn pre_policy_adj_rib_in() {
     assert_eq!(r.received_after::<Ipv4Prefix>(p, None).count(), 0);
     assert!(r.attribute_sets() < sets, "the kept sets are given back");
 }
+
+/// ADD-PATH `BestN`: the N best are refused, a path that would pass is ranked
+/// past N, so the peer gets nothing: `add_path_limit`. With every path it gets
+/// the one that passes.
+#[test]
+fn add_path_limit() {
+    use nexthop_router::peer::{AddPathSend, FamilyParams, SessionParams};
+    for (mode, sent) in [(AddPathSend::BestN(1), false), (AddPathSend::All, true)] {
+        let mut r = router(AS, "192.0.2.1");
+        let a = r.add_peer(peer("10.0.0.1", AS));
+        let b = r.add_peer(peer("10.0.0.2", AS));
+        let mut ec = peer("172.16.0.1", 65010);
+        ec.local_v4 = Some(ip("192.0.2.1"));
+        ec.add_path_send = mode;
+        let e = r.add_peer(ec);
+        for (x, addr) in [(a, "10.0.0.1"), (b, "10.0.0.2")] {
+            r.handle_session_up(x, SessionParams::ipv4(ip(addr)), T0);
+        }
+        let mut params = SessionParams::ipv4(ip("172.16.0.1"));
+        params.ipv4 = FamilyParams {
+            enabled: true,
+            add_path_receive: false,
+            add_path_send: true,
+        };
+        r.handle_session_up(e, params, T0);
+        let mut best = attrs(&[65020], "10.0.0.1");
+        best.local_pref = Some(200);
+        best.add_community(Community::NO_EXPORT);
+        let mut other = attrs(&[65030], "10.0.0.2");
+        other.local_pref = Some(100);
+        r.handle_update(a, &[], &[(0, nth(0))], Some(best), T0)
+            .unwrap();
+        r.handle_update(b, &[], &[(0, nth(0))], Some(other), T0)
+            .unwrap();
+        let mut t = vec![Table::default(); 3];
+        settle(&mut r, T0, &[a, b, e], &mut t);
+        let x = r.explain_export(e, &nth(0));
+        assert_eq!(!x.sent.is_empty(), sent, "{mode:?}");
+        assert_eq!(t[2].paths(nth(0)).len(), usize::from(sent), "{mode:?}");
+        if sent {
+            assert_eq!(x.sent[0].0, b);
+        } else {
+            assert_eq!(x.not_sent, Some(NotSent::AddPathLimit(1)));
+            assert_eq!(x.about.map(|p| p.peer), Some(b));
+        }
+    }
+}
