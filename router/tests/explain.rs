@@ -580,3 +580,41 @@ fn add_path_limit() {
         }
     }
 }
+
+/// A path whose NEXT_HOP the IGP cannot resolve is left out of the decision
+/// (RFC 4271 §9.1.2) and said so; IGP cost decides between the others (§9.1.2.2 (e)).
+#[test]
+fn unresolvable_next_hop_is_excluded_and_igp_cost_decides() {
+    use nexthop_router::attributes::NextHop;
+    use nexthop_router::peer::SessionParams;
+    let mut r = router(AS, "192.0.2.1");
+    let peers: Vec<PeerId> = (1..=3)
+        .map(|i| {
+            let addr = format!("10.0.0.{i}");
+            let p = r.add_peer(peer(&addr, AS));
+            r.handle_session_up(p, SessionParams::ipv4(ip(&addr)), T0);
+            p
+        })
+        .collect();
+    r.set_igp_cost(Box::new(|nh: &NextHop| match nh {
+        NextHop::V4(a) if a.octets()[3] == 1 => None,
+        NextHop::V4(a) => Some(100 - u32::from(a.octets()[3])),
+        NextHop::V6 { .. } => Some(0),
+    }));
+    for (i, &p) in peers.iter().enumerate() {
+        let a = attrs(&[65010], &format!("10.9.0.{}", i + 1));
+        r.handle_update(p, &[], &[(0, nth(0))], Some(a), T0)
+            .unwrap();
+    }
+    settle(&mut r, T0, &[], &mut []);
+    let c = r.explain(&nth(0));
+    assert_eq!(c.len(), 3);
+    assert_eq!(c[0].path.peer, peers[2], "lowest IGP cost (97)");
+    assert_eq!(c[0].verdict, Verdict::Best(Reason::IgpCost));
+    assert_eq!(r.best(&nth(0)).map(|(p, _)| p.peer), Some(peers[2]));
+    assert_eq!(c[1].path.peer, peers[1]);
+    assert_eq!(c[1].verdict, Verdict::Lost(Reason::IgpCost));
+    assert_eq!(c[2].path.peer, peers[0]);
+    assert_eq!(c[2].verdict, Verdict::UnresolvableNextHop);
+    assert_eq!(c[2].key, None);
+}
