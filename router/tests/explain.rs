@@ -533,3 +533,88 @@ fn pre_policy_adj_rib_in() {
     assert_eq!(r.received_after::<Ipv4Prefix>(p, None).count(), 0);
     assert!(r.attribute_sets() < sets, "the kept sets are given back");
 }
+
+/// ADD-PATH `BestN`: the N best are refused, a path that would pass is ranked
+/// past N, so the peer gets nothing: `add_path_limit`. With every path it gets
+/// the one that passes.
+#[test]
+fn add_path_limit() {
+    use nexthop_router::peer::{AddPathSend, FamilyParams, SessionParams};
+    for (mode, sent) in [(AddPathSend::BestN(1), false), (AddPathSend::All, true)] {
+        let mut r = router(AS, "192.0.2.1");
+        let a = r.add_peer(peer("10.0.0.1", AS));
+        let b = r.add_peer(peer("10.0.0.2", AS));
+        let mut ec = peer("172.16.0.1", 65010);
+        ec.local_v4 = Some(ip("192.0.2.1"));
+        ec.add_path_send = mode;
+        let e = r.add_peer(ec);
+        for (x, addr) in [(a, "10.0.0.1"), (b, "10.0.0.2")] {
+            r.handle_session_up(x, SessionParams::ipv4(ip(addr)), T0);
+        }
+        let mut params = SessionParams::ipv4(ip("172.16.0.1"));
+        params.ipv4 = FamilyParams {
+            enabled: true,
+            add_path_receive: false,
+            add_path_send: true,
+        };
+        r.handle_session_up(e, params, T0);
+        let mut best = attrs(&[65020], "10.0.0.1");
+        best.local_pref = Some(200);
+        best.add_community(Community::NO_EXPORT);
+        let mut other = attrs(&[65030], "10.0.0.2");
+        other.local_pref = Some(100);
+        r.handle_update(a, &[], &[(0, nth(0))], Some(best), T0)
+            .unwrap();
+        r.handle_update(b, &[], &[(0, nth(0))], Some(other), T0)
+            .unwrap();
+        let mut t = vec![Table::default(); 3];
+        settle(&mut r, T0, &[a, b, e], &mut t);
+        let x = r.explain_export(e, &nth(0));
+        assert_eq!(!x.sent.is_empty(), sent, "{mode:?}");
+        assert_eq!(t[2].paths(nth(0)).len(), usize::from(sent), "{mode:?}");
+        if sent {
+            assert_eq!(x.sent[0].0, b);
+        } else {
+            assert_eq!(x.not_sent, Some(NotSent::AddPathLimit(1)));
+            assert_eq!(x.about.map(|p| p.peer), Some(b));
+        }
+    }
+}
+
+/// A path whose NEXT_HOP the IGP cannot resolve is left out of the decision
+/// (RFC 4271 §9.1.2) and said so; IGP cost decides between the others (§9.1.2.2 (e)).
+#[test]
+fn unresolvable_next_hop_is_excluded_and_igp_cost_decides() {
+    use nexthop_router::attributes::NextHop;
+    use nexthop_router::peer::SessionParams;
+    let mut r = router(AS, "192.0.2.1");
+    let peers: Vec<PeerId> = (1..=3)
+        .map(|i| {
+            let addr = format!("10.0.0.{i}");
+            let p = r.add_peer(peer(&addr, AS));
+            r.handle_session_up(p, SessionParams::ipv4(ip(&addr)), T0);
+            p
+        })
+        .collect();
+    r.set_igp_cost(Box::new(|nh: &NextHop| match nh {
+        NextHop::V4(a) if a.octets()[3] == 1 => None,
+        NextHop::V4(a) => Some(100 - u32::from(a.octets()[3])),
+        NextHop::V6 { .. } => Some(0),
+    }));
+    for (i, &p) in peers.iter().enumerate() {
+        let a = attrs(&[65010], &format!("10.9.0.{}", i + 1));
+        r.handle_update(p, &[], &[(0, nth(0))], Some(a), T0)
+            .unwrap();
+    }
+    settle(&mut r, T0, &[], &mut []);
+    let c = r.explain(&nth(0));
+    assert_eq!(c.len(), 3);
+    assert_eq!(c[0].path.peer, peers[2], "lowest IGP cost (97)");
+    assert_eq!(c[0].verdict, Verdict::Best(Reason::IgpCost));
+    assert_eq!(r.best(&nth(0)).map(|(p, _)| p.peer), Some(peers[2]));
+    assert_eq!(c[1].path.peer, peers[1]);
+    assert_eq!(c[1].verdict, Verdict::Lost(Reason::IgpCost));
+    assert_eq!(c[2].path.peer, peers[0]);
+    assert_eq!(c[2].verdict, Verdict::UnresolvableNextHop);
+    assert_eq!(c[2].key, None);
+}

@@ -51,6 +51,9 @@ pub enum NotSent {
     Rule(Refusal),
     /// The peer's export policy rejects it: rule `Some(i)`, or the default.
     ExportPolicy(Option<usize>),
+    /// ADD-PATH sends the `N` best paths (`BestN`): those are refused, and a
+    /// path that would pass is ranked past `N`.
+    AddPathLimit(u8),
     /// It may be sent and is queued: the update is not out yet.
     Pending,
 }
@@ -65,6 +68,7 @@ impl NotSent {
             NotSent::SplitHorizon => "split_horizon",
             NotSent::Rule(r) => r.code(),
             NotSent::ExportPolicy(_) => "export_policy",
+            NotSent::AddPathLimit(_) => "add_path_limit",
             NotSent::Pending => "pending",
         }
     }
@@ -193,10 +197,8 @@ impl Router {
         }
         let ip = prefix.to_ip_prefix();
         let target = &group.key.target;
-        let mut first = None;
-        for &i in &order {
-            let path = &paths[i];
-            let why = if path.peer == peer {
+        let why_not = |path: &Path| {
+            if path.peer == peer {
                 Some(NotSent::SplitHorizon)
             } else if let Some(r) = export::refusal(ctx.source(path.peer), &path.attrs, target) {
                 Some(NotSent::Rule(r))
@@ -206,8 +208,12 @@ impl Router {
                 ))
             } else {
                 None
-            };
-            match why {
+            }
+        };
+        let mut first = None;
+        for &i in &order {
+            let path = &paths[i];
+            match why_not(path) {
                 // A path that passes every rule: it is on its way.
                 None => {
                     e.not_sent = Some(NotSent::Pending);
@@ -217,6 +223,17 @@ impl Router {
                 Some(w) if first.is_none() => first = Some((w, path.clone())),
                 Some(_) => {}
             }
+        }
+        if let AddPathSend::BestN(n) = mode
+            && let Some(past) = (0..paths.len()).find(|i| {
+                !order.contains(i)
+                    && ctx.key_of(&paths[*i]).is_some()
+                    && why_not(&paths[*i]).is_none()
+            })
+        {
+            e.not_sent = Some(NotSent::AddPathLimit(n));
+            e.about = Some(paths[past].clone());
+            return e;
         }
         match first {
             Some((w, p)) => {

@@ -217,6 +217,9 @@ fn export_answer(
         NotSent::ExportPolicy(None) => format!(
             "the default of {neighbor}'s export policy rejects the path from {from}: no rule accepts it"
         ),
+        NotSent::AddPathLimit(n) => format!(
+            "ADD-PATH sends {neighbor} the {n} best path(s) (RFC 7911), which the rules refuse; the path from {from} that would pass is ranked past {n}"
+        ),
         NotSent::Pending => format!(
             "the path from {from} may be sent to {neighbor}: the update is queued and not out yet"
         ),
