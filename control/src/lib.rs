@@ -461,8 +461,9 @@ pub struct ExplainTo {
     /// Why not, machine-readable: `session_not_established`,
     /// `family_not_negotiated`, `no_route`, `split_horizon`,
     /// `ibgp_to_ibgp_non_client` (RFC 4456 §8), `no_advertise`, `no_export`,
-    /// `no_export_subconfed`, `export_policy`, `add_path_limit`,
-    /// `graceful_shutdown`, `as_loop`; `None` when advertised.
+    /// `export_policy`, `add_path_limit`, or `pending` (it may be sent and
+    /// waits for the update group's next flush, MRAI); `None` when
+    /// advertised.
     pub reason_code: Option<String>,
     /// In words, naming the rule: `export policy rule 2 (prefix list ...)
     /// rejects it`, `learned from iBGP peer 10.0.0.2, a non-client, and
