@@ -7,8 +7,9 @@
 //! member is not sent its own (split horizon), so a neighbour's Adj-RIB-Out
 //! view leaves out the paths learned from it.
 //!
-//! A page visits at most `max` prefixes of the table it walks, so a page costs
-//! the same whatever the view: a neighbour's Adj-RIB-In view walks the
+//! A page does at most `max` units of work (a prefix visited, or a route
+//! given beyond a prefix's first), so a page costs the same whatever the view
+//! and however many paths a prefix has: a neighbour's Adj-RIB-In view walks the
 //! Loc-RIB's prefixes and keeps that neighbour's paths, and its Adj-RIB-Out view
 //! walks its update group's table. Resuming costs one O(log n) seek.
 
@@ -174,6 +175,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                     break;
                 }
                 *budget -= 1;
+                let before = out.len();
                 last = Some(*p);
                 let ip = p.to_ip_prefix();
                 let age = s
@@ -184,6 +186,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                 for (id, attrs) in paths {
                     out.push(route(s, &ip, peer, *id, attrs, false, age));
                 }
+                charge(budget, out.len() - before);
             }
         }
         RibView::LocRib | RibView::Received { .. } => {
@@ -197,6 +200,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                     break;
                 }
                 *budget -= 1;
+                let before = out.len();
                 last = Some(*p);
                 let ip = p.to_ip_prefix();
                 let age = now_s.saturating_sub(e.changed_s);
@@ -215,6 +219,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                         age,
                     ));
                 }
+                charge(budget, out.len() - before);
             }
         }
         RibView::Advertised { neighbor } => {
@@ -225,6 +230,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                     break;
                 }
                 *budget -= 1;
+                let before = out.len();
                 last = Some(*p);
                 let ip = p.to_ip_prefix();
                 let age = s
@@ -237,6 +243,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                         out.push(route(s, &ip, o.source, o.out_id, attrs, false, age));
                     }
                 }
+                charge(budget, out.len() - before);
             }
         }
     }
@@ -244,6 +251,13 @@ fn page<P: RoutePrefix + FromStr + ToString>(
         cursor.after = Some(l.to_string());
     }
     Ok(finished)
+}
+
+/// A page's work is prefixes visited plus routes given beyond one each: a
+/// prefix with thousands of paths (every peer's) costs like thousands of
+/// prefixes, so a page stays bounded whatever the table's shape.
+fn charge(budget: &mut usize, routes: usize) {
+    *budget = budget.saturating_sub(routes.saturating_sub(1));
 }
 
 /// One prefix (exact, or the longest match) in the query's view.
