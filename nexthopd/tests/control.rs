@@ -429,26 +429,7 @@ fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
     );
     assert!(metrics.contains("nexthop_neighbor_prefixes{neighbor=\"127.0.0.154\",family=\"ipv4\",kind=\"accepted\"} 2"), "{metrics}");
     if nexthop_test_support::require("promtool") {
-        let mut c = std::process::Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(metrics.as_bytes())
-            .unwrap();
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "promtool: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        nexthop_test_support::promtool::check_metrics(&metrics).unwrap();
     }
 
     // Soft reset: the peer is asked for its routes (ROUTE-REFRESH), the

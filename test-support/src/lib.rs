@@ -22,6 +22,7 @@ pub mod http;
 pub mod nexthopd;
 pub mod process;
 pub mod procfs;
+pub mod promtool;
 pub mod raw_peer;
 mod require;
 mod sys;

@@ -161,103 +161,101 @@ fn page<P: RoutePrefix + FromStr + ToString>(
         None => None,
     };
     let now_s = now_s(now);
-    let mut last = None;
-    let mut finished = true;
+    let rib = s.router.rib::<P>();
+    let age_of = |p: &P| rib.get(p).map_or(0, |e| now_s.saturating_sub(e.changed_s));
+    let mut walk = Walk {
+        budget,
+        last: None,
+        finished: true,
+        out,
+    };
     match &query.view {
         RibView::Received {
             neighbor,
             pre_policy: true,
         } => {
             let peer = peer_of(s, *neighbor)?;
-            for (p, paths) in s.router.received_after::<P>(peer, after.as_ref()) {
-                if *budget == 0 {
-                    finished = false;
-                    break;
-                }
-                *budget -= 1;
-                let before = out.len();
-                last = Some(*p);
-                let ip = p.to_ip_prefix();
-                let age = s
-                    .router
-                    .rib::<P>()
-                    .get(p)
-                    .map_or(0, |e| now_s.saturating_sub(e.changed_s));
-                for (id, attrs) in paths {
-                    out.push(route(s, &ip, peer, *id, attrs, false, age));
-                }
-                charge(budget, out.len() - before);
-            }
+            walk.run(
+                s.router.received_after::<P>(peer, after.as_ref()),
+                |p, paths, out| {
+                    let (ip, age) = (p.to_ip_prefix(), age_of(p));
+                    for (id, attrs) in paths {
+                        out.push(route(s, &ip, peer, *id, attrs, false, age));
+                    }
+                },
+            );
         }
         RibView::LocRib | RibView::Received { .. } => {
             let only = match &query.view {
                 RibView::Received { neighbor, .. } => Some(peer_of(s, *neighbor)?),
                 _ => None,
             };
-            for (p, e) in s.router.rib::<P>().iter_after(after.as_ref()) {
-                if *budget == 0 {
-                    finished = false;
-                    break;
-                }
-                *budget -= 1;
-                let before = out.len();
-                last = Some(*p);
-                let ip = p.to_ip_prefix();
-                let age = now_s.saturating_sub(e.changed_s);
+            walk.run(rib.iter_after(after.as_ref()), |p, e, out| {
+                let (ip, age) = (p.to_ip_prefix(), now_s.saturating_sub(e.changed_s));
                 for (i, path) in e.paths.iter().enumerate() {
-                    if only.is_some_and(|o| o != path.peer) {
-                        continue;
+                    if only.is_none_or(|o| o == path.peer) {
+                        let best = i == 0 && e.best.is_some();
+                        let a = &path.attrs;
+                        out.push(route(s, &ip, path.peer, path.path_id, a, best, age));
                     }
-                    let best = i == 0 && e.best.is_some();
-                    out.push(route(
-                        s,
-                        &ip,
-                        path.peer,
-                        path.path_id,
-                        &path.attrs,
-                        best,
-                        age,
-                    ));
                 }
-                charge(budget, out.len() - before);
-            }
+            });
         }
         RibView::Advertised { neighbor } => {
             let peer = peer_of(s, *neighbor)?;
-            for (p, paths) in s.router.adj_rib_out_after::<P>(peer, after.as_ref()) {
-                if *budget == 0 {
-                    finished = false;
-                    break;
-                }
-                *budget -= 1;
-                let before = out.len();
-                last = Some(*p);
-                let ip = p.to_ip_prefix();
-                let age = s
-                    .router
-                    .rib::<P>()
-                    .get(p)
-                    .map_or(0, |e| now_s.saturating_sub(e.changed_s));
-                for o in paths {
-                    if let Some(attrs) = o.attrs.as_ref().filter(|_| o.source != peer) {
-                        out.push(route(s, &ip, o.source, o.out_id, attrs, false, age));
+            walk.run(
+                s.router.adj_rib_out_after::<P>(peer, after.as_ref()),
+                |p, paths, out| {
+                    let (ip, age) = (p.to_ip_prefix(), age_of(p));
+                    for o in paths {
+                        if let Some(attrs) = o.attrs.as_ref().filter(|_| o.source != peer) {
+                            out.push(route(s, &ip, o.source, o.out_id, attrs, false, age));
+                        }
                     }
-                }
-                charge(budget, out.len() - before);
-            }
+                },
+            );
         }
     }
+    let (last, finished) = (walk.last, walk.finished);
     if let Some(l) = last {
         cursor.after = Some(l.to_string());
     }
     Ok(finished)
 }
 
-/// A page's work is prefixes visited plus routes given beyond one each: a
-/// prefix with thousands of paths (every peer's) costs like thousands of
-/// prefixes, so a page stays bounded whatever the table's shape.
-fn charge(budget: &mut usize, routes: usize) {
-    *budget = budget.saturating_sub(routes.saturating_sub(1));
+/// One page's walk over a table in prefix order: where it stopped, and
+/// whether it reached the end.
+struct Walk<'b, P> {
+    budget: &'b mut usize,
+    last: Option<P>,
+    finished: bool,
+    out: &'b mut Vec<Route>,
+}
+
+impl<P: Copy> Walk<'_, P> {
+    /// Hands each entry of `entries` to `emit` until the budget is spent. A
+    /// page's work is prefixes visited plus routes given beyond one each: a
+    /// prefix with thousands of paths (every peer's) costs like thousands of
+    /// prefixes, so a page stays bounded whatever the table's shape.
+    fn run<'a, V>(
+        &mut self,
+        entries: impl Iterator<Item = (&'a P, V)>,
+        mut emit: impl FnMut(&P, V, &mut Vec<Route>),
+    ) where
+        P: 'a,
+    {
+        for (p, v) in entries {
+            if *self.budget == 0 {
+                self.finished = false;
+                return;
+            }
+            let before = self.out.len();
+            emit(p, v, self.out);
+            self.last = Some(*p);
+            let given = self.out.len() - before;
+            *self.budget = self.budget.saturating_sub(given.max(1));
+        }
+    }
 }
 
 /// One prefix (exact, or the longest match) in the query's view.
