@@ -21,6 +21,13 @@ const OUR_AS: u32 = 65241;
 const PEER_AS: u32 = 65242;
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The mio and uring variants of a test use the same addresses: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -48,6 +55,7 @@ fn routes(v: &serde_json::Value) -> Vec<(String, Option<String>, bool)> {
 }
 
 fn shows_routes_and_errors(runtime: RuntimeKind) {
+    let _one_at_a_time = serial();
     let run = RunDir::new(&format!("nexthopd-control-{runtime}")).unwrap();
     let me = ip("127.0.0.151");
     let listen = SocketAddr::new(me, free_port(me).unwrap());
@@ -283,6 +291,7 @@ fn wait_neighbor(
 }
 
 fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
+    let _one_at_a_time = serial();
     let run = RunDir::new(&format!("nexthopd-control-ops-{runtime}")).unwrap();
     let me = ip("127.0.0.153");
     let listen = SocketAddr::new(me, free_port(me).unwrap());
