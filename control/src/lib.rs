@@ -16,6 +16,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
+pub mod text;
+
 /// The API version, the first segment of every path (`/v1/...`).
 pub const API_VERSION: &str = "v1";
 

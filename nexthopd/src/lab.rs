@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nexthop_loadgen::{Progress, Report, Scenario, Usage, run_with_stop};
+use nexthop_loadgen::{Phase, Progress, Report, Scenario, Usage, run_with_stop};
 use nexthop_speaker::config::RuntimeKind;
 use nexthop_speaker::config::file::ConfigFile;
 use nexthop_test_support::nexthopd::{Nexthopd, Options};
@@ -313,10 +313,17 @@ fn lab(args: &LabArgs) -> Result<bool, String> {
     let bars = Bars::new(&s, args.quiet, expected);
     let mut last = Instant::now();
     let mut dut_gone = false;
+    // nexthopd's own view through its control API, taken once the table is
+    // complete (the first phase after announcing), while the sessions are up.
+    let socket = nexthop_test_support::nexthopd::control_socket(&dir);
+    let mut api_view: Option<Result<String, String>> = None;
     let result = run_with_stop(
         &s,
         |p| {
             bars.update(&p);
+            if api_view.is_none() && !matches!(p.phase, Phase::Connecting | Phase::Announcing) {
+                api_view = Some(api_snapshot(&socket));
+            }
             // The child's death ends the run early.
             if last.elapsed() > Duration::from_millis(250) {
                 last = Instant::now();
@@ -342,6 +349,14 @@ fn lab(args: &LabArgs) -> Result<bool, String> {
         println!("{}", summary.to_json());
     } else {
         println!("{}", summary.table(args));
+        match &api_view {
+            Some(Ok(text)) => println!(
+                "\nnexthopd's own view, through its control API (nexthopctl --socket {} show routes --summary / show neighbors), once the table was complete:\n{text}",
+                socket.display()
+            ),
+            Some(Err(e)) => eprintln!("nexthopd lab: the control API did not answer: {e}"),
+            None => {}
+        }
     }
     if dut_gone || exited.is_some() {
         let log = std::fs::read_to_string(dir.join("nexthopd.log")).unwrap_or_default();
@@ -360,6 +375,64 @@ fn lab(args: &LabArgs) -> Result<bool, String> {
         );
     }
     Ok(summary.report.complete)
+}
+
+/// The route counts and the neighbours (the first few, and how many are in
+/// each state) from nexthopd's control API at `socket`.
+fn api_snapshot(socket: &std::path::Path) -> Result<String, String> {
+    use nexthop_control::{NeighborSummary, RouteSummary, text};
+    let summary: RouteSummary = api_get(socket, "/v1/routes/summary")?;
+    let neighbors: Vec<NeighborSummary> = api_get(socket, "/v1/neighbors")?;
+    let mut out = text::summary(&summary);
+    out.push('\n');
+    const SHOWN: usize = 5;
+    let table = text::neighbors(&neighbors);
+    for line in table.lines().take(SHOWN + 1) {
+        let _ = writeln!(out, "{line}");
+    }
+    if neighbors.len() > SHOWN {
+        let mut states: Vec<(String, usize)> = Vec::new();
+        for n in &neighbors {
+            match states.iter_mut().find(|(s, _)| *s == n.state) {
+                Some((_, c)) => *c += 1,
+                None => states.push((n.state.clone(), 1)),
+            }
+        }
+        let states: Vec<String> = states.iter().map(|(s, c)| format!("{c} {s}")).collect();
+        let _ = writeln!(
+            out,
+            "... {} neighbors in all: {}",
+            neighbors.len(),
+            states.join(", ")
+        );
+    }
+    Ok(out)
+}
+
+/// `GET target` on the control socket, its JSON body as `T`.
+fn api_get<T: serde::de::DeserializeOwned>(
+    socket: &std::path::Path,
+    target: &str,
+) -> Result<T, String> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket)
+        .map_err(|e| format!("{}: {e}", socket.display()))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).map_err(|e| e.to_string())?;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{target}: no HTTP answer"))?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(format!("{target}: {}", body.trim()));
+    }
+    serde_json::from_str(body).map_err(|e| format!("{target}: {e}"))
 }
 
 #[cfg(test)]

@@ -207,3 +207,244 @@ fn nexthopctl_shows_routes_and_errors_mio() {
 fn nexthopctl_shows_routes_and_errors_uring() {
     shows_routes_and_errors(RuntimeKind::Uring);
 }
+
+/// `GET target` over the control socket; the status and the whole body.
+fn http_get(socket: &Path, target: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    (head[9..12].parse().unwrap(), body.to_string())
+}
+
+fn neighbor<'a>(all: &'a serde_json::Value, address: &str) -> &'a serde_json::Value {
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["address"] == address)
+        .unwrap_or_else(|| panic!("no {address} in {all}"))
+}
+
+/// Polls `show neighbors --json` until `ok` holds for `address` (bounded).
+fn wait_neighbor(
+    n: &Nexthopd,
+    address: &str,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..300 {
+        last = n.ctl(&["--json", "show", "neighbors"]).unwrap().json();
+        if ok(neighbor(&last, address)) {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{address} never got there: {last}\n{}", n.log());
+}
+
+fn neighbors_actions_watch_metrics(runtime: RuntimeKind) {
+    let run = RunDir::new(&format!("nexthopd-control-ops-{runtime}")).unwrap();
+    let me = ip("127.0.0.243");
+    let listen = SocketAddr::new(me, free_port(me).unwrap());
+    let toml = ConfigFile::new(OUR_AS, Ipv4Addr::new(192, 0, 2, 243))
+        .runtime(runtime)
+        .listen(listen)
+        .neighbor(Neighbor::new(ip("127.0.0.244"), PEER_AS).passive(true))
+        .neighbor(Neighbor::new(ip("127.0.0.245"), PEER_AS + 1).passive(true))
+        .originate(Originate::new("198.51.100.0/24".parse().unwrap()))
+        .to_toml();
+    let n = Nexthopd::start(
+        Path::new(env!("CARGO_BIN_EXE_nexthopd")),
+        run.path(),
+        &toml,
+        listen,
+    )
+    .unwrap();
+    // A watcher from the start: it must see the session come up and go down.
+    let mut watch =
+        std::process::Command::new(nexthop_test_support::nexthopd::ctl_binary().unwrap())
+            .arg("--socket")
+            .arg(n.control_socket())
+            .args(["--json", "watch"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    let watch_out = watch.stdout.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(watch_out)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    let open = OpenSettings::new(PEER_AS, 90, Ipv4Addr::new(192, 0, 2, 244));
+    let mut peer = RawPeer::establish(ip("127.0.0.244"), listen, &open, &TcpOptions::default())
+        .unwrap_or_else(|e| panic!("{e}\n{}", n.log()));
+    for p in ["203.0.113.0/24", "10.2.0.0/16"] {
+        peer.announce(v4(p), ip("127.0.0.244")).unwrap();
+    }
+    peer.wait_route(v4("198.51.100.0/24"), WAIT).unwrap();
+    let all = wait_neighbor(&n, "127.0.0.244", |x| {
+        x["prefixes_accepted"] == 2 && x["prefixes_advertised"] == 1
+    });
+    let up = neighbor(&all, "127.0.0.244");
+    assert_eq!(up["state"], "Established", "{all}");
+    assert_eq!(up["remote_asn"], PEER_AS);
+    assert_eq!(up["prefixes_received"], 2, "{all}");
+    assert!(up["uptime_s"].is_u64(), "{all}");
+    let idle = neighbor(&all, "127.0.0.245");
+    assert_ne!(idle["state"], "Established");
+    assert_eq!(idle["remote_asn"], PEER_AS + 1);
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let table = n.ctl(&["show", "neighbors"]).unwrap();
+    assert!(
+        table.stdout.contains("127.0.0.244") && table.stdout.contains("Established"),
+        "{}",
+        table.stdout
+    );
+    let detail = n
+        .ctl(&["--json", "show", "neighbor", "127.0.0.244"])
+        .unwrap()
+        .json();
+    assert_eq!(detail["negotiated"]["hold_time_s"], 90, "{detail}");
+    assert!(
+        detail["messages_received"]["update"].as_u64().unwrap() >= 2,
+        "{detail}"
+    );
+    assert!(
+        detail["negotiated"]["route_refresh"].as_bool().unwrap(),
+        "{detail}"
+    );
+
+    // /metrics, live, passes promtool and says what show neighbors says.
+    let (st, metrics) = http_get(&n.control_socket(), "/metrics");
+    assert_eq!(st, 200);
+    assert!(
+        metrics.contains("nexthop_neighbor_up{neighbor=\"127.0.0.244\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("nexthop_neighbor_prefixes{neighbor=\"127.0.0.244\",family=\"ipv4\",kind=\"accepted\"} 2"), "{metrics}");
+    if nexthop_test_support::require("promtool") {
+        let mut c = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // Soft reset: the peer is asked for its routes (ROUTE-REFRESH), the
+    // session stays.
+    let r = n
+        .ctl(&["neighbor", "127.0.0.244", "reset", "--soft"])
+        .unwrap();
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    peer.set_read_timeout(Some(WAIT)).unwrap();
+    let mut refreshed = false;
+    for _ in 0..100 {
+        match peer.read_message().unwrap() {
+            Some(m)
+                if m.message_type() == nexthop_core::wire::header::MessageType::RouteRefresh =>
+            {
+                refreshed = true;
+                break;
+            }
+            Some(_) => {}
+            None => panic!("closed on a soft reset\n{}", n.log()),
+        }
+    }
+    assert!(refreshed, "no ROUTE-REFRESH after reset --soft");
+
+    // Disable: Cease 6/2 with the operator's message (RFC 9003), and it stays
+    // down until enabled.
+    let r = n
+        .ctl(&[
+            "neighbor",
+            "127.0.0.244",
+            "disable",
+            "--message",
+            "maintenance window",
+        ])
+        .unwrap();
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let notified = peer.wait_notification(WAIT).unwrap();
+    assert_eq!((notified.code, notified.subcode), (6, 2));
+    assert_eq!(
+        notified.communication.as_deref(),
+        Some("maintenance window")
+    );
+    let all = wait_neighbor(&n, "127.0.0.244", |x| x["state"] != "Established");
+    let down = neighbor(&all, "127.0.0.244");
+    assert_eq!(down["disabled"], true, "{all}");
+    assert!(
+        down["last_error"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Administrative Shutdown"),
+        "{all}"
+    );
+    assert_eq!(down["flaps"], 1, "{all}");
+    assert!(
+        RawPeer::establish(ip("127.0.0.244"), listen, &open, &TcpOptions::default()).is_err(),
+        "a disabled neighbour's connection was taken"
+    );
+    let r = n.ctl(&["neighbor", "127.0.0.244", "enable"]).unwrap();
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let _again = RawPeer::establish(ip("127.0.0.244"), listen, &open, &TcpOptions::default())
+        .unwrap_or_else(|e| panic!("enabled, yet: {e}\n{}", n.log()));
+    wait_neighbor(&n, "127.0.0.244", |x| x["state"] == "Established");
+
+    // The watcher saw it all: up, best paths, down.
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let lines = lines.join().unwrap();
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let state = |to: &str| {
+        events
+            .iter()
+            .any(|e| e["type"] == "state" && e["neighbor"] == "127.0.0.244" && e["to"] == to)
+    };
+    assert!(state("Established"), "{lines:#?}");
+    assert!(state("Idle"), "{lines:#?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "best_path" && e["prefix"] == "10.2.0.0/16"),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn neighbors_actions_watch_and_metrics_mio() {
+    neighbors_actions_watch_metrics(RuntimeKind::Mio);
+}
+
+#[test]
+fn neighbors_actions_watch_and_metrics_uring() {
+    neighbors_actions_watch_metrics(RuntimeKind::Uring);
+}

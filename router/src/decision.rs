@@ -81,6 +81,40 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The step's machine-readable name (snake case), for the API.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Reason::OnlyPath => "only_path",
+            Reason::LocalPref => "local_pref",
+            Reason::LocallyOriginated => "locally_originated",
+            Reason::AsPathLength => "as_path_length",
+            Reason::Origin => "origin",
+            Reason::MultiExitDisc => "med",
+            Reason::EbgpOverIbgp => "ebgp_over_ibgp",
+            Reason::IgpCost => "igp_cost",
+            Reason::RouterId => "router_id",
+            Reason::ClusterListLength => "cluster_list_length",
+            Reason::PeerAddress => "peer_address",
+        }
+    }
+
+    /// The rule that defines the step.
+    pub const fn rule(self) -> &'static str {
+        match self {
+            Reason::OnlyPath => "RFC 4271 §9.1.2",
+            Reason::LocalPref => "RFC 4271 §9.1.1",
+            Reason::LocallyOriginated => "local preference for own routes",
+            Reason::AsPathLength => "RFC 4271 §9.1.2.2 (a)",
+            Reason::Origin => "RFC 4271 §9.1.2.2 (b)",
+            Reason::MultiExitDisc => "RFC 4271 §9.1.2.2 (c)",
+            Reason::EbgpOverIbgp => "RFC 4271 §9.1.2.2 (d)",
+            Reason::IgpCost => "RFC 4271 §9.1.2.2 (e)",
+            Reason::RouterId => "RFC 4271 §9.1.2.2 (f), RFC 4456 §9",
+            Reason::ClusterListLength => "RFC 4456 §9",
+            Reason::PeerAddress => "RFC 4271 §9.1.2.2 (g)",
+        }
+    }
+
     /// The step's name, for logs and the API.
     pub const fn name(self) -> &'static str {
         match self {
@@ -113,6 +147,33 @@ pub fn select(
     options: &DecisionOptions,
     scratch: &mut Vec<usize>,
 ) -> Option<(usize, Reason)> {
+    run(paths, options, scratch, &mut |_, _| {})
+}
+
+/// The decision process of [`select`] with, for every path, the step that removed
+/// it from the running (`None` for the best): `lost[i]` for `paths[i]`. The same
+/// steps, in the same order, on the same values as [`select`], so the best it
+/// names is the one [`select`] chooses.
+pub fn explain(
+    paths: &[SelectionKey],
+    options: &DecisionOptions,
+    lost: &mut Vec<Option<Reason>>,
+) -> Option<(usize, Reason)> {
+    lost.clear();
+    lost.resize(paths.len(), None);
+    let mut scratch = Vec::with_capacity(paths.len());
+    run(paths, options, &mut scratch, &mut |i, step| {
+        lost[i] = Some(step)
+    })
+}
+
+/// The decision process; `removed(i, step)` is told of each path `step` removes.
+fn run(
+    paths: &[SelectionKey],
+    options: &DecisionOptions,
+    scratch: &mut Vec<usize>,
+    removed: &mut dyn FnMut(usize, Reason),
+) -> Option<(usize, Reason)> {
     match paths.len() {
         0 => return None,
         1 => return Some((0, Reason::OnlyPath)),
@@ -126,6 +187,7 @@ pub fn select(
     // if it removed anything.
     let keep_best = |scratch: &mut Vec<usize>,
                      reason: &mut Reason,
+                     removed: &mut dyn FnMut(usize, Reason),
                      step: Reason,
                      cmp: &dyn Fn(&SelectionKey, &SelectionKey) -> Ordering| {
         if scratch.len() < 2 {
@@ -138,22 +200,36 @@ pub fn select(
             }
         }
         let before = scratch.len();
-        scratch.retain(|&i| cmp(&paths[i], &paths[best]) != Ordering::Greater);
+        scratch.retain(|&i| {
+            let keep = cmp(&paths[i], &paths[best]) != Ordering::Greater;
+            if !keep {
+                removed(i, step);
+            }
+            keep
+        });
         if scratch.len() < before {
             *reason = step;
         }
     };
 
-    keep_best(scratch, &mut reason, Reason::LocalPref, &|a, b| {
+    keep_best(scratch, &mut reason, removed, Reason::LocalPref, &|a, b| {
         b.local_pref.cmp(&a.local_pref)
     });
-    keep_best(scratch, &mut reason, Reason::LocallyOriginated, &|a, b| {
-        b.locally_originated.cmp(&a.locally_originated)
-    });
-    keep_best(scratch, &mut reason, Reason::AsPathLength, &|a, b| {
-        a.as_path_len.cmp(&b.as_path_len)
-    });
-    keep_best(scratch, &mut reason, Reason::Origin, &|a, b| {
+    keep_best(
+        scratch,
+        &mut reason,
+        removed,
+        Reason::LocallyOriginated,
+        &|a, b| b.locally_originated.cmp(&a.locally_originated),
+    );
+    keep_best(
+        scratch,
+        &mut reason,
+        removed,
+        Reason::AsPathLength,
+        &|a, b| a.as_path_len.cmp(&b.as_path_len),
+    );
+    keep_best(scratch, &mut reason, removed, Reason::Origin, &|a, b| {
         a.origin.cmp(&b.origin)
     });
 
@@ -162,9 +238,13 @@ pub fn select(
     if scratch.len() > 1 {
         let before = scratch.len();
         if options.always_compare_med {
-            keep_best(scratch, &mut reason, Reason::MultiExitDisc, &|a, b| {
-                a.med.cmp(&b.med)
-            });
+            keep_best(
+                scratch,
+                &mut reason,
+                removed,
+                Reason::MultiExitDisc,
+                &|a, b| a.med.cmp(&b.med),
+            );
         } else {
             // Compacting in place is sound: a removed path never holds its AS's
             // lowest MED, so every test below sees the same minimum.
@@ -174,7 +254,9 @@ pub fn select(
                 let dominated = scratch.iter().any(|&j| {
                     paths[j].neighbor_as == paths[i].neighbor_as && paths[j].med < paths[i].med
                 });
-                if !dominated {
+                if dominated {
+                    removed(i, Reason::MultiExitDisc);
+                } else {
                     scratch[kept] = i;
                     kept += 1;
                 }
@@ -186,21 +268,37 @@ pub fn select(
         }
     }
 
-    keep_best(scratch, &mut reason, Reason::EbgpOverIbgp, &|a, b| {
-        b.ebgp.cmp(&a.ebgp)
-    });
-    keep_best(scratch, &mut reason, Reason::IgpCost, &|a, b| {
+    keep_best(
+        scratch,
+        &mut reason,
+        removed,
+        Reason::EbgpOverIbgp,
+        &|a, b| b.ebgp.cmp(&a.ebgp),
+    );
+    keep_best(scratch, &mut reason, removed, Reason::IgpCost, &|a, b| {
         a.igp_cost.cmp(&b.igp_cost)
     });
-    keep_best(scratch, &mut reason, Reason::RouterId, &|a, b| {
+    keep_best(scratch, &mut reason, removed, Reason::RouterId, &|a, b| {
         a.router_id.cmp(&b.router_id)
     });
-    keep_best(scratch, &mut reason, Reason::ClusterListLength, &|a, b| {
-        a.cluster_list_len.cmp(&b.cluster_list_len)
-    });
-    keep_best(scratch, &mut reason, Reason::PeerAddress, &|a, b| {
-        a.peer_address.cmp(&b.peer_address)
-    });
-    // Identical keys (the same peer announcing twice with ADD-PATH): the first wins.
+    keep_best(
+        scratch,
+        &mut reason,
+        removed,
+        Reason::ClusterListLength,
+        &|a, b| a.cluster_list_len.cmp(&b.cluster_list_len),
+    );
+    keep_best(
+        scratch,
+        &mut reason,
+        removed,
+        Reason::PeerAddress,
+        &|a, b| a.peer_address.cmp(&b.peer_address),
+    );
+    // Identical keys (the same peer announcing twice with ADD-PATH): the first wins;
+    // the others lose at the last step, where they tie.
+    for &i in scratch.iter().skip(1) {
+        removed(i, Reason::PeerAddress);
+    }
     scratch.first().map(|&i| (i, reason))
 }

@@ -52,7 +52,31 @@ pub struct Local {
     pub default_local_pref: u32,
 }
 
-/// Whether a path from `source` with `attrs` may be advertised to `target`.
+/// Why the export rules refuse a path to a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// It carries NO_ADVERTISE (RFC 1997).
+    NoAdvertise,
+    /// It carries NO_EXPORT and the target is external (RFC 1997).
+    NoExport,
+    /// Learned from an iBGP non-client, and the target is an iBGP non-client
+    /// (RFC 4271 §9.1.3, RFC 4456 §8): not reflected between them.
+    IbgpToIbgpNonClient,
+}
+
+impl Refusal {
+    /// The machine-readable name, for the API.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Refusal::NoAdvertise => "no_advertise",
+            Refusal::NoExport => "no_export",
+            Refusal::IbgpToIbgpNonClient => "ibgp_to_ibgp_non_client",
+        }
+    }
+}
+
+/// Why a path from `source` with `attrs` may not be advertised to `target`, or
+/// `None` when it may; the rules in the order they are applied.
 ///
 /// - RFC 4271 §9.1.3 / RFC 4456 §6: a path learned over iBGP goes to iBGP peers only
 ///   when reflected: from a client to all clients and non-clients, from a non-client
@@ -61,13 +85,19 @@ pub struct Local {
 ///   clients included, RFC 7947 §2.2 leaves them to the well-known rules).
 ///
 /// Not sending a path back to the peer it came from is the update group's job.
-pub fn may_advertise(source: Source, attrs: &Attributes, target: &Target) -> bool {
+pub fn refusal(source: Source, attrs: &Attributes, target: &Target) -> Option<Refusal> {
+    if let Source::Ibgp { client: false, .. } = source
+        && target.ibgp
+        && !target.rr_client
+    {
+        return Some(Refusal::IbgpToIbgpNonClient);
+    }
     if attrs
         .communities
         .binary_search(&Community::NO_ADVERTISE)
         .is_ok()
     {
-        return false;
+        return Some(Refusal::NoAdvertise);
     }
     if !target.ibgp
         && attrs
@@ -75,12 +105,15 @@ pub fn may_advertise(source: Source, attrs: &Attributes, target: &Target) -> boo
             .binary_search(&Community::NO_EXPORT)
             .is_ok()
     {
-        return false;
+        return Some(Refusal::NoExport);
     }
-    match source {
-        Source::Local | Source::Ebgp => true,
-        Source::Ibgp { client, .. } => !target.ibgp || client || target.rr_client,
-    }
+    None
+}
+
+/// Whether a path from `source` with `attrs` may be advertised to `target`:
+/// [`refusal`] has no objection.
+pub fn may_advertise(source: Source, attrs: &Attributes, target: &Target) -> bool {
+    refusal(source, attrs, target).is_none()
 }
 
 /// The attributes to send to `target` for a path from `source`; `ipv6` says which

@@ -99,6 +99,12 @@ pub struct GroupFamily<P> {
     /// Prefixes given a tombstone, with its version, oldest first, so tombstones
     /// are purged in time proportional to their number.
     pub tombstones: VecDeque<(P, Version)>,
+    /// Prefixes of `adj_rib_out` with a live (not withdrawn) path.
+    live: u32,
+    /// Of those, the ones whose live paths all come from one peer, by peer: a
+    /// member is not sent its own paths (split horizon), so it is advertised
+    /// `live` less its own count.
+    sole: FxHashMap<PeerId, u32>,
 }
 
 impl<P: RoutePrefix> Default for GroupFamily<P> {
@@ -108,11 +114,53 @@ impl<P: RoutePrefix> Default for GroupFamily<P> {
             pending: Vec::new(),
             pending_distinct: 0,
             tombstones: VecDeque::new(),
+            live: 0,
+            sole: FxHashMap::default(),
         }
     }
 }
 
+/// What an Adj-RIB-Out entry counts as: `None` with no live path, else
+/// `Some(Some(peer))` when every live path comes from `peer`, `Some(None)` when
+/// they come from several.
+pub fn out_class(entry: Option<&OutPaths>) -> Option<Option<PeerId>> {
+    let mut live = entry?.iter().filter(|o| o.attrs.is_some());
+    let first = live.next()?.source;
+    Some(live.all(|o| o.source == first).then_some(first))
+}
+
 impl<P: RoutePrefix> GroupFamily<P> {
+    /// Counts a change of one entry from class `before` to `after`
+    /// ([`out_class`]).
+    pub fn recount(&mut self, before: Option<Option<PeerId>>, after: Option<Option<PeerId>>) {
+        if before == after {
+            return;
+        }
+        if let Some(b) = before {
+            self.live -= 1;
+            if let Some(src) = b
+                && let Some(n) = self.sole.get_mut(&src)
+            {
+                *n -= 1;
+                if *n == 0 {
+                    self.sole.remove(&src);
+                }
+            }
+        }
+        if let Some(a) = after {
+            self.live += 1;
+            if let Some(src) = a {
+                *self.sole.entry(src).or_insert(0) += 1;
+            }
+        }
+    }
+
+    /// Prefixes advertised to `member`: those with a live path from a peer
+    /// other than itself. O(1).
+    pub fn advertised_to(&self, member: PeerId) -> u32 {
+        self.live - self.sole.get(&member).copied().unwrap_or(0)
+    }
+
     /// Notes that `prefix` must be looked at in the next flush.
     pub fn mark(&mut self, prefix: P) {
         self.pending.push(prefix);

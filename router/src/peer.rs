@@ -50,6 +50,10 @@ pub struct PeerConfig {
     /// MinRouteAdvertisementInterval (RFC 4271 §9.2.1.1); `None` for the RFC's
     /// suggestion: 5 s for iBGP, 30 s for eBGP (§10).
     pub mrai: Option<Duration>,
+    /// Keep each path the peer announces as received, before import policy
+    /// (a pre-policy Adj-RIB-In, RFC 4271 §3.2), for the control API. The
+    /// attributes are interned, so a shared set costs one reference.
+    pub keep_received: bool,
 }
 
 impl PeerConfig {
@@ -68,6 +72,7 @@ impl PeerConfig {
             local_v4: None,
             local_v6: None,
             mrai: None,
+            keep_received: false,
         }
     }
 }

@@ -171,19 +171,25 @@ impl Policy {
 
     /// Which rule decides for the route, and its verdict.
     pub fn evaluate(&self, prefix: &IpPrefix, attrs: &Attributes) -> Outcome {
-        for (i, rule) in self.rules.iter().enumerate() {
-            if rule.matches.iter().all(|m| m.matches(prefix, attrs)) {
-                return match rule.verdict {
-                    Verdict::Reject => Outcome::Reject,
-                    Verdict::Accept if rule.actions.is_empty() => Outcome::Accept(None),
-                    Verdict::Accept => Outcome::Accept(Some(i as u16)),
-                };
-            }
+        match self.deciding_rule(prefix, attrs) {
+            Some(i) => match self.rules[i].verdict {
+                Verdict::Reject => Outcome::Reject,
+                Verdict::Accept if self.rules[i].actions.is_empty() => Outcome::Accept(None),
+                Verdict::Accept => Outcome::Accept(Some(i as u16)),
+            },
+            None => match self.default {
+                Verdict::Accept => Outcome::Accept(None),
+                Verdict::Reject => Outcome::Reject,
+            },
         }
-        match self.default {
-            Verdict::Accept => Outcome::Accept(None),
-            Verdict::Reject => Outcome::Reject,
-        }
+    }
+
+    /// The index of the first rule that matches the route, or `None` when the
+    /// default decides.
+    pub fn deciding_rule(&self, prefix: &IpPrefix, attrs: &Attributes) -> Option<usize> {
+        self.rules
+            .iter()
+            .position(|rule| rule.matches.iter().all(|m| m.matches(prefix, attrs)))
     }
 
     /// Applies rule `rule`'s actions to `attrs`.

@@ -20,6 +20,17 @@
 //!   re-exported here with its types) is this contract, for runtimes generic
 //!   over what they drive.
 //!
+//! The control interface (issue 13): [`Speaker`] implements
+//! [`nexthop_control::Backend`], called at turn boundaries: status, neighbours
+//! with their counters (messages and bytes by type each way, NOTIFICATIONs by
+//! code, flaps, the last error in words), route views, the operator's actions
+//! (disable with Cease 6/2 and an RFC 9003 message, kept across reloads;
+//! enable; reset with 6/4 or soft; refresh; RFC 8326 graceful shutdown, whose
+//! Cease comes from a deadline in [`Speaker::poll_timeout`]), watch events
+//! (collected only while watched, in a bounded queue) and the metrics
+//! snapshot. Call the trait's methods as `Backend::neighbors(&speaker, now)`:
+//! [`Speaker::neighbors`] is an older inherent list of (address, state).
+//!
 //! What a runtime must know:
 //! - A `Close` command comes as soon as the session lets go of a connection.
 //!   Then take what `poll_transmit` still gives for it (the session's last

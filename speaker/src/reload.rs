@@ -122,6 +122,9 @@ impl Speaker {
                 None => self.stop_peer(i, now, cease_subcode::PEER_DECONFIGURED),
             }
         }
+        // A disabled address no longer configured nor in a range is forgotten.
+        self.forget_unconfigured_disabled();
+        self.reapply_graceful(now);
         // Originated routes.
         let before: HashMap<_, _> = old.originate.iter().map(|o| (o.prefix, o)).collect();
         let after: HashSet<_> = self.config.originate.iter().map(|o| o.prefix).collect();

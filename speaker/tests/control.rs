@@ -351,6 +351,21 @@ fn graceful_shutdown_tags_routes_both_ways_then_ceases_after_the_delay() {
     }));
     assert_eq!(net.nodes[ns].state_of(p), Some(State::Established));
     let d = net.nodes[ns].speaker.neighbor(net.now, p).unwrap();
+    // The policy in force says so.
+    assert!(
+        d.export_policy
+            .iter()
+            .any(|l| l.contains("accept, add community graceful-shutdown")),
+        "{:?}",
+        d.export_policy
+    );
+    assert!(
+        d.import_policy
+            .iter()
+            .any(|l| l.contains("set LOCAL_PREF 0")),
+        "{:?}",
+        d.import_policy
+    );
     let left = d.graceful_shutdown_in_s.expect("graceful shutdown running");
     assert!((25..=30).contains(&left), "{left}");
     // The Cease comes from the speaker's own deadline, 30 s after the action.
@@ -512,4 +527,192 @@ fn a_reload_that_changes_control_says_it_waits_for_the_next_start() {
     assert_eq!(r.unchanged, 1);
     net.drive();
     assert_eq!(net.nodes[ns].state_of(p), Some(State::Established));
+}
+
+#[test]
+fn a_disabled_dynamic_neighbour_is_refused_until_enabled() {
+    let (s, p) = (addr(0), addr(1));
+    let mut net = Net::new();
+    let range =
+        nexthop_speaker::config::file::DynamicNeighbor::new("10.0.0.0/24".parse().unwrap(), 65002)
+            .hold_time(9)
+            .keepalive_time(3)
+            .mrai(0);
+    let ns = net.add(s, &config(65001, s).dynamic(range));
+    let np = net.add(p, &config(65002, p).neighbor(neighbor(s, 65001)));
+    assert!(net.run_until(Duration::from_secs(30), |n| n.established(ns, p)));
+    assert!(rows(&net.nodes[ns].speaker, net.now)[0].dynamic);
+
+    net.nodes[ns]
+        .speaker
+        .act(
+            net.now,
+            Action::Disable {
+                neighbor: p,
+                message: Some("range maintenance".into()),
+                graceful: false,
+                after_s: None,
+            },
+        )
+        .unwrap();
+    net.drive();
+    assert!(net.nodes[ns].notifications().contains(&(6, 2)));
+    // The peer keeps trying; every connection from it is refused.
+    let refused = net.nodes[ns].refused;
+    net.run_for(Duration::from_secs(60));
+    assert!(net.nodes[ns].refused > refused);
+    assert_ne!(net.nodes[np].state_of(s), Some(State::Established));
+    // Still known, so it can be enabled.
+    net.nodes[ns]
+        .speaker
+        .act(net.now, Action::Enable { neighbor: p })
+        .unwrap();
+    assert!(net.run_until(Duration::from_secs(60), |n| n.established(ns, p)));
+}
+
+#[test]
+fn graceful_shutdown_toward_an_ibgp_peer_sets_local_pref_0() {
+    let (s, p) = (addr(0), addr(1));
+    let mut net = Net::new();
+    let ns = net.add(
+        s,
+        &config(65001, s)
+            .neighbor(neighbor(p, 65001))
+            .originate(originate("198.51.100.0/24")),
+    );
+    let np = net.add(p, &config(65001, p).neighbor(neighbor(s, 65001)));
+    assert!(net.run_until(Duration::from_secs(30), |n| {
+        n.nodes[np].best("198.51.100.0/24").is_some()
+    }));
+    net.nodes[ns]
+        .speaker
+        .act(
+            net.now,
+            Action::Disable {
+                neighbor: p,
+                message: None,
+                graceful: true,
+                after_s: None,
+            },
+        )
+        .unwrap();
+    net.drive();
+    assert!(net.run_until(Duration::from_secs(5), |n| {
+        n.nodes[np].best("198.51.100.0/24").is_some_and(|b| {
+            b.attrs.local_pref == Some(0) && b.attrs.communities.contains(&GRACEFUL_SHUTDOWN)
+        })
+    }));
+    // The default delay is 60 s.
+    let start = net.now;
+    assert!(net.run_until(Duration::from_secs(70), |n| {
+        n.nodes[ns].notifications().contains(&(6, 2))
+    }));
+    assert!(net.now - start <= Duration::from_secs(60));
+    assert!(net.now - start >= Duration::from_secs(59));
+}
+
+#[test]
+fn a_disabled_neighbour_removed_by_a_reload_is_forgotten() {
+    let (mut net, ns, _np, s, p) = pair();
+    net.nodes[ns]
+        .speaker
+        .act(
+            net.now,
+            Action::Disable {
+                neighbor: p,
+                message: None,
+                graceful: false,
+                after_s: None,
+            },
+        )
+        .unwrap();
+    net.drive();
+    let r = net.nodes[ns]
+        .speaker
+        .handle_reload(net.now, validated(&config(65001, s)));
+    assert_eq!(r.removed, 1);
+    let e = net.nodes[ns]
+        .speaker
+        .act(net.now, Action::Enable { neighbor: p })
+        .unwrap_err();
+    assert_eq!(e.code, "unknown_neighbor");
+}
+
+#[test]
+fn a_reload_during_a_graceful_shutdown_keeps_the_community_on() {
+    let (mut net, ns, np, s, p) = pair();
+    net.nodes[ns]
+        .speaker
+        .act(
+            net.now,
+            Action::Disable {
+                neighbor: p,
+                message: None,
+                graceful: true,
+                after_s: Some(100),
+            },
+        )
+        .unwrap();
+    net.drive();
+    let tagged = |n: &Net| {
+        n.nodes[np]
+            .best("198.51.100.0/24")
+            .is_some_and(|b| b.attrs.communities.contains(&GRACEFUL_SHUTDOWN))
+    };
+    assert!(net.run_until(Duration::from_secs(5), tagged));
+    // The export policy changes (a MED): applied in place, the community stays.
+    let new = config(65001, s)
+        .neighbor(neighbor(p, 65002).med(7))
+        .originate(originate("198.51.100.0/24"));
+    let r = net.nodes[ns]
+        .speaker
+        .handle_reload(net.now, validated(&new));
+    assert_eq!(r.changed, 1);
+    assert!(net.run_until(Duration::from_secs(5), |n| {
+        n.nodes[np]
+            .best("198.51.100.0/24")
+            .is_some_and(|b| b.attrs.med == Some(7))
+    }));
+    assert!(tagged(&net));
+    assert_eq!(net.nodes[ns].state_of(p), Some(State::Established));
+}
+
+#[test]
+fn the_last_error_names_a_closed_connection() {
+    let (mut net, ns, np, _s, _p) = pair();
+    // P's process dies: S reads zero bytes.
+    net.kill(np);
+    let e = rows(&net.nodes[ns].speaker, net.now)[0]
+        .last_error
+        .clone()
+        .unwrap();
+    assert_eq!(e.kind, "connection");
+    assert_eq!(e.text, "connection closed by peer");
+    assert_eq!((e.code, e.subcode), (None, None));
+}
+
+#[test]
+fn a_silent_peer_ends_in_hold_timer_expired_counted_as_sent() {
+    let (mut net, ns, np, _s, p) = pair();
+    // P stops reading and writing: S's hold timer (9 s) expires.
+    net.nodes[np].alive = false;
+    assert!(net.run_until(Duration::from_secs(20), |n| !n.established(ns, p)));
+    let d = net.nodes[ns].speaker.neighbor(net.now, p).unwrap();
+    let e = d.summary.last_error.unwrap();
+    assert_eq!(e.kind, "hold_timer_expired");
+    assert_eq!((e.code, e.subcode), (Some(4), Some(0)));
+    assert!(d.notifications.iter().any(|n| n.direction == "sent"
+        && (n.code, n.subcode, n.count) == (4, 0, 1)
+        && n.name == "Hold Timer Expired"));
+    let m = net.nodes[ns].speaker.metrics(net.now);
+    assert_eq!(m.neighbors[0].flaps, 1);
+    // Every NOTIFICATION sent is counted by code too (a collision's 6/7 as
+    // well as the 4/0).
+    let by_code: u64 = m.neighbors[0]
+        .notifications
+        .iter()
+        .filter(|n| n.direction == "sent")
+        .map(|n| n.count)
+        .sum();
+    assert_eq!(m.neighbors[0].sent.notification, by_code);
 }

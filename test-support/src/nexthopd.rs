@@ -24,7 +24,13 @@ pub fn binary() -> Result<PathBuf> {
 /// The nexthopctl binary, found as [`binary`] finds nexthopd (`$NEXTHOPCTL`
 /// if set).
 pub fn ctl_binary() -> Result<PathBuf> {
-    workspace_binary("nexthopctl", "NEXTHOPCTL")
+    // Built once per test process: a test runs it many times.
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    if let Some(p) = BUILT.get() {
+        return Ok(p.clone());
+    }
+    let p = workspace_binary("nexthopctl", "NEXTHOPCTL")?;
+    Ok(BUILT.get_or_init(|| p).clone())
 }
 
 /// Binary `name` of package `name`: `$env` if set, else `cargo build -p

@@ -4,7 +4,7 @@
 //! once for all members.
 
 use super::*;
-use crate::group::MemoKey;
+use crate::group::{MemoKey, out_class};
 
 impl Router {
     pub(super) fn decide<P: RoutePrefix>(&mut self) {
@@ -105,6 +105,7 @@ impl Router {
                 }
             };
             let fam = group.families.get_mut::<P>();
+            let before = out_class(fam.adj_rib_out.get(&prefix));
             let entry = fam.adj_rib_out.get_or_insert_with(prefix, OutPaths::new);
             if mode == AddPathSend::BestOnly {
                 diff_best(
@@ -125,9 +126,11 @@ impl Router {
             {
                 fam.tombstones.push_back((prefix, version));
             }
+            let after = out_class(Some(entry));
             if entry.is_empty() {
                 fam.adj_rib_out.remove(&prefix);
             }
+            fam.recount(before, after);
         }
         if batch.is_empty() {
             return;

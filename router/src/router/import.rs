@@ -30,15 +30,49 @@ impl Router {
             return Err(ImportError::NotEstablished);
         }
         let rib = self.ribs.get_mut::<P>();
+        let rejected = p.rejected.get_mut::<P>();
+        let keep = p.config.keep_received;
         for &(id, prefix) in withdrawn {
+            rejected.remove(&(id, prefix));
+            if keep {
+                forget_received(&mut self.store, p.received.get_mut::<P>(), prefix, id);
+            }
             if let Some(old) = rib.remove(prefix, peer, id) {
                 self.store.release(old.attrs);
                 *p.prefixes.get_mut::<P>() -= 1;
             }
         }
+        let mut loop_rejected = false;
+        // The pre-policy copy, before the loop checks and import policy.
+        let as_received = match (&attrs, keep) {
+            (Some(a), true) if !announced.is_empty() => Some(self.store.intern(a.clone())),
+            _ => None,
+        };
+        let received = p.received.get_mut::<P>();
+        for &(id, prefix) in announced {
+            match &as_received {
+                Some(a) => {
+                    let paths = received.get_or_insert_with(prefix, Default::default);
+                    match paths.iter_mut().find(|(i, _)| *i == id) {
+                        Some(slot) => {
+                            let old = std::mem::replace(&mut slot.1, a.clone());
+                            self.store.release(old);
+                        }
+                        None => paths.push((id, a.clone())),
+                    }
+                }
+                // Treat-as-withdraw (RFC 7606 §2).
+                None if keep => forget_received(&mut self.store, received, prefix, id),
+                None => {}
+            }
+        }
+        if let Some(a) = as_received {
+            self.store.release(a);
+        }
         let checked = attrs.and_then(|mut a| {
             match import_check(&self.local, p, &a) {
                 Some(why) => {
+                    loop_rejected = true;
                     self.stats.rejected_paths += announced.len() as u64;
                     tracing::debug!(
                         neighbor = %p.config.address,
@@ -58,8 +92,16 @@ impl Router {
                 }
             }
         });
+        let rejected = p.rejected.get_mut::<P>();
         let Some(attrs) = checked else {
             for &(id, prefix) in announced {
+                // Rejected by a loop check: still announced. Treat-as-withdraw
+                // (RFC 7606 §2): withdrawn.
+                if loop_rejected {
+                    rejected.insert((id, prefix));
+                } else {
+                    rejected.remove(&(id, prefix));
+                }
                 if let Some(old) = rib.remove(prefix, peer, id) {
                     self.store.release(old.attrs);
                     *p.prefixes.get_mut::<P>() -= 1;
@@ -71,6 +113,7 @@ impl Router {
         for &(id, prefix) in announced {
             let attrs = match p.config.import.evaluate(&prefix.to_ip_prefix(), &base) {
                 Outcome::Reject => {
+                    rejected.insert((id, prefix));
                     if let Some(old) = rib.remove(prefix, peer, id) {
                         self.store.release(old.attrs);
                         *p.prefixes.get_mut::<P>() -= 1;
@@ -92,6 +135,7 @@ impl Router {
                         .clone()
                 }
             };
+            rejected.remove(&(id, prefix));
             let path = Path {
                 peer,
                 path_id: id,
@@ -272,5 +316,22 @@ impl Router {
             self.handle_update(peer, &w6, &a6, v6_attrs, now)
         };
         r4.and(r6)
+    }
+}
+
+/// Drops `prefix`'s path `id` from a pre-policy Adj-RIB-In.
+fn forget_received<P: RoutePrefix>(
+    store: &mut AttributeStore,
+    received: &mut crate::chunk_map::ChunkMap<P, ReceivedPaths>,
+    prefix: P,
+    id: u32,
+) {
+    if let Some(paths) = received.get_mut(&prefix)
+        && let Some(i) = paths.iter().position(|(j, _)| *j == id)
+    {
+        store.release(paths.remove(i).1);
+        if paths.is_empty() {
+            received.remove(&prefix);
+        }
     }
 }

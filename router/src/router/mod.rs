@@ -31,8 +31,10 @@ use nexthop_core::wire::{DecodeError, Family};
 mod catch_up;
 mod dissemination;
 mod import;
+mod inspect;
 mod reconfig;
 
+pub use inspect::{Candidate, ExportExplanation, NotSent, Verdict};
 pub use reconfig::Reconfigured;
 
 use catch_up::{CatchUp, Output, WALKS_FROM_START, deliver};
@@ -176,9 +178,47 @@ struct Peer {
     group: Option<usize>,
     /// Prefixes accepted: each family has its own limit.
     prefixes: PerFamily<Same<u32>>,
+    /// The paths the peer announces now that import policy or the loop checks
+    /// rejected, so that what it sent is accepted plus these. Bounded by what
+    /// it announces; cleared when its session goes down.
+    rejected: PerFamily<RejectedKind>,
+    /// With `config.keep_received`: every path it announces now, as received
+    /// (before import policy), by prefix.
+    received: PerFamily<ReceivedKind>,
     import_memo: FxHashMap<(usize, u16), (AttrRef, AttrRef)>,
     output: Output,
     removed: bool,
+}
+
+/// The (path identifier, prefix) pairs a peer announces that import rejected.
+#[derive(Debug)]
+pub struct RejectedKind;
+
+impl FamilyKind for RejectedKind {
+    type Of<P: RoutePrefix> = crate::attributes::FxHashSet<(u32, P)>;
+}
+
+/// The paths of one prefix as a peer sent them: (path identifier, attributes).
+pub type ReceivedPaths = smallvec::SmallVec<[(u32, AttrRef); 1]>;
+
+/// A peer's pre-policy Adj-RIB-In of one family.
+#[derive(Debug)]
+pub struct ReceivedKind;
+
+impl FamilyKind for ReceivedKind {
+    type Of<P: RoutePrefix> = crate::chunk_map::ChunkMap<P, ReceivedPaths>;
+}
+
+/// Gives back a pre-policy Adj-RIB-In's attribute references.
+fn release_received(store: &mut AttributeStore, mut received: PerFamily<ReceivedKind>) {
+    received.ipv4.retain(|_, v| {
+        v.drain(..).for_each(|(_, a)| store.release(a));
+        false
+    });
+    received.ipv6.retain(|_, v| {
+        v.drain(..).for_each(|(_, a)| store.release(a));
+        false
+    });
 }
 
 /// [`Rib`] as what the router keeps per family.
@@ -410,6 +450,52 @@ impl Router {
         self.peers.get(peer.0 as usize)?.session.as_ref()
     }
 
+    /// Paths of `P`'s family that `peer` announces now: those accepted plus
+    /// those its import policy or the loop checks rejected (RFC 4271 §9.1.1's
+    /// input). O(1).
+    pub fn received_count<P: RoutePrefix>(&self, peer: PeerId) -> u32 {
+        self.peers.get(peer.0 as usize).map_or(0, |p| {
+            *p.prefixes.get::<P>() + p.rejected.get::<P>().len() as u32
+        })
+    }
+
+    /// Prefixes of `P`'s family in `peer`'s Adj-RIB-Out: its update group's,
+    /// less those whose only paths it sent itself (split horizon). O(1).
+    pub fn advertised_count<P: RoutePrefix>(&self, peer: PeerId) -> u32 {
+        self.group_of(peer)
+            .and_then(|g| self.groups[g].as_ref())
+            .map_or(0, |g| g.families.get::<P>().advertised_to(peer))
+    }
+
+    /// `peer`'s paths of `P`'s family as received, before import policy, for
+    /// the prefixes after `after` in prefix order (a cursor); empty unless its
+    /// configuration has `keep_received`.
+    pub fn received_after<P: RoutePrefix>(
+        &self,
+        peer: PeerId,
+        after: Option<&P>,
+    ) -> impl Iterator<Item = (&P, &[(u32, AttrRef)])> {
+        self.peers
+            .get(peer.0 as usize)
+            .into_iter()
+            .flat_map(move |p| p.received.get::<P>().iter_after(after))
+            .map(|(p, v)| (p, v.as_slice()))
+    }
+
+    /// Whether `peer` keeps its received paths before import policy.
+    pub fn keeps_received(&self, peer: PeerId) -> bool {
+        self.peers
+            .get(peer.0 as usize)
+            .is_some_and(|p| p.config.keep_received)
+    }
+
+    /// Paths of `P`'s family accepted from `peer`. O(1).
+    pub fn accepted_count<P: RoutePrefix>(&self, peer: PeerId) -> u32 {
+        self.peers
+            .get(peer.0 as usize)
+            .map_or(0, |p| *p.prefixes.get::<P>())
+    }
+
     /// Number of prefixes accepted from `peer`, both families.
     pub fn prefix_count(&self, peer: PeerId) -> u32 {
         self.peers
@@ -435,6 +521,8 @@ impl Router {
             session: None,
             group: None,
             prefixes: PerFamily::both(0),
+            rejected: PerFamily::default(),
+            received: PerFamily::default(),
             import_memo: FxHashMap::default(),
             output: Output::default(),
             removed: false,
@@ -539,6 +627,9 @@ impl Router {
             return;
         }
         p.prefixes = PerFamily::both(0);
+        p.rejected = PerFamily::default();
+        let received = std::mem::take(&mut p.received);
+        release_received(&mut self.store, received);
         p.output = Output::default();
         p.import_memo.clear();
         if let Some(g) = p.group.take() {

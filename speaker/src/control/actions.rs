@@ -364,6 +364,56 @@ impl Speaker {
         Ok(())
     }
 
+    /// After a reload: a graceful shutdown running on a neighbour whose
+    /// configured policy changed goes on with the new policy plus its actions.
+    pub(crate) fn reapply_graceful(&mut self, now: Instant) {
+        for k in 0..self.control.graceful.len() {
+            let address = self.control.graceful[k].address;
+            let Some(i) = self.peer_index(address) else {
+                continue;
+            };
+            let Some(p) = self.peers[i].as_mut().filter(|p| p.established.is_some()) else {
+                continue;
+            };
+            let internal = self.router.is_internal(p.router_peer);
+            let mut cfg = p.spec.router.clone();
+            cfg.export = graceful_policy(&cfg.export, internal);
+            cfg.import = graceful_policy(&cfg.import, true);
+            if cfg == self.control.graceful[k].in_force {
+                continue;
+            }
+            let info = p.session.session_info().copied();
+            if self
+                .router
+                .reconfigure_peer(p.router_peer, cfg.clone(), now)
+                == Reconfigured::RouteRefreshNeeded
+                && let Some(info) = info.filter(|i| i.route_refresh)
+            {
+                for f in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
+                    if info.families.contains(f) {
+                        let _ = p.session.request_route_refresh(f);
+                    }
+                }
+            }
+            self.control.graceful[k].in_force = cfg;
+            self.drive(i, now);
+        }
+        self.take_router_output();
+    }
+
+    /// After a reload: disabled addresses that are neither configured nor in a
+    /// dynamic range are forgotten (an operator cannot enable what is gone).
+    pub(crate) fn forget_unconfigured_disabled(&mut self) {
+        if self.control.disabled.is_empty() {
+            return;
+        }
+        let config = &self.config;
+        self.control.disabled.retain(|&a, _| {
+            config.neighbors.iter().any(|n| n.address == a)
+                || crate::neighbor::dynamic_neighbor_for(config, a).is_some()
+        });
+    }
+
     /// Graceful-shutdown deadlines due at `now`.
     pub(crate) fn handle_control_timeout(&mut self, now: Instant) {
         if self.control.shutdown_at.is_some_and(|t| t <= now) {

@@ -6,6 +6,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod dump;
+mod policy_text;
 pub(crate) mod routes;
 pub(crate) mod stats;
 pub(crate) mod watch;
@@ -243,24 +244,7 @@ impl Speaker {
     }
 
     fn detail_of(&self, now: Instant, p: &Peer) -> NeighborDetail {
-        let rules = |policy: &nexthop_router::policy::Policy| {
-            let mut v: Vec<String> = policy
-                .rules
-                .iter()
-                .enumerate()
-                .map(|(k, r)| {
-                    format!(
-                        "rule {}: match {:?} then {:?} {:?}",
-                        k + 1,
-                        r.matches,
-                        r.actions,
-                        r.verdict
-                    )
-                })
-                .collect();
-            v.push(format!("default: {:?}", policy.default));
-            v
-        };
+        let rules = policy_text::policy_lines;
         let router_config = self.router_peer_config(p);
         NeighborDetail {
             summary: self.summary_of(now, p),

@@ -50,14 +50,22 @@ impl Watch {
         }
     }
 
+    /// No room for another event (one slot is kept for the `Lost` event).
+    fn is_full(&self) -> bool {
+        self.queue.len() + 1 >= self.capacity()
+    }
+
+    fn lose(&mut self) {
+        self.lost += 1;
+        self.lost_total += 1;
+    }
+
     fn push(&mut self, event: WatchEvent) {
         if !self.on {
             return;
         }
-        // One slot is kept for the `Lost` event.
-        if self.queue.len() + 1 >= self.capacity() {
-            self.lost += 1;
-            self.lost_total += 1;
+        if self.is_full() {
+            self.lose();
             return;
         }
         self.queue.push_back(event);
@@ -125,6 +133,11 @@ impl Speaker {
         // and `age_s` of a just-changed prefix is 0 whatever `now` is.
         let now = self.last_now.max(self.started);
         for prefix in changes {
+            if self.control.watch.is_full() {
+                // Not converted: it would be dropped.
+                self.control.watch.lose();
+                continue;
+            }
             let best = match &prefix {
                 IpPrefix::V4(p) => self
                     .router
