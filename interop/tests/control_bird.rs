@@ -426,15 +426,6 @@ fn nexthopctl_shows_and_acts_on_bird_neighbours() {
     );
     or_log(bird_b.wait_not_established(me, WAIT), &n);
 
-    // nexthopctl watch printed the same, as it happened (its lines are read
-    // while it runs, before it is stopped).
-    ctl_watch.wait("(nexthopctl watch) A leaving Established", |v| {
-        v["type"] == "state" && v["neighbor"] == a.to_string() && v["from"] == "Established"
-    });
-    ctl_watch.wait("(nexthopctl watch) A Established again", |v| {
-        is_state(v, a, "Established")
-    });
-    drop(ctl_watch);
     let line = format!(
         "nexthop_neighbor_prefixes{{neighbor=\"{c}\",family=\"ipv4\",kind=\"advertised\"}} 3"
     );
@@ -449,6 +440,15 @@ fn nexthopctl_shows_and_acts_on_bird_neighbours() {
             "prefixes_advertised of {addr}: {x:#}"
         );
     }
+    // nexthopctl watch printed the same, as it happened (its lines are read
+    // while it runs, before it is stopped).
+    ctl_watch.wait("(nexthopctl watch) A leaving Established", |v| {
+        v["type"] == "state" && v["neighbor"] == a.to_string() && v["from"] == "Established"
+    });
+    ctl_watch.wait("(nexthopctl watch) A Established again", |v| {
+        is_state(v, a, "Established")
+    });
+    drop(ctl_watch);
     let _ = n.terminate(Duration::from_secs(5));
 }
 
