@@ -646,6 +646,14 @@ pub struct MetricsSnapshot {
 
 // ----- the backend ----------------------------------------------------------------
 
+/// Appends `route` to a dump page: `,`, its JSON, `\n`.
+pub fn write_route_line(out: &mut Vec<u8>, route: &Route) {
+    out.push(b',');
+    // A Route is plain data: serde_json cannot fail on it.
+    let _ = serde_json::to_writer(&mut *out, route);
+    out.push(b'\n');
+}
+
 /// What the event loop answers requests with: implemented by the speaker.
 /// Every method is called at a turn boundary and does bounded work; none may
 /// panic on any input.
@@ -677,6 +685,27 @@ pub trait Backend {
         max: usize,
         out: &mut Vec<Route>,
     ) -> Result<(), ApiError>;
+
+    /// [`Backend::routes`] as the API writes it: each route appended to `out`
+    /// as one line, `,` then its JSON then `\n` (the daemon makes the dump's
+    /// first `,` its `[`); returns how many routes. The default writes
+    /// [`Backend::routes`]'s page with [`write_route_line`]; a backend may write
+    /// the bytes directly (the same bytes), without building [`Route`]s.
+    fn routes_json(
+        &self,
+        now: Self::Instant,
+        query: &RouteQuery,
+        cursor: &mut RouteCursor,
+        max: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, ApiError> {
+        let mut page = Vec::new();
+        self.routes(now, query, cursor, max, &mut page)?;
+        for r in &page {
+            write_route_line(out, r);
+        }
+        Ok(page.len())
+    }
 
     /// `GET /v1/routes/summary`.
     fn route_summary(&self, query: &RouteQuery) -> Result<RouteSummary, ApiError>;

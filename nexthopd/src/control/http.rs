@@ -721,17 +721,16 @@ pub struct DumpBody {
 impl DumpBody {
     fn frame(&mut self, page: Option<Page>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         match page {
-            Some(Page::Routes(routes)) => {
-                let mut buf = Vec::with_capacity(routes.len() * 320);
-                for r in &routes {
-                    buf.push(if self.started { b',' } else { b'[' });
+            Some(Page::Routes(mut lines)) => {
+                // Each route is a line `,{...}`: the dump's first `,` opens
+                // the array.
+                if !self.started
+                    && let Some(first) = lines.first_mut()
+                {
+                    *first = b'[';
                     self.started = true;
-                    if serde_json::to_writer(&mut buf, r).is_err() {
-                        return Poll::Ready(Some(Err(std::io::Error::other("encoding a route"))));
-                    }
-                    buf.push(b'\n');
                 }
-                Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))))
+                Poll::Ready(Some(Ok(Frame::data(Bytes::from(lines)))))
             }
             Some(Page::End) => {
                 self.finished = true;

@@ -11,8 +11,10 @@
 //! turn advances every dump by a share of [`PREFIXES_PER_TURN`] prefixes and
 //! hands the page to the control thread through a bounded channel; a dump whose
 //! client reads slowly keeps its page and waits (the control thread wakes the
-//! loop when it took one), and one whose client left is dropped. JSON is
-//! encoded on the control thread. Watchers get events through bounded channels;
+//! loop when it took one), and one whose client left is dropped. A page is
+//! written as JSON by the speaker straight into bytes (the attributes' part
+//! once per attribute set); everything else is encoded on the control thread.
+//! Watchers get events through bounded channels;
 //! one that falls behind gets a last `lost` line and is dropped.
 
 mod http;
@@ -28,8 +30,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nexthop_control::{
     Action, ActionResult, ApiError, Backend, Explain, ExplainTo, MetricsSnapshot, NeighborDetail,
-    NeighborSummary, ReloadResult, Route, RouteCursor, RouteQuery, RouteSummary, Status,
-    WatchEvent,
+    NeighborSummary, ReloadResult, RouteCursor, RouteQuery, RouteSummary, Status, WatchEvent,
 };
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{mpsc, oneshot};
@@ -114,8 +115,9 @@ pub enum Answer {
 /// A page of a route dump, loop to control thread.
 #[derive(Debug)]
 pub enum Page {
-    /// Routes.
-    Routes(Vec<Route>),
+    /// Routes as the API writes them: one line each, `,` then the route's
+    /// JSON (`Backend::routes_json`).
+    Routes(Vec<u8>),
     /// The dump is complete.
     End,
     /// The query was refused (before any route) or failed.
@@ -356,7 +358,7 @@ impl ControlLoop {
             let max = share.min(budget);
             budget -= max;
             let mut out = Vec::new();
-            if let Err(e) = b.routes(now, &d.query, &mut d.cursor, max, &mut out) {
+            if let Err(e) = b.routes_json(now, &d.query, &mut d.cursor, max, &mut out) {
                 let _ = d.pages.try_send(Page::Error(e));
                 return false;
             }

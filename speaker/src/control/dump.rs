@@ -19,7 +19,7 @@ use std::str::FromStr;
 use nexthop_control::{
     ApiError, Family, FamilySummary, RibView, Route, RouteCursor, RouteQuery, RouteSummary,
 };
-use nexthop_router::attributes::{Attributes, Community, NextHop, Origin};
+use nexthop_router::attributes::{AttrRef, Attributes, Community, NextHop, Origin};
 use nexthop_router::prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix, RoutePrefix};
 use nexthop_router::rib::{Path, PeerId};
 
@@ -100,13 +100,13 @@ pub(crate) fn check_routes(s: &Speaker, query: &RouteQuery) -> Result<(), ApiErr
 }
 
 /// The next page of a dump (see `Backend::routes`).
-pub(crate) fn routes(
+pub(crate) fn routes<O: Sink>(
     s: &Speaker,
     now: Instant,
     query: &RouteQuery,
     cursor: &mut RouteCursor,
     max: usize,
-    out: &mut Vec<Route>,
+    out: &mut O,
 ) -> Result<(), ApiError> {
     check_routes(s, query)?;
     if cursor.done {
@@ -115,8 +115,8 @@ pub(crate) fn routes(
     if let Some(text) = &query.prefix {
         let p = parse_prefix(text, query.longest_match)?;
         match p {
-            IpPrefix::V4(p) => one::<Ipv4Prefix>(s, now, query, p, out)?,
-            IpPrefix::V6(p) => one::<Ipv6Prefix>(s, now, query, p, out)?,
+            IpPrefix::V4(p) => one::<Ipv4Prefix, O>(s, now, query, p, out)?,
+            IpPrefix::V6(p) => one::<Ipv6Prefix, O>(s, now, query, p, out)?,
         }
         cursor.done = true;
         return Ok(());
@@ -131,8 +131,8 @@ pub(crate) fn routes(
             true
         } else {
             match family {
-                Family::Ipv4 => page::<Ipv4Prefix>(s, now, query, cursor, &mut budget, out)?,
-                Family::Ipv6 => page::<Ipv6Prefix>(s, now, query, cursor, &mut budget, out)?,
+                Family::Ipv4 => page::<Ipv4Prefix, O>(s, now, query, cursor, &mut budget, out)?,
+                Family::Ipv6 => page::<Ipv6Prefix, O>(s, now, query, cursor, &mut budget, out)?,
             }
         };
         if finished {
@@ -145,13 +145,13 @@ pub(crate) fn routes(
 }
 
 /// Walks one family from the cursor; `true` when the family is done.
-fn page<P: RoutePrefix + FromStr + ToString>(
+fn page<P: RoutePrefix + FromStr + ToString, O: Sink>(
     s: &Speaker,
     now: Instant,
     query: &RouteQuery,
     cursor: &mut RouteCursor,
     budget: &mut usize,
-    out: &mut Vec<Route>,
+    out: &mut O,
 ) -> Result<bool, ApiError> {
     let after: Option<P> = match &cursor.after {
         Some(t) => Some(
@@ -180,7 +180,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                 |p, paths, out| {
                     let (ip, age) = (p.to_ip_prefix(), age_of(p));
                     for (id, attrs) in paths {
-                        out.push(route(s, &ip, peer, *id, attrs, false, age));
+                        out.put(s, &ip, peer, *id, attrs, false, age);
                     }
                 },
             );
@@ -196,7 +196,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                     if only.is_none_or(|o| o == path.peer) {
                         let best = i == 0 && e.best.is_some();
                         let a = &path.attrs;
-                        out.push(route(s, &ip, path.peer, path.path_id, a, best, age));
+                        out.put(s, &ip, path.peer, path.path_id, a, best, age);
                     }
                 }
             });
@@ -209,7 +209,7 @@ fn page<P: RoutePrefix + FromStr + ToString>(
                     let (ip, age) = (p.to_ip_prefix(), age_of(p));
                     for o in paths {
                         if let Some(attrs) = o.attrs.as_ref().filter(|_| o.source != peer) {
-                            out.push(route(s, &ip, o.source, o.out_id, attrs, false, age));
+                            out.put(s, &ip, o.source, o.out_id, attrs, false, age);
                         }
                     }
                 },
@@ -225,14 +225,14 @@ fn page<P: RoutePrefix + FromStr + ToString>(
 
 /// One page's walk over a table in prefix order: where it stopped, and
 /// whether it reached the end.
-struct Walk<'b, P> {
+struct Walk<'b, P, O> {
     budget: &'b mut usize,
     last: Option<P>,
     finished: bool,
-    out: &'b mut Vec<Route>,
+    out: &'b mut O,
 }
 
-impl<P: Copy> Walk<'_, P> {
+impl<P: Copy, O: Sink> Walk<'_, P, O> {
     /// Hands each entry of `entries` to `emit` until the budget is spent. A
     /// page's work is prefixes visited plus routes given beyond one each: a
     /// prefix with thousands of paths (every peer's) costs like thousands of
@@ -240,7 +240,7 @@ impl<P: Copy> Walk<'_, P> {
     fn run<'a, V>(
         &mut self,
         entries: impl Iterator<Item = (&'a P, V)>,
-        mut emit: impl FnMut(&P, V, &mut Vec<Route>),
+        mut emit: impl FnMut(&P, V, &mut O),
     ) where
         P: 'a,
     {
@@ -259,12 +259,12 @@ impl<P: Copy> Walk<'_, P> {
 }
 
 /// One prefix (exact, or the longest match) in the query's view.
-fn one<P: RoutePrefix>(
+fn one<P: RoutePrefix, O: Sink>(
     s: &Speaker,
     now: Instant,
     query: &RouteQuery,
     p: P,
-    out: &mut Vec<Route>,
+    out: &mut O,
 ) -> Result<(), ApiError> {
     let rib = s.router.rib::<P>();
     let found = if query.longest_match {
@@ -293,7 +293,7 @@ fn one<P: RoutePrefix>(
                     let ip = k.to_ip_prefix();
                     let age = rib.get(&k).map_or(0, |e| now_s.saturating_sub(e.changed_s));
                     for (id, attrs) in paths {
-                        out.push(route(s, &ip, peer, *id, attrs, false, age));
+                        out.put(s, &ip, peer, *id, attrs, false, age);
                     }
                     break;
                 }
@@ -312,15 +312,7 @@ fn one<P: RoutePrefix>(
             for (i, path) in e.paths.iter().enumerate() {
                 if only.is_none_or(|o| o == path.peer) {
                     let best = i == 0 && e.best.is_some();
-                    out.push(route(
-                        s,
-                        &ip,
-                        path.peer,
-                        path.path_id,
-                        &path.attrs,
-                        best,
-                        age,
-                    ));
+                    out.put(s, &ip, path.peer, path.path_id, &path.attrs, best, age);
                 }
             }
         }
@@ -337,7 +329,7 @@ fn one<P: RoutePrefix>(
                 .map_or(0, |e| now_s.saturating_sub(e.changed_s));
             for o in s.router.adj_rib_out(peer, &target) {
                 if let Some(attrs) = o.attrs.as_ref().filter(|_| o.source != peer) {
-                    out.push(route(s, &ip, o.source, o.out_id, attrs, false, age));
+                    out.put(s, &ip, o.source, o.out_id, attrs, false, age);
                 }
             }
         }
@@ -425,6 +417,43 @@ fn count<P: RoutePrefix>(s: &Speaker, view: &RibView) -> Result<(u64, u64), ApiE
 
 fn now_s(now: Instant) -> u32 {
     (now.total_millis() / 1000).min(u64::from(u32::MAX)) as u32
+}
+
+/// Where a page's routes go: API [`Route`]s, or their JSON lines directly
+/// ([`super::json::JsonSink`]).
+pub(crate) trait Sink {
+    /// Routes put so far.
+    fn len(&self) -> usize;
+    /// One path of `prefix`, learned from `peer`.
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        &mut self,
+        s: &Speaker,
+        prefix: &IpPrefix,
+        peer: PeerId,
+        path_id: u32,
+        attrs: &AttrRef,
+        best: bool,
+        age_s: u32,
+    );
+}
+
+impl Sink for Vec<Route> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn put(
+        &mut self,
+        s: &Speaker,
+        prefix: &IpPrefix,
+        peer: PeerId,
+        path_id: u32,
+        attrs: &AttrRef,
+        best: bool,
+        age_s: u32,
+    ) {
+        self.push(route(s, prefix, peer, path_id, attrs, best, age_s));
+    }
 }
 
 /// `path` of `prefix` as an API route (`best`: it is the prefix's best path).

@@ -6,6 +6,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod dump;
+mod json;
 mod policy_text;
 pub(crate) mod routes;
 pub(crate) mod stats;
@@ -343,6 +344,19 @@ impl Backend for Speaker {
         out: &mut Vec<Route>,
     ) -> Result<(), ApiError> {
         routes::routes(self, now, query, cursor, max, out)
+    }
+
+    fn routes_json(
+        &self,
+        now: Instant,
+        query: &RouteQuery,
+        cursor: &mut RouteCursor,
+        max: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, ApiError> {
+        let mut sink = json::JsonSink::new(out);
+        routes::routes(self, now, query, cursor, max, &mut sink)?;
+        Ok(dump::Sink::len(&sink))
     }
 
     fn route_summary(&self, query: &RouteQuery) -> Result<RouteSummary, ApiError> {
