@@ -1,6 +1,6 @@
 //! Issue 13: a full route dump through the control API while many sessions
 //! with a short hold time run. nexthopd originates a table; raw peers
-//! (test-support's `RawPeer`, one thread each) connect from 127.0.3.x to a
+//! (test-support's `RawPeer`, one thread each) connect from 127.6.x.y to a
 //! `[[dynamic_neighbor]]` with hold time 3 s, send a KEEPALIVE every second
 //! and note when each message arrives. `GET /v1/routes` is read while they
 //! run and every route counted. Asserted: every route arrives, and no session
@@ -118,20 +118,16 @@ fn peer(
 fn full_dump_keeps_every_short_hold_session_up() {
     let peers = env_or("NEXTHOP_DUMP_PEERS", 100);
     let prefixes = env_or("NEXTHOP_DUMP_PREFIXES", 20_000);
-    assert!(peers <= 250 && prefixes <= 1 << 20, "scale out of range");
+    assert!(peers <= 4000 && prefixes <= 1 << 22, "scale out of range");
     let run = RunDir::new("control_dump_load").unwrap();
     let me: IpAddr = "127.0.0.191".parse().unwrap();
     let listen = SocketAddr::new(me, free_port(me).unwrap());
     let mut file = ConfigFile::new(OUR_AS, Ipv4Addr::new(192, 0, 2, 191))
         .listen(listen)
-        .dynamic_neighbor("127.0.3.0/24".parse().unwrap(), PEER_AS);
+        .dynamic_neighbor("127.6.0.0/20".parse().unwrap(), PEER_AS);
     for i in 0..prefixes {
-        let p = format!("10.{}.{}.0/24", i >> 8 & 0xff, i & 0xff);
-        let p = if i < 1 << 16 {
-            p
-        } else {
-            format!("11.{}.{}.0/24", (i - (1 << 16)) >> 8 & 0xff, i & 0xff)
-        };
+        // /24s from 10.0.0.0 up: 65,536 per /8.
+        let p = format!("{}.{}.{}.0/24", 10 + (i >> 16), i >> 8 & 0xff, i & 0xff);
         file = file.originate(Originate::new(p.parse().unwrap()));
     }
     let n = Nexthopd::start(&binary().unwrap(), run.path(), &file.to_toml(), listen).unwrap();
@@ -141,7 +137,7 @@ fn full_dump_keeps_every_short_hold_session_up() {
     let dumping = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
     for i in 1..=peers {
-        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 3, i as u8));
+        let from = IpAddr::V4(Ipv4Addr::new(127, 6, (i >> 8) as u8, i as u8));
         let t = peer(from, listen, stop.clone(), dumping.clone())
             .unwrap_or_else(|e| panic!("peer {from}: {e}\n{}", n.log_tail(40)));
         threads.push((from, t));
