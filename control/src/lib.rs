@@ -234,6 +234,21 @@ pub struct MessageCounts {
     pub route_refresh: u64,
     /// Bytes of all messages, headers included.
     pub bytes: u64,
+    /// Bytes of OPEN messages.
+    #[serde(default)]
+    pub open_bytes: u64,
+    /// Bytes of UPDATE messages.
+    #[serde(default)]
+    pub update_bytes: u64,
+    /// Bytes of NOTIFICATION messages.
+    #[serde(default)]
+    pub notification_bytes: u64,
+    /// Bytes of KEEPALIVE messages.
+    #[serde(default)]
+    pub keepalive_bytes: u64,
+    /// Bytes of ROUTE-REFRESH messages.
+    #[serde(default)]
+    pub route_refresh_bytes: u64,
 }
 
 /// NOTIFICATIONs with one code and subcode in one direction.

@@ -8,7 +8,7 @@
 //! `nexthop_neighbor_established_total`, `nexthop_neighbor_flaps_total`,
 //! `nexthop_neighbor_prefixes{family,kind=received|accepted|advertised}`,
 //! `nexthop_neighbor_messages_total{direction,type}`,
-//! `nexthop_neighbor_message_bytes_total{direction}`,
+//! `nexthop_neighbor_message_bytes_total{direction,type}`,
 //! `nexthop_neighbor_notifications_total{direction,code,subcode}`,
 //! `nexthop_neighbor_output_pending_bytes`. Speaker-wide: `nexthop_rib_prefixes`,
 //! `nexthop_rib_paths` (by family), `nexthop_update_groups`,
@@ -75,15 +75,13 @@ pub fn encode(m: &MetricsSnapshot, turns: &Histogram) -> String {
             }
         }
         for (direction, c) in [("received", &n.received), ("sent", &n.sent)] {
-            for (ty, v) in by_type(c) {
+            for (ty, v, b) in by_type(c) {
                 let mut l = base();
                 l.push(("direction", direction.to_string()));
                 l.push(("type", ty.to_string()));
                 messages.get_or_create(&l).inc_by(v);
+                bytes.get_or_create(&l).inc_by(b);
             }
-            let mut l = base();
-            l.push(("direction", direction.to_string()));
-            bytes.get_or_create(&l).inc_by(c.bytes);
         }
         for x in &n.notifications {
             let mut l = base();
@@ -209,13 +207,13 @@ pub fn encode(m: &MetricsSnapshot, turns: &Histogram) -> String {
     out
 }
 
-fn by_type(c: &MessageCounts) -> [(&'static str, u64); 5] {
+fn by_type(c: &MessageCounts) -> [(&'static str, u64, u64); 5] {
     [
-        ("open", c.open),
-        ("update", c.update),
-        ("notification", c.notification),
-        ("keepalive", c.keepalive),
-        ("route_refresh", c.route_refresh),
+        ("open", c.open, c.open_bytes),
+        ("update", c.update, c.update_bytes),
+        ("notification", c.notification, c.notification_bytes),
+        ("keepalive", c.keepalive, c.keepalive_bytes),
+        ("route_refresh", c.route_refresh, c.route_refresh_bytes),
     ]
 }
 
@@ -254,6 +252,7 @@ mod tests {
                 }],
                 received: MessageCounts {
                     update: 4,
+                    update_bytes: 100,
                     bytes: 100,
                     ..MessageCounts::default()
                 },
@@ -283,7 +282,7 @@ mod tests {
             "nexthop_neighbor_flaps_total{neighbor=\"192.0.2.1\"} 1",
             "nexthop_neighbor_prefixes{neighbor=\"192.0.2.1\",family=\"ipv4\",kind=\"received\"} 10",
             "nexthop_neighbor_messages_total{neighbor=\"192.0.2.1\",direction=\"received\",type=\"update\"} 4",
-            "nexthop_neighbor_message_bytes_total{neighbor=\"192.0.2.1\",direction=\"received\"} 100",
+            "nexthop_neighbor_message_bytes_total{neighbor=\"192.0.2.1\",direction=\"received\",type=\"update\"} 100",
             "nexthop_neighbor_notifications_total{neighbor=\"192.0.2.1\",direction=\"sent\",code=\"6\",subcode=\"2\"} 1",
             "nexthop_rib_paths{family=\"ipv4\"} 6",
             "nexthop_output_queue_bytes 7",

@@ -63,15 +63,21 @@ impl ErrorRecord {
 }
 
 fn count(c: &mut MessageCounts, message_type: u8, len: usize) {
-    match message_type {
-        1 => c.open += 1,
-        2 => c.update += 1,
-        3 => c.notification += 1,
-        4 => c.keepalive += 1,
-        5 => c.route_refresh += 1,
-        _ => {}
-    }
-    c.bytes += len as u64;
+    let len = len as u64;
+    let (n, b) = match message_type {
+        1 => (&mut c.open, &mut c.open_bytes),
+        2 => (&mut c.update, &mut c.update_bytes),
+        3 => (&mut c.notification, &mut c.notification_bytes),
+        4 => (&mut c.keepalive, &mut c.keepalive_bytes),
+        5 => (&mut c.route_refresh, &mut c.route_refresh_bytes),
+        _ => {
+            c.bytes += len;
+            return;
+        }
+    };
+    *n += 1;
+    *b += len;
+    c.bytes += len;
 }
 
 /// `Cease / Administrative Shutdown`, or `Cease / subcode 42`.
@@ -306,6 +312,10 @@ mod tests {
         assert_eq!(s.received.keepalive, 2);
         assert_eq!(s.received.update, 1);
         assert_eq!(s.received.bytes, bytes.len() as u64);
+        // By type too: a KEEPALIVE is its 19-byte header.
+        assert_eq!(s.received.keepalive_bytes, 2 * 19);
+        assert_eq!(s.received.update_bytes, 19 + 4);
+        assert_eq!(s.received.open_bytes, 0);
     }
 
     #[test]
