@@ -328,4 +328,56 @@ mod tests {
             panic!("{e}\n{text}");
         }
     }
+
+    /// Every metric the Grafana dashboard (`contrib/grafana/nexthop.json`)
+    /// queries is one this exposition has.
+    #[test]
+    fn the_dashboard_queries_metrics_that_exist() {
+        let dashboard = include_str!("../../../contrib/grafana/nexthop.json");
+        let m = MetricsSnapshot {
+            neighbors: vec![NeighborMetrics {
+                address: "192.0.2.1".parse().unwrap(),
+                remote_asn: Some(65001),
+                state: "Established",
+                established_total: 1,
+                flaps: 0,
+                families: vec![FamilyCounts {
+                    family: nexthop_control::Family::Ipv4,
+                    received: 1,
+                    accepted: 1,
+                    advertised: 1,
+                }],
+                received: MessageCounts::default(),
+                sent: MessageCounts::default(),
+                notifications: vec![NotificationCount {
+                    direction: "sent".into(),
+                    code: 6,
+                    subcode: 2,
+                    name: String::new(),
+                    count: 1,
+                }],
+                output_pending_bytes: 0,
+            }],
+            rib: vec![FamilySummary {
+                family: nexthop_control::Family::Ipv4,
+                prefixes: 1,
+                paths: 1,
+            }],
+            ..MetricsSnapshot::default()
+        };
+        let text = encode(&m, &super::super::turn_histogram());
+        let mut names: Vec<&str> = dashboard
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("nexthop_"))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert!(names.len() >= 10, "{names:?}");
+        for n in names {
+            assert!(
+                text.contains(n),
+                "the dashboard queries {n}, which /metrics lacks"
+            );
+        }
+    }
 }
