@@ -250,7 +250,9 @@ fn serve<L: Loop>(
                 }
             }
         }
-        rt.answer_control(control);
+        if control.is_busy() {
+            rt.answer_control(control);
+        }
         if let Some(t) = graceful_until
             && std::time::Instant::now() >= t
         {

@@ -283,6 +283,15 @@ impl ControlLoop {
         !self.queries.is_empty() || self.dumps.iter().any(|d| d.pages.capacity() > 0)
     }
 
+    /// Whether [`Self::answer`] has anything to do this turn (so an idle
+    /// control interface costs the loop nothing).
+    pub fn is_busy(&self) -> bool {
+        !self.queries.is_empty()
+            || !self.dumps.is_empty()
+            || !self.watchers.is_empty()
+            || self.watching
+    }
+
     /// Answers the queued queries, advances the dumps and moves watch events,
     /// all with bounded work.
     pub fn answer<B: Backend>(&mut self, b: &mut B, now: B::Instant) {
