@@ -33,7 +33,9 @@ impl Router {
         let rejected = p.rejected.get_mut::<P>();
         let keep = p.config.keep_received;
         for &(id, prefix) in withdrawn {
-            rejected.remove(&(id, prefix));
+            if !rejected.is_empty() {
+                rejected.remove(&(id, prefix));
+            }
             if keep {
                 forget_received(&mut self.store, p.received.get_mut::<P>(), prefix, id);
             }
@@ -135,7 +137,10 @@ impl Router {
                         .clone()
                 }
             };
-            rejected.remove(&(id, prefix));
+            // Most peers have nothing rejected: no lookup per accepted path.
+            if !rejected.is_empty() {
+                rejected.remove(&(id, prefix));
+            }
             let path = Path {
                 peer,
                 path_id: id,
