@@ -234,7 +234,14 @@ async fn route(req: Request<HttpBody>, ctx: &Ctx, write_allowed: bool) -> Result
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let params = parse_query(req.uri().query().unwrap_or(""))?;
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // Segments are percent-decoded: an IPv6 neighbour comes as `2001%3Adb8%3A%3A1`
+    // from clients that encode colons (nexthopctl does).
+    let decoded: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(decode)
+        .collect::<Result<_, _>>()?;
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let is_post = method == Method::POST;
     if !(method == Method::GET || is_post) {
         return Err(ApiError::new(
