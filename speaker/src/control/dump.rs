@@ -19,7 +19,7 @@ use std::str::FromStr;
 use nexthop_control::{
     ApiError, Family, FamilySummary, RibView, Route, RouteCursor, RouteQuery, RouteSummary,
 };
-use nexthop_router::attributes::{AttrRef, Attributes, Community, NextHop, Origin};
+use nexthop_router::attributes::{AttrRef, Attributes, Community, LargeCommunity, NextHop, Origin};
 use nexthop_router::prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix, RoutePrefix};
 use nexthop_router::rib::{Path, PeerId};
 
@@ -503,12 +503,17 @@ pub(crate) fn route(
         large_communities: a
             .large_communities
             .iter()
-            .map(|c| format!("{}:{}:{}", c.global_admin, c.local_data_1, c.local_data_2))
+            .map(|c| large_community(*c))
             .collect(),
         originator_id: a.originator_id,
         cluster_list: a.cluster_list.clone(),
         age_s: u64::from(age_s),
     }
+}
+
+/// A large community as text, `GLOBAL:LOCAL1:LOCAL2` (RFC 8092).
+pub(crate) fn large_community(c: LargeCommunity) -> String {
+    format!("{}:{}:{}", c.global_admin, c.local_data_1, c.local_data_2)
 }
 
 /// A standard community as text: the well-known ones by name (RFC 1997,

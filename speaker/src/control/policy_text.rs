@@ -4,23 +4,9 @@
 
 use std::fmt::Write;
 
-use nexthop_router::attributes::{Community, LargeCommunity};
+use super::dump::{community, large_community as large};
 use nexthop_router::policy::{Action, Match, Policy, Verdict};
 use nexthop_router::prefix::PrefixRange;
-
-fn community(c: Community) -> String {
-    match c.0 {
-        0xffff_0000 => "graceful-shutdown".to_string(),
-        0xffff_ff01 => "no-export".to_string(),
-        0xffff_ff02 => "no-advertise".to_string(),
-        0xffff_ff03 => "no-export-subconfed".to_string(),
-        v => format!("{}:{}", v >> 16, v & 0xffff),
-    }
-}
-
-fn large(c: LargeCommunity) -> String {
-    format!("{}:{}:{}", c.global_admin, c.local_data_1, c.local_data_2)
-}
 
 fn range(r: &PrefixRange) -> String {
     let own = r.prefix.prefix_len();
@@ -91,6 +77,7 @@ pub(crate) fn policy_lines(policy: &Policy) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nexthop_router::attributes::Community;
     use nexthop_router::policy::Rule;
 
     #[test]
