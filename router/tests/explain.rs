@@ -182,8 +182,11 @@ proptest! {
                 prop_assert!(keys.iter().any(|k| k.neighbor_as == l.neighbor_as && k.med < l.med));
                 continue;
             }
-            if keys.iter().filter(|k| *k == l).count() > 1 && *l == *best {
-                continue; // identical keys: the first wins
+            if step == Reason::PeerAddress && at(step, best, l) == std::cmp::Ordering::Equal {
+                // Tied with the best at every step it was compared at (the
+                // same key, or keys that differ only in a MED never compared
+                // across ASes): the first path wins, as select does.
+                continue;
             }
             prop_assert_eq!(at(step, best, l), std::cmp::Ordering::Less, "{:?}", step);
             // It survived every earlier total-order step, tied with the best there.
